@@ -1,0 +1,3 @@
+from waybill.cli.main import main
+
+main()

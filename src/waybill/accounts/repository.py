@@ -1,0 +1,218 @@
+"""All SQL of the accounts domain."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, and_, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from waybill.accounts.models import accounts, collaborators, memberships, repositories
+from waybill.accounts.types import Account, AccountType, OrgRole, Repository, Role
+from waybill.core.db import upsert
+
+_owner = accounts.alias("owner")
+
+
+def account_from_row(row: Any, prefix: str = "") -> Account:
+    m = row._mapping
+    return Account(
+        id=m[f"{prefix}id"],
+        login=m[f"{prefix}login"],
+        type=AccountType(m[f"{prefix}type"]),
+        name=m[f"{prefix}name"],
+        email=m[f"{prefix}email"],
+        site_admin=m[f"{prefix}site_admin"],
+        created_at=m[f"{prefix}created_at"],
+        updated_at=m[f"{prefix}updated_at"],
+    )
+
+
+def _repository(row: Row[Any]) -> Repository:
+    m = row._mapping
+    return Repository(
+        id=m["id"],
+        owner=account_from_row(row, "owner__"),
+        name=m["name"],
+        private=m["private"],
+        description=m["description"],
+        default_branch=m["default_branch"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+_repository_select = select(
+    repositories,
+    *(c.label(f"owner__{c.name}") for c in _owner.c),
+).join(_owner, _owner.c.id == repositories.c.owner_id)
+
+
+async def count_accounts(conn: AsyncConnection) -> int:
+    return int((await conn.execute(select(func.count()).select_from(accounts))).scalar_one())
+
+
+async def insert_account(
+    conn: AsyncConnection,
+    *,
+    login: str,
+    type_: AccountType,
+    site_admin: bool,
+    name: str | None,
+    email: str | None,
+    now: datetime,
+) -> Account | None:
+    """Insert, or return None when the login is taken (case-insensitively)."""
+    stmt = (
+        upsert(conn, accounts)
+        .values(
+            login=login,
+            login_key=login.lower(),
+            type=type_,
+            site_admin=site_admin,
+            name=name,
+            email=email,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["login_key"])
+        .returning(*accounts.c)
+    )
+    row = (await conn.execute(stmt)).first()
+    return None if row is None else account_from_row(row)
+
+
+async def account_by_login(conn: AsyncConnection, login: str) -> Account | None:
+    row = (await conn.execute(select(accounts).where(accounts.c.login_key == login.lower()))).first()
+    return None if row is None else account_from_row(row)
+
+
+async def account_by_id(conn: AsyncConnection, account_id: int) -> Account | None:
+    row = (await conn.execute(select(accounts).where(accounts.c.id == account_id))).first()
+    return None if row is None else account_from_row(row)
+
+
+async def set_membership(conn: AsyncConnection, org_id: int, user_id: int, role: OrgRole) -> None:
+    stmt = upsert(conn, memberships).values(org_id=org_id, user_id=user_id, role=role)
+    await conn.execute(stmt.on_conflict_do_update(index_elements=["org_id", "user_id"], set_={"role": role}))
+
+
+async def membership_role(conn: AsyncConnection, org_id: int, user_id: int) -> OrgRole | None:
+    role = (
+        await conn.execute(
+            select(memberships.c.role).where(memberships.c.org_id == org_id, memberships.c.user_id == user_id)
+        )
+    ).scalar()
+    return None if role is None else OrgRole(role)
+
+
+async def insert_repository(
+    conn: AsyncConnection,
+    *,
+    owner_id: int,
+    name: str,
+    private: bool,
+    description: str | None,
+    default_branch: str,
+    now: datetime,
+) -> int | None:
+    stmt = (
+        upsert(conn, repositories)
+        .values(
+            owner_id=owner_id,
+            name=name,
+            name_key=name.lower(),
+            private=private,
+            description=description,
+            default_branch=default_branch,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["owner_id", "name_key"])
+        .returning(repositories.c.id)
+    )
+    return (await conn.execute(stmt)).scalar()
+
+
+async def repository_by_name(conn: AsyncConnection, owner_login: str, name: str) -> Repository | None:
+    row = (
+        await conn.execute(
+            _repository_select.where(
+                _owner.c.login_key == owner_login.lower(), repositories.c.name_key == name.lower()
+            )
+        )
+    ).first()
+    return None if row is None else _repository(row)
+
+
+async def repositories_by_ids(conn: AsyncConnection, ids: Iterable[int]) -> dict[int, Repository]:
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    rows = await conn.execute(_repository_select.where(repositories.c.id.in_(wanted)))
+    return {row.id: _repository(row) for row in rows}
+
+
+async def repositories_by_names(
+    conn: AsyncConnection, owner_id: int, names: Iterable[str]
+) -> dict[str, Repository]:
+    """Repositories of one owner, keyed by lower-cased name."""
+    keys = list({n.lower() for n in names})
+    if not keys:
+        return {}
+    rows = await conn.execute(
+        _repository_select.where(repositories.c.owner_id == owner_id, repositories.c.name_key.in_(keys))
+    )
+    return {row.name_key: _repository(row) for row in rows}
+
+
+async def set_collaborator(conn: AsyncConnection, repository_id: int, user_id: int, role: Role) -> None:
+    stmt = upsert(conn, collaborators).values(
+        repository_id=repository_id, user_id=user_id, permission=role.label
+    )
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["repository_id", "user_id"], set_={"permission": role.label}
+        )
+    )
+
+
+async def roles(conn: AsyncConnection, user_id: int, repos: Sequence[Repository]) -> dict[int, Role]:
+    """The user's own role on each repository (ownership, organization membership, collaboration)."""
+    result = {r.id: (Role.ADMIN if r.owner.id == user_id else Role.NONE) for r in repos}
+    org_ids = {r.owner.id for r in repos if r.owner.is_org}
+    if org_ids:
+        rows = await conn.execute(
+            select(memberships.c.org_id, memberships.c.role).where(
+                and_(memberships.c.user_id == user_id, memberships.c.org_id.in_(org_ids))
+            )
+        )
+        org_roles = {row.org_id: OrgRole(row.role) for row in rows}
+        for r in repos:
+            org_role = org_roles.get(r.owner.id)
+            if org_role is OrgRole.OWNER:
+                result[r.id] = Role.ADMIN
+            elif org_role is OrgRole.MEMBER:
+                # Members get the organization's base permission, read, on every repository.
+                result[r.id] = max(result[r.id], Role.READ)
+    rows = await conn.execute(
+        select(collaborators.c.repository_id, collaborators.c.permission).where(
+            collaborators.c.user_id == user_id, collaborators.c.repository_id.in_(list(result))
+        )
+    )
+    for row in rows:
+        result[row.repository_id] = max(result[row.repository_id], Role.parse(row.permission))
+    return result
+
+
+def readable_by_user(user_id: int) -> Any:
+    """SQL condition on ``repositories`` for the repositories a user may read through their own role."""
+    return (
+        (repositories.c.owner_id == user_id)
+        | repositories.c.owner_id.in_(select(memberships.c.org_id).where(memberships.c.user_id == user_id))
+        | repositories.c.id.in_(
+            select(collaborators.c.repository_id).where(collaborators.c.user_id == user_id)
+        )
+    )

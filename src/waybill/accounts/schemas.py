@@ -1,0 +1,205 @@
+"""Request and response shapes of the accounts domain, in GitHub's form."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from waybill.accounts.types import Account, Repository
+from waybill.core.clock import iso
+from waybill.core.ids import node_id
+
+Login = Annotated[str, msgspec.Meta(min_length=1, max_length=39)]
+
+
+class CreateUser(msgspec.Struct, forbid_unknown_fields=True):
+    login: Login
+    email: str | None = None
+    suspended: bool = False
+
+
+class CreateOrganization(msgspec.Struct, forbid_unknown_fields=True):
+    login: Login
+    admin: Login
+    profile_name: str | None = None
+
+
+class CreateRepository(msgspec.Struct):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    description: str | None = None
+    private: bool = False
+    visibility: Literal["public", "private", "internal"] | None = None
+
+
+def simple_user(account: Account, api: str, web: str) -> dict[str, Any]:
+    """GitHub's ``simple-user``: how an account appears inside other objects."""
+    u = f"{api}/users/{account.login}"
+    return {
+        "login": account.login,
+        "id": account.id,
+        "node_id": node_id("Organization" if account.is_org else "User", account.id),
+        "avatar_url": f"{web}/avatars/{account.login}",
+        "gravatar_id": "",
+        "url": u,
+        "html_url": f"{web}/{account.login}",
+        "followers_url": f"{u}/followers",
+        "following_url": f"{u}/following{{/other_user}}",
+        "gists_url": f"{u}/gists{{/gist_id}}",
+        "starred_url": f"{u}/starred{{/owner}}{{/repo}}",
+        "subscriptions_url": f"{u}/subscriptions",
+        "organizations_url": f"{u}/orgs",
+        "repos_url": f"{u}/repos",
+        "events_url": f"{u}/events{{/privacy}}",
+        "received_events_url": f"{u}/received_events",
+        "type": str(account.type),
+        "user_view_type": "public",
+        "site_admin": account.site_admin,
+    }
+
+
+def user(account: Account, api: str, web: str) -> dict[str, Any]:
+    """GitHub's ``public-user`` (also what ``GET /users/{org}`` answers for an organization)."""
+    return {
+        **simple_user(account, api, web),
+        "name": account.name,
+        "company": None,
+        "blog": "",
+        "location": None,
+        "email": account.email,
+        "hireable": None,
+        "bio": None,
+        "twitter_username": None,
+        "public_repos": 0,
+        "public_gists": 0,
+        "followers": 0,
+        "following": 0,
+        "created_at": iso(account.created_at),
+        "updated_at": iso(account.updated_at),
+    }
+
+
+def organization(account: Account, api: str, web: str) -> dict[str, Any]:
+    """GitHub's ``organization-full``."""
+    o = f"{api}/orgs/{account.login}"
+    return {
+        "login": account.login,
+        "id": account.id,
+        "node_id": node_id("Organization", account.id),
+        "url": o,
+        "repos_url": f"{o}/repos",
+        "events_url": f"{o}/events",
+        "hooks_url": f"{o}/hooks",
+        "issues_url": f"{o}/issues",
+        "members_url": f"{o}/members{{/member}}",
+        "public_members_url": f"{o}/public_members{{/member}}",
+        "avatar_url": f"{web}/avatars/{account.login}",
+        "description": None,
+        "name": account.name,
+        "company": None,
+        "blog": "",
+        "location": None,
+        "email": None,
+        "twitter_username": None,
+        "is_verified": False,
+        "has_organization_projects": False,
+        "has_repository_projects": False,
+        "public_repos": 0,
+        "public_gists": 0,
+        "followers": 0,
+        "following": 0,
+        "html_url": f"{web}/{account.login}",
+        "type": "Organization",
+        "created_at": iso(account.created_at),
+        "updated_at": iso(account.updated_at),
+        "archived_at": None,
+    }
+
+
+def repository(repo: Repository, api: str, web: str) -> dict[str, Any]:
+    """GitHub's ``full-repository``, with the fields a client reads."""
+    r = f"{api}/repos/{repo.full_name}"
+    html = f"{web}/{repo.full_name}"
+    created = iso(repo.created_at)
+    return {
+        "id": repo.id,
+        "node_id": node_id("Repository", repo.id),
+        "name": repo.name,
+        "full_name": repo.full_name,
+        "owner": simple_user(repo.owner, api, web),
+        "private": repo.private,
+        "visibility": repo.visibility,
+        "html_url": html,
+        "description": repo.description,
+        "fork": False,
+        "url": r,
+        "archive_url": f"{r}/{{archive_format}}{{/ref}}",
+        "assignees_url": f"{r}/assignees{{/user}}",
+        "blobs_url": f"{r}/git/blobs{{/sha}}",
+        "branches_url": f"{r}/branches{{/branch}}",
+        "collaborators_url": f"{r}/collaborators{{/collaborator}}",
+        "comments_url": f"{r}/comments{{/number}}",
+        "commits_url": f"{r}/commits{{/sha}}",
+        "compare_url": f"{r}/compare/{{base}}...{{head}}",
+        "contents_url": f"{r}/contents/{{+path}}",
+        "contributors_url": f"{r}/contributors",
+        "deployments_url": f"{r}/deployments",
+        "downloads_url": f"{r}/downloads",
+        "events_url": f"{r}/events",
+        "forks_url": f"{r}/forks",
+        "git_commits_url": f"{r}/git/commits{{/sha}}",
+        "git_refs_url": f"{r}/git/refs{{/sha}}",
+        "git_tags_url": f"{r}/git/tags{{/sha}}",
+        "git_url": f"git://{html.split('://', 1)[-1]}.git",
+        "issue_comment_url": f"{r}/issues/comments{{/number}}",
+        "issue_events_url": f"{r}/issues/events{{/number}}",
+        "issues_url": f"{r}/issues{{/number}}",
+        "keys_url": f"{r}/keys{{/key_id}}",
+        "labels_url": f"{r}/labels{{/name}}",
+        "languages_url": f"{r}/languages",
+        "merges_url": f"{r}/merges",
+        "milestones_url": f"{r}/milestones{{/number}}",
+        "notifications_url": f"{r}/notifications{{?since,all,participating}}",
+        "pulls_url": f"{r}/pulls{{/number}}",
+        "releases_url": f"{r}/releases{{/id}}",
+        "ssh_url": f"git@{html.split('://', 1)[-1].split('/', 1)[0]}:{repo.full_name}.git",
+        "stargazers_url": f"{r}/stargazers",
+        "statuses_url": f"{r}/statuses/{{sha}}",
+        "subscribers_url": f"{r}/subscribers",
+        "subscription_url": f"{r}/subscription",
+        "tags_url": f"{r}/tags",
+        "teams_url": f"{r}/teams",
+        "trees_url": f"{r}/git/trees{{/sha}}",
+        "clone_url": f"{html}.git",
+        "mirror_url": None,
+        "hooks_url": f"{r}/hooks",
+        "svn_url": html,
+        "homepage": None,
+        "language": None,
+        "forks_count": 0,
+        "stargazers_count": 0,
+        "watchers_count": 0,
+        "size": 0,
+        "default_branch": repo.default_branch,
+        "open_issues_count": 0,
+        "is_template": False,
+        "topics": [],
+        "has_issues": True,
+        "has_projects": False,
+        "has_wiki": False,
+        "has_pages": False,
+        "has_downloads": False,
+        "has_discussions": False,
+        "archived": False,
+        "disabled": False,
+        "pushed_at": created,
+        "created_at": created,
+        "updated_at": iso(repo.updated_at),
+        "allow_forking": False,
+        "web_commit_signoff_required": False,
+        "forks": 0,
+        "open_issues": 0,
+        "watchers": 0,
+        "network_count": 0,
+        "subscribers_count": 0,
+    }

@@ -1,0 +1,78 @@
+"""Builds the ASGI application from ``Settings``. Nothing runs at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+
+from waybill.accounts import routes as accounts_routes
+from waybill.config import Settings
+from waybill.core.db import Database
+from waybill.core.jobs import Handler, Worker
+from waybill.http.conventions import GitHubConventions
+from waybill.http.errors import EXCEPTION_HANDLERS
+
+log = logging.getLogger("waybill")
+
+ROUTE_HANDLERS: list[Any] = [
+    *accounts_routes.route_handlers,
+]
+
+JOB_HANDLERS: Mapping[str, Handler] = {}
+
+
+class WaybillApp(GitHubConventions):
+    """The server: GitHub's HTTP conventions around the Litestar application."""
+
+    def __init__(self, settings: Settings, litestar: Litestar) -> None:
+        super().__init__(litestar, settings)
+        self.settings = settings
+        self.litestar = litestar
+
+    @property
+    def db(self) -> Database:
+        db: Database = self.litestar.state.db
+        return db
+
+    @property
+    def worker(self) -> Worker:
+        worker: Worker = self.litestar.state.worker
+        return worker
+
+
+def create_app(settings: Settings | None = None) -> WaybillApp:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        db = Database(settings.resolved_database_url)
+        worker = Worker(db, JOB_HANDLERS, poll_seconds=settings.worker_poll_seconds)
+        app.state.db = db
+        app.state.worker = worker
+        if settings.run_worker:
+            worker.start()
+        try:
+            yield
+        finally:
+            await worker.stop()
+            await db.dispose()
+
+    litestar = Litestar(
+        route_handlers=ROUTE_HANDLERS,
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        openapi_config=None,
+        request_max_body_size=settings.max_body_bytes,
+        state=None,
+    )
+    litestar.state.settings = settings
+    return WaybillApp(settings, litestar)
+
+
+def create_app_from_env() -> WaybillApp:
+    """Factory for ``uvicorn --factory`` (one per worker process)."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,164 @@
+"""Who may do what with a repository: the user's own role, narrowed by the token they act through.
+
+GitHub's rules, kept everywhere: a repository the caller may not see answers 404; a visible one
+without the needed permission answers 403 naming that permission.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import false, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from waybill.accounts import service as accounts
+from waybill.accounts.models import repositories
+from waybill.accounts.repository import readable_by_user
+from waybill.accounts.types import Account, OrgRole, Repository, Role
+from waybill.auth.types import Need, Principal, Token, TokenKind
+from waybill.core.errors import Forbidden, NotFound, Unauthenticated
+
+
+def _token_reaches(token: Token, repo: Repository) -> bool:
+    """Whether a fine-grained token was granted this repository."""
+    return repo.owner.id == token.resource_owner_id and (
+        token.repository_ids is None or repo.id in token.repository_ids
+    )
+
+
+def _visible(principal: Principal, repo: Repository, role: Role) -> bool:
+    if not repo.private:
+        return True
+    if role < Role.READ or principal.token is None:
+        return False
+    token = principal.token
+    if token.kind is TokenKind.CLASSIC:
+        return "repo" in token.scopes
+    return _token_reaches(token, repo)
+
+
+def _token_missing(token: Token, repo: Repository, need: Need) -> str | None:
+    """What the token lacks for ``need`` on a visible repository, or None."""
+    if token.kind is TokenKind.CLASSIC:
+        if need.role is Role.READ or "repo" in token.scopes:
+            return None
+        if not repo.private and "public_repo" in token.scopes:
+            return None
+        return "the repo scope"
+    if not _token_reaches(token, repo):
+        # Fine-grained tokens read every public repository, and write none they were not granted.
+        return None if need.role is Role.READ else need.describe()
+    level = Role.READ if need.role is Role.READ else Role.WRITE
+    if any(token.level(p) >= level for p in need.permissions):
+        return None
+    return need.describe()
+
+
+async def effective_roles(
+    conn: AsyncConnection, principal: Principal, repos: Sequence[Repository]
+) -> dict[int, Role]:
+    own = {} if principal.user is None else await accounts.roles(conn, principal.user, repos)
+    return {r.id: max(own.get(r.id, Role.NONE), Role.NONE if r.private else Role.READ) for r in repos}
+
+
+def decide(principal: Principal, repo: Repository, role: Role, need: Need) -> Exception | None:
+    """The error that refuses ``need`` (404, 401 or 403), or None when it is allowed."""
+    if not _visible(principal, repo, role):
+        return NotFound()
+    if principal.token is None:
+        return None if need.role is Role.READ else Unauthenticated()
+    if role < need.role:
+        return Forbidden(f"Must have {need.role.label} access to repository {repo.full_name}.")
+    missing = _token_missing(principal.token, repo, need)
+    if missing is not None:
+        return Forbidden(f"Resource not accessible by personal access token (requires {missing}).")
+    return None
+
+
+async def require(conn: AsyncConnection, principal: Principal, repo: Repository, need: Need) -> None:
+    roles = await effective_roles(conn, principal, [repo])
+    error = decide(principal, repo, roles[repo.id], need)
+    if error is not None:
+        raise error
+
+
+async def allowed(
+    conn: AsyncConnection, principal: Principal, repos: Sequence[Repository], need: Need
+) -> dict[int, Exception | None]:
+    """For each repository, None when ``need`` is allowed, else the error that refuses it."""
+    roles = await effective_roles(conn, principal, repos)
+    return {r.id: decide(principal, r, roles[r.id], need) for r in repos}
+
+
+def readable_repository_ids(principal: Principal, need: Need) -> Any:
+    """A subquery of the ids of repositories whose ``need`` (a read) the caller has.
+
+    Lists use it to leave out, silently and inside SQL so that pages stay full, what the caller
+    may not read.
+    """
+    public = repositories.c.private == false()
+    user, token = principal.user, principal.token
+    if user is None or token is None:
+        return select(repositories.c.id).where(public)
+    private = true() if user.site_admin else readable_by_user(user.id)
+    if token.kind is TokenKind.CLASSIC:
+        if "repo" not in token.scopes:
+            private = false()
+    elif not any(token.level(p) >= Role.READ for p in need.permissions):
+        private = false()
+    else:
+        private = private & (repositories.c.owner_id == token.resource_owner_id)
+        if token.repository_ids is not None:
+            private = private & repositories.c.id.in_(sorted(token.repository_ids))
+    return select(repositories.c.id).where(or_(public, private))
+
+
+def require_authenticated(principal: Principal) -> Account:
+    if principal.user is None:
+        raise Unauthenticated()
+    return principal.user
+
+
+def require_site_admin(principal: Principal) -> Account:
+    user = require_authenticated(principal)
+    token = principal.token
+    if not user.site_admin:
+        raise NotFound()
+    if token is not None and token.kind is TokenKind.CLASSIC and "site_admin" not in token.scopes:
+        raise Forbidden("Resource not accessible by personal access token (requires the site_admin scope).")
+    if token is not None and token.kind is TokenKind.FINE_GRAINED:
+        raise Forbidden("Resource not accessible by personal access token (requires a classic token).")
+    return user
+
+
+async def require_repository_creation(
+    conn: AsyncConnection, principal: Principal, owner: Account, private: bool
+) -> None:
+    """Creating a repository: the user themself, or a member of the organization (GitHub's default
+    lets members create repositories), through a token that may administer repositories."""
+    user = require_authenticated(principal)
+    if owner.is_org:
+        role = await accounts.org_role(conn, owner, user)
+        if role is None and not user.site_admin:
+            raise NotFound()
+    elif owner.id != user.id:
+        raise Forbidden("Must be the owner to create a repository for this account.")
+    token = principal.token
+    assert token is not None
+    if token.kind is TokenKind.CLASSIC:
+        if "repo" in token.scopes or (not private and "public_repo" in token.scopes):
+            return
+        raise Forbidden("Resource not accessible by personal access token (requires the repo scope).")
+    if token.resource_owner_id != owner.id or token.level("administration") < Role.WRITE:
+        raise Forbidden("Resource not accessible by personal access token (requires administration:write).")
+
+
+async def require_org_member(conn: AsyncConnection, principal: Principal, org: Account) -> OrgRole:
+    user = require_authenticated(principal)
+    role = await accounts.org_role(conn, org, user)
+    if role is None:
+        if user.site_admin:
+            return OrgRole.OWNER
+        raise NotFound()
+    return role

@@ -1,0 +1,164 @@
+"""Issuing, revoking and resolving personal access tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import string
+from collections.abc import Iterable
+from datetime import timedelta
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from waybill.accounts import service as accounts
+from waybill.accounts.models import accounts as accounts_table
+from waybill.accounts.repository import account_from_row
+from waybill.auth.models import tokens
+from waybill.auth.types import (
+    CLASSIC_PREFIX,
+    CLASSIC_SCOPES,
+    FINE_GRAINED_PERMISSIONS,
+    FINE_GRAINED_PREFIX,
+    LEVELS,
+    Principal,
+    Token,
+    TokenKind,
+)
+from waybill.core import clock
+from waybill.core.errors import BadRequest, NotFound, Unauthenticated, ValidationFailed
+
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def _generate(prefix: str, length: int) -> str:
+    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+async def create_classic(conn: AsyncConnection, login: str, scopes: Iterable[str]) -> str:
+    user = await accounts.get_user(conn, login)
+    wanted = sorted({s.strip() for s in scopes if s.strip()})
+    unknown = [s for s in wanted if s not in CLASSIC_SCOPES]
+    if unknown:
+        raise ValidationFailed.one("Token", "scopes", "invalid", f"unknown scope: {', '.join(unknown)}")
+    raw = _generate(CLASSIC_PREFIX, 36)
+    await _insert(conn, raw, user.id, TokenKind.CLASSIC, scopes=wanted)
+    return raw
+
+
+async def create_fine_grained(
+    conn: AsyncConnection,
+    login: str,
+    *,
+    resource_owner: str,
+    repositories: list[str] | None,
+    permissions: dict[str, str],
+    expires_in_days: int | None,
+) -> str:
+    user = await accounts.get_user(conn, login)
+    owner = await accounts.get_account(conn, resource_owner)
+    for name, level in permissions.items():
+        if name not in FINE_GRAINED_PERMISSIONS:
+            raise ValidationFailed.one("Token", "permissions", "invalid", f"unknown permission: {name}")
+        if level not in LEVELS:
+            raise ValidationFailed.one(
+                "Token", "permissions", "invalid", f"{name}: level must be read or write"
+            )
+    repository_ids: list[int] | None = None
+    if repositories is not None:
+        found = await accounts.repositories_of(conn, owner, repositories)
+        missing = sorted(set(n.lower() for n in repositories) - set(found))
+        if missing:
+            raise NotFound(f"repository not found: {owner.login}/{missing[0]}")
+        repository_ids = sorted(r.id for r in found.values())
+    if expires_in_days is not None and expires_in_days < 1:
+        raise ValidationFailed.one("Token", "expires_in_days", "invalid", "expiry must be at least one day")
+    raw = _generate(FINE_GRAINED_PREFIX, 82)
+    await _insert(
+        conn,
+        raw,
+        user.id,
+        TokenKind.FINE_GRAINED,
+        resource_owner_id=owner.id,
+        repository_ids=repository_ids,
+        permissions=permissions,
+        expires_in_days=expires_in_days,
+    )
+    return raw
+
+
+async def _insert(
+    conn: AsyncConnection,
+    raw: str,
+    user_id: int,
+    kind: TokenKind,
+    *,
+    scopes: list[str] | None = None,
+    resource_owner_id: int | None = None,
+    repository_ids: list[int] | None = None,
+    permissions: dict[str, str] | None = None,
+    expires_in_days: int | None = None,
+) -> None:
+    now = clock.now()
+    await conn.execute(
+        insert(tokens).values(
+            user_id=user_id,
+            kind=kind,
+            token_hash=digest(raw),
+            hint=raw[-4:],
+            scopes=scopes or [],
+            resource_owner_id=resource_owner_id,
+            repository_ids=repository_ids,
+            permissions=permissions or {},
+            expires_at=None if expires_in_days is None else now + timedelta(days=expires_in_days),
+            created_at=now,
+        )
+    )
+
+
+async def revoke(conn: AsyncConnection, raw: str) -> None:
+    result = await conn.execute(
+        update(tokens)
+        .where(tokens.c.token_hash == digest(raw), tokens.c.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
+    if result.rowcount == 0:
+        raise NotFound("token not found (or already revoked)")
+
+
+def parse_authorization(header: str) -> str:
+    """The token from ``Bearer T`` or ``token T``."""
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() not in ("bearer", "token") or not value.strip():
+        raise BadRequest("Authorization header must be 'Bearer TOKEN' or 'token TOKEN'")
+    return value.strip()
+
+
+async def authenticate(conn: AsyncConnection, raw: str) -> Principal:
+    row = (
+        await conn.execute(
+            select(tokens, *(c.label(f"user__{c.name}") for c in accounts_table.c))
+            .join(accounts_table, accounts_table.c.id == tokens.c.user_id)
+            .where(tokens.c.token_hash == digest(raw))
+        )
+    ).first()
+    if (
+        row is None
+        or row.revoked_at is not None
+        or (row.expires_at is not None and row.expires_at <= clock.now())
+    ):
+        raise Unauthenticated("Bad credentials")
+    token = Token(
+        id=row.id,
+        kind=TokenKind(row.kind),
+        scopes=frozenset(row.scopes),
+        resource_owner_id=row.resource_owner_id,
+        repository_ids=None if row.repository_ids is None else frozenset(row.repository_ids),
+        permissions=dict(row.permissions),
+        expires_at=row.expires_at,
+    )
+    return Principal(user=account_from_row(row, "user__"), token=token)

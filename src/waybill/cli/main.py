@@ -1,0 +1,255 @@
+"""The ``waybill`` command. Each subcommand reads the same settings as the server."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from waybill.accounts import service as accounts
+from waybill.accounts.types import OrgRole, Role
+from waybill.auth import tokens
+from waybill.auth.types import CLASSIC_SCOPES
+from waybill.config import Settings
+from waybill.core.db import Database
+from waybill.core.errors import DomainError, ValidationFailed
+from waybill.core.migrate import upgrade
+
+T = TypeVar("T")
+
+
+def _message(error: DomainError) -> str:
+    if isinstance(error, ValidationFailed) and error.errors:
+        return "; ".join(e.message or f"{e.field} is {e.code}" for e in error.errors)
+    return error.message
+
+
+def _run(action: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """Run ``action`` in one transaction on an up-to-date database; domain errors exit non-zero."""
+    settings = Settings.from_env()
+    upgrade(settings)
+
+    async def main() -> T:
+        db = Database(settings.resolved_database_url)
+        try:
+            async with db.write() as conn:
+                return await action(conn)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(main())
+    except DomainError as error:
+        click.echo(f"waybill: {_message(error)}", err=True)
+        sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="waybill")
+def main() -> None:
+    """Waybill: GitHub's supply-chain REST API, self-hosted."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
+def serve(host: str, port: int, workers: int) -> None:
+    """Upgrade the database if needed, then serve the API."""
+    import uvicorn
+
+    settings = Settings.from_env()
+    upgrade(settings)
+    first = _run(_first_start)
+    if first is not None:
+        login, token = first
+        click.echo(f"Created site administrator '{login}'. Its token, shown only this once:\n{token}")
+    uvicorn.run(
+        "waybill.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+async def _first_start(conn: AsyncConnection) -> tuple[str, str] | None:
+    if not await accounts.is_empty(conn):
+        return None
+    admin = await accounts.create_user(conn, "admin", site_admin=True)
+    return admin.login, await tokens.create_classic(conn, admin.login, sorted(CLASSIC_SCOPES))
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    upgrade(Settings.from_env())
+    click.echo("database is up to date")
+
+
+@main.group()
+def users() -> None:
+    """Users."""
+
+
+@users.command("create")
+@click.argument("login")
+@click.option("--site-admin", is_flag=True, help="May provision users and organizations.")
+def users_create(login: str, site_admin: bool) -> None:
+    async def action(conn: AsyncConnection) -> Any:
+        return await accounts.create_user(conn, login, site_admin=site_admin)
+
+    user = _run(action)
+    click.echo(f"created user {user.login} (id {user.id})")
+
+
+@main.group()
+def orgs() -> None:
+    """Organizations and their members."""
+
+
+@orgs.command("create")
+@click.argument("org")
+@click.option("--owner", required=True, help="Login of the user who owns the organization.")
+def orgs_create(org: str, owner: str) -> None:
+    async def action(conn: AsyncConnection) -> Any:
+        return await accounts.create_org(conn, org, owner)
+
+    created = _run(action)
+    click.echo(f"created organization {created.login} (id {created.id})")
+
+
+@orgs.command("add-member")
+@click.argument("org")
+@click.argument("login")
+@click.option("--role", type=click.Choice([r.value for r in OrgRole]), default="member", show_default=True)
+def orgs_add_member(org: str, login: str, role: str) -> None:
+    async def action(conn: AsyncConnection) -> None:
+        await accounts.add_member(conn, org, login, OrgRole(role))
+
+    _run(action)
+    click.echo(f"{login} is now {role} of {org}")
+
+
+@main.group()
+def repos() -> None:
+    """Repositories and their collaborators."""
+
+
+@repos.command("create")
+@click.argument("full_name", metavar="OWNER/NAME")
+@click.option("--private", is_flag=True)
+def repos_create(full_name: str, private: bool) -> None:
+    owner, _, name = full_name.partition("/")
+    if not owner or not name:
+        raise click.BadParameter("expected OWNER/NAME", param_hint="OWNER/NAME")
+
+    async def action(conn: AsyncConnection) -> Any:
+        return await accounts.create_repository(
+            conn, await accounts.get_account(conn, owner), name, private=private
+        )
+
+    repo = _run(action)
+    click.echo(f"created {repo.visibility} repository {repo.full_name} (id {repo.id})")
+
+
+@repos.command("add-collaborator")
+@click.argument("full_name", metavar="OWNER/NAME")
+@click.argument("login")
+@click.option(
+    "--permission", type=click.Choice(["read", "write", "admin"]), default="write", show_default=True
+)
+def repos_add_collaborator(full_name: str, login: str, permission: str) -> None:
+    async def action(conn: AsyncConnection) -> None:
+        await accounts.add_collaborator(conn, full_name, login, Role.parse(permission))
+
+    _run(action)
+    click.echo(f"{login} has {permission} access to {full_name}")
+
+
+@main.group("tokens")
+def tokens_group() -> None:
+    """Personal access tokens (classic and fine-grained)."""
+
+
+def _permissions(values: tuple[str, ...]) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for value in values:
+        name, sep, level = value.partition(":")
+        if not sep:
+            raise click.BadParameter(
+                f"{value!r}: expected NAME:LEVEL, e.g. contents:write", param_hint="--permission"
+            )
+        result[name.strip()] = level.strip()
+    return result
+
+
+@tokens_group.command("create")
+@click.argument("login")
+@click.option("--scopes", default="", help="Classic token scopes, comma-separated (e.g. repo,read:org).")
+@click.option("--fine-grained", is_flag=True, help="A fine-grained token bound to one resource owner.")
+@click.option("--resource-owner", help="User or organization the fine-grained token is bound to.")
+@click.option("--repositories", default="all", show_default=True, help="'all' or NAME,NAME of the owner.")
+@click.option("--permission", "permission", multiple=True, help="NAME:LEVEL, e.g. attestations:write.")
+@click.option("--expires-in-days", type=int, default=None)
+def tokens_create(
+    login: str,
+    scopes: str,
+    fine_grained: bool,
+    resource_owner: str | None,
+    repositories: str,
+    permission: tuple[str, ...],
+    expires_in_days: int | None,
+) -> None:
+    """Create a token for LOGIN and print it (alone, once) on stdout."""
+    if fine_grained:
+        if not resource_owner:
+            raise click.UsageError("--fine-grained needs --resource-owner")
+        if scopes:
+            raise click.UsageError("--scopes is for classic tokens; use --permission with --fine-grained")
+        grants = _permissions(permission)
+        selected = (
+            None if repositories == "all" else [n.strip() for n in repositories.split(",") if n.strip()]
+        )
+
+        async def action(conn: AsyncConnection) -> str:
+            return await tokens.create_fine_grained(
+                conn,
+                login,
+                resource_owner=resource_owner or "",
+                repositories=selected,
+                permissions=grants,
+                expires_in_days=expires_in_days,
+            )
+    else:
+        if resource_owner or permission:
+            raise click.UsageError("--resource-owner and --permission need --fine-grained")
+        if expires_in_days is not None:
+            raise click.UsageError("--expires-in-days is for fine-grained tokens")
+
+        async def action(conn: AsyncConnection) -> str:
+            return await tokens.create_classic(conn, login, scopes.split(","))
+
+    click.echo(_run(action))
+
+
+@tokens_group.command("revoke")
+@click.argument("token")
+def tokens_revoke(token: str) -> None:
+    async def action(conn: AsyncConnection) -> None:
+        await tokens.revoke(conn, token)
+
+    _run(action)
+    click.echo("token revoked")

@@ -1,0 +1,67 @@
+"""Settings, read once from the environment (``WAYBILL_*``)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else int(raw)
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("var")
+    # Empty means the embedded SQLite database inside ``data_dir``.
+    database_url: str = ""
+    max_body_bytes: int = 10 * 1024 * 1024
+    rate_limit_enabled: bool = True
+    rate_limit_authenticated: int = 5000
+    rate_limit_anonymous: int = 60
+    rate_limit_window_seconds: int = 3600
+    # Run the database-queued background worker inside the server process.
+    run_worker: bool = True
+    worker_poll_seconds: float = 1.0
+    # Public base URL for links in responses; empty means "derived from the request".
+    public_url: str = ""
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            data_dir=Path(os.environ.get("WAYBILL_DATA_DIR") or "var"),
+            database_url=os.environ.get("WAYBILL_DATABASE_URL", ""),
+            max_body_bytes=_int("WAYBILL_MAX_BODY_BYTES", 10 * 1024 * 1024),
+            rate_limit_enabled=_bool("WAYBILL_RATE_LIMIT", True),
+            rate_limit_authenticated=_int("WAYBILL_RATE_LIMIT_AUTHENTICATED", 5000),
+            rate_limit_anonymous=_int("WAYBILL_RATE_LIMIT_ANONYMOUS", 60),
+            rate_limit_window_seconds=_int("WAYBILL_RATE_LIMIT_WINDOW", 3600),
+            run_worker=_bool("WAYBILL_WORKER", True),
+            public_url=os.environ.get("WAYBILL_PUBLIC_URL", "").rstrip("/"),
+        )
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy URL with the async driver for the configured backend."""
+        url = self.database_url
+        if not url:
+            return f"sqlite+aiosqlite:///{(self.data_dir / 'waybill.db').resolve()}"
+        for prefix in ("postgresql://", "postgres://", "postgresql+asyncpg://"):
+            if url.startswith(prefix):
+                return "postgresql+asyncpg://" + url[len(prefix) :]
+        if url.startswith("sqlite"):
+            return url if "+aiosqlite" in url else url.replace("sqlite://", "sqlite+aiosqlite://", 1)
+        raise ValueError(f"WAYBILL_DATABASE_URL: unsupported database URL scheme in {url.split(':', 1)[0]!r}")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")

@@ -1,0 +1,275 @@
+"""A job queue kept in the database, so that background work survives restarts and is shared
+by every worker process and host (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has one writer).
+
+A job is claimed with a lease; a worker that dies mid-job lets the lease run out and another worker
+takes the job again, so handlers must be idempotent (they are upserts throughout).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    and_,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from waybill.core import clock
+from waybill.core.db import Database
+from waybill.core.models import BigId, Json, UTCDateTime, metadata
+
+log = logging.getLogger("waybill.jobs")
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(64), nullable=False),
+    # Jobs sharing a key are related (e.g. one cluster): lets a domain allow one active job per key.
+    Column("key", String(512), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("result", Json, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("run_after", UTCDateTime, nullable=False),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Index("ix_jobs_status_run_after", "status", "run_after"),
+    Index("ix_jobs_kind_key", "kind", "key"),
+)
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+ACTIVE = (JobStatus.PENDING, JobStatus.PROCESSING)
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    kind: str
+    key: str | None
+    status: JobStatus
+    payload: Any
+    result: Any
+    error: str | None
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+Handler = Callable[[Database, Job], Awaitable[Any]]
+
+
+def _job(row: Any) -> Job:
+    return Job(
+        id=row.id,
+        kind=row.kind,
+        key=row.key,
+        status=JobStatus(row.status),
+        payload=row.payload,
+        result=row.result,
+        error=row.error,
+        attempts=row.attempts,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+    )
+
+
+async def enqueue(conn: AsyncConnection, kind: str, payload: Any, *, key: str | None = None) -> int:
+    now = clock.now()
+    result = await conn.execute(
+        insert(jobs)
+        .values(
+            kind=kind,
+            key=key,
+            status=JobStatus.PENDING,
+            payload=payload,
+            attempts=0,
+            run_after=now,
+            created_at=now,
+        )
+        .returning(jobs.c.id)
+    )
+    return int(result.scalar_one())
+
+
+async def get(conn: AsyncConnection, job_id: int) -> Job | None:
+    row = (await conn.execute(select(jobs).where(jobs.c.id == job_id))).first()
+    return None if row is None else _job(row)
+
+
+async def find_active(conn: AsyncConnection, kind: str, key: str) -> Job | None:
+    row = (
+        await conn.execute(
+            select(jobs).where(jobs.c.kind == kind, jobs.c.key == key, jobs.c.status.in_(ACTIVE)).limit(1)
+        )
+    ).first()
+    return None if row is None else _job(row)
+
+
+class Worker:
+    """Claims and runs jobs, one at a time per worker, until stopped."""
+
+    def __init__(
+        self,
+        db: Database,
+        handlers: Mapping[str, Handler],
+        *,
+        poll_seconds: float = 1.0,
+        lease_seconds: float = 60.0,
+        max_attempts: int = 5,
+    ) -> None:
+        self.db = db
+        self.handlers = dict(handlers)
+        self.poll_seconds = poll_seconds
+        self.lease = timedelta(seconds=lease_seconds)
+        self.max_attempts = max_attempts
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                ran = await self.run_once()
+            except Exception:
+                log.exception("job worker iteration failed")
+                ran = False
+            if not ran:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+
+    async def run_once(self) -> bool:
+        """Claim one due job and run it; False when there was none."""
+        job = await self._claim()
+        if job is None:
+            return False
+        handler = self.handlers.get(job.kind)
+        heartbeat = asyncio.get_running_loop().create_task(self._heartbeat(job.id))
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for job kind {job.kind!r}")
+            result = await handler(self.db, job)
+        except Exception as exc:
+            log.exception("job %s (%s) failed", job.id, job.kind)
+            await self._fail(job, f"{type(exc).__name__}: {exc}")
+        else:
+            await self._finish(job.id, result)
+        finally:
+            heartbeat.cancel()
+        return True
+
+    async def run_until_idle(self) -> int:
+        count = 0
+        while await self.run_once():
+            count += 1
+        return count
+
+    async def _claim(self) -> Job | None:
+        now = clock.now()
+        due = or_(
+            and_(jobs.c.status == JobStatus.PENDING, jobs.c.run_after <= now),
+            and_(jobs.c.status == JobStatus.PROCESSING, jobs.c.lease_until < now),
+        )
+        kinds = jobs.c.kind.in_(self.handlers)
+        async with self.db.write() as conn:
+            candidate = (
+                await conn.execute(
+                    select(jobs.c.id)
+                    .where(due, kinds)
+                    .order_by(jobs.c.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                )
+            ).scalar()
+            if candidate is None:
+                return None
+            row = (
+                await conn.execute(
+                    update(jobs)
+                    .where(jobs.c.id == candidate)
+                    .values(
+                        status=JobStatus.PROCESSING,
+                        attempts=jobs.c.attempts + 1,
+                        lease_until=now + self.lease,
+                        started_at=func.coalesce(jobs.c.started_at, literal(now, UTCDateTime)),
+                    )
+                    .returning(*jobs.c)
+                )
+            ).one()
+        return _job(row)
+
+    async def _heartbeat(self, job_id: int) -> None:
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            async with self.db.write() as conn:
+                await conn.execute(
+                    update(jobs).where(jobs.c.id == job_id).values(lease_until=clock.now() + self.lease)
+                )
+
+    async def _finish(self, job_id: int, result: Any) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id)
+                .values(status=JobStatus.COMPLETED, result=result, finished_at=clock.now(), lease_until=None)
+            )
+
+    async def _fail(self, job: Job, error: str) -> None:
+        now = clock.now()
+        final = job.attempts >= self.max_attempts
+        async with self.db.write() as conn:
+            await conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job.id)
+                .values(
+                    status=JobStatus.FAILED if final else JobStatus.PENDING,
+                    error=error,
+                    lease_until=None,
+                    run_after=now + timedelta(seconds=2**job.attempts),
+                    finished_at=now if final else None,
+                )
+            )

@@ -1,0 +1,48 @@
+"""Request bodies are parsed once, at the edge, into typed values (msgspec structs)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TypeVar
+
+import msgspec
+
+from waybill.core.errors import BadRequest, FieldError, ValidationFailed
+from waybill.http.context import AnyRequest
+
+T = TypeVar("T")
+
+_decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
+_MISSING = re.compile(r"^Object missing required field `([^`]+)`")
+_UNKNOWN = re.compile(r"^Object contains unknown field `([^`]+)`")
+
+
+def decode(raw: bytes, type_: type[T], resource: str) -> T:
+    decoder = _decoders.get(type_)
+    if decoder is None:
+        decoder = _decoders[type_] = msgspec.json.Decoder(type_)
+    try:
+        return decoder.decode(raw)  # type: ignore[no-any-return]
+    except msgspec.ValidationError as exc:
+        raise ValidationFailed([field_error(str(exc), resource)]) from None
+    except msgspec.DecodeError:
+        raise BadRequest("Problems parsing JSON") from None
+
+
+async def parse_body(request: AnyRequest, type_: type[T], resource: str) -> T:
+    return decode(await request.body(), type_, resource)
+
+
+def field_error(text: str, resource: str) -> FieldError:
+    """A GitHub ``validation-error`` entry from a msgspec message such as
+    ``Expected `str` of length <= 256 - at `$.deployments[3].name```."""
+    detail, _, where = text.partition(" - at `")
+    path = where.rstrip("`").removeprefix("$").lstrip(".")
+    if match := _MISSING.match(detail):
+        field = f"{path}.{match.group(1)}" if path else match.group(1)
+        return FieldError(resource, field, "missing_field", f"{field} is missing")
+    if match := _UNKNOWN.match(detail):
+        field = f"{path}.{match.group(1)}" if path else match.group(1)
+        return FieldError(resource, field, "invalid", f"{field} is not a permitted key")
+    field = path or "body"
+    return FieldError(resource, field, "invalid", f"{field}: {detail}")

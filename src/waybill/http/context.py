@@ -1,0 +1,59 @@
+"""What a handler needs from the request: the database, the caller, the API version and base URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from waybill.auth import tokens
+from waybill.auth.types import ANONYMOUS, Principal
+from waybill.config import Settings
+from waybill.core.db import Database
+from waybill.http.conventions import DEFAULT_API_VERSION
+
+AnyRequest = Request[Any, Any, Any]
+
+
+def database(request: AnyRequest) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def settings(request: AnyRequest) -> Settings:
+    value: Settings = request.app.state.settings
+    return value
+
+
+def api_version(request: AnyRequest) -> str:
+    version: str = request.scope.get("state", {}).get("api_version", DEFAULT_API_VERSION)
+    return version
+
+
+def api_base(request: AnyRequest) -> str:
+    """The URL prefix the client used (``http://host:port`` or ``.../api/v3``), for links in bodies."""
+    public = settings(request).public_url
+    root = request.scope.get("root_path", "")
+    if public:
+        return public + root
+    return f"{request.url.scheme}://{request.headers.get('host', 'localhost')}{root}"
+
+
+def web_base(request: AnyRequest) -> str:
+    public = settings(request).public_url
+    return public or f"{request.url.scheme}://{request.headers.get('host', 'localhost')}"
+
+
+async def principal(request: AnyRequest, conn: AsyncConnection) -> Principal:
+    """The caller, resolved once per request from its ``Authorization`` header."""
+    state = request.scope.setdefault("state", {})
+    cached: Principal | None = state.get("principal")
+    if cached is not None:
+        return cached
+    header = request.headers.get("authorization")
+    resolved = (
+        ANONYMOUS if not header else await tokens.authenticate(conn, tokens.parse_authorization(header))
+    )
+    state["principal"] = resolved
+    return resolved

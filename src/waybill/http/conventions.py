@@ -1,0 +1,135 @@
+"""GitHub's HTTP conventions that hold for every request, as one ASGI layer around the app:
+the ``/api/v3`` prefix, ``X-GitHub-Api-Version``, ``X-GitHub-Request-Id``, rate limits, body cap."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from waybill.config import Settings
+from waybill.http.responses import JSON_MEDIA_TYPE, error_body
+
+API_VERSIONS = ("2022-11-28", "2026-03-10")
+DEFAULT_API_VERSION = API_VERSIONS[0]
+ENTERPRISE_PREFIX = "/api/v3"
+
+Scope = dict[str, Any]
+ASGIApp = Any
+
+
+@dataclass
+class _Window:
+    reset: int
+    used: int
+
+
+class RateLimiter:
+    """Fixed windows per token (or per client address when anonymous), kept in this process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.authenticated = settings.rate_limit_authenticated
+        self.anonymous = settings.rate_limit_anonymous
+        self.window = settings.rate_limit_window_seconds
+        self._windows: dict[str, _Window] = {}
+
+    def hit(self, key: str, limit: int) -> tuple[_Window, bool]:
+        now = time.time()
+        window = self._windows.get(key)
+        if window is None or window.reset <= now:
+            if len(self._windows) > 100_000:
+                self._windows = {k: w for k, w in self._windows.items() if w.reset > now}
+            window = self._windows[key] = _Window(reset=math.ceil(now) + self.window, used=0)
+        if window.used >= limit:
+            return window, False
+        window.used += 1
+        return window, True
+
+
+class GitHubConventions:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.max_body = settings.max_body_bytes
+        self.limiter = RateLimiter(settings) if settings.rate_limit_enabled else None
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra: list[tuple[bytes, bytes]] = [(b"x-github-request-id", _request_id())]
+        path: str = scope["path"]
+        if path == ENTERPRISE_PREFIX or path.startswith(ENTERPRISE_PREFIX + "/"):
+            scope = {
+                **scope,
+                "path": path[len(ENTERPRISE_PREFIX) :] or "/",
+                "root_path": scope.get("root_path", "") + ENTERPRISE_PREFIX,
+            }
+        headers = {
+            k: v
+            for k, v in scope["headers"]
+            if k in (b"x-github-api-version", b"authorization", b"content-length")
+        }
+        version = headers.get(b"x-github-api-version", DEFAULT_API_VERSION.encode()).decode("latin-1").strip()
+        state = scope.setdefault("state", {})
+        state["api_version"] = version
+        if version not in API_VERSIONS:
+            message = (
+                f"Unsupported 'X-GitHub-Api-Version' header '{version}'. Supported: {', '.join(API_VERSIONS)}"
+            )
+            await _send_json(send, 400, error_body(message, 400), extra)
+            return
+        if self.limiter is not None:
+            authorization = headers.get(b"authorization")
+            if authorization:
+                key, limit = "t:" + hashlib.sha256(authorization).hexdigest(), self.limiter.authenticated
+            else:
+                client = scope.get("client") or ("unknown", 0)
+                key, limit = "a:" + str(client[0]), self.limiter.anonymous
+            window, ok = self.limiter.hit(key, limit)
+            extra += [
+                (b"x-ratelimit-limit", str(limit).encode()),
+                (b"x-ratelimit-remaining", str(max(limit - window.used, 0)).encode()),
+                (b"x-ratelimit-reset", str(window.reset).encode()),
+                (b"x-ratelimit-used", str(window.used).encode()),
+                (b"x-ratelimit-resource", b"core"),
+            ]
+            if not ok:
+                who = "this token" if authorization else str((scope.get("client") or ("unknown",))[0])
+                await _send_json(send, 403, error_body(f"API rate limit exceeded for {who}.", 403), extra)
+                return
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body:
+            await _send_json(send, 413, error_body("Payload Too Large", 413), extra)
+            return
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _request_id() -> bytes:
+    return ":".join(secrets.token_hex(n).upper() for n in (2, 2, 3, 3, 4)).encode()
+
+
+async def _send_json(send: Any, status: int, body: Any, extra: list[tuple[bytes, bytes]]) -> None:
+    payload = msgspec.json.encode(body)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", JSON_MEDIA_TYPE.encode()),
+                (b"content-length", str(len(payload)).encode()),
+                *extra,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,97 @@
+"""The one place where errors become GitHub error bodies (``basic-error``, ``validation-error``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.types import ExceptionHandlersMap
+
+from waybill.core.errors import (
+    BadRequest,
+    Conflict,
+    DomainError,
+    FieldError,
+    Forbidden,
+    NotFound,
+    Unauthenticated,
+    ValidationFailed,
+)
+from waybill.http.responses import error_body, json_response
+
+log = logging.getLogger("waybill.http")
+
+STATUS = {
+    NotFound: 404,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    BadRequest: 400,
+    Conflict: 409,
+    ValidationFailed: 422,
+}
+
+_HTTP_MESSAGES = {
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Not Found",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+}
+
+
+def status_of(error: DomainError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def _field_error(error: FieldError) -> dict[str, Any]:
+    body: dict[str, Any] = {"resource": error.resource, "field": error.field, "code": error.code}
+    if error.message is not None:
+        body["message"] = error.message
+    if error.value is not None:
+        body["value"] = error.value
+    if error.index is not None:
+        body["index"] = error.index
+    return body
+
+
+def domain_error_response(error: DomainError) -> Response[bytes]:
+    status = status_of(error)
+    if isinstance(error, ValidationFailed):
+        body = error_body(error.message, status, errors=[_field_error(e) for e in error.errors])
+    else:
+        body = error_body(error.message, status)
+    return json_response(body, status)
+
+
+def _domain_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    assert isinstance(exc, DomainError)
+    return domain_error_response(exc)
+
+
+def _http_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    assert isinstance(exc, HTTPException)
+    status = exc.status_code
+    if status == 405 or isinstance(exc, NotFoundException):
+        # GitHub answers an unknown route and a known route with the wrong method alike.
+        status = 404
+    if status >= 500:
+        log.error("HTTP %s: %s", status, exc.detail)
+        return json_response(error_body("Server Error", status), status)
+    return json_response(error_body(_HTTP_MESSAGES.get(status, exc.detail), status), status)
+
+
+def _unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return json_response(error_body("Server Error", 500), 500)
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    DomainError: _domain_handler,
+    HTTPException: _http_handler,
+    Exception: _unexpected_handler,
+}
