@@ -10,9 +10,17 @@ from typing import Any
 from litestar import Litestar
 
 from waybill.accounts import routes as accounts_routes
+from waybill.alerts import jobs as alerts_jobs
+from waybill.alerts import routes as alerts_routes
+from waybill.artifacts import jobs as artifacts_jobs
+from waybill.artifacts import routes as artifacts_routes
+from waybill.attestations import jobs as attestations_jobs
+from waybill.attestations import routes as attestations_routes
 from waybill.config import Settings
 from waybill.core.db import Database
 from waybill.core.jobs import Handler, Worker
+from waybill.dependencies import jobs as dependencies_jobs
+from waybill.dependencies import routes as dependencies_routes
 from waybill.http.conventions import GitHubConventions
 from waybill.http.errors import EXCEPTION_HANDLERS
 
@@ -20,9 +28,18 @@ log = logging.getLogger("waybill")
 
 ROUTE_HANDLERS: list[Any] = [
     *accounts_routes.route_handlers,
+    *artifacts_routes.route_handlers,
+    *attestations_routes.route_handlers,
+    *dependencies_routes.route_handlers,
+    *alerts_routes.route_handlers,
 ]
 
-JOB_HANDLERS: Mapping[str, Handler] = {}
+JOB_HANDLERS: Mapping[str, Handler] = {
+    **artifacts_jobs.JOB_HANDLERS,
+    **attestations_jobs.JOB_HANDLERS,
+    **dependencies_jobs.JOB_HANDLERS,
+    **alerts_jobs.JOB_HANDLERS,
+}
 
 
 class WaybillApp(GitHubConventions):

@@ -1,8 +1,21 @@
 """Every table, registered on the one ``metadata``: what the migrations are compared against."""
 
 from waybill.accounts import models as accounts_models
+from waybill.alerts import models as alerts_models
+from waybill.artifacts import models as artifacts_models
+from waybill.attestations import models as attestations_models
 from waybill.auth import models as auth_models
 from waybill.core import jobs
 from waybill.core.models import metadata
+from waybill.dependencies import models as dependencies_models
 
-__all__ = ["accounts_models", "auth_models", "jobs", "metadata"]
+__all__ = [
+    "accounts_models",
+    "alerts_models",
+    "artifacts_models",
+    "attestations_models",
+    "auth_models",
+    "dependencies_models",
+    "jobs",
+    "metadata",
+]
