@@ -1,0 +1,78 @@
+"""Validate responses against GitHub's OpenAPI description of an operation (by ``operationId``),
+for the API version the request asked for."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jsonschema
+
+SPEC_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "spec"
+VERSIONS = ("2022-11-28", "2026-03-10")
+
+
+def _nullable(node: Any) -> Any:
+    """OpenAPI 3.0's ``nullable`` as JSON Schema."""
+    if isinstance(node, list):
+        return [_nullable(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _nullable(v) for k, v in node.items() if k != "nullable"}
+    if node.get("nullable"):
+        return {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+@cache
+def document(version: str, spec_dir: Path = SPEC_DIR) -> dict[str, Any]:
+    return _nullable(json.loads((spec_dir / f"github-supply-chain.{version}.openapi.json").read_text()))  # type: ignore[no-any-return]
+
+
+@cache
+def _operations(version: str) -> dict[str, dict[str, Any]]:
+    ops: dict[str, dict[str, Any]] = {}
+    for path_item in document(version)["paths"].values():
+        for op in path_item.values():
+            if isinstance(op, dict) and "operationId" in op:
+                ops[op["operationId"]] = op
+    return ops
+
+
+def _resolve(doc: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        target: Any = doc
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def response_schema(operation_id: str, status: int, version: str = VERSIONS[0]) -> dict[str, Any] | None:
+    """The JSON schema of the documented response, or None when the status has no JSON body."""
+    doc = document(version)
+    responses = _operations(version)[operation_id]["responses"]
+    declared = responses.get(str(status))
+    if declared is None:
+        if status >= 400:
+            return doc["components"]["schemas"]["basic-error"]  # type: ignore[no-any-return]
+        raise AssertionError(f"{operation_id} does not document status {status}")
+    content = _resolve(doc, declared).get("content", {})
+    for media_type, body in content.items():
+        if "json" in media_type:
+            return body.get("schema")  # type: ignore[no-any-return]
+    return None
+
+
+def assert_conforms(response: httpx.Response, operation_id: str, version: str | None = None) -> None:
+    """Fail unless the response's status is documented and its body matches the documented schema."""
+    version = version or response.request.headers.get("X-GitHub-Api-Version", VERSIONS[0])
+    schema = response_schema(operation_id, response.status_code, version)
+    if schema is None:
+        return
+    assert response.headers["content-type"].startswith("application/json"), response.headers
+    root = {**schema, "components": document(version)["components"]}
+    jsonschema.Draft7Validator(root).validate(response.json())
