@@ -28,7 +28,7 @@ from waybill.core.migrate import upgrade
 
 CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_URL = os.environ.get("WAYBILL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = Path(os.environ.get("WAYBILL_SHARED_DIR") or Path(__file__).resolve().parents[1].parent / "shared")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -11,7 +11,9 @@ from typing import Any
 import httpx
 import jsonschema
 
-SPEC_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "spec"
+from tests.conftest import SHARED
+
+SPEC_DIR = SHARED / "spec"
 VERSIONS = ("2022-11-28", "2026-03-10")
 
 
