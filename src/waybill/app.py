@@ -19,6 +19,7 @@ from waybill.attestations import routes as attestations_routes
 from waybill.config import Settings
 from waybill.core.db import Database
 from waybill.core.jobs import Handler, Worker
+from waybill.core.signing import Signer, load_key
 from waybill.dependencies import jobs as dependencies_jobs
 from waybill.dependencies import routes as dependencies_routes
 from waybill.http.conventions import GitHubConventions
@@ -67,6 +68,8 @@ def create_app(settings: Settings | None = None) -> WaybillApp:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db = Database(settings.resolved_database_url)
+        async with db.write() as conn:
+            app.state.signer = Signer(await load_key(conn))
         worker = Worker(db, JOB_HANDLERS, poll_seconds=settings.worker_poll_seconds)
         app.state.db = db
         app.state.worker = worker

@@ -5,7 +5,7 @@ from waybill.alerts import models as alerts_models
 from waybill.artifacts import models as artifacts_models
 from waybill.attestations import models as attestations_models
 from waybill.auth import models as auth_models
-from waybill.core import jobs
+from waybill.core import jobs, signing
 from waybill.core.models import metadata
 from waybill.dependencies import models as dependencies_models
 
@@ -18,4 +18,5 @@ __all__ = [
     "dependencies_models",
     "jobs",
     "metadata",
+    "signing",
 ]

@@ -11,6 +11,7 @@ from waybill.auth import tokens
 from waybill.auth.types import ANONYMOUS, Principal
 from waybill.config import Settings
 from waybill.core.db import Database
+from waybill.core.signing import Signer
 from waybill.http.conventions import DEFAULT_API_VERSION
 
 AnyRequest = Request[Any, Any, Any]
@@ -23,6 +24,11 @@ def database(request: AnyRequest) -> Database:
 
 def settings(request: AnyRequest) -> Settings:
     value: Settings = request.app.state.settings
+    return value
+
+
+def signer(request: AnyRequest) -> Signer:
+    value: Signer = request.app.state.signer
     return value
 
 

@@ -1,4 +1,4 @@
-"""Foundation: accounts, memberships, repositories, collaborators, tokens, jobs.
+"""Foundation: accounts, memberships, repositories, collaborators, tokens, jobs, server secrets.
 
 Revision ID: 0001
 Revises:
@@ -20,6 +20,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "server_secrets",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.String(length=128), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_server_secrets")),
+    )
     op.create_table(
         "accounts",
         sa.Column("id", BigId, autoincrement=True, nullable=False),
@@ -131,6 +137,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("server_secrets")
     op.drop_index("ix_collaborators_user_id", table_name="collaborators")
     op.drop_table("collaborators")
     op.drop_index("ix_tokens_user_id", table_name="tokens")
