@@ -89,7 +89,8 @@ class _BundleShape(msgspec.Struct, rename="camel"):
 
 class _Subject(msgspec.Struct):
     name: str | None = None
-    digest: dict[str, str] | None = None
+    # Values checked below, so that an error can name the algorithm.
+    digest: dict[str, Any] | None = None
 
 
 class _Statement(msgspec.Struct, rename={"type_": "_type", "predicate_type": "predicateType"}):
@@ -410,7 +411,7 @@ def _check_statement(
                 errors.append(_missing(name, f"{name} must hold at least one digest"))
                 continue
             for algorithm, value in subject.digest.items():
-                normalized = normalize_digest(algorithm, value)
+                normalized = normalize_digest(algorithm, value) if isinstance(value, str) else None
                 if normalized is None:
                     errors.append(
                         _invalid(f"{name}.{algorithm}", f"{name}.{algorithm} is not a valid digest", value)
