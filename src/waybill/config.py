@@ -50,7 +50,7 @@ class Settings:
             rate_limit_window_seconds=_int("WAYBILL_RATE_LIMIT_WINDOW", 3600),
             run_worker=_bool("WAYBILL_WORKER", True),
             public_url=os.environ.get("WAYBILL_PUBLIC_URL", "").rstrip("/"),
-            trust_roots=Path(os.environ["WAYBILL_TRUST_ROOTS"]) if os.environ.get("WAYBILL_TRUST_ROOTS") else None,
+            trust_roots=Path(raw_roots) if (raw_roots := os.environ.get("WAYBILL_TRUST_ROOTS")) else None,
         )
 
     @property
