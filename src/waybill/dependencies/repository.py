@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, any_, bindparam, delete, insert, or_, select, update
+import msgspec
+from sqlalchemy import and_, any_, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import Text
@@ -62,25 +64,38 @@ async def package_ids(conn: AsyncConnection, packages: Iterable[Package]) -> dic
     ids = await _package_ids(conn, list(wanted))
     missing = [wanted[k] for k in wanted if k not in ids]
     if missing:
-        # One multi-row INSERT per page (SQLAlchemy's insertmanyvalues); a concurrent writer
-        # inserting the same package just makes this a no-op for it.
-        stmt = upsert(conn, _packages).on_conflict_do_nothing(index_elements=["purl"])
-        await conn.execute(
-            stmt,
-            [
-                {
-                    "purl": p.purl,
-                    "type": p.type,
-                    "namespace": p.namespace,
-                    "name": p.name,
-                    "version": p.version,
-                    "base": p.base,
-                }
-                for p in missing
-            ],
-        )
+        # A concurrent writer inserting the same package makes the insert a no-op for it; the
+        # select after it finds the row either way.
+        rows = [(p.purl, p.type, p.namespace, p.name, p.version, p.base) for p in missing]
+        if _is_postgres(conn):
+            # One multi-row INSERT ... ON CONFLICT for the whole batch, its rows passed as one
+            # array per column.
+            await conn.execute(
+                text(
+                    "INSERT INTO dependency_packages (purl, type, namespace, name, version, base)"
+                    " SELECT * FROM unnest(CAST(:purl AS text[]), CAST(:type AS text[]),"
+                    " CAST(:namespace AS text[]), CAST(:name AS text[]), CAST(:version AS text[]),"
+                    " CAST(:base AS text[]))"
+                    " ON CONFLICT (purl) DO NOTHING"
+                ),
+                _columns(rows, ("purl", "type", "namespace", "name", "version", "base")),
+            )
+        else:
+            await conn.exec_driver_sql(
+                "INSERT INTO dependency_packages (purl, type, namespace, name, version, base)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (purl) DO NOTHING",
+                rows,
+            )
         ids.update(await _package_ids(conn, [p.purl for p in missing]))
     return ids
+
+
+def _columns(rows: Sequence[tuple[Any, ...]], names: Sequence[str]) -> dict[str, list[Any]]:
+    return {name: [row[i] for row in rows] for i, name in enumerate(names)}
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else msgspec.json.encode(value).decode()
 
 
 async def insert_snapshot(conn: AsyncConnection, repository_id: int, snap: Snapshot, now: datetime) -> int:
@@ -126,20 +141,41 @@ async def insert_manifests(
     )
     manifest_ids = list(result.scalars())
     rows = [
-        {
-            "manifest_id": manifest_id,
-            "package_id": ids[entry.package.purl],
-            "key": entry.key,
-            "relationship": entry.relationship,
-            "scope": entry.scope,
-            "metadata": entry.metadata,
-            "depends_on": [ids[c] for c in entry.dependencies] if entry.dependencies else None,
-        }
+        (
+            manifest_id,
+            ids[entry.package.purl],
+            entry.key,
+            entry.relationship,
+            entry.scope,
+            _json(entry.metadata),
+            _json([ids[c] for c in entry.dependencies]) if entry.dependencies else None,
+        )
         for manifest_id, manifest in zip(manifest_ids, snap.manifests, strict=True)
         for entry in manifest.resolved
     ]
-    if rows:
-        await conn.execute(insert(_resolved), rows)
+    if not rows:
+        return
+    # The bulk of a snapshot: inserted without per-row work in SQLAlchemy (JSON is encoded once
+    # here), as one array-backed INSERT on PostgreSQL and one executemany on SQLite.
+    if _is_postgres(conn):
+        await conn.execute(
+            text(
+                "INSERT INTO dependency_resolved"
+                " (manifest_id, package_id, key, relationship, scope, metadata, depends_on)"
+                " SELECT m, p, k, r, s, CAST(md AS jsonb), CAST(d AS jsonb)"
+                " FROM unnest(CAST(:m AS bigint[]), CAST(:p AS bigint[]), CAST(:k AS text[]),"
+                " CAST(:r AS text[]), CAST(:s AS text[]), CAST(:md AS text[]), CAST(:d AS text[]))"
+                " AS t(m, p, k, r, s, md, d)"
+            ),
+            _columns(rows, ("m", "p", "k", "r", "s", "md", "d")),
+        )
+    else:
+        await conn.exec_driver_sql(
+            "INSERT INTO dependency_resolved"
+            " (manifest_id, package_id, key, relationship, scope, metadata, depends_on)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
 
 
 async def advance_head(conn: AsyncConnection, repository_id: int, snap: Snapshot, snapshot_id: int) -> bool:
