@@ -186,7 +186,8 @@ async def test_report_worker_is_idempotent(alice):
 
     assert await api.app.worker.run_until_idle() == 1
     job = await api.tx(lambda c: jobs.get(c, 1))
-    assert job is not None and job.kind == "dependencies.sbom_report"
+    assert job is not None
+    assert job.kind == "dependencies.sbom_report"
     # A second run of the same job (a lease that ran out) finds the report built.
     assert await service.build_report(api.db, job) == {"uuid": url.rsplit("/", 1)[1]}
     assert (await api.get(local(url), token=alice.token)).status_code == 302

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -109,10 +109,15 @@ def parse(raw: bytes, options: Options) -> Parsed:
         detector_version=tool,
         detector_url=DETECTOR_URL,
         metadata=None,
-        scanned=scanned or clock.now(),
+        scanned=_aware(scanned) if scanned is not None else clock.now(),
         manifests=[replace(manifest, key=manifest_name, name=manifest_name)],
     )
     return Parsed(snapshot, options.ref is not None)
+
+
+def _aware(value: datetime) -> datetime:
+    # SPDX's ``created`` is UTC by definition ("...Z"), yet parsers may hand it back naive.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _package(raw: str, field: str) -> purls.Package:
