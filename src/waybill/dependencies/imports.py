@@ -24,7 +24,8 @@ from waybill.dependencies.schemas import Manifest, Relationship, Resolved, Scope
 
 RESOURCE = "SbomImport"
 DETECTOR_NAME = "waybill-sbom-import"
-DETECTOR_URL = "https://github.com/waybill/waybill#sbom-import"
+# No public page describes the importer; a URN names it without pointing anywhere.
+DETECTOR_URL = "urn:waybill:sbom-import"
 CYCLONEDX_VERSIONS = ("1.4", "1.5", "1.6")
 SPDX_VERSIONS = ("SPDX-2.2", "SPDX-2.3")
 _SHA = re.compile(r"^.{40,64}$")
