@@ -164,9 +164,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_artifact_deployment_history_org_id_recorded_at", table_name="artifact_deployment_history")
-    op.drop_index("ix_artifact_deployment_history_org_id_digest", table_name="artifact_deployment_history")
-    op.drop_index("ix_artifact_deployment_history_record_id_id", table_name="artifact_deployment_history")
+    history = "artifact_deployment_history"
+    op.drop_index("ix_artifact_deployment_history_org_id_recorded_at", table_name=history)
+    op.drop_index("ix_artifact_deployment_history_org_id_digest", table_name=history)
+    op.drop_index("ix_artifact_deployment_history_record_id_id", table_name=history)
     op.drop_table("artifact_deployment_history")
     op.drop_index("ix_artifact_deployment_records_org_id_digest", table_name="artifact_deployment_records")
     op.drop_table("artifact_deployment_records")
