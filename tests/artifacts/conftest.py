@@ -44,12 +44,12 @@ def record_body(**overrides: Any) -> dict[str, Any]:
     return {k: v for k, v in body.items() if v is not None}
 
 
-def entry(name: str, **overrides: Any) -> dict[str, Any]:
-    """One cluster deployment entry, deployment ``name``, in repository web."""
+def entry(deployment: str, **overrides: Any) -> dict[str, Any]:
+    """One cluster deployment entry named ``deployment``, in repository web."""
     body: dict[str, Any] = {
         "name": "image",
-        "digest": digest(name),
-        "deployment_name": name,
+        "digest": digest(deployment),
+        "deployment_name": deployment,
         "github_repository": "web",
     }
     body.update(overrides)

@@ -81,7 +81,8 @@ async def get_cluster_job(
         data["total_count"] = job.result["total_count"]
         data["errors"] = job.result["errors"]
     elif job.status is JobStatus.FAILED:
-        data["errors"] = [{"message": job.error or "failed"}]
+        # The worker logs the exception; its text may hold internals, so clients get a summary.
+        data["errors"] = [{"message": "Processing failed; no deployment of this job was written."}]
     return json_response(data)
 
 
