@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.8
 
-.PHONY: install serve test lint typecheck lock clean browser
+.PHONY: install serve test lint typecheck lock clean browser screenshots
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ browser:
 
 test: install browser
 	$(BIN)/pytest -n 2
+
+# Retakes the README's pictures of the pages (docs/screenshots/*.png) with the browser tests.
+screenshots: install browser
+	WAYBILL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -q tests/web/test_browser.py -k sqlite
 
 lint: install
 	$(BIN)/ruff check src tests
