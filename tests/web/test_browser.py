@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.attestations.bundles import bundle_for, random_digest
 from tests.harness import Harness
 from tests.web.browser import Screens, chromium, screenshot_dir, serving, sign_in
 from waybill.config import Settings
@@ -11,8 +12,20 @@ from waybill.config import Settings
 
 async def test_sign_in_browse_and_sign_out(api: Harness, settings: Settings, tmp_path: Path) -> None:
     await api.user("alice")
+    await api.user("sam")
     await api.org("acme", owner="alice")
+    await api.repo("acme/web")
+    await api.repo("acme/secret", private=True)
     token = await api.token("alice")
+    stranger = await api.token("sam")
+    digest = random_digest()
+    for repo, predicate in (
+        ("acme/web", "https://slsa.dev/provenance/v1"),
+        ("acme/secret", "https://example.com/<script>alert(1)</script>"),
+    ):
+        bundle = bundle_for([digest], predicate_type=predicate)
+        created = await api.post(f"/repos/{repo}/attestations", token=token, json={"bundle": bundle})
+        assert created.status_code == 201, created.text
     screens = Screens(screenshot_dir(tmp_path), api.backend)
     with serving(settings) as base:
         async with chromium() as browser:
@@ -27,8 +40,18 @@ async def test_sign_in_browse_and_sign_out(api: Harness, settings: Settings, tmp
             await page.click("button[type=submit]")
             assert await page.inner_text("[role=alert]") == "✗ That token is not valid."
             await sign_in(page, base, token)
+            await screens.take(page, "home")
             assert await page.inner_text(".who") == "Signed in as alice"
-            assert await page.get_attribute("a[href='/ui/orgs/acme/artifacts']", "href") is not None
+            assert await page.inner_text("main li") == "acme"
+            await page.goto(f"{base}/ui/orgs/acme/artifacts/{digest}")
+            rows = page.locator("tr.attestation")
+            assert await rows.count() == 2
+            # A script in an attacker-controlled value is shown as text and never runs.
+            assert await page.get_by_text("https://example.com/<script>alert(1)</script>").count() == 1
+            await screens.take(page, "artifact")
+            await page.set_viewport_size({"width": 390, "height": 844})
+            await screens.take(page, "artifact-narrow")
+            await page.set_viewport_size({"width": 1280, "height": 800})
             await page.goto(base + "/ui/no-such-page")
             assert await page.inner_text("h1") == "Not found"
             await page.goto(base + "/ui")
@@ -37,3 +60,8 @@ async def test_sign_in_browse_and_sign_out(api: Harness, settings: Settings, tmp
             await page.goto(base + "/ui")
             assert page.url.startswith(base + "/ui/sign-in?next=")
             assert errors == []
+            # Another viewer, without access to the private repository, sees none of its attestations.
+            await sign_in(page, base, stranger)
+            await page.goto(f"{base}/ui/orgs/acme/artifacts/{digest}")
+            assert await rows.count() == 1
+            assert await page.locator("text=acme/secret").count() == 0

@@ -7,7 +7,6 @@ what the same token would get from the API; nothing here reads another domain's 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from litestar import Response, get, post, route
 from litestar.params import FromPath
@@ -16,7 +15,7 @@ from waybill.accounts import service as accounts
 from waybill.auth import tokens
 from waybill.core.errors import NotFound, Unauthenticated
 from waybill.http.context import AnyRequest, database, signer
-from waybill.web import security
+from waybill.web import artifact, security
 from waybill.web.render import STATIC_FILES, STATIC_TYPES, page, redirect
 from waybill.web.security import PRESESSION_COOKIE, SESSION_COOKIE, SESSION_SECONDS
 from waybill.web.viewer import sign_in_redirect, signed_in
@@ -108,12 +107,6 @@ async def home(request: AnyRequest) -> Response[bytes]:
     return page("home.html", {"title": "Waybill", "viewer": viewer, "orgs": orgs})
 
 
-@get("/ui/go")
-async def go(request: AnyRequest) -> Response[bytes]:
-    org = (request.query_params.get("org") or "").strip()
-    return redirect(f"/ui/orgs/{quote(org, safe='')}/artifacts" if org else HOME)
-
-
 @get("/ui/static/{name:str}")
 async def static(name: FromPath[str]) -> Response[bytes]:
     body = STATIC_FILES.get(name)
@@ -142,7 +135,7 @@ route_handlers: list[Any] = [
     sign_out_page,
     sign_out,
     home,
-    go,
     static,
+    *artifact.route_handlers,
     unknown_page,
 ]
