@@ -245,3 +245,22 @@ async def newest_with_predicate(
     )
     query = select(newest.c.digest, a.c.id, a.c.repository_id).join(a, and_(a.c.id == newest.c.id))
     return list((await conn.execute(query)).all())
+
+
+async def newest_for_digest(
+    conn: AsyncConnection, *, owner_id: int, digest: str, readable: Any, limit: int
+) -> Sequence[Any]:
+    """The newest ``limit`` attestations of the owner's readable repositories naming ``digest``, with
+    their bundles; read newest first from the subjects' primary key (digest, attestation_id)."""
+    query = (
+        select(a.c.id, a.c.repository_id, a.c.predicate_type, a.c.created_at, b.c.data)
+        .select_from(
+            s.join(a, a.c.id == s.c.attestation_id)
+            .join(b, b.c.attestation_id == a.c.id)
+            .join(repositories, repositories.c.id == a.c.repository_id)
+        )
+        .where(s.c.digest == digest, repositories.c.owner_id == owner_id, a.c.repository_id.in_(readable))
+        .order_by(s.c.attestation_id.desc())
+        .limit(limit)
+    )
+    return (await conn.execute(query)).all()

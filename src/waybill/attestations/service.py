@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import cramjam
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -212,3 +213,29 @@ async def provenance_for(
     wanted = {digest.lower(): digest for digest in digests}
     rows = await sql.newest_with_predicate(conn, owner_id, sorted(wanted), SLSA_PROVENANCE)
     return {wanted[row.digest]: Provenance(row.id, row.repository_id) for row in rows}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """An attestation as the web pages show it: who stored it where, and its bundle as received."""
+
+    id: int
+    repository_id: int
+    predicate_type: str
+    created_at: datetime
+    bundle: bytes
+
+
+async def newest_for_digest(
+    conn: AsyncConnection, principal: Principal, login: str, digest: str, limit: int = 20
+) -> list[Summary]:
+    """The newest attestations of ``login``'s repositories the caller may read, for one digest."""
+    owner = await _owner(conn, login)
+    rows = await sql.newest_for_digest(
+        conn,
+        owner_id=owner.id,
+        digest=digest,
+        readable=permissions.readable_repository_ids(principal, READ),
+        limit=limit,
+    )
+    return [Summary(r.id, r.repository_id, r.predicate_type, r.created_at, decompress(r.data)) for r in rows]
