@@ -474,6 +474,8 @@ def verification_summary(row: Any) -> dict[str, Any]:
     return {
         "status": _status(row),
         "verified": row.verified if checked else None,
+        # Signature, chain and trusted time passed, whatever the identity rules said.
+        "cryptographically_verified": (row.verified or row.failed_step == "identity") if checked else None,
         "failed_step": row.failed_step,
         "reason": row.reason,
         "trust_root": row.trust_root,
