@@ -30,14 +30,15 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.verification.sigstore_double import SigstoreDouble  # noqa: E402
-from waybill.accounts import service as accounts  # noqa: E402
-from waybill.attestations import service as attestations  # noqa: E402
-from waybill.attestations.types import Mode  # noqa: E402
-from waybill.auth import tokens  # noqa: E402
-from waybill.config import Settings  # noqa: E402
-from waybill.core.db import Database  # noqa: E402
-from waybill.core.migrate import upgrade  # noqa: E402
+from tests.verification.sigstore_double import SigstoreDouble
+
+from waybill.accounts import service as accounts
+from waybill.attestations import service as attestations
+from waybill.attestations.types import Mode
+from waybill.auth import tokens
+from waybill.config import Settings
+from waybill.core.db import Database
+from waybill.core.migrate import upgrade
 
 INSTANCE = SigstoreDouble(name="bench-instance")
 
@@ -188,13 +189,17 @@ def main() -> None:
             server.terminate()
             server.wait(10)
 
-    header = f"{'policy':<8} {'uploads/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'GET / p50':>10} {'GET / p99':>10} {'errors':>7}"
+    header = (
+        f"{'policy':<8} {'uploads/s':>10} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'GET / p50':>10} {'GET / p99':>10} {'errors':>7}"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
         print(
             f"{row['policy']:<8} {row['uploads_per_second']:>10.1f} {row['upload_p50_ms']:>8.1f} "
-            f"{row['upload_p99_ms']:>8.1f} {row['ping_p50_ms']:>10.1f} {row['ping_p99_ms']:>10.1f} {row['errors']:>7}"
+            f"{row['upload_p99_ms']:>8.1f} {row['ping_p50_ms']:>10.1f} {row['ping_p99_ms']:>10.1f} "
+            f"{row['errors']:>7}"
         )
     print(
         json.dumps(
