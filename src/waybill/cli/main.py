@@ -66,8 +66,6 @@ def serve(host: str, port: int, workers: int) -> None:
     """Upgrade the database if needed, then serve the API."""
     import uvicorn
 
-    settings = Settings.from_env()
-    upgrade(settings)
     first = _run(_first_start)
     if first is not None:
         login, token = first
