@@ -84,6 +84,16 @@ deployment_records = Table(
     Index("ix_artifact_deployment_records_org_id_digest", "org_id", "digest"),
     Index("ix_artifact_deployment_records_org_id_cluster", "org_id", "cluster"),
     Index("ix_artifact_deployment_records_org_id_physical_environment", "org_id", "physical_environment"),
+    # Covers the environments page's count of what is deployed where.
+    Index(
+        "ix_artifact_deployment_records_places",
+        "org_id",
+        "status",
+        "logical_environment",
+        "physical_environment",
+        "cluster",
+        "repository_id",
+    ),
 )
 
 deployment_history = Table(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, String, and_, case, cast, func, literal, or_, select, text, tuple_
+from sqlalchemy import Row, String, and_, case, cast, func, literal, or_, select, text, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts.models import repositories
@@ -450,10 +450,13 @@ def _digest_prefix(search: str) -> str | None:
 
 def _artifact_query(org_id: int, readable: Any, where: ArtifactFilter) -> Any:
     a, d, s = artifacts, deployment_records, storage_records
-    query = (
-        select(a.c.id, a.c.repository_id, a.c.digest, a.c.name, a.c.version, a.c.created_at)
-        .join(repositories, repositories.c.id == a.c.repository_id)
-        .where(repositories.c.owner_id == org_id, a.c.repository_id.in_(readable))
+    # The organization's readable repositories as a set the scan of artifacts (newest first) checks
+    # each row against, rather than a join that SQLite would drive from the repositories (and sort).
+    owned = select(repositories.c.id).where(
+        repositories.c.owner_id == org_id, repositories.c.id.in_(readable)
+    )
+    query = select(a.c.id, a.c.repository_id, a.c.digest, a.c.name, a.c.version, a.c.created_at).where(
+        a.c.repository_id.in_(owned)
     )
     if where.repository_id is not None:
         query = query.where(a.c.repository_id == where.repository_id)
@@ -464,25 +467,27 @@ def _artifact_query(org_id: int, readable: Any, where: ArtifactFilter) -> Any:
             query = query.where(a.c.digest >= prefix, a.c.digest < prefix + "g")
         else:
             query = query.where(a.c.name.icontains(where.search.strip(), autoescape=True))
+    # Each filter on deployments or storage is an uncorrelated set of (repository, digest), read once
+    # through its index; probing per artifact instead costs a lookup for every row scanned.
     deployed: list[Any] = []
-    if where.environment is not None:
-        deployed.append(
-            or_(d.c.logical_environment == where.environment, d.c.physical_environment == where.environment)
-        )
     if where.cluster is not None:
         deployed.append(d.c.cluster == where.cluster)
     if where.runtime_risk is not None:
         # Risks are a closed set of plain words, stored as a sorted JSON array: the quoted word is
         # found in its text the same way on both backends.
         deployed.append(cast(d.c.runtime_risks, String).contains(f'"{where.runtime_risk.value}"'))
-    if deployed:
-        query = query.where(
-            tuple_(a.c.repository_id, a.c.digest).in_(
-                select(d.c.repository_id, d.c.digest).where(
-                    d.c.org_id == org_id, d.c.status == DeploymentStatus.DEPLOYED, *deployed
-                )
-            )
+    if deployed or where.environment is not None:
+        current = select(d.c.repository_id, d.c.digest).where(
+            d.c.org_id == org_id, d.c.status == DeploymentStatus.DEPLOYED, *deployed
         )
+        places: Any = current
+        if where.environment is not None:
+            # Logical or physical: two index ranges rather than an OR that neither index serves.
+            places = union_all(
+                current.where(d.c.logical_environment == where.environment),
+                current.where(d.c.physical_environment == where.environment),
+            )
+        query = query.where(tuple_(a.c.repository_id, a.c.digest).in_(places))
     if where.registry_url is not None:
         query = query.where(
             tuple_(a.c.repository_id, a.c.digest).in_(
@@ -554,14 +559,13 @@ async def environment_summaries(
 ) -> list[EnvironmentSummary]:
     """Per (logical environment, physical environment, cluster): what is deployed there now."""
     d = deployment_records
+    # Served from the covering index ix_artifact_deployment_records_places alone.
     query = (
         select(
             d.c.logical_environment,
             d.c.physical_environment,
             d.c.cluster,
             func.count().label("deployments"),
-            func.count(d.c.digest.distinct()).label("digests"),
-            func.max(d.c.updated_at).label("last_updated_at"),
         )
         .where(
             d.c.org_id == org_id,
@@ -577,8 +581,6 @@ async def environment_summaries(
             physical_environment=row.physical_environment,
             cluster=row.cluster,
             deployments=row.deployments,
-            digests=row.digests,
-            last_updated_at=row.last_updated_at,
         )
         for row in await conn.execute(query)
     ]

@@ -172,5 +172,3 @@ class EnvironmentSummary:
     physical_environment: str
     cluster: str
     deployments: int
-    digests: int
-    last_updated_at: datetime

@@ -28,6 +28,12 @@ _INDEXES = [
         "artifact_deployment_records",
         ["org_id", "physical_environment"],
     ),
+    # Covers the environments page's count of what is deployed where.
+    (
+        "ix_artifact_deployment_records_places",
+        "artifact_deployment_records",
+        ["org_id", "status", "logical_environment", "physical_environment", "cluster", "repository_id"],
+    ),
     (
         "ix_artifact_storage_records_org_id_registry_url",
         "artifact_storage_records",
