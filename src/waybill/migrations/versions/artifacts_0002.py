@@ -28,11 +28,21 @@ _INDEXES = [
         "artifact_deployment_records",
         ["org_id", "physical_environment"],
     ),
-    # Covers the environments page's count of what is deployed where.
+    # Covers the environments page's count of what is deployed where, and the logical environment
+    # filter. Status after the places: an index led by (org_id, status) would tempt SQLite into reading
+    # nearly every record through it for the runtime-risk filter.
     (
         "ix_artifact_deployment_records_places",
         "artifact_deployment_records",
-        ["org_id", "status", "logical_environment", "physical_environment", "cluster", "repository_id"],
+        [
+            "org_id",
+            "logical_environment",
+            "physical_environment",
+            "cluster",
+            "status",
+            "repository_id",
+            "digest",
+        ],
     ),
     (
         "ix_artifact_storage_records_org_id_registry_url",
