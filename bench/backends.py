@@ -98,7 +98,7 @@ class Backend:
         raise NotImplementedError
 
     def raw_write(
-        self, scenario_key: str, fixture: Fixture, connections: int, seconds: float
+        self, scenario_key: str, variables: Mapping[str, Any], connections: int, seconds: float
     ) -> dict[str, Any]:
         raise NotImplementedError
 
@@ -186,11 +186,11 @@ class SQLiteBackend(Backend):
             conn.close()
 
     def raw_write(
-        self, scenario_key: str, fixture: Fixture, connections: int, seconds: float
+        self, scenario_key: str, variables: Mapping[str, Any], connections: int, seconds: float
     ) -> dict[str, Any]:
         """A tight loop in its own process, one transaction per write with the server's PRAGMAs
         (SQLite has one writer at a time, so more connections would only queue)."""
-        context = json.dumps({"org_id": fixture.org_id, "repo_id": fixture.repo_id})
+        context = json.dumps(dict(variables))
         command = [
             sys.executable,
             "-m",
@@ -264,7 +264,7 @@ class PostgresBackend(Backend):
             return None if row is None else row[0]
 
     def raw_write(
-        self, scenario_key: str, fixture: Fixture, connections: int, seconds: float
+        self, scenario_key: str, variables: Mapping[str, Any], connections: int, seconds: float
     ) -> dict[str, Any]:
         """pgbench with the equivalent ``INSERT ... ON CONFLICT`` at the same concurrency."""
         from bench.scenarios import RAW_WRITES
@@ -280,8 +280,7 @@ class PostgresBackend(Backend):
             "pgbench", "-n", "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432),
             "-U", url.username or "postgres", "-c", str(connections), "-j", "1",
             "-T", str(max(1, round(seconds))), "-f", str(script), "-l", "--log-prefix", str(logs / "tx"),
-            "-D", f"org_id={fixture.org_id}", "-D", f"repo_id={fixture.repo_id}",
-            "-D", f"nonce={secrets.token_hex(3)}", self.dbname,
+            *(a for k, v in variables.items() for a in ("-D", f"{k}={v}")), self.dbname,
         ]  # fmt: skip
         env = {**os.environ, "PGPASSWORD": url.password or ""}
         done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)

@@ -1,11 +1,136 @@
-"""Scale fixtures: rows loaded straight into the domains' tables before the server starts."""
+"""Scale fixtures: rows loaded straight into the domains' tables before the server starts, so that a
+level of 10M deployment records takes minutes, not days of API calls. Columns the bench does not
+name get a plain value of their type, so a column added to a domain's table does not break loading."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import JSON, Boolean, DateTime, Integer, LargeBinary, String, Table, TypeDecorator
+
+from bench import load
 from bench.backends import Backend, Fixture
+from bench.scenarios import ENVIRONMENT, REGISTRY
+
+# Ten deployments of each artifact: a read by digest finds ten records, as for a service running in
+# several clusters.
+DEPLOYMENTS_PER_ARTIFACT = 10
+STORAGE_RECORDS = 10_000
+MAX_ATTESTATIONS = 1_000_000
+SAMPLE = 1_000
+
+
+def artifact_digest(i: int) -> str:
+    return "sha256:" + hashlib.sha256(f"bench-artifact-{i}".encode()).hexdigest()
+
+
+def _plain(table: Table, values: dict[str, Any], now: datetime) -> dict[str, Any]:
+    for column in table.columns:
+        if (
+            column.name in values
+            or column.nullable
+            or column.primary_key
+            or column.server_default is not None
+        ):
+            continue
+        kind = column.type
+        if isinstance(kind, TypeDecorator):
+            kind = kind.impl
+        if isinstance(kind, DateTime):
+            values[column.name] = now
+        elif isinstance(kind, JSON):
+            values[column.name] = {}
+        elif isinstance(kind, Boolean):
+            values[column.name] = False
+        elif isinstance(kind, Integer):
+            values[column.name] = 0
+        elif isinstance(kind, LargeBinary):
+            values[column.name] = b""
+        elif isinstance(kind, String):
+            values[column.name] = ""
+    return values
+
+
+@dataclass(frozen=True)
+class Loader:
+    key: str
+    table: str
+    # Rows wanted at a scale level (a count of deployment records).
+    size: Callable[[int], int]
+    row: Callable[[Fixture, int, datetime], dict[str, Any]]
+    # Remembers what the scenarios need to know about the rows (e.g. digests that exist).
+    remember: Callable[[dict[str, Any], int], None]
+
+
+def _artifact(f: Fixture, i: int, now: datetime) -> dict[str, Any]:
+    return {
+        "repository_id": f.repo_id,
+        "digest": artifact_digest(i),
+        "name": "app",
+        "version": f"1.0.{i}",
+        "created_at": now,
+    }
+
+
+def _deployment(f: Fixture, i: int, now: datetime) -> dict[str, Any]:
+    return {
+        "org_id": f.org_id,
+        "repository_id": f.repo_id,
+        "digest": artifact_digest(i // DEPLOYMENTS_PER_ARTIFACT),
+        **ENVIRONMENT,
+        "deployment_name": f"dep-{i}",
+        "status": "deployed",
+        "tags": {"team": "payments"},
+        "runtime_risks": ["internet-exposed"],
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _storage(f: Fixture, i: int, now: datetime) -> dict[str, Any]:
+    return {
+        "org_id": f.org_id,
+        "repository_id": f.repo_id,
+        "digest": artifact_digest(i),
+        "registry_url": REGISTRY["registry_url"],
+        "registry_repository": REGISTRY["repository"],
+        "artifact_url": f"{REGISTRY['registry_url']}/bench/app",
+        "version": f"1.0.{i}",
+        "status": "active",
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _remember_deployments(data: dict[str, Any], count: int) -> None:
+    data["deployment_records"] = count
+    artifacts = max(count // DEPLOYMENTS_PER_ARTIFACT, 1)
+    rng = random.Random(count)
+    data["deployment_digests"] = [artifact_digest(rng.randrange(artifacts)) for _ in range(SAMPLE)]
+
+
+def _remember_storage(data: dict[str, Any], count: int) -> None:
+    rng = random.Random(count)
+    data["storage_digests"] = [artifact_digest(rng.randrange(max(count, 1))) for _ in range(SAMPLE)]
+
+
+LOADERS: list[Loader] = [
+    Loader("artifacts", "artifacts", lambda n: n // DEPLOYMENTS_PER_ARTIFACT, _artifact, lambda d, n: None),
+    Loader("deployments", "artifact_deployment_records", lambda n: n, _deployment, _remember_deployments),
+    Loader("storage", "artifact_storage_records", lambda n: STORAGE_RECORDS, _storage, _remember_storage),
+]
+
+
+def _tables() -> Mapping[str, Table]:
+    import waybill.tables  # noqa: F401 (registers every domain's tables)
+    from waybill.core.models import metadata
+
+    return metadata.tables
 
 
 def load_to(
@@ -16,5 +141,23 @@ def load_to(
     data: dict[str, Any],
     scenarios: Sequence[Any],
 ) -> dict[str, int]:
-    """Bring every loaded table up to ``level``; returns how many rows each got now."""
-    return {}
+    """Bring every loaded table that exists up to ``level``; returns how many rows each got now."""
+    tables = _tables()
+    now = datetime.now(UTC)
+    counts: dict[str, int] = {}
+    for loader in LOADERS:
+        table = tables.get(loader.table)
+        if table is None:
+            continue
+        have, want = loaded.get(loader.key, 0), loader.size(level)
+        if want > have:
+            counts[loader.key] = load.load(
+                backend,
+                table,
+                want - have,
+                lambda i, ld=loader, t=table: _plain(t, ld.row(fixture, i, now), now),
+                start=have,
+            )
+            loaded[loader.key] = want
+        loader.remember(data, loaded.get(loader.key, 0))
+    return counts

@@ -3,6 +3,7 @@ its output parsed into a ``Measurement``."""
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 import re
@@ -26,6 +27,7 @@ class RequestSpec:
     values: list[str] | None = None
     insert_ratio: float = 0.0
     pool: int = 1
+    payload: str | None = None
 
     def write(self, directory: Path, name: str, nonce: str) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
@@ -36,6 +38,10 @@ class RequestSpec:
             body_file = directory / f"{name}.body"
             body_file.write_text(self.body)
             lines.append(f"body_file\t{body_file}")
+        if self.payload is not None:
+            payload_file = directory / f"{name}.payload"
+            payload_file.write_text(self.payload)
+            lines.append(f"payload_file\t{payload_file}")
         if self.values:
             values_file = directory / f"{name}.values"
             values_file.write_text("\n".join(self.values) + "\n")
@@ -56,6 +62,8 @@ class RequestSpec:
                     return f"dep-{rng.randrange(max(self.pool, 1))}"
                 if key == "value":
                     return rng.choice(self.values or [""])
+                if key == "payload":
+                    return base64.b64encode(fill(self.payload or "").encode()).decode()
                 return f"{nonce}-{rng.getrandbits(32)}"
 
             return re.sub(r"\{\{(\w+)\}\}", one, text)

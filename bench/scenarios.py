@@ -4,9 +4,11 @@ and the issue's targets. A scenario runs once its route is registered in the app
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -66,11 +68,15 @@ class Scenario:
 @dataclass(frozen=True)
 class RawWrite:
     """The scenario's write straight to the database: a pgbench script (variables :org_id, :repo_id,
-    :nonce, :client_id) and the SQLite statement with the parameters one iteration binds."""
+    :pool, :nonce and pgbench's :client_id) and the SQLite statement with the parameters one
+    iteration binds. Only the record itself is written: the ceiling is the database, not the domain."""
 
     pgbench: str
     sqlite: str
-    sqlite_params: Callable[[random.Random, int, Mapping[str, int]], Mapping[str, Any]]
+    # A list of parameter sets is one transaction of executemany (a batch write).
+    sqlite_params: Callable[
+        [random.Random, int, Mapping[str, Any]], Mapping[str, Any] | list[Mapping[str, Any]]
+    ]
 
 
 def hex64(rng: random.Random) -> str:
@@ -87,15 +93,216 @@ PG_UPSERT_RAW = Target("≥0.4x pgbench", "ratio:raw_db", ">=", 0.4, backends=("
 
 # ------------------------------------------------------------------------------------------- scenarios
 
+# Where the loaded deployment records live (bench.loaders): upserts that name one of them update it.
+ENVIRONMENT = {"logical_environment": "production", "physical_environment": "eu-west-1", "cluster": "k8s-1"}
+REGISTRY = {"registry_url": "https://registry.example.com", "repository": "bench/app"}
+CLUSTERS = [f"batch-{i}" for i in range(16)]
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
 
 def _current_user(ctx: Context) -> RequestSpec:
     return RequestSpec("GET", "/user", ctx.headers())
 
 
+def _deployment_upsert(ctx: Context) -> RequestSpec:
+    body = {
+        "name": "app",
+        "digest": "sha256:{{hex}}",
+        "version": "1.0.0",
+        "status": "deployed",
+        **ENVIRONMENT,
+        "deployment_name": "{{name}}",
+        "github_repository": ctx.fixture.repo,
+        "tags": {"team": "payments"},
+        "runtime_risks": ["internet-exposed"],
+    }
+    path = f"/orgs/{ctx.fixture.org}/artifacts/metadata/deployment-record"
+    pool = max(ctx.data.get("deployment_records", 0), 1)
+    return RequestSpec("POST", path, ctx.headers(json_body=True), _json(body), insert_ratio=0.1, pool=pool)
+
+
+def _storage_record(ctx: Context) -> RequestSpec:
+    body = {
+        "name": "app",
+        "digest": "sha256:{{hex}}",
+        "version": "1.0.0",
+        "artifact_url": "https://registry.example.com/bench/app",
+        **REGISTRY,
+        "status": "active",
+        "github_repository": ctx.fixture.repo,
+    }
+    path = f"/orgs/{ctx.fixture.org}/artifacts/metadata/storage-record"
+    return RequestSpec("POST", path, ctx.headers(json_body=True), _json(body))
+
+
+def _cluster_set(ctx: Context) -> RequestSpec:
+    deployments = [
+        {
+            "name": "app",
+            "digest": "sha256:{{hex}}",
+            "version": "1.0.0",
+            "status": "deployed",
+            "deployment_name": f"svc-{i}",
+            "github_repository": ctx.fixture.repo,
+        }
+        for i in range(1000)
+    ]
+    body = {
+        "logical_environment": "production",
+        "physical_environment": "eu-west-1",
+        "deployments": deployments,
+    }
+    path = f"/orgs/{ctx.fixture.org}/artifacts/metadata/deployment-record/cluster/{{{{value}}}}"
+    return RequestSpec("POST", path, ctx.headers(json_body=True), _json(body), values=CLUSTERS)
+
+
+def _deployments_by_digest(ctx: Context) -> RequestSpec:
+    path = f"/orgs/{ctx.fixture.org}/artifacts/{{{{value}}}}/metadata/deployment-records"
+    return RequestSpec("GET", path, ctx.headers(), values=ctx.data["deployment_digests"])
+
+
+def _storage_by_digest(ctx: Context) -> RequestSpec:
+    path = f"/orgs/{ctx.fixture.org}/artifacts/{{{{value}}}}/metadata/storage-records"
+    return RequestSpec("GET", path, ctx.headers(), values=ctx.data["storage_digests"])
+
+
+METADATA = "/orgs/{org}/artifacts/metadata"
+
 SCENARIOS: list[Scenario] = [
     # Not one of the issue's figures: the same server's cost of a token check and one read
     # transaction, which every authenticated operation pays on top of the no-op endpoint.
     Scenario("token_check", "token check (GET /user)", "reference", "GET", "/user", _current_user),
-]
+    Scenario(
+        "deployment_upsert", "deployment record upsert", "write", "POST", METADATA + "/deployment-record",
+        _deployment_upsert, operation="orgs/create-artifact-deployment-record", raw="deployment_upsert",
+        at_scale=True, targets=(PG_UPSERT_RAW, PRISM_3X),
+    ),
+    Scenario(
+        "storage_record", "storage record", "write", "POST", METADATA + "/storage-record", _storage_record,
+        operation="orgs/create-artifact-storage-record", raw="storage_record", targets=(PRISM_3X,),
+    ),
+    Scenario(
+        "cluster_set_1000", "cluster set, 1000 records", "write", "POST",
+        METADATA + "/deployment-record/cluster/{cluster}", _cluster_set,
+        operation="orgs/set-cluster-deployment-records", raw="cluster_set_1000", connections=2,
+        targets=(PRISM_3X,),
+    ),
+    Scenario(
+        "deployments_by_digest", "deployment records by digest", "read", "GET",
+        "/orgs/{org}/artifacts/{subject_digest}/metadata/deployment-records", _deployments_by_digest,
+        operation="orgs/list-artifact-deployment-records", at_scale=True,
+        targets=(READ_HALF_PING, READ_P99_10MS, PRISM_3X),
+    ),
+    Scenario(
+        "storage_by_digest", "storage records by digest", "read", "GET",
+        "/orgs/{org}/artifacts/{subject_digest}/metadata/storage-records", _storage_by_digest,
+        operation="orgs/list-artifact-storage-records", targets=(READ_HALF_PING, READ_P99_10MS, PRISM_3X),
+    ),
+]  # fmt: skip
 
-RAW_WRITES: dict[str, RawWrite] = {}
+
+# ------------------------------------------------------------------------------------ raw writes
+
+_DEPLOYMENT_COLUMNS = (
+    "org_id, repository_id, digest, logical_environment, physical_environment, cluster, deployment_name,"
+    " status, tags, runtime_risks, created_at, updated_at"
+)
+_DEPLOYMENT_CONFLICT = (
+    "ON CONFLICT (org_id, logical_environment, physical_environment, cluster, deployment_name)"
+    " DO UPDATE SET digest = excluded.digest, status = excluded.status, tags = excluded.tags,"
+    " runtime_risks = excluded.runtime_risks, updated_at = excluded.updated_at"
+)
+_STORAGE_COLUMNS = (
+    "org_id, repository_id, digest, registry_url, registry_repository, artifact_url, path, version, status,"
+    " created_at, updated_at"
+)
+_STORAGE_CONFLICT = (
+    "ON CONFLICT (repository_id, digest, registry_url, registry_repository)"
+    " DO UPDATE SET status = excluded.status, artifact_url = excluded.artifact_url,"
+    " updated_at = excluded.updated_at"
+)
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+
+
+def _deployment_params(rng: random.Random, seq: int, v: Mapping[str, Any]) -> Mapping[str, Any]:
+    name = f"raw-{v['nonce']}-{seq}" if rng.random() < 0.1 else f"dep-{rng.randrange(max(v['pool'], 1))}"
+    now = _now()
+    return {
+        "org": v["org_id"],
+        "repo": v["repo_id"],
+        "digest": "sha256:" + hex64(rng),
+        "name": name,
+        "now": now,
+    }
+
+
+def _storage_params(rng: random.Random, seq: int, v: Mapping[str, Any]) -> Mapping[str, Any]:
+    return {"org": v["org_id"], "repo": v["repo_id"], "digest": "sha256:" + hex64(rng), "now": _now()}
+
+
+def _cluster_params(rng: random.Random, seq: int, v: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    now = _now()
+    cluster = rng.choice(CLUSTERS)
+    common = {"org": v["org_id"], "repo": v["repo_id"], "cluster": cluster, "now": now}
+    return [{**common, "digest": "sha256:" + hex64(rng), "name": f"svc-{i}"} for i in range(1000)]
+
+
+_PG_DIGEST = "'sha256:' || md5(:d::text || 'a') || md5(:d::text || 'b')"
+
+RAW_WRITES: dict[str, RawWrite] = {
+    "deployment_upsert": RawWrite(
+        pgbench=(
+            "\\set n random(0, :pool - 1)\n\\set ins random(1, 10)\n\\set d random(1, 2000000000)\n"
+            f"INSERT INTO artifact_deployment_records ({_DEPLOYMENT_COLUMNS})"
+            f" VALUES (:org_id, :repo_id, {_PG_DIGEST},"
+            " 'production', 'eu-west-1', 'k8s-1',"
+            " CASE WHEN :ins = 1 THEN 'raw-' || :client_id || '-' || :d ELSE 'dep-' || :n END,"
+            """ 'deployed', '{"team": "payments"}', '["internet-exposed"]', now(), now()) """
+            + _DEPLOYMENT_CONFLICT
+            + ";\n"
+        ),
+        sqlite=(
+            f"INSERT INTO artifact_deployment_records ({_DEPLOYMENT_COLUMNS}) VALUES (:org, :repo, :digest,"
+            " 'production', 'eu-west-1', 'k8s-1', :name,"
+            """ 'deployed', '{"team": "payments"}', '["internet-exposed"]', :now, :now) """
+            + _DEPLOYMENT_CONFLICT
+        ),
+        sqlite_params=_deployment_params,
+    ),
+    "storage_record": RawWrite(
+        pgbench=(
+            "\\set d random(1, 2000000000)\n"
+            f"INSERT INTO artifact_storage_records ({_STORAGE_COLUMNS})"
+            f" VALUES (:org_id, :repo_id, {_PG_DIGEST},"
+            " 'https://registry.example.com', 'bench/app', 'https://registry.example.com/bench/app', NULL,"
+            " '1.0.0', 'active', now(), now()) " + _STORAGE_CONFLICT + ";\n"
+        ),
+        sqlite=(
+            f"INSERT INTO artifact_storage_records ({_STORAGE_COLUMNS}) VALUES (:org, :repo, :digest,"
+            " 'https://registry.example.com', 'bench/app', 'https://registry.example.com/bench/app', NULL,"
+            " '1.0.0', 'active', :now, :now) " + _STORAGE_CONFLICT
+        ),
+        sqlite_params=_storage_params,
+    ),
+    "cluster_set_1000": RawWrite(
+        pgbench=(
+            "\\set d random(1, 2000000000)\n\\set c random(0, 15)\n"
+            f"INSERT INTO artifact_deployment_records ({_DEPLOYMENT_COLUMNS}) SELECT :org_id, :repo_id,"
+            " 'sha256:' || md5(:d::text || g::text) || md5(g::text || :d::text), 'production', 'eu-west-1',"
+            " 'batch-' || :c, 'svc-' || g, 'deployed', '{}', '[]', now(), now()"
+            " FROM generate_series(0, 999) g " + _DEPLOYMENT_CONFLICT + ";\n"
+        ),
+        sqlite=(
+            f"INSERT INTO artifact_deployment_records ({_DEPLOYMENT_COLUMNS}) VALUES (:org, :repo, :digest,"
+            " 'production', 'eu-west-1', :cluster, :name, 'deployed', '{}', '[]', :now, :now) "
+            + _DEPLOYMENT_CONFLICT
+        ),
+        sqlite_params=_cluster_params,
+    ),
+}

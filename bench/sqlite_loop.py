@@ -8,13 +8,14 @@ import random
 import sqlite3
 import sys
 import time
+from typing import Any
 
 from bench.backends import percentiles_ms
 from bench.scenarios import RAW_WRITES
 from waybill.core.db import SQLITE_PRAGMAS
 
 
-def main(path: str, scenario_key: str, seconds: float, context: dict[str, int]) -> None:
+def main(path: str, scenario_key: str, seconds: float, context: dict[str, Any]) -> None:
     raw = RAW_WRITES[scenario_key]
     conn = sqlite3.connect(path, isolation_level=None)
     for name, value in SQLITE_PRAGMAS.items():
@@ -31,7 +32,10 @@ def main(path: str, scenario_key: str, seconds: float, context: dict[str, int]) 
         seq += 1
         params = raw.sqlite_params(rng, seq, context)
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute(raw.sqlite, params)
+        if isinstance(params, list):
+            conn.executemany(raw.sqlite, params)
+        else:
+            conn.execute(raw.sqlite, params)
         conn.execute("COMMIT")
         latencies.append(time.perf_counter() - now)
     elapsed = time.perf_counter() - started

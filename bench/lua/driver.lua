@@ -5,6 +5,8 @@
 --              a name never used before (an insert)
 --   {{value}}  a random line of `values_file` (e.g. digests known to exist, for reads)
 --   {{seq}}    a counter unique to this run and thread
+--   {{payload}} base64 of `payload_file` with its own placeholders filled (e.g. a DSSE payload
+--              whose in-toto statement names a fresh subject digest)
 -- At the end it prints one line "WRK_JSON {...}" that the runner parses.
 
 local next_tid = 0
@@ -56,6 +58,27 @@ local function fill(template)
   end))
 end
 
+local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+local function base64(data)
+  local out = {}
+  for i = 1, #data, 3 do
+    local a, b, c = data:byte(i, i + 2)
+    local n = a * 65536 + (b or 0) * 256 + (c or 0)
+    local c1 = math.floor(n / 262144) % 64
+    local c2 = math.floor(n / 4096) % 64
+    local c3 = math.floor(n / 64) % 64
+    local c4 = n % 64
+    out[#out + 1] = B64:sub(c1 + 1, c1 + 1) .. B64:sub(c2 + 1, c2 + 1)
+      .. (b and B64:sub(c3 + 1, c3 + 1) or "=") .. (c and B64:sub(c4 + 1, c4 + 1) or "=")
+  end
+  return table.concat(out)
+end
+
+generators.payload = function()
+  return base64(fill(spec.payload))
+end
+
 function init(args)
   for line in io.lines(args[1]) do
     local key, rest = line:match("^(%S+)\t(.*)$")
@@ -66,6 +89,8 @@ function init(args)
       spec[key] = tonumber(rest)
     elseif key == "body_file" then
       spec.body = read_all(rest)
+    elseif key == "payload_file" then
+      spec.payload = read_all(rest)
     elseif key == "values_file" then
       for v in io.lines(rest) do
         values[#values + 1] = v

@@ -1,5 +1,7 @@
 """The benchmark runner's own arithmetic (no load is generated here)."""
 
+import base64
+import json
 import random
 
 import pytest
@@ -82,3 +84,11 @@ def test_request_spec_renders_placeholders_like_the_lua_driver():
     assert body is not None
     assert len(body.split("sha256:")[1].split('"')[0]) == 64
     assert '"n":"dep-' in body
+
+
+def test_request_spec_encodes_the_payload_placeholder():
+    spec = RequestSpec("POST", "/a", body='{"payload":"{{payload}}"}', payload='{"d":"{{hex}}"}')
+    _, body = spec.render(random.Random(2))
+    assert body is not None
+    encoded = body.split('"payload":"')[1].split('"')[0]
+    assert len(json.loads(base64.b64decode(encoded))["d"]) == 64
