@@ -3,10 +3,11 @@ values converted by each column's own SQLAlchemy type, so the loader follows the
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import JSON, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
@@ -26,6 +27,18 @@ def _processors(table: Table, columns: list[str], dialect: Dialect) -> list[Call
     return result
 
 
+def _is_json(table: Table, column: str) -> bool:
+    kind = table.c[column].type
+    return isinstance(kind, JSON) or isinstance(getattr(kind, "impl", None), JSON)
+
+
+def _json_text(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def convert(value: Any) -> Any:
+        return None if value is None else json.dumps(value, separators=(",", ":"))
+
+    return convert
+
+
 def load(
     backend: Backend,
     table: Table,
@@ -40,6 +53,11 @@ def load(
     columns = list(row(start).keys())
     dialect = _DIALECTS[backend.name]
     processors = _processors(table, columns, dialect)
+    if backend.name == "postgresql":
+        # COPY takes JSON as its text; psycopg's own Jsonb wrapper is applied only by execute().
+        processors = [
+            _json_text(p) if _is_json(table, c) else p for p, c in zip(processors, columns, strict=True)
+        ]
 
     def rows() -> Iterator[list[Any]]:
         for i in range(start, start + count):

@@ -150,6 +150,8 @@ def start_server(env: Mapping[str, str], workers: int, log: Path, cwd: Path) -> 
 
 
 def start_prism(spec: Path, log: Path) -> tuple[Process, str]:
+    if not spec.is_file():
+        raise RuntimeError(f"{spec} is missing: set WAYBILL_SHARED_DIR to the shared data folder")
     if not PRISM.exists():
         raise RuntimeError(f"{PRISM} is missing: run `npm ci` in bench/ (make bench does)")
     port = free_port()
