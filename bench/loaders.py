@@ -126,6 +126,73 @@ LOADERS: list[Loader] = [
 ]
 
 
+def attestation_digest(i: int) -> str:
+    return "sha256:" + hashlib.sha256(f"bench-attestation-{i}".encode()).hexdigest()
+
+
+# Real bundles (about 5 KB compressed) for the attestations the reads fetch; a small stand-in for the
+# rest, so that a million attestations fit on the disk of a small machine.
+def _bundles(shared: Any) -> tuple[bytes, bytes]:
+    import cramjam
+
+    from bench.scenarios import BUNDLE_FIXTURE
+
+    real = (shared / BUNDLE_FIXTURE).read_text().splitlines()[0].encode()
+    small = b'{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}'
+    return bytes(cramjam.snappy.compress_raw(real)), bytes(cramjam.snappy.compress_raw(small))
+
+
+def _load_attestations(
+    backend: Backend,
+    fixture: Fixture,
+    tables: Mapping[str, Table],
+    have: int,
+    want: int,
+    shared: Any,
+    now: datetime,
+) -> int:
+    """Attestations ``have .. want-1`` with their subject and bundle, under ids after the current ones."""
+    base = int(backend.scalar("SELECT coalesce(max(id), 0) FROM attestations")) + 1 - have
+    real, small = _bundles(shared)
+    read = set(_attestation_sample(want))
+
+    def attestation(i: int) -> dict[str, Any]:
+        values = {
+            "id": base + i,
+            "repository_id": fixture.repo_id,
+            "predicate_type": "https://slsa.dev/provenance/v1",
+            "media_type": "application/vnd.dev.sigstore.bundle.v0.3+json",
+            "bundle_hash": hashlib.sha256(f"bench-bundle-{i}".encode()).hexdigest(),
+            "initiator": "user",
+            "created_at": now,
+        }
+        return _plain(tables["attestations"], values, now)
+
+    count = load.load(backend, tables["attestations"], want - have, attestation, start=have)
+    subjects = tables["attestation_subjects"]
+    load.load(
+        backend,
+        subjects,
+        want - have,
+        lambda i: {"digest": attestation_digest(i), "attestation_id": base + i},
+        start=have,
+    )
+    bundles = tables["attestation_bundles"]
+    load.load(
+        backend,
+        bundles,
+        want - have,
+        lambda i: {"attestation_id": base + i, "data": real if i in read else small},
+        start=have,
+    )
+    return count
+
+
+def _attestation_sample(count: int) -> list[int]:
+    step = max(count // SAMPLE, 1)
+    return list(range(0, count, step))[:SAMPLE]
+
+
 def _tables() -> Mapping[str, Table]:
     import waybill.tables  # noqa: F401 (registers every domain's tables)
     from waybill.core.models import metadata
@@ -140,6 +207,7 @@ def load_to(
     loaded: dict[str, int],
     data: dict[str, Any],
     scenarios: Sequence[Any],
+    shared: Any,
 ) -> dict[str, int]:
     """Bring every loaded table that exists up to ``level``; returns how many rows each got now."""
     tables = _tables()
@@ -160,4 +228,11 @@ def load_to(
             )
             loaded[loader.key] = want
         loader.remember(data, loaded.get(loader.key, 0))
+    if all(t in tables for t in ("attestations", "attestation_subjects", "attestation_bundles")):
+        have, want = loaded.get("attestations", 0), min(level, MAX_ATTESTATIONS)
+        if want > have:
+            counts["attestations"] = _load_attestations(backend, fixture, tables, have, want, shared, now)
+            loaded["attestations"] = want
+        # Only attestations loaded at this level's first load carry real bundles: read those.
+        data["attestation_digests"] = [attestation_digest(i) for i in _attestation_sample(want)]
     return counts

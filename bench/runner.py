@@ -219,7 +219,9 @@ class Run:
             for index, level in enumerate(self.options.scales):
                 scale = scale_name(level)
                 started = time.monotonic()
-                counts = loaders.load_to(backend, fixture, level, loaded, data, self.scenarios)
+                counts = loaders.load_to(
+                    backend, fixture, level, loaded, data, self.scenarios, self.options.shared
+                )
                 if counts:
                     print(f"   loaded {counts} in {time.monotonic() - started:.0f}s", flush=True)
                 log = backend.workdir / f"server-{scale}.log"
@@ -249,7 +251,13 @@ class Run:
         raw_ok = True
         with httpx.Client(base_url=base, timeout=60) as client:
             ctx = Context(
-                base=base, backend=backend, fixture=fixture, client=client, workdir=workdir, data=data
+                base=base,
+                backend=backend,
+                fixture=fixture,
+                client=client,
+                workdir=workdir,
+                shared=self.options.shared,
+                data=data,
             )
             for scenario in self.scenarios:
                 if not (first or scenario.at_scale):

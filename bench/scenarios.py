@@ -4,6 +4,7 @@ and the issue's targets. A scenario runs once its route is registered in the app
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 from collections.abc import Callable, Mapping
@@ -32,6 +33,7 @@ class Context:
     fixture: Fixture
     client: httpx.Client
     workdir: Path
+    shared: Path
     rng: random.Random = field(default_factory=random.Random)
     # Filled by the loaders and by the scenarios' own setup (e.g. digests known to exist).
     data: dict[str, Any] = field(default_factory=dict)
@@ -169,7 +171,107 @@ def _storage_by_digest(ctx: Context) -> RequestSpec:
     return RequestSpec("GET", path, ctx.headers(), values=ctx.data["storage_digests"])
 
 
+# A GitHub-instance provenance bundle (RFC 3161 timestamp, no transparency log), as GitHub's own
+# private-repository attestations look; its in-toto subject is replaced by a fresh digest per request.
+BUNDLE_FIXTURE = "fixtures/attestations/cli/github_provenance_demo-0.0.12-py3-none-any-bundle.jsonl"
+
+
+def bundle_template(shared: Path) -> tuple[dict[str, Any], str]:
+    """The fixture bundle with its payload replaced by ``{{payload}}``, and the payload template."""
+    bundle = json.loads((shared / BUNDLE_FIXTURE).read_text().splitlines()[0])
+    statement = json.loads(base64.b64decode(bundle["dsseEnvelope"]["payload"]))
+    statement["subject"] = [{"name": "app.whl", "digest": {"sha256": "{{hex}}"}}]
+    bundle["dsseEnvelope"]["payload"] = "{{payload}}"
+    return bundle, _json(statement)
+
+
+def _attestation_create(ctx: Context) -> RequestSpec:
+    bundle, payload = bundle_template(ctx.shared)
+    path = f"/repos/{ctx.fixture.org}/{ctx.fixture.repo}/attestations"
+    return RequestSpec("POST", path, ctx.headers(json_body=True), _json({"bundle": bundle}), payload=payload)
+
+
+def _attestation_list(version: str) -> Callable[[Context], RequestSpec]:
+    def build(ctx: Context) -> RequestSpec:
+        path = f"/repos/{ctx.fixture.org}/{ctx.fixture.repo}/attestations/{{{{value}}}}"
+        return RequestSpec("GET", path, ctx.headers(version), values=ctx.data["attestation_digests"])
+
+    return build
+
+
+PACKAGES_SMALL, PACKAGES_LARGE = 1_000, 10_000
+GRAPH_REPO = "graph"
+
+
+def snapshot(packages: int, sha: str, *, variant: str = "", correlator: str = "bench") -> dict[str, Any]:
+    """A dependency snapshot of ``packages`` npm packages in one manifest, each depending on the next
+    two; ``variant`` changes every tenth version (a compare of two such graphs finds 10% changed)."""
+    resolved: dict[str, Any] = {}
+    for i in range(packages):
+        minor = f"{i % 50}{variant if i % 10 == 0 else ''}"
+        entry: dict[str, Any] = {
+            "package_url": f"pkg:npm/%40bench/pkg-{i}@1.{minor}.{i}",
+            "relationship": "direct" if i < 100 else "indirect",
+            "scope": "runtime" if i % 3 else "development",
+        }
+        if i < packages - 2:
+            entry["dependencies"] = [f"pkg-{i + 1}", f"pkg-{i + 2}"]
+        resolved[f"pkg-{i}"] = entry
+    return {
+        "version": 0,
+        "sha": sha,
+        "ref": "refs/heads/main",
+        "job": {"correlator": correlator, "id": "1"},
+        "detector": {"name": "waybill-bench", "version": "1.0.0", "url": "https://example.com/waybill-bench"},
+        "scanned": "2026-01-01T00:00:00Z",
+        "manifests": {"package-lock.json": {"name": "package-lock.json", "resolved": resolved}},
+    }
+
+
+def _snapshot_submit(packages: int) -> Callable[[Context], RequestSpec]:
+    def build(ctx: Context) -> RequestSpec:
+        body = _json(snapshot(packages, "{{hex}}", correlator=f"bench-{packages}"))
+        path = f"/repos/{ctx.fixture.org}/{ctx.fixture.repo}/dependency-graph/snapshots"
+        return RequestSpec("POST", path, ctx.headers(json_body=True), body)
+
+    return build
+
+
+BASE_SHA, HEAD_SHA = "a" * 40, "b" * 40
+
+
+def _graph(ctx: Context) -> str:
+    """A repository whose graph is two 10,000-package snapshots (base and head), made once."""
+    if "graph_repo" not in ctx.data:
+        org, headers = ctx.fixture.org, ctx.headers(json_body=True)
+        response = ctx.client.post(f"/orgs/{org}/repos", headers=headers, json={"name": GRAPH_REPO})
+        if response.status_code not in (201, 422):
+            raise RuntimeError(f"creating {org}/{GRAPH_REPO}: {response.status_code} {response.text[:300]}")
+        for sha, variant in ((BASE_SHA, ""), (HEAD_SHA, "1")):
+            body = snapshot(PACKAGES_LARGE, sha, variant=variant)
+            body["scanned"] = "2026-01-01T00:00:00Z" if sha == BASE_SHA else "2026-01-02T00:00:00Z"
+            path = f"/repos/{org}/{GRAPH_REPO}/dependency-graph/snapshots"
+            response = ctx.client.post(path, headers=headers, content=_json(body))
+            if response.status_code != 201:
+                raise RuntimeError(f"snapshot for {GRAPH_REPO}: {response.status_code} {response.text[:300]}")
+        ctx.data["graph_repo"] = GRAPH_REPO
+    return str(ctx.data["graph_repo"])
+
+
+def _sbom_export(ctx: Context) -> RequestSpec:
+    path = f"/repos/{ctx.fixture.org}/{_graph(ctx)}/dependency-graph/sbom"
+    return RequestSpec("GET", path, ctx.headers())
+
+
+def _compare(ctx: Context) -> RequestSpec:
+    path = f"/repos/{ctx.fixture.org}/{_graph(ctx)}/dependency-graph/compare/{BASE_SHA}...{HEAD_SHA}"
+    return RequestSpec("GET", path, ctx.headers())
+
+
 METADATA = "/orgs/{org}/artifacts/metadata"
+GRAPH = "/repos/{owner}/{repo}/dependency-graph"
+SNAPSHOT_10K_FAST = Target("p50 <500 ms", "p50_ms", "<", 500.0)
+SBOM_FAST = Target("p50 <300 ms", "p50_ms", "<", 300.0)
 
 SCENARIOS: list[Scenario] = [
     # Not one of the issue's figures: the same server's cost of a token check and one read
@@ -200,6 +302,39 @@ SCENARIOS: list[Scenario] = [
         "storage_by_digest", "storage records by digest", "read", "GET",
         "/orgs/{org}/artifacts/{subject_digest}/metadata/storage-records", _storage_by_digest,
         operation="orgs/list-artifact-storage-records", targets=(READ_HALF_PING, READ_P99_10MS, PRISM_3X),
+    ),
+    Scenario(
+        "attestation_create", "attestation create", "write", "POST", "/repos/{owner}/{repo}/attestations",
+        _attestation_create, operation="repos/create-attestation", at_scale=True, targets=(PRISM_3X,),
+    ),
+    Scenario(
+        "snapshot_1k", "snapshot, 1,000 packages", "write", "POST", GRAPH + "/snapshots",
+        _snapshot_submit(PACKAGES_SMALL), operation="dependency-graph/create-repository-snapshot",
+        connections=2, targets=(PRISM_3X,),
+    ),
+    Scenario(
+        "snapshot_10k", "snapshot, 10,000 packages", "write", "POST", GRAPH + "/snapshots",
+        _snapshot_submit(PACKAGES_LARGE), operation="dependency-graph/create-repository-snapshot",
+        connections=1, targets=(SNAPSHOT_10K_FAST, PRISM_3X),
+    ),
+    Scenario(
+        "attestations_v2022", "attestation list (2022-11-28)", "read", "GET",
+        "/repos/{owner}/{repo}/attestations/{subject_digest}", _attestation_list(V2022),
+        operation="repos/list-attestations", at_scale=True, targets=(READ_P99_10MS, PRISM_3X),
+    ),
+    Scenario(
+        "attestations_v2026", "attestation list (2026-03-10)", "read", "GET",
+        "/repos/{owner}/{repo}/attestations/{subject_digest}", _attestation_list(V2026),
+        operation="repos/list-attestations", spec_version=V2026, at_scale=True,
+        targets=(READ_P99_10MS, PRISM_3X),
+    ),
+    Scenario(
+        "sbom_10k", "SBOM export, 10,000 packages", "read", "GET", GRAPH + "/sbom", _sbom_export,
+        operation="dependency-graph/export-sbom", connections=1, targets=(SBOM_FAST, PRISM_3X),
+    ),
+    Scenario(
+        "compare_10k", "compare two 10,000-package graphs", "read", "GET", GRAPH + "/compare/{basehead}",
+        _compare, operation="dependency-graph/diff-range", connections=1, targets=(PRISM_3X,),
     ),
 ]  # fmt: skip
 
