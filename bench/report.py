@@ -237,7 +237,8 @@ def chart(result: Mapping[str, Any], path: Path) -> None:
     ax.set_xscale("log")
     ax.set_xlabel("requests per second (log)")
     ax.set_title(f"throughput at {result.get('base_scale', '')} (wrk, {result.get('workers')} worker(s))")
-    ax.legend(loc="lower right", fontsize=8)
+    if rows:
+        ax.legend(loc="lower right", fontsize=8)
 
     if scaled:
         for ax, field, label in (

@@ -153,19 +153,26 @@ class Run:
     # -- measuring
 
     def measure(
-        self, base: str, spec: RequestSpec, name: str, connections: int, workdir: Path
+        self, base: str, spec: RequestSpec, name: str, connections: int, workdir: Path, single_s: float = 0
     ) -> Measurement:
+        """Warm up, then measure. A request that takes ``single_s`` alone gets a run long enough for
+        about 20 of them (up to 4x the configured duration), so slow operations still give figures."""
         spec_file = spec.write(workdir / "specs", name, self.nonce)
+        seconds = min(max(self.options.duration_s, 20 * single_s), 4 * self.options.duration_s)
         if self.options.warmup_s > 0:
-            run_wrk(base, spec_file, connections=connections, seconds=self.options.warmup_s)
-        return run_wrk(base, spec_file, connections=connections, seconds=self.options.duration_s)
+            warmup = max(self.options.warmup_s, 2 * single_s)
+            run_wrk(base, spec_file, connections=connections, seconds=warmup)
+        return run_wrk(base, spec_file, connections=connections, seconds=seconds)
 
-    def probe(self, client: httpx.Client, spec: RequestSpec, rng: random.Random) -> None:
-        """One request first, so that a scenario that only gets errors fails loudly with the body."""
+    def probe(self, client: httpx.Client, spec: RequestSpec, rng: random.Random) -> float:
+        """One request first, so that a scenario that only gets errors fails loudly with the body;
+        returns how long it took."""
         path, body = spec.render(rng)
+        started = time.monotonic()
         response = client.request(spec.method, path, headers=spec.headers, content=body)
         if response.status_code >= 300:
             raise RuntimeError(f"{spec.method} {path} answered {response.status_code}: {response.text[:500]}")
+        return time.monotonic() - started
 
     def prism_ceiling(self, scenario: Scenario, spec: RequestSpec, workdir: Path) -> dict[str, Any] | None:
         if scenario.operation is None:
