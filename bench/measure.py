@@ -83,6 +83,8 @@ class Measurement:
     mean_ms: float
     errors: int
     non_2xx: int
+    # The server's CPU time per request (all its processes), when the runner measured it.
+    cpu_ms: float | None = None
 
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)

@@ -69,6 +69,18 @@ def memory_mib(pid: int) -> dict[str, float]:
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time used so far by the process tree (its live processes)."""
+    ticks = 0
+    for p in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 class Process:
     def __init__(
         self, name: str, command: Sequence[str], env: Mapping[str, str], log: Path, cwd: Path

@@ -119,6 +119,7 @@ def table(result: Mapping[str, Any]) -> str:
         "req/s",
         "p50 ms",
         "p99 ms",
+        "cpu ms/req",
         "err",
         "xping",
         "xraw db",
@@ -131,13 +132,13 @@ def table(result: Mapping[str, Any]) -> str:
         targets = "; ".join(f"{t['target']}: {t['off']}" for t in r.get("targets", []))
         lines.append([
             r["backend"], r.get("scale", "-"), r["title"], _fmt(r.get("rps")), _fmt(r.get("p50_ms"), 2),
-            _fmt(r.get("p99_ms"), 2), str(r.get("errors", 0) + r.get("non_2xx", 0)),
+            _fmt(r.get("p99_ms"), 2), _fmt(r.get("cpu_ms"), 2), str(r.get("errors", 0) + r.get("non_2xx", 0)),
             _fmt(ratios.get("ping"), 2), _fmt(ratios.get("raw_db"), 2), _fmt(ratios.get("prism"), 2), targets,
         ])  # fmt: skip
     widths = [
         max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(headers)
     ]
-    numeric = {3, 4, 5, 6, 7, 8, 9}
+    numeric = {3, 4, 5, 6, 7, 8, 9, 10}
 
     def render(cells: Sequence[str]) -> str:
         return "  ".join(
@@ -154,7 +155,9 @@ def table(result: Mapping[str, Any]) -> str:
             out.append(
                 f"  {c['backend']:<10} {c.get('scale', '-'):<5} {c['name']:<9} {c['scenario']:<28} "
                 f"{_fmt(c.get('rps')):>10} req/s  p50 {_fmt(c.get('p50_ms'), 2)} ms"
-                f"  p99 {_fmt(c.get('p99_ms'), 2)} ms" + (f"  ({c['how']})" if c.get("how") else "")
+                f"  p99 {_fmt(c.get('p99_ms'), 2)} ms"
+                + (f"  cpu {_fmt(c.get('cpu_ms'), 2)} ms/req" if c.get("cpu_ms") else "")
+                + (f"  ({c['how']})" if c.get("how") else "")
             )
     grown = result.get("growth", [])
     if grown:

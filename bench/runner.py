@@ -21,7 +21,7 @@ import httpx
 from bench import loaders, report
 from bench.backends import Backend, backends
 from bench.measure import Measurement, RequestSpec, run_wrk
-from bench.procs import Process, memory_mib, start_prism, start_server
+from bench.procs import Process, cpu_seconds, memory_mib, start_prism, start_server
 from bench.scenarios import SCENARIOS, Context, Scenario
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -153,7 +153,14 @@ class Run:
     # -- measuring
 
     def measure(
-        self, base: str, spec: RequestSpec, name: str, connections: int, workdir: Path, single_s: float = 0
+        self,
+        base: str,
+        spec: RequestSpec,
+        name: str,
+        connections: int,
+        workdir: Path,
+        single_s: float = 0,
+        server: Process | None = None,
     ) -> Measurement:
         """Warm up, then measure. A request that takes ``single_s`` alone gets a run long enough for
         about 20 of them (up to 4x the configured duration), so slow operations still give figures."""
@@ -162,7 +169,13 @@ class Run:
         if self.options.warmup_s > 0:
             warmup = max(self.options.warmup_s, 2 * single_s)
             run_wrk(base, spec_file, connections=connections, seconds=warmup)
-        return run_wrk(base, spec_file, connections=connections, seconds=seconds)
+        if server is None:
+            return run_wrk(base, spec_file, connections=connections, seconds=seconds)
+        # The server's own CPU time per request: far steadier than throughput on a shared machine.
+        cpu_before = cpu_seconds(server.pid)
+        m = run_wrk(base, spec_file, connections=connections, seconds=seconds)
+        cpu = cpu_seconds(server.pid) - cpu_before
+        return replace(m, cpu_ms=round(1000 * cpu / m.requests, 3) if m.requests else None)
 
     def probe(self, client: httpx.Client, spec: RequestSpec, rng: random.Random) -> float:
         """One request first, so that a scenario that only gets errors fails loudly with the body;
@@ -276,7 +289,13 @@ class Run:
                     single = self.probe(client, spec, ctx.rng)
                     if scenario.connections not in pings:
                         m = self.measure(
-                            base, PING, f"ping-c{scenario.connections}", scenario.connections, workdir
+                            base,
+                            PING,
+                            f"ping-c{scenario.connections}",
+                            scenario.connections,
+                            workdir,
+                            0,
+                            server,
                         )
                         pings[scenario.connections] = {
                             "name": "ping",
@@ -286,7 +305,7 @@ class Run:
                         self.ceilings.append(
                             {"backend": label, "scale": scale, **pings[scenario.connections]}
                         )
-                    m = self.measure(base, spec, scenario.key, scenario.connections, workdir, single)
+                    m = self.measure(base, spec, scenario.key, scenario.connections, workdir, single, server)
                     server.check_alive()
                 except Exception as error:
                     print(f" FAILED: {error}", flush=True)
