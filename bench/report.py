@@ -179,7 +179,10 @@ def table(result: Mapping[str, Any]) -> str:
             )
     missed = [t for r in rows for t in r.get("targets", []) if t["met"] is False]
     missed += [g for g in grown if g.get("met") is False]
-    out += ["", f"targets missed: {len(missed)}" if missed else "targets: all measured targets met"]
+    if not rows:
+        out += ["", "no figures were measured"]
+    else:
+        out += ["", f"targets missed: {len(missed)}" if missed else "targets: all measured targets met"]
     return "\n".join(out)
 
 
@@ -231,7 +234,8 @@ def chart(result: Mapping[str, Any], path: Path) -> None:
             ys.append(t_index + b_index * height)
             xs.append(row["rps"])
             ping = row.get("ratios", {}).get("ping")
-            labels.append(f"{row['rps']:,.0f}" + (f" ({ping:.2f}x ping)" if ping else ""))
+            figure = f"{row['rps']:,.0f}" if row["rps"] >= 10 else f"{row['rps']:.2g}"
+            labels.append(figure + (f" ({ping:.2f}x ping)" if ping and ping >= 0.005 else ""))
         bars = ax.barh(ys, xs, height=height, color=colors.get(backend), label=backend)
         for bar, label in zip(bars, labels, strict=True):
             ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, " " + label, va="center", fontsize=7)
