@@ -60,9 +60,20 @@ def load(
         ]
 
     def rows() -> Iterator[list[Any]]:
+        # A value that is the very object of the previous row (a timestamp, a constant JSON) is
+        # converted once: most columns of a fixture are such constants.
+        last: list[Any] = [object()] * len(columns)
+        converted: list[Any] = [None] * len(columns)
+        pairs = list(enumerate(zip(processors, columns, strict=True)))
         for i in range(start, start + count):
             values = row(i)
-            yield [p(values[c]) for p, c in zip(processors, columns, strict=True)]
+            out = []
+            for k, (processor, column) in pairs:
+                value = values[column]
+                if value is not last[k]:
+                    last[k], converted[k] = value, processor(value)
+                out.append(converted[k])
+            yield out
 
     loaded = backend.bulk_insert(table.name, columns, rows())
     if backend.name == "postgresql" and "id" in columns:

@@ -23,6 +23,8 @@ DEPLOYMENTS_PER_ARTIFACT = 10
 STORAGE_RECORDS = 10_000
 MAX_ATTESTATIONS = 1_000_000
 SAMPLE = 1_000
+TAGS = {"team": "payments"}
+RUNTIME_RISKS = ["internet-exposed"]
 
 
 def artifact_digest(i: int) -> str:
@@ -85,8 +87,8 @@ def _deployment(f: Fixture, i: int, now: datetime) -> dict[str, Any]:
         **ENVIRONMENT,
         "deployment_name": f"dep-{i}",
         "status": "deployed",
-        "tags": {"team": "payments"},
-        "runtime_risks": ["internet-exposed"],
+        "tags": TAGS,
+        "runtime_risks": RUNTIME_RISKS,
         "created_at": now,
         "updated_at": now,
     }
@@ -219,11 +221,14 @@ def load_to(
             continue
         have, want = loaded.get(loader.key, 0), loader.size(level)
         if want > have:
+            sample = loader.row(fixture, have, now)
+            # Columns the bench does not name take the same plain value in every row.
+            defaults = {k: v for k, v in _plain(table, dict(sample), now).items() if k not in sample}
             counts[loader.key] = load.load(
                 backend,
                 table,
                 want - have,
-                lambda i, ld=loader, t=table: _plain(t, ld.row(fixture, i, now), now),
+                lambda i, ld=loader, d=defaults: {**ld.row(fixture, i, now), **d},
                 start=have,
             )
             loaded[loader.key] = want

@@ -92,6 +92,7 @@ def growth(rows: Sequence[Mapping[str, Any]], max_drop: float = 0.20) -> list[di
             "to": last["scale"],
             "rps_change": round(last["rps"] / first["rps"] - 1, 3) if first.get("rps") else None,
             "p99_ms": {r["scale"]: r.get("p99_ms") for r in levels},
+            "cpu_ms": {r["scale"]: r.get("cpu_ms") for r in levels},
         }
         if first.get("kind") == "write" and entry["rps_change"] is not None:
             drop = -entry["rps_change"]
@@ -168,7 +169,11 @@ def table(result: Mapping[str, Any]) -> str:
                 f"  [{g['target']}: {g['off']}{'' if g['met'] else ' — MISSED'}]" if "target" in g else ""
             )
             change = "-" if g["rps_change"] is None else f"{g['rps_change']:+.0%}"
-            out.append(f"  {g['backend']:<10} {g['scenario']:<28} req/s {change}  p99 ms {p99}{verdict}")
+            cpu = ", ".join(f"{k}: {_fmt(v, 2)}" for k, v in g.get("cpu_ms", {}).items())
+            out.append(
+                f"  {g['backend']:<10} {g['scenario']:<28} req/s {change}  p99 ms {p99}"
+                f"  cpu ms/req {cpu}{verdict}"
+            )
     memory = result.get("memory", [])
     if memory:
         out += ["", "server memory (sum over its processes; peak = each process's own high-water mark):"]
