@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.8
 
-.PHONY: install serve test lint typecheck lock clean bench bench-quick bench-tools
+.PHONY: install serve test lint typecheck lock clean browser screenshots bench bench-quick bench-tools
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,21 @@ install: $(STAMP)
 serve: install
 	$(BIN)/waybill serve
 
-test: install
+# The page tests drive Debian's Chromium (a browser cannot be downloaded by Playwright here): install
+# it when it is missing, as root (CI runs as root); a no-op when it is already there.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+browser:
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
+
+test: install browser
 	$(BIN)/pytest -n 2
+
+# Retakes the README's pictures of the pages (docs/screenshots/*.png) with the browser tests.
+screenshots: install browser
+	WAYBILL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -q tests/web/test_browser.py -k sqlite
 
 lint: install
 	$(BIN)/ruff check src tests bench
@@ -34,8 +47,9 @@ lock:
 
 # The load generator (wrk), pgbench and the peer (Prism, pinned in bench/package-lock.json).
 bench-tools:
-	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-	@command -v pgbench >/dev/null || { apt-get update -qq && apt-get install -y -qq postgresql-client; }
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
+	@command -v pgbench >/dev/null || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql-client; }
 	@test -x bench/node_modules/.bin/prism || (cd bench && npm ci --no-audit --no-fund --loglevel=error)
 
 # Every scenario on SQLite and PostgreSQL beside its ceilings; BENCH_SCALES=10k,1m,10m by default.
