@@ -245,3 +245,16 @@ async def newest_with_predicate(
     )
     query = select(newest.c.digest, a.c.id, a.c.repository_id).join(a, and_(a.c.id == newest.c.id))
     return list((await conn.execute(query)).all())
+
+
+async def subject_digests(conn: AsyncConnection, repository_ids: Sequence[int]) -> list[tuple[int, str]]:
+    """(repository id, subject digest) of every attestation of these repositories."""
+    if not repository_ids:
+        return []
+    rows = await conn.execute(
+        select(a.c.repository_id, s.c.digest)
+        .join(s, s.c.attestation_id == a.c.id)
+        .where(a.c.repository_id.in_(sorted(set(repository_ids))))
+        .distinct()
+    )
+    return [(row[0], row[1]) for row in rows]

@@ -212,3 +212,13 @@ async def provenance_for(
     wanted = {digest.lower(): digest for digest in digests}
     rows = await sql.newest_with_predicate(conn, owner_id, sorted(wanted), SLSA_PROVENANCE)
     return {wanted[row.digest]: Provenance(row.id, row.repository_id) for row in rows}
+
+
+async def subject_digests(conn: AsyncConnection, repository_ids: Sequence[int]) -> dict[int, set[str]]:
+    """The artifact digests each repository attested (the subjects of its attestations), for other
+    domains that follow artifacts from the repository that built them. No permission check: the
+    caller has decided which repositories to ask about."""
+    found: dict[int, set[str]] = {}
+    for repository_id, digest in await sql.subject_digests(conn, repository_ids):
+        found.setdefault(repository_id, set()).add(digest)
+    return found
