@@ -137,11 +137,11 @@ async def update_alert(
 
     Reopening a dismissed alert whose vulnerable version has since left the graph gives ``fixed``,
     as the alert would have become had it not been dismissed."""
+    found = await _repository(conn, caller, owner, name, write=True)
     if body.state is None and body.assignees is None:
         raise _invalid("state", "state or assignees must be given")
     if body.state == "dismissed" and body.dismissed_reason is None:
         raise _invalid("dismissed_reason", "dismissed_reason must be provided when dismissing an alert")
-    found = await _repository(conn, caller, owner, name, write=True)
     row = await _alert(conn, found, number)
     assignees: list[Account] | None = None
     if body.assignees is not None:
