@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.alerts import repository as repo
 from waybill.alerts.ecosystems import Ecosystem, normalise_name, parse
-from waybill.alerts.matching import MatchIndex, matched_range
+from waybill.alerts.matching import MatchIndex, RangeFinder
 from waybill.core import clock
 from waybill.dependencies import service as dependencies
 
@@ -48,6 +48,7 @@ class AdvisoryIndex:
     entries: dict[tuple[int, str, str], list[tuple[str, list[dict[str, Any]], list[str]]]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    _finders: dict[tuple[int, str, str], list[RangeFinder]] = field(default_factory=dict)
     _ranges: dict[tuple[int, str, str, str], tuple[str, str | None] | None] = field(default_factory=dict)
 
     @classmethod
@@ -69,12 +70,14 @@ class AdvisoryIndex:
         """The advisory's range that the version falls in (GitHub's text and first patched version)."""
         memo = (advisory_id, eco.value, key, version)
         if memo not in self._ranges:
-            found = None
-            for name, ranges, versions in self.entries.get((advisory_id, eco.value, key), []):
-                found = matched_range(eco, name, ranges, versions, version)
-                if found is not None:
-                    break
-            self._ranges[memo] = found
+            package = (advisory_id, eco.value, key)
+            finders = self._finders.get(package)
+            if finders is None:
+                finders = self._finders[package] = [
+                    RangeFinder(eco, ranges, versions)
+                    for _, ranges, versions in self.entries.get(package, [])
+                ]
+            self._ranges[memo] = next((r for f in finders if (r := f.find(version)) is not None), None)
         return self._ranges[memo] or (f"= {version}", None)
 
 

@@ -289,19 +289,36 @@ def describe(ecosystem: Ecosystem, ranges: Iterable[dict[str, Any]]) -> list[tup
     return [(text, patched) for _, text, patched in _segments(ecosystem, ranges)]
 
 
+class RangeFinder:
+    """Which stretch of one package's ranges a version falls in: each stretch compiled once, for
+    finding the ranges of many versions."""
+
+    __slots__ = ("listed", "segments")
+
+    def __init__(
+        self, ecosystem: Ecosystem, ranges: Iterable[dict[str, Any]], versions: Sequence[str]
+    ) -> None:
+        self.segments: list[tuple[Bucket, str, str | None]] = []
+        for segment, text, patched in _segments(ecosystem, ranges):
+            bucket = Bucket(VERSION_CLASS[ecosystem])
+            bucket.sources.append(("", ecosystem, [segment], []))
+            self.segments.append((bucket, text, patched))
+        self.listed = Bucket(VERSION_CLASS[ecosystem])
+        self.listed.sources.append(("", ecosystem, [], list(versions)))
+
+    def find(self, version: str) -> tuple[str, str | None] | None:
+        for bucket, text, patched in self.segments:
+            if bucket.affected(version):
+                return text, patched
+        if self.listed.affected(version):
+            return f"= {version}", None
+        return None
+
+
 def matched_range(
-    ecosystem: Ecosystem, name: str, ranges: Iterable[dict[str, Any]], versions: Sequence[str], version: str
+    ecosystem: Ecosystem, ranges: Iterable[dict[str, Any]], versions: Sequence[str], version: str
 ) -> tuple[str, str | None] | None:
     """The (``vulnerable_version_range``, ``first_patched_version``) of the stretch of the ranges
     that ``version`` falls in; ``= version`` for a version the explicit list names; None when the
     version is not affected."""
-    for segment, text, patched in _segments(ecosystem, ranges):
-        probe = MatchIndex()
-        probe.add("", ecosystem, name, [segment], [])
-        if probe.affected(ecosystem.value, name, version):
-            return text, patched
-    probe = MatchIndex()
-    probe.add("", ecosystem, name, [], list(versions))
-    if probe.affected(ecosystem.value, name, version):
-        return f"= {version}", None
-    return None
+    return RangeFinder(ecosystem, ranges, versions).find(version)
