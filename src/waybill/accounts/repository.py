@@ -94,6 +94,16 @@ async def account_by_id(conn: AsyncConnection, account_id: int) -> Account | Non
     return None if row is None else account_from_row(row)
 
 
+async def organizations_of_user(conn: AsyncConnection, user_id: int) -> list[Account]:
+    rows = await conn.execute(
+        select(accounts)
+        .join(memberships, memberships.c.org_id == accounts.c.id)
+        .where(memberships.c.user_id == user_id)
+        .order_by(accounts.c.login_key)
+    )
+    return [account_from_row(row) for row in rows]
+
+
 async def accounts_by_ids(conn: AsyncConnection, ids: Iterable[int]) -> dict[int, Account]:
     wanted = sorted(set(ids))
     if not wanted:
