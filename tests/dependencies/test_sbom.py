@@ -120,7 +120,8 @@ async def test_report_lifecycle(alice, tmp_path):
     assert pending.content == b""
     assert_conforms(pending, "dependency-graph/fetch-sbom-report")
 
-    assert await api.app.worker.run_until_idle() == 1
+    # The report, and the alerts evaluation the snapshot queued.
+    assert await api.app.worker.run_until_idle() == 2
     ready = await api.get(local(url), token=alice.token)
     assert ready.status_code == 302
     assert_conforms(ready, "dependency-graph/fetch-sbom-report")

@@ -104,6 +104,23 @@ async def organizations_of_user(conn: AsyncConnection, user_id: int) -> list[Acc
     return [account_from_row(row) for row in rows]
 
 
+async def accounts_by_ids(conn: AsyncConnection, ids: Iterable[int]) -> dict[int, Account]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = await conn.execute(select(accounts).where(accounts.c.id.in_(wanted)))
+    return {row.id: account_from_row(row) for row in rows}
+
+
+async def accounts_by_logins(conn: AsyncConnection, logins: Iterable[str]) -> dict[str, Account]:
+    """By lower-cased login."""
+    wanted = sorted({login.lower() for login in logins})
+    if not wanted:
+        return {}
+    rows = await conn.execute(select(accounts).where(accounts.c.login_key.in_(wanted)))
+    return {row.login_key: account_from_row(row) for row in rows}
+
+
 async def set_membership(conn: AsyncConnection, org_id: int, user_id: int, role: OrgRole) -> None:
     stmt = upsert(conn, memberships).values(org_id=org_id, user_id=user_id, role=role)
     await conn.execute(stmt.on_conflict_do_update(index_elements=["org_id", "user_id"], set_={"role": role}))

@@ -89,6 +89,15 @@ async def find_account(conn: AsyncConnection, login: str) -> Account | None:
     return await repo_sql.account_by_login(conn, login)
 
 
+async def accounts_by_ids(conn: AsyncConnection, ids: Iterable[int]) -> dict[int, Account]:
+    return await repo_sql.accounts_by_ids(conn, ids)
+
+
+async def accounts_by_logins(conn: AsyncConnection, logins: Iterable[str]) -> dict[str, Account]:
+    """The accounts with these logins, keyed by lower-cased login (unknown ones left out)."""
+    return await repo_sql.accounts_by_logins(conn, logins)
+
+
 async def get_user(conn: AsyncConnection, login: str) -> Account:
     account = await repo_sql.account_by_login(conn, login)
     if account is None or account.is_org:

@@ -130,3 +130,28 @@ def purl_package(purl_type: str, namespace: str | None, name: str) -> tuple[Ecos
         return ecosystem, name
     separator = ":" if ecosystem is Ecosystem.MAVEN else "/"
     return ecosystem, f"{namespace}{separator}{name}"
+
+
+PURL_TYPE_OF: dict[Ecosystem, str] = {
+    Ecosystem.PIP: "pypi",
+    Ecosystem.NPM: "npm",
+    Ecosystem.MAVEN: "maven",
+    Ecosystem.GO: "golang",
+    Ecosystem.RUBYGEMS: "gem",
+    Ecosystem.NUGET: "nuget",
+    Ecosystem.COMPOSER: "composer",
+    Ecosystem.RUST: "cargo",
+    Ecosystem.ERLANG: "hex",
+    Ecosystem.PUB: "pub",
+    Ecosystem.SWIFT: "swift",
+    Ecosystem.ACTIONS: "githubactions",
+}
+
+
+def purl_of(ecosystem: Ecosystem, name: str) -> str:
+    """A package URL (without version) for a package as advisories name it: Maven's ``group:artifact``
+    becomes a namespace, as does every path before the last ``/``; an npm scope's ``@`` is escaped."""
+    if ecosystem is Ecosystem.MAVEN and ":" in name:
+        name = name.replace(":", "/", 1)
+    name = name.replace("@", "%40")
+    return f"pkg:{PURL_TYPE_OF[ecosystem]}/{name}"

@@ -245,10 +245,11 @@ class MatchIndex:
         return [self.affected(ecosystem, name, version) for ecosystem, name, version in items]
 
 
-def describe(ecosystem: Ecosystem, ranges: Iterable[dict[str, Any]]) -> list[tuple[str, str | None]]:
-    """GitHub's (``vulnerable_version_range``, ``first_patched_version``) pairs for OSV ranges,
-    e.g. ``(">= 1.0, < 1.2.3", "1.2.3")``, ``("<= 2.0", None)``."""
-    out: list[tuple[str, str | None]] = []
+def _segments(
+    ecosystem: Ecosystem, ranges: Iterable[dict[str, Any]]
+) -> list[tuple[dict[str, Any], str, str | None]]:
+    """Each introduced-to-end stretch of OSV ranges as a range of its own, with GitHub's text for it."""
+    out: list[tuple[dict[str, Any], str, str | None]] = []
     for r in ranges:
         if r.get("type") not in VERSION_RANGE_TYPES:
             continue
@@ -270,11 +271,54 @@ def describe(ecosystem: Ecosystem, ranges: Iterable[dict[str, Any]]) -> list[tup
                 start, open_range = (None if text == "0" else text), True
                 continue
             lower = f">= {start}, " if start else ""
+            events = [{"introduced": start or "0"}, {key: text}]
             if key == "fixed":
-                out.append((f"{lower}< {text}", text))
+                out.append(({"type": r["type"], "events": events}, f"{lower}< {text}", text))
             else:
-                out.append((f"{lower}<= {text}", None))
+                out.append(({"type": r["type"], "events": events}, f"{lower}<= {text}", None))
             start, open_range = None, False
         if open_range:
-            out.append((f">= {start}" if start else ">= 0", None))
+            events = [{"introduced": start or "0"}]
+            out.append(({"type": r["type"], "events": events}, f">= {start}" if start else ">= 0", None))
     return out
+
+
+def describe(ecosystem: Ecosystem, ranges: Iterable[dict[str, Any]]) -> list[tuple[str, str | None]]:
+    """GitHub's (``vulnerable_version_range``, ``first_patched_version``) pairs for OSV ranges,
+    e.g. ``(">= 1.0, < 1.2.3", "1.2.3")``, ``("<= 2.0", None)``."""
+    return [(text, patched) for _, text, patched in _segments(ecosystem, ranges)]
+
+
+class RangeFinder:
+    """Which stretch of one package's ranges a version falls in: each stretch compiled once, for
+    finding the ranges of many versions."""
+
+    __slots__ = ("listed", "segments")
+
+    def __init__(
+        self, ecosystem: Ecosystem, ranges: Iterable[dict[str, Any]], versions: Sequence[str]
+    ) -> None:
+        self.segments: list[tuple[Bucket, str, str | None]] = []
+        for segment, text, patched in _segments(ecosystem, ranges):
+            bucket = Bucket(VERSION_CLASS[ecosystem])
+            bucket.sources.append(("", ecosystem, [segment], []))
+            self.segments.append((bucket, text, patched))
+        self.listed = Bucket(VERSION_CLASS[ecosystem])
+        self.listed.sources.append(("", ecosystem, [], list(versions)))
+
+    def find(self, version: str) -> tuple[str, str | None] | None:
+        for bucket, text, patched in self.segments:
+            if bucket.affected(version):
+                return text, patched
+        if self.listed.affected(version):
+            return f"= {version}", None
+        return None
+
+
+def matched_range(
+    ecosystem: Ecosystem, ranges: Iterable[dict[str, Any]], versions: Sequence[str], version: str
+) -> tuple[str, str | None] | None:
+    """The (``vulnerable_version_range``, ``first_patched_version``) of the stretch of the ranges
+    that ``version`` falls in; ``= version`` for a version the explicit list names; None when the
+    version is not affected."""
+    return RangeFinder(ecosystem, ranges, versions).find(version)

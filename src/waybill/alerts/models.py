@@ -8,7 +8,18 @@ advisory whose vulnerabilities are the union of theirs.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, ForeignKey, Index, String, Table, Text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from waybill.core.models import BigId, Json, UTCDateTime, metadata
 
@@ -85,4 +96,62 @@ advisory_cwes = Table(
     Column("advisory_id", BigId, ForeignKey("advisories.id", ondelete="CASCADE"), primary_key=True),
     Column("cwe_id", String(32), primary_key=True),
     Index("ix_advisory_cwes_cwe_id", "cwe_id"),
+)
+
+# Dependabot alerts: one per (repository, advisory, manifest, package), kept across snapshots so that
+# its number, state and dismissal survive upgrades and returns of the vulnerable version.
+dependabot_alerts = Table(
+    "dependabot_alerts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("repository_id", BigId, ForeignKey("repositories.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("advisory_id", BigId, ForeignKey("advisories.id", ondelete="CASCADE"), nullable=False),
+    # SHA-256 of (advisory, manifest, ecosystem, package key): what makes two findings one alert.
+    Column("identity", String(64), nullable=False),
+    Column("ecosystem", String(16), nullable=False),
+    Column("package_name", Text, nullable=False),
+    Column("package_key", String(512), nullable=False),
+    Column("package_url", Text, nullable=False),
+    Column("manifest_path", Text, nullable=False),
+    Column("version", Text, nullable=True),
+    Column("scope", String(16), nullable=True),
+    Column("relationship", String(16), nullable=False),
+    # The advisory range the version fell in, as GitHub prints it, and its first patched version.
+    Column("vulnerable_version_range", Text, nullable=False),
+    Column("first_patched_version", Text, nullable=True),
+    # Whether the vulnerable version is in the repository's current graph: a dismissed alert keeps
+    # its state when the version goes, and reopening it must know whether to say open or fixed.
+    Column("present", Boolean, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("dismissed_at", UTCDateTime, nullable=True),
+    Column("dismissed_by_id", BigId, ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True),
+    Column("dismissed_reason", String(16), nullable=True),
+    Column("dismissed_comment", String(280), nullable=True),
+    Column("fixed_at", UTCDateTime, nullable=True),
+    Column("auto_dismissed_at", UTCDateTime, nullable=True),
+    UniqueConstraint("repository_id", "number", name="uq_dependabot_alerts_repository_id_number"),
+    UniqueConstraint("repository_id", "identity", name="uq_dependabot_alerts_repository_id_identity"),
+    Index("ix_dependabot_alerts_advisory_id", "advisory_id"),
+    Index("ix_dependabot_alerts_created_at_id", "created_at", "id"),
+    Index("ix_dependabot_alerts_updated_at_id", "updated_at", "id"),
+)
+
+# The last alert number handed out per repository: numbers are allocated by one upsert that adds to
+# it, so concurrent evaluations never hand out the same number twice.
+dependabot_alert_numbers = Table(
+    "dependabot_alert_numbers",
+    metadata,
+    Column("repository_id", BigId, ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True),
+    Column("last_number", Integer, nullable=False),
+)
+
+dependabot_alert_assignees = Table(
+    "dependabot_alert_assignees",
+    metadata,
+    Column("alert_id", BigId, ForeignKey("dependabot_alerts.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", BigId, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_dependabot_alert_assignees_user_id", "user_id"),
 )

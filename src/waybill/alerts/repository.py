@@ -11,6 +11,7 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     and_,
+    bindparam,
     delete,
     exists,
     false,
@@ -20,10 +21,19 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from waybill.alerts.models import advisories, advisory_cwes, advisory_documents, advisory_vulnerabilities
+from waybill.alerts.models import (
+    advisories,
+    advisory_cwes,
+    advisory_documents,
+    advisory_vulnerabilities,
+    dependabot_alert_assignees,
+    dependabot_alert_numbers,
+    dependabot_alerts,
+)
 from waybill.alerts.records import Merged
 from waybill.core.db import upsert
 
@@ -318,3 +328,259 @@ async def list_advisories(
     if not forward:
         rows.reverse()
     return rows, more
+
+
+# Dependabot alerts.
+
+_alerts = dependabot_alerts
+_numbers = dependabot_alert_numbers
+_assignees = dependabot_alert_assignees
+
+# Advisory types that raise alerts: GitHub alerts on reviewed advisories and on malware, never on
+# unreviewed ones.
+ALERTING_TYPES = ("reviewed", "malware")
+
+
+async def alerting_vulnerabilities(
+    conn: AsyncConnection, keys: Collection[tuple[str, str]] | None
+) -> list[Row[Any]]:
+    """Affected-package rows of live alerting advisories: of the given (ecosystem, package_key)
+    pairs, or all of them when ``keys`` is None."""
+    v = advisory_vulnerabilities.c
+    a = advisories.c
+    query = (
+        select(v.advisory_id, a.ghsa_id, v.ecosystem, v.package_name, v.package_key, v.ranges, v.versions)
+        .join(advisories, a.id == v.advisory_id)
+        .where(a.withdrawn_at.is_(None), a.type.in_(ALERTING_TYPES))
+    )
+    out: list[Any] = []
+    if keys is None:
+        out.extend((await conn.execute(query)).all())
+        return out
+    for chunk in _chunks(sorted(keys)):
+        out.extend(
+            (await conn.execute(query.where(tuple_(v.ecosystem, v.package_key).in_(list(chunk))))).all()
+        )
+    return out
+
+
+async def alerts_of_repository(conn: AsyncConnection, repository_id: int) -> list[Row[Any]]:
+    return list((await conn.execute(select(_alerts).where(_alerts.c.repository_id == repository_id))).all())
+
+
+async def withdrawn_or_silent(conn: AsyncConnection, advisory_ids: Collection[int]) -> set[int]:
+    """Of these advisories, those withdrawn or no longer of a type that raises alerts."""
+    a = advisories.c
+    out: set[int] = set()
+    for chunk in _chunks(sorted(advisory_ids)):
+        rows = await conn.execute(
+            select(a.id).where(
+                a.id.in_(chunk), or_(a.withdrawn_at.is_not(None), a.type.not_in(ALERTING_TYPES))
+            )
+        )
+        out.update(row[0] for row in rows)
+    return out
+
+
+async def allocate_numbers(conn: AsyncConnection, repository_id: int, count: int) -> int:
+    """Reserve ``count`` alert numbers for the repository; returns the first. One upsert that adds
+    to the stored counter, so concurrent callers get disjoint numbers."""
+    stmt = upsert(conn, _numbers).values(repository_id=repository_id, last_number=count)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[_numbers.c.repository_id],
+        set_={"last_number": _numbers.c.last_number + stmt.excluded.last_number},
+    ).returning(_numbers.c.last_number)
+    last = int((await conn.execute(stmt)).scalar_one())
+    return last - count + 1
+
+
+async def insert_alerts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    for chunk in _chunks(rows, 200):
+        await conn.execute(insert(_alerts), list(chunk))
+
+
+_UPDATABLE = (
+    "package_url",
+    "version",
+    "scope",
+    "relationship",
+    "vulnerable_version_range",
+    "first_patched_version",
+    "present",
+    "state",
+    "updated_at",
+    "fixed_at",
+    "auto_dismissed_at",
+)
+
+
+async def update_alerts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Rows carry ``alert_id`` and every column of ``_UPDATABLE``."""
+    if not rows:
+        return
+    stmt = (
+        update(_alerts)
+        .where(_alerts.c.id == bindparam("alert_id"))
+        .values({name: bindparam(f"new_{name}") for name in _UPDATABLE})
+    )
+    params = [{"alert_id": r["alert_id"], **{f"new_{n}": r[n] for n in _UPDATABLE}} for r in rows]
+    for chunk in _chunks(params, 200):
+        await conn.execute(stmt, list(chunk))
+
+
+async def alert_by_number(conn: AsyncConnection, repository_id: int, number: int) -> Row[Any] | None:
+    t = _alerts.c
+    query = select(_alerts).where(t.repository_id == repository_id, t.number == number)
+    return (await conn.execute(query)).first()
+
+
+async def set_alert_state(conn: AsyncConnection, alert_id: int, values: dict[str, Any]) -> None:
+    await conn.execute(update(_alerts).where(_alerts.c.id == alert_id).values(**values))
+
+
+async def set_assignees(conn: AsyncConnection, alert_id: int, user_ids: Sequence[int]) -> None:
+    await conn.execute(delete(_assignees).where(_assignees.c.alert_id == alert_id))
+    if user_ids:
+        await conn.execute(
+            insert(_assignees), [{"alert_id": alert_id, "user_id": u} for u in sorted(set(user_ids))]
+        )
+
+
+async def assignees_of(conn: AsyncConnection, alert_ids: Collection[int]) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    for chunk in _chunks(sorted(alert_ids)):
+        rows = await conn.execute(
+            select(_assignees.c.alert_id, _assignees.c.user_id)
+            .where(_assignees.c.alert_id.in_(chunk))
+            .order_by(_assignees.c.alert_id, _assignees.c.user_id)
+        )
+        for alert_id, user_id in rows:
+            out.setdefault(alert_id, []).append(user_id)
+    return out
+
+
+async def advisories_by_ids(conn: AsyncConnection, ids: Collection[int]) -> dict[int, Row[Any]]:
+    out: dict[int, Row[Any]] = {}
+    for chunk in _chunks(sorted(ids)):
+        for row in await conn.execute(select(advisories).where(advisories.c.id.in_(chunk))):
+            out[row.id] = row
+    return out
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    """GitHub's alert list filters, parsed; empty tuples filter nothing."""
+
+    states: tuple[str, ...] = ()
+    severities: tuple[str, ...] = ()
+    classifications: tuple[str, ...] = ()
+    ecosystems: tuple[str, ...] = ()
+    # (ecosystem, package key) pairs a ``package`` name may mean.
+    packages: tuple[tuple[str, str], ...] = ()
+    manifests: tuple[str, ...] = ()
+    epss_percentage: Span | None = None
+    has_patch: bool = False
+    scope: str | None = None
+    relationships: tuple[str, ...] = ()
+    # Logins, lower-cased; ``*``: any assignee; ``none``: no assignee.
+    assignees: tuple[str, ...] = ()
+    # Repositories allowed by the production-context filters (None: no such filter).
+    repository_ids: frozenset[int] | None = None
+
+
+ALERT_SORTS = {
+    "created": _alerts.c.created_at,
+    "updated": _alerts.c.updated_at,
+    "epss_percentage": func.coalesce(advisories.c.epss_percentage, literal(-1.0)),
+}
+
+
+def _alert_where(f: AlertFilter, assignee_ids: dict[str, int]) -> list[ColumnElement[bool]]:
+    t = _alerts.c
+    a = advisories.c
+    where: list[ColumnElement[bool]] = []
+    if f.states:
+        where.append(t.state.in_(f.states))
+    if f.severities:
+        # Alerts show an advisory of unknown severity as low (the alert schema has no "unknown").
+        wanted = [*f.severities, *(["unknown"] if "low" in f.severities else [])]
+        where.append(a.severity.in_(wanted))
+    if f.classifications:
+        types = [*(["malware"] if "malware" in f.classifications else [])]
+        if "general" in f.classifications:
+            types += ["reviewed", "unreviewed"]
+        where.append(a.type.in_(types))
+    if f.ecosystems:
+        where.append(t.ecosystem.in_(f.ecosystems))
+    if f.packages:
+        where.append(tuple_(t.ecosystem, t.package_key).in_(list(f.packages)))
+    if f.manifests:
+        where.append(t.manifest_path.in_(f.manifests))
+    if f.epss_percentage is not None:
+        where.append(f.epss_percentage.condition(a.epss_percentage))
+    if f.has_patch:
+        where.append(t.first_patched_version.is_not(None))
+    if f.scope is not None:
+        where.append(t.scope == f.scope)
+    if f.relationships:
+        where.append(t.relationship.in_(f.relationships))
+    if f.assignees:
+        s = _assignees.c
+        conditions: list[ColumnElement[bool]] = []
+        if "*" in f.assignees:
+            conditions.append(exists().where(s.alert_id == t.id))
+        if "none" in f.assignees:
+            conditions.append(~exists().where(s.alert_id == t.id))
+        ids = [assignee_ids[login] for login in f.assignees if login in assignee_ids]
+        if ids:
+            conditions.append(exists().where(s.alert_id == t.id, s.user_id.in_(ids)))
+        where.append(or_(*conditions) if conditions else false())
+    if f.repository_ids is not None:
+        where.append(t.repository_id.in_(sorted(f.repository_ids)) if f.repository_ids else false())
+    return where
+
+
+async def list_alerts(
+    conn: AsyncConnection,
+    f: AlertFilter,
+    scope: ColumnElement[bool],
+    assignee_ids: dict[str, int],
+    *,
+    sort: str,
+    descending: bool,
+    per_page: int,
+    after: Position | None,
+    before: Position | None,
+) -> tuple[list[Row[Any]], bool]:
+    """A page of alerts (within ``scope``: which repositories) in (sort value, id) order, and
+    whether more lie beyond it, as ``list_advisories`` pages."""
+    t = _alerts.c
+    column = ALERT_SORTS[sort]
+    where = [scope, *_alert_where(f, assignee_ids)]
+    forward = before is None
+    desc = descending if forward else not descending
+    at = after if forward else before
+    if at is not None:
+        if desc:
+            where.append(or_(column < at.value, and_(column == at.value, t.id < at.id)))
+        else:
+            where.append(or_(column > at.value, and_(column == at.value, t.id > at.id)))
+    order = (column.desc(), t.id.desc()) if desc else (column.asc(), t.id.asc())
+    query = (
+        select(_alerts, column.label("sort_key"))
+        .join(advisories, advisories.c.id == t.advisory_id)
+        .where(*where)
+        .order_by(*order)
+        .limit(per_page + 1)
+    )
+    rows = list((await conn.execute(query)).all())
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    if not forward:
+        rows.reverse()
+    return rows, more
+
+
+async def repositories_with_alerts(conn: AsyncConnection) -> list[int]:
+    rows = await conn.execute(select(_alerts.c.repository_id).distinct())
+    return [row[0] for row in rows]

@@ -21,6 +21,8 @@ from waybill.core.errors import FieldError, ValidationFailed
 from waybill.http.pagination import per_page as parse_per_page
 
 MAX_AFFECTS = 1000
+# Sorts (of advisories and of alerts) whose cursor value is a time.
+DATE_SORTS = ("published", "updated", "created")
 SORTS = ("published", "updated", "epss_percentage", "epss_percentile")
 # GitHub's ecosystem names; ``other`` is valid to ask for, though nothing imported carries it.
 ECOSYSTEM_NAMES = (*(e.value for e in Ecosystem), "other")
@@ -151,7 +153,7 @@ def decode_position(raw: str, sort: str, field: str) -> Position:
         tag, cursor_sort, value, ident = text.split("|")
         if tag != "a1" or cursor_sort != sort:
             raise ValueError(text)
-        parsed: Any = datetime.fromisoformat(value) if sort in ("published", "updated") else float(value)
+        parsed: Any = datetime.fromisoformat(value) if sort in DATE_SORTS else float(value)
         return Position(parsed, int(ident))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise _invalid(field, f"{field} is not a valid cursor", raw) from None

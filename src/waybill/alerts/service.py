@@ -11,14 +11,16 @@ import msgspec
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from waybill.alerts import records
+from waybill.alerts import lifecycle, records
 from waybill.alerts import repository as repo
 from waybill.alerts.ecosystems import Ecosystem, normalise_name, parse
 from waybill.alerts.matching import MatchIndex
 from waybill.alerts.osv import Document, InvalidDocument
 from waybill.alerts.osv import parse as parse_osv
-from waybill.core import clock
+from waybill.core import clock, jobs
+from waybill.core.db import Database
 from waybill.core.errors import NotFound
+from waybill.dependencies import service as dependencies
 
 
 @dataclass
@@ -220,3 +222,101 @@ async def list_advisories(
 
 async def count_advisories(conn: AsyncConnection) -> int:
     return await repo.count_advisories(conn)
+
+
+# Alerts: evaluation after snapshots and imports.
+
+REMATCH_JOB = "alerts.rematch"
+EVALUATE_JOB = "alerts.evaluate"
+# Repositories evaluated per transaction by the rematch job: short enough not to hold SQLite's one
+# writer for long, long enough that commits do not dominate.
+REMATCH_BATCH = 50
+
+
+async def graph_updated(conn: AsyncConnection, repository_id: int) -> None:
+    """A snapshot changed the repository's current graph: queue the evaluation of its alerts.
+
+    Queued, not done in the snapshot's transaction: measured on a 10,000-package snapshot (SQLite),
+    evaluating inline took ingest from 1.6 s to 3.9 s (new packages) and from 0.6 s to 4.2 s (known
+    packages, a graph of 30,000 rows), since it reads the whole current graph back and looks up
+    each package's advisories; the queued job leaves ingest as it was. An evaluation still waiting
+    to start covers this snapshot too, as it reads the graph when it runs."""
+    key = str(repository_id)
+    waiting = await jobs.find_active(conn, EVALUATE_JOB, key)
+    if waiting is None or waiting.status is not jobs.JobStatus.PENDING:
+        await jobs.enqueue(conn, EVALUATE_JOB, {"repository_id": repository_id}, key=key)
+
+
+async def evaluate(db: Database, job: jobs.Job) -> dict[str, Any]:
+    """The ``alerts.evaluate`` job: one repository's alerts against its current graph."""
+    async with db.write() as conn:
+        outcome = await lifecycle.evaluate_repository(conn, int(job.payload["repository_id"]))
+    return {
+        "opened": outcome.opened,
+        "fixed": outcome.fixed,
+        "reopened": outcome.reopened,
+        "auto_dismissed": outcome.auto_dismissed,
+    }
+
+
+async def request_rematch(conn: AsyncConnection) -> int:
+    """Queue the re-evaluation of every repository (after advisories changed); a rematch still
+    waiting to start covers this request too. Returns the job's id."""
+    waiting = await jobs.find_active(conn, REMATCH_JOB, "all")
+    if waiting is not None and waiting.status is jobs.JobStatus.PENDING:
+        return waiting.id
+    return await jobs.enqueue(conn, REMATCH_JOB, {}, key="all")
+
+
+async def rematch(db: Database, job: jobs.Job) -> dict[str, Any]:
+    """The ``alerts.rematch`` job: every repository with a graph or alerts, against one index of
+    every alerting advisory. Idempotent: a rerun finds the alerts already in line."""
+    async with db.read() as conn:
+        index = await lifecycle.index_for(conn, None)
+        ids = sorted(
+            set(await dependencies.repositories_with_graph(conn))
+            | set(await repo.repositories_with_alerts(conn))
+        )
+    total = lifecycle.Outcome()
+    for start in range(0, len(ids), REMATCH_BATCH):
+        async with db.write() as conn:
+            for repository_id in ids[start : start + REMATCH_BATCH]:
+                total.add(await lifecycle.evaluate_repository(conn, repository_id, index))
+    return {
+        "repositories": len(ids),
+        "advisories": len(index.matcher),
+        "opened": total.opened,
+        "fixed": total.fixed,
+        "reopened": total.reopened,
+        "auto_dismissed": total.auto_dismissed,
+    }
+
+
+async def package_vulnerabilities(
+    conn: AsyncConnection, packages: Sequence[tuple[str, str, str, str | None]], web_base: str
+) -> dict[str, list[dict[str, str]]]:
+    """For (package URL, ecosystem, name, version): the live alerting advisories affecting each, in
+    dependency review's shape, by package URL."""
+    wanted: list[tuple[str, Ecosystem, str, str]] = []
+    for purl, ecosystem, name, version in packages:
+        eco = parse(ecosystem)
+        if eco is not None and version:
+            wanted.append((purl, eco, name, version))
+    if not wanted:
+        return {}
+    index = await lifecycle.index_for(conn, {(eco, name) for _, eco, name, _ in wanted})
+    hits = {purl: index.affected(eco, name, version) for purl, eco, name, version in wanted}
+    rows = await repo.advisories_by_ids(conn, {a for found in hits.values() for a in found})
+    return {
+        purl: [
+            {
+                "severity": rows[a].severity,
+                "advisory_ghsa_id": rows[a].ghsa_id,
+                "advisory_summary": rows[a].summary,
+                "advisory_url": f"{web_base}/advisories/{rows[a].ghsa_id}",
+            }
+            for a in found
+        ]
+        for purl, found in hits.items()
+        if found
+    }

@@ -584,3 +584,65 @@ async def environment_summaries(
         )
         for row in await conn.execute(query)
     ]
+
+
+# For other domains: which repositories have records, and the records of many repositories at once.
+
+
+async def storage_places(conn: AsyncConnection, org_id: int) -> list[tuple[int, str]]:
+    """(repository id, registry URL) of the organization's storage records that are not deleted."""
+    t = storage_records
+    rows = await conn.execute(
+        select(t.c.repository_id, t.c.registry_url)
+        .where(t.c.org_id == org_id, t.c.status != StorageStatus.DELETED.value)
+        .distinct()
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+async def deployed_risks(conn: AsyncConnection, org_id: int) -> list[tuple[int, list[str]]]:
+    """(repository id, runtime risks) of the organization's records currently deployed."""
+    t = deployment_records
+    rows = await conn.execute(
+        select(t.c.repository_id, t.c.runtime_risks).where(
+            t.c.org_id == org_id, t.c.status == DeploymentStatus.DEPLOYED.value
+        )
+    )
+    return [(row[0], list(row[1] or [])) for row in rows]
+
+
+async def storage_of_repositories(
+    conn: AsyncConnection, repository_ids: Sequence[int], readable: Any
+) -> list[tuple[int, StorageRecord]]:
+    t = storage_records
+    if not repository_ids:
+        return []
+    rows = await conn.execute(
+        _storage_select.add_columns(t.c.repository_id.label("owner_repository_id"))
+        .where(t.c.repository_id.in_(sorted(set(repository_ids))), t.c.repository_id.in_(readable))
+        .order_by(t.c.id)
+    )
+    return [(row.owner_repository_id, _storage(row)) for row in rows]
+
+
+async def deployed_digests(
+    conn: AsyncConnection, digests: Sequence[str], readable: Any
+) -> list[DeploymentRecord]:
+    """Deployment records currently deploying any of the digests."""
+    if not digests:
+        return []
+    t = deployment_records
+    out: list[DeploymentRecord] = []
+    wanted = sorted(set(digests))
+    for start in range(0, len(wanted), CHUNK):
+        rows = await conn.execute(
+            select(t)
+            .where(
+                t.c.digest.in_(wanted[start : start + CHUNK]),
+                t.c.status == DeploymentStatus.DEPLOYED.value,
+                t.c.repository_id.in_(readable),
+            )
+            .order_by(t.c.id)
+        )
+        out.extend(_deployment(row) for row in rows)
+    return out

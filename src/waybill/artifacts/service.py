@@ -31,6 +31,7 @@ from waybill.artifacts.types import (
     HistoryFilter,
     LinkedArtifact,
     Rejected,
+    RuntimeRisk,
     StorageRecord,
 )
 from waybill.attestations import service as attestations
@@ -461,3 +462,79 @@ async def linked_artifacts(
 async def environments(conn: AsyncConnection, caller: Principal, org_login: str) -> list[EnvironmentSummary]:
     org = await _org(conn, org_login)
     return await sql.environment_summaries(conn, org.id, permissions.readable_repository_ids(caller, READ))
+
+
+# Production context, for the alerts domain.
+
+
+def registry_kind(registry_url: str) -> str | None:
+    """The product behind a registry URL, named as GitHub's ``artifact_registry`` filter names it.
+    Storage records carry only the URL, so the product is recognised from it: JFrog's cloud hosts
+    (``*.jfrog.io``) and self-hosted Artifactory (served under ``/artifactory``)."""
+    lowered = registry_url.lower()
+    host = lowered.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    if host.endswith(".jfrog.io") or host == "jfrog.io" or "artifactory" in lowered:
+        return "jfrog-artifactory"
+    return None
+
+
+def _same_registry(a: str, b: str) -> bool:
+    return a.strip().rstrip("/").lower() == b.strip().rstrip("/").lower()
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """Which repositories of an organization count: each given condition must hold (GitHub's org
+    alert filters ``artifact_registry_url``, ``artifact_registry``, ``has=deployment`` and
+    ``runtime_risk``). Storage records marked deleted and decommissioned deployments do not count."""
+
+    registry_urls: tuple[str, ...] = ()
+    registries: tuple[str, ...] = ()
+    deployed: bool = False
+    runtime_risks: tuple[RuntimeRisk, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.registry_urls or self.registries or self.deployed or self.runtime_risks)
+
+
+async def repositories_with_records(conn: AsyncConnection, org_id: int, where: RecordFilter) -> set[int]:
+    """Ids of the organization's repositories whose storage and deployment records match."""
+    matching: set[int] | None = None
+
+    def narrow(ids: set[int]) -> None:
+        nonlocal matching
+        matching = ids if matching is None else matching & ids
+
+    if where.registry_urls or where.registries:
+        places = await sql.storage_places(conn, org_id)
+        if where.registry_urls:
+            narrow({r for r, url in places if any(_same_registry(url, u) for u in where.registry_urls)})
+        if where.registries:
+            narrow({r for r, url in places if registry_kind(url) in where.registries})
+    if where.deployed or where.runtime_risks:
+        deployed = await sql.deployed_risks(conn, org_id)
+        if where.deployed:
+            narrow({r for r, _ in deployed})
+        if where.runtime_risks:
+            wanted = {str(risk) for risk in where.runtime_risks}
+            narrow({r for r, risks in deployed if wanted.intersection(risks)})
+    return set() if matching is None else matching
+
+
+async def storage_of_repositories(
+    conn: AsyncConnection, caller: Principal, repository_ids: Sequence[int]
+) -> dict[int, list[StorageRecord]]:
+    """Storage records of these repositories (those the caller may read), by repository."""
+    found: dict[int, list[StorageRecord]] = {}
+    readable = permissions.readable_repository_ids(caller, READ)
+    for repository_id, record in await sql.storage_of_repositories(conn, repository_ids, readable):
+        found.setdefault(repository_id, []).append(record)
+    return found
+
+
+async def current_deployments(
+    conn: AsyncConnection, caller: Principal, digests: Sequence[str]
+) -> list[DeploymentRecord]:
+    """Deployment records (of repositories the caller may read) deploying any of the digests now."""
+    return await sql.deployed_digests(conn, digests, permissions.readable_repository_ids(caller, READ))

@@ -506,3 +506,16 @@ async def record_job_progress(conn: AsyncConnection, job_id: int, progress: dict
     # In the same transaction as the batch's verdicts: a job resumed after a restart continues from
     # exactly what was stored.
     await conn.execute(update(jobs).where(jobs.c.id == job_id).values(result=progress))
+
+
+async def subject_digests(conn: AsyncConnection, repository_ids: Sequence[int]) -> list[tuple[int, str]]:
+    """(repository id, subject digest) of every attestation of these repositories."""
+    if not repository_ids:
+        return []
+    rows = await conn.execute(
+        select(a.c.repository_id, s.c.digest)
+        .join(s, s.c.attestation_id == a.c.id)
+        .where(a.c.repository_id.in_(sorted(set(repository_ids))))
+        .distinct()
+    )
+    return [(row[0], row[1]) for row in rows]

@@ -621,3 +621,13 @@ async def reverify(db: Database, job: jobs.Job) -> dict[str, Any]:
             }
             await sql.record_job_progress(conn, job.id, progress)
     return progress
+
+
+async def subject_digests(conn: AsyncConnection, repository_ids: Sequence[int]) -> dict[int, set[str]]:
+    """The artifact digests each repository attested (the subjects of its attestations), for other
+    domains that follow artifacts from the repository that built them. No permission check: the
+    caller has decided which repositories to ask about."""
+    found: dict[int, set[str]] = {}
+    for repository_id, digest in await sql.subject_digests(conn, repository_ids):
+        found.setdefault(repository_id, set()).add(digest)
+    return found

@@ -29,13 +29,14 @@ CLASSIC_SCOPES = frozenset(
         "delete_repo",
         "read:packages",
         "write:packages",
+        "security_events",
         "site_admin",
     }
 )
 
 # Fine-grained repository permissions and the levels each may take.
 FINE_GRAINED_PERMISSIONS = frozenset(
-    {"administration", "contents", "metadata", "attestations", "artifact_metadata"}
+    {"administration", "contents", "metadata", "attestations", "artifact_metadata", "vulnerability_alerts"}
 )
 LEVELS = {"read": Role.READ, "write": Role.WRITE}
 

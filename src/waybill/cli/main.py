@@ -278,6 +278,9 @@ def advisories_import(path: Path) -> None:
     async def action(conn: AsyncConnection) -> tuple[alerts.ImportCounts, int]:
         with click.progressbar(length=total, label="Importing advisories", file=sys.stderr) as bar:
             counts = await alerts.import_files(conn, osv.load(path), progress=bar.update, problems=problems)
+        if counts.changed:
+            # Every repository's alerts are re-evaluated by the server's job worker.
+            await alerts.request_rematch(conn)
         return counts, await alerts.count_advisories(conn)
 
     counts, stored = _run(action)

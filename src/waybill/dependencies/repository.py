@@ -391,3 +391,8 @@ async def complete_report(conn: AsyncConnection, uuid: str, document: bytes, now
         .where(_reports.c.uuid == uuid, _reports.c.completed_at.is_(None))
         .values(document=document, completed_at=now)
     )
+
+
+async def repositories_with_graph(conn: AsyncConnection) -> list[int]:
+    stmt = select(_heads.c.repository_id).distinct().order_by(_heads.c.repository_id)
+    return list((await conn.execute(stmt)).scalars())

@@ -102,7 +102,7 @@ async def compare(
     async with database(request).read() as conn:
         caller = await principal(request, conn)
         found = await service.repository(conn, caller, owner, repo, service.READ)
-        changes = await service.compare(conn, found, basehead.lstrip("/"), manifest)
+        changes = await service.compare(conn, found, basehead.lstrip("/"), manifest, web_base(request))
     last = max((len(changes) + size - 1) // size, 1)
     chunk = changes[(number - 1) * size : number * size]
     return json_response(chunk, headers=page_links(request, number, last))

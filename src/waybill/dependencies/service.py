@@ -96,6 +96,10 @@ async def submit_snapshot(conn: AsyncConnection, repo: Repository, snap: Snapsho
         )
     elif await sql.advance_head(conn, repo.id, snap, snapshot_id):
         result, message = Result.SUCCESS, "Dependency results for the repo have been successfully updated."
+        # Imported here: the alerts domain builds on this one's service.
+        from waybill.alerts import service as alerts
+
+        await alerts.graph_updated(conn, repo.id)
     else:
         result, message = (
             Result.ACCEPTED,
@@ -177,13 +181,22 @@ async def dependents(conn: AsyncConnection, package_url: str) -> list[Dependent]
     ]
 
 
+async def repositories_with_graph(conn: AsyncConnection) -> list[int]:
+    """Ids of the repositories that have a current graph."""
+    return await sql.repositories_with_graph(conn)
+
+
 async def vulnerabilities(
-    conn: AsyncConnection, packages: Sequence[Package]
+    conn: AsyncConnection, packages: Sequence[Package], web_base: str
 ) -> dict[str, list[dict[str, str]]]:
     """Known vulnerabilities of the packages, by package URL, each as dependency review reports it
-    (``severity``, ``advisory_ghsa_id``, ``advisory_summary``, ``advisory_url``). None are known
-    until the advisories domain provides them."""
-    return {}
+    (``severity``, ``advisory_ghsa_id``, ``advisory_summary``, ``advisory_url``), from the
+    advisory database."""
+    from waybill.alerts import service as alerts
+
+    return await alerts.package_vulnerabilities(
+        conn, [(p.purl, p.ecosystem, p.display_name, p.version) for p in packages], web_base
+    )
 
 
 # SBOM export.
@@ -274,7 +287,7 @@ def _split_basehead(basehead: str) -> tuple[str, str]:
 
 
 async def compare(
-    conn: AsyncConnection, repo: Repository, basehead: str, manifest: str | None
+    conn: AsyncConnection, repo: Repository, basehead: str, manifest: str | None, web_base: str
 ) -> list[dict[str, Any]]:
     """Dependencies added and removed between the graphs at two revisions (a changed version is
     one removal and one addition, as GitHub reports it).
@@ -301,7 +314,9 @@ async def compare(
     changes = [("removed", k, before[k]) for k in before.keys() - after.keys()]
     changes += [("added", k, after[k]) for k in after.keys() - before.keys()]
     known = await vulnerabilities(
-        conn, [Package(r.purl, r.type, r.namespace, r.name, r.version) for _, _, r in changes]
+        conn,
+        [Package(r.purl, r.type, r.namespace, r.name, r.version) for _, _, r in changes],
+        web_base,
     )
     out = []
     for change_type, (path, purl), row in changes:

@@ -1,0 +1,274 @@
+"""Dependabot alerts: list queries parsed into typed values, the PATCH body, and GitHub's
+``dependabot-alert`` / ``dependabot-alert-with-repository`` shapes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import msgspec
+from sqlalchemy import Row
+
+from waybill.accounts import schemas as account_schemas
+from waybill.accounts.types import Account, Repository
+from waybill.alerts.ecosystems import Ecosystem, normalise_name
+from waybill.alerts.lifecycle import AlertState
+from waybill.alerts.repository import AlertFilter, Position
+from waybill.alerts.schemas import _invalid, _list, _one_of, decode_position, number_span, vulnerabilities
+from waybill.artifacts.service import RecordFilter
+from waybill.artifacts.types import RuntimeRisk
+from waybill.core.clock import iso, iso_or_none
+from waybill.http.pagination import per_page as parse_per_page
+
+SORTS = ("created", "updated", "epss_percentage")
+SEVERITIES = ("low", "medium", "high", "critical")
+CLASSIFICATIONS = ("general", "malware")
+RELATIONSHIPS = ("unknown", "direct", "transitive", "inconclusive")
+REGISTRIES = ("jfrog-artifactory",)
+DismissedReason = Literal["fix_started", "inaccurate", "no_bandwidth", "not_used", "tolerable_risk"]
+
+
+def _values(params: Any, name: str, allowed: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    values = _list(params, name)
+    if allowed is not None:
+        for value in values:
+            if value not in allowed:
+                raise _invalid(name, f"{name} must be a comma-separated list of: {', '.join(allowed)}", value)
+    return tuple(dict.fromkeys(values))
+
+
+@dataclass(frozen=True)
+class AlertQuery:
+    filter: AlertFilter
+    records: RecordFilter
+    sort: str
+    descending: bool
+    per_page: int
+    after: Position | None
+    before: Position | None
+
+
+def alert_query(request: Any, *, organization: bool) -> AlertQuery:
+    params = request.query_params
+    sort = _one_of(params, "sort", SORTS, "created") or "created"
+    direction = _one_of(params, "direction", ("asc", "desc"), "desc")
+    ecosystems = _values(params, "ecosystem", tuple(e.value for e in Ecosystem))
+    scope = _one_of(params, "scope", ("development", "runtime"))
+    has = _values(params, "has", ("patch", "deployment") if organization else ("patch",))
+    names = _values(params, "package")
+    packages = tuple(
+        dict.fromkeys(
+            (eco.value, normalise_name(eco, name))
+            for name in names
+            for eco in (Ecosystem(e) for e in ecosystems or [e.value for e in Ecosystem])
+        )
+    )
+    epss = params.get("epss_percentage")
+    after, before = params.get("after") or None, params.get("before") or None
+    if after and before:
+        raise _invalid("before", "use either before or after, not both")
+    records = RecordFilter()
+    if organization:
+        records = RecordFilter(
+            registry_urls=_values(params, "artifact_registry_url"),
+            registries=_values(params, "artifact_registry", REGISTRIES),
+            deployed="deployment" in has,
+            runtime_risks=tuple(RuntimeRisk(r) for r in _values(params, "runtime_risk", tuple(RuntimeRisk))),
+        )
+    return AlertQuery(
+        filter=AlertFilter(
+            states=_values(params, "state", tuple(s.value for s in AlertState)),
+            severities=_values(params, "severity", SEVERITIES),
+            classifications=_values(params, "classification", CLASSIFICATIONS),
+            ecosystems=ecosystems,
+            packages=packages,
+            manifests=() if organization else _values(params, "manifest"),
+            epss_percentage=number_span(epss, "epss_percentage") if epss else None,
+            has_patch="patch" in has,
+            scope=scope,
+            relationships=_values(params, "relationship", RELATIONSHIPS),
+            assignees=tuple(a.lower() for a in _values(params, "assignee")),
+        ),
+        records=records,
+        sort=sort,
+        descending=direction == "desc",
+        per_page=parse_per_page(request),
+        after=None if after is None else decode_position(after, sort, "after"),
+        before=None if before is None else decode_position(before, sort, "before"),
+    )
+
+
+class AgentAssignment(msgspec.Struct, forbid_unknown_fields=True):
+    custom_instructions: str | None = None
+    custom_agent: str | None = None
+    model: str | None = None
+
+
+class AlertUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    state: Literal["dismissed", "open"] | None = None
+    dismissed_reason: DismissedReason | None = None
+    dismissed_comment: Annotated[str, msgspec.Meta(max_length=280)] | None = None
+    assignees: list[str] | None = None
+    # Accepted as GitHub's schema allows; Waybill assigns no AI agents, so it changes nothing.
+    agent_assignment: AgentAssignment | None = None
+
+
+def _severity(value: str) -> str:
+    # Advisories without a rating (``unknown``) show as low: the alert schema has only the four.
+    return value if value in SEVERITIES else "low"
+
+
+def _cvss(vector: str | None, score: float | None) -> dict[str, Any]:
+    return {"vector_string": vector, "score": score}
+
+
+def _vulnerability(item: dict[str, Any], severity: str) -> dict[str, Any]:
+    patched = item["first_patched_version"]
+    return {
+        "package": item["package"],
+        "severity": severity,
+        "vulnerable_version_range": item["vulnerable_version_range"] or "",
+        "first_patched_version": None if patched is None else {"identifier": patched},
+    }
+
+
+def security_advisory(adv: Row[Any], vulns: list[Row[Any]], *, with_cvss: bool) -> dict[str, Any]:
+    severity = _severity(adv.severity)
+    body: dict[str, Any] = {
+        "ghsa_id": adv.ghsa_id,
+        "cve_id": adv.cve_id,
+        "summary": adv.summary,
+        "description": adv.description or "",
+        "vulnerabilities": [_vulnerability(v, severity) for v in vulnerabilities(vulns)],
+        "severity": severity,
+        "classification": "malware" if adv.type == "malware" else "general",
+    }
+    if with_cvss:
+        # ``score`` is required and not nullable here: 0 stands for "no CVSS rating".
+        body["cvss"] = {"vector_string": adv.cvss_v3_vector, "score": adv.cvss_v3_score or 0.0}
+    body["cvss_severities"] = {
+        "cvss_v3": _cvss(adv.cvss_v3_vector, adv.cvss_v3_score),
+        "cvss_v4": _cvss(adv.cvss_v4_vector, adv.cvss_v4_score),
+    }
+    has_epss = adv.epss_percentage is not None or adv.epss_percentile is not None
+    body["epss"] = (
+        {"percentage": adv.epss_percentage, "percentile": adv.epss_percentile} if has_epss else None
+    )
+    body["cwes"] = [{"cwe_id": c, "name": c} for c in adv.cwes]
+    body["identifiers"] = adv.identifiers
+    body["references"] = [{"url": url} for url in adv.reference_urls]
+    body["published_at"] = iso(adv.published_at)
+    body["updated_at"] = iso(adv.updated_at)
+    body["withdrawn_at"] = iso_or_none(adv.withdrawn_at)
+    return body
+
+
+def simple_repository(repo: Repository, api: str, web: str) -> dict[str, Any]:
+    full = account_schemas.repository(repo, api, web)
+    keys = [
+        "id",
+        "node_id",
+        "name",
+        "full_name",
+        "owner",
+        "private",
+        "html_url",
+        "description",
+        "fork",
+        "url",
+        "archive_url",
+        "assignees_url",
+        "blobs_url",
+        "branches_url",
+        "collaborators_url",
+        "comments_url",
+        "commits_url",
+        "compare_url",
+        "contents_url",
+        "contributors_url",
+        "deployments_url",
+        "downloads_url",
+        "events_url",
+        "forks_url",
+        "git_commits_url",
+        "git_refs_url",
+        "git_tags_url",
+        "issue_comment_url",
+        "issue_events_url",
+        "issues_url",
+        "keys_url",
+        "labels_url",
+        "languages_url",
+        "merges_url",
+        "milestones_url",
+        "notifications_url",
+        "pulls_url",
+        "releases_url",
+        "stargazers_url",
+        "statuses_url",
+        "subscribers_url",
+        "subscription_url",
+        "tags_url",
+        "teams_url",
+        "trees_url",
+        "hooks_url",
+    ]
+    return {k: full[k] for k in keys}
+
+
+@dataclass(frozen=True)
+class AlertView:
+    """An alert row with everything its shape shows."""
+
+    row: Row[Any]
+    repository: Repository
+    advisory: Row[Any]
+    vulnerabilities: list[Row[Any]]
+    dismissed_by: Account | None
+    assignees: list[Account]
+
+
+def alert(
+    view: AlertView, api: str, web: str, *, with_cvss: bool, with_repository: bool = False
+) -> dict[str, Any]:
+    row, repo = view.row, view.repository
+    severity = _severity(view.advisory.severity)
+    package = {"ecosystem": row.ecosystem, "name": row.package_name}
+    patched = row.first_patched_version
+    body: dict[str, Any] = {
+        "number": row.number,
+        "state": row.state,
+        "dependency": {
+            "package": package,
+            "manifest_path": row.manifest_path,
+            "scope": row.scope,
+            "relationship": row.relationship,
+        },
+        "security_advisory": security_advisory(view.advisory, view.vulnerabilities, with_cvss=with_cvss),
+        "security_vulnerability": {
+            "package": package,
+            "severity": severity,
+            "vulnerable_version_range": row.vulnerable_version_range,
+            "first_patched_version": None if patched is None else {"identifier": patched},
+        },
+        "url": f"{api}/repos/{repo.full_name}/dependabot/alerts/{row.number}",
+        "html_url": f"{web}/{repo.full_name}/security/dependabot/{row.number}",
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
+        "dismissed_at": iso_or_none(row.dismissed_at),
+        "dismissed_by": None
+        if view.dismissed_by is None
+        else account_schemas.simple_user(view.dismissed_by, api, web),
+        "dismissed_reason": row.dismissed_reason,
+        "dismissed_comment": row.dismissed_comment,
+        "fixed_at": iso_or_none(row.fixed_at),
+        "auto_dismissed_at": iso_or_none(row.auto_dismissed_at),
+        "assignees": [account_schemas.simple_user(a, api, web) for a in view.assignees],
+    }
+    if with_repository:
+        body["repository"] = simple_repository(repo, api, web)
+    return body
+
+
+def position_of(row: Row[Any]) -> Position:
+    return Position(row.sort_key, row.id)

@@ -1,0 +1,245 @@
+"""Blast radius (a Waybill extension, under ``/waybill/``): from an advisory or a package URL to
+the repositories whose current graph holds the vulnerable package, the artifact digests those
+repositories built (attestation subjects and storage records), and the deployment records running
+those digests now, ranked by exposure.
+
+Exposure of a deployment: 1, plus 16 when internet-exposed, 8 for a critical resource, 4 for
+sensitive data, 2 for lateral movement. A repository ranks by its most exposed deployment, then by
+the sum over its deployments, then by the number of digests it built; repositories with nothing
+deployed come last.
+
+Visibility: only repositories whose alerts the caller may read are listed (the rule of the alert
+endpoints), and only the storage and deployment records the caller may read are shown.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from waybill.accounts import service as accounts
+from waybill.accounts.types import Repository
+from waybill.alerts import access, lifecycle
+from waybill.alerts import service as advisories
+from waybill.alerts.ecosystems import Ecosystem, purl_of
+from waybill.alerts.matching import MatchIndex
+from waybill.artifacts import service as artifacts
+from waybill.artifacts.types import DeploymentRecord, RuntimeRisk, StorageRecord
+from waybill.attestations import service as attestations
+from waybill.auth.types import Principal
+from waybill.core.clock import iso
+from waybill.core.errors import FieldError, ValidationFailed
+from waybill.dependencies import service as dependencies
+
+RISK_WEIGHTS = {
+    RuntimeRisk.INTERNET_EXPOSED: 16,
+    RuntimeRisk.CRITICAL_RESOURCE: 8,
+    RuntimeRisk.SENSITIVE_DATA: 4,
+    RuntimeRisk.LATERAL_MOVEMENT: 2,
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    advisory: str | None = None
+    package_url: str | None = None
+
+
+def target(params: Any) -> Target:
+    advisory = (params.get("advisory") or "").strip() or None
+    package_url = (params.get("package_url") or "").strip() or None
+    if (advisory is None) == (package_url is None):
+        raise ValidationFailed(
+            [FieldError("BlastRadius", "advisory", "missing", "give exactly one of advisory or package_url")]
+        )
+    return Target(advisory, package_url)
+
+
+def exposure(record: DeploymentRecord) -> int:
+    return 1 + sum(weight for risk, weight in RISK_WEIGHTS.items() if risk.value in record.runtime_risks)
+
+
+@dataclass
+class Artifact:
+    digest: str
+    attested: bool = False
+    storage: list[StorageRecord] = field(default_factory=list)
+    deployments: list[DeploymentRecord] = field(default_factory=list)
+
+
+@dataclass
+class Exposed:
+    repository: Repository
+    dependencies: list[tuple[dependencies.Dependency, list[str]]] = field(default_factory=list)
+    artifacts: dict[str, Artifact] = field(default_factory=dict)
+
+    @property
+    def deployments(self) -> list[DeploymentRecord]:
+        return [d for a in self.artifacts.values() for d in a.deployments]
+
+    def rank_key(self) -> tuple[int, int, int, str]:
+        scores = [exposure(d) for d in self.deployments]
+        return (
+            -max(scores, default=0),
+            -sum(scores),
+            -len(self.artifacts),
+            self.repository.full_name.lower(),
+        )
+
+
+@dataclass(frozen=True)
+class Report:
+    target: Target
+    advisories: list[str]
+    repositories: list[Exposed]
+
+
+async def _dependents_of_advisory(
+    conn: AsyncConnection, ghsa_id: str
+) -> tuple[str, list[tuple[dependencies.Dependent, list[str]]]]:
+    row, vulns = await advisories.get_advisory(conn, ghsa_id)
+    index = MatchIndex()
+    packages: dict[str, tuple[Ecosystem, str]] = {}
+    for v in vulns:
+        eco = Ecosystem(v.ecosystem)
+        index.add(row.ghsa_id, eco, v.package_name, v.ranges, v.versions)
+        packages[purl_of(eco, v.package_name)] = (eco, v.package_name)
+    found: list[tuple[dependencies.Dependent, list[str]]] = []
+    for base in sorted(packages):
+        for dependent in await dependencies.dependents(conn, base):
+            dep = dependent.dependency
+            if dep.version and index.affected(dep.ecosystem, dep.name, dep.version):
+                found.append((dependent, [row.ghsa_id]))
+    return row.ghsa_id, found
+
+
+async def _dependents_of_package(
+    conn: AsyncConnection, package_url: str
+) -> list[tuple[dependencies.Dependent, list[str]]]:
+    found = await dependencies.dependents(conn, package_url)
+    deps = lifecycle.located(d.dependency for d in found)
+    index = await lifecycle.index_for(conn, {(d.ecosystem, d.dependency.name) for d in deps})
+    ghsa = {advisory_id: g for g, advisory_id in index.advisory_ids.items()}
+    out: list[tuple[dependencies.Dependent, list[str]]] = []
+    for dependent in found:
+        dep = dependent.dependency
+        hits: list[str] = []
+        located = lifecycle.located([dep])
+        if located:
+            hits = [ghsa[a] for a in index.affected(located[0].ecosystem, dep.name, located[0].version)]
+        out.append((dependent, hits))
+    return out
+
+
+async def blast_radius(conn: AsyncConnection, caller: Principal, where: Target) -> Report:
+    if where.advisory is not None:
+        ghsa, found = await _dependents_of_advisory(conn, where.advisory)
+        named = [ghsa]
+    else:
+        assert where.package_url is not None
+        found = await _dependents_of_package(conn, where.package_url)
+        named = sorted({g for _, hits in found for g in hits})
+    repos = await accounts.repositories_by_ids(conn, {d.repository_id for d, _ in found})
+    visible = await access.readable(conn, caller, list(repos.values()))
+    exposed: dict[int, Exposed] = {}
+    for dependent, hits in found:
+        if dependent.repository_id in visible:
+            entry = exposed.setdefault(dependent.repository_id, Exposed(repos[dependent.repository_id]))
+            entry.dependencies.append((dependent.dependency, hits))
+    ids = sorted(exposed)
+    attested = await attestations.subject_digests(conn, ids)
+    stored = await artifacts.storage_of_repositories(conn, caller, ids)
+    for repository_id, entry in exposed.items():
+        for digest in sorted(attested.get(repository_id, ())):
+            entry.artifacts.setdefault(digest, Artifact(digest)).attested = True
+        for record in stored.get(repository_id, []):
+            entry.artifacts.setdefault(record.digest, Artifact(record.digest)).storage.append(record)
+    by_digest: dict[str, list[Artifact]] = defaultdict(list)
+    for entry in exposed.values():
+        for artifact in entry.artifacts.values():
+            by_digest[artifact.digest].append(artifact)
+    for deployed in await artifacts.current_deployments(conn, caller, sorted(by_digest)):
+        for artifact in by_digest[deployed.digest]:
+            artifact.deployments.append(deployed)
+    ranked = sorted(exposed.values(), key=Exposed.rank_key)
+    return Report(where, named, ranked)
+
+
+def render(report: Report, api: str, web: str) -> dict[str, Any]:
+    repositories = []
+    for rank, entry in enumerate(report.repositories, start=1):
+        repo = entry.repository
+        deployments = entry.deployments
+        risks = sorted({r for d in deployments for r in d.runtime_risks})
+        repositories.append(
+            {
+                "rank": rank,
+                "repository": {
+                    "id": repo.id,
+                    "full_name": repo.full_name,
+                    "private": repo.private,
+                    "url": f"{api}/repos/{repo.full_name}",
+                    "html_url": f"{web}/{repo.full_name}",
+                },
+                "exposure": {
+                    "score": sum(exposure(d) for d in deployments),
+                    "highest": max((exposure(d) for d in deployments), default=0),
+                    "deployments": len(deployments),
+                    "runtime_risks": risks,
+                },
+                "dependencies": [
+                    {
+                        "package_url": dep.package_url,
+                        "ecosystem": dep.ecosystem,
+                        "name": dep.name,
+                        "version": dep.version,
+                        "manifest_path": dep.manifest,
+                        "scope": dep.scope,
+                        "relationship": dep.relationship,
+                        "advisories": hits,
+                    }
+                    for dep, hits in entry.dependencies
+                ],
+                "artifacts": [
+                    {
+                        "digest": artifact.digest,
+                        "attested": artifact.attested,
+                        "storage_records": [
+                            {
+                                "name": s.name,
+                                "registry_url": s.registry_url,
+                                "repository": s.repository,
+                                "artifact_url": s.artifact_url,
+                                "status": s.status.value,
+                            }
+                            for s in artifact.storage
+                        ],
+                        "deployments": [
+                            {
+                                "logical_environment": d.logical_environment,
+                                "physical_environment": d.physical_environment or None,
+                                "cluster": d.cluster or None,
+                                "deployment_name": d.deployment_name,
+                                "runtime_risks": sorted(d.runtime_risks),
+                                "exposure": exposure(d),
+                                "updated_at": iso(d.updated_at),
+                            }
+                            for d in sorted(artifact.deployments, key=lambda d: (-exposure(d), d.id))
+                        ],
+                    }
+                    for artifact in sorted(
+                        entry.artifacts.values(),
+                        key=lambda a: (-max((exposure(d) for d in a.deployments), default=0), a.digest),
+                    )
+                ],
+            }
+        )
+    return {
+        "advisory": report.target.advisory,
+        "package_url": report.target.package_url,
+        "advisories": report.advisories,
+        "repositories": repositories,
+    }

@@ -1,0 +1,192 @@
+"""The rules of Dependabot alerts as clients see them: listing (per repository and per
+organization, with production context), reading, dismissing, reopening and assigning."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from waybill.accounts import service as accounts
+from waybill.accounts.types import Account, Repository
+from waybill.alerts import access
+from waybill.alerts import repository as repo
+from waybill.alerts.alert_schemas import AlertQuery, AlertUpdate, AlertView
+from waybill.alerts.lifecycle import AlertState
+from waybill.alerts.models import dependabot_alerts
+from waybill.artifacts import service as artifacts
+from waybill.auth.types import Principal
+from waybill.core import clock
+from waybill.core.errors import Conflict, FieldError, NotFound, SimpleValidationFailed
+
+
+async def _repository(
+    conn: AsyncConnection, caller: Principal, owner: str, name: str, *, write: bool
+) -> Repository:
+    found = await accounts.find_repository(conn, owner, name)
+    if found is None:
+        raise NotFound()
+    await access.require(conn, caller, found, write=write)
+    return found
+
+
+async def _views(
+    conn: AsyncConnection, rows: Sequence[Row[Any]], repos: dict[int, Repository]
+) -> list[AlertView]:
+    """Everything the rows' shapes show, in a fixed number of queries."""
+    advisory_ids = {r.advisory_id for r in rows}
+    advisories = await repo.advisories_by_ids(conn, advisory_ids)
+    vulns: dict[int, list[Row[Any]]] = defaultdict(list)
+    for v in await repo.vulnerabilities_of(conn, advisory_ids):
+        vulns[v.advisory_id].append(v)
+    assigned = await repo.assignees_of(conn, [r.id for r in rows])
+    people = await accounts.accounts_by_ids(
+        conn,
+        {r.dismissed_by_id for r in rows if r.dismissed_by_id is not None}
+        | {u for users in assigned.values() for u in users},
+    )
+    missing = {r.repository_id for r in rows} - repos.keys()
+    if missing:
+        repos = {**repos, **await accounts.repositories_by_ids(conn, missing)}
+    return [
+        AlertView(
+            row=r,
+            repository=repos[r.repository_id],
+            advisory=advisories[r.advisory_id],
+            vulnerabilities=vulns.get(r.advisory_id, []),
+            dismissed_by=None if r.dismissed_by_id is None else people.get(r.dismissed_by_id),
+            assignees=[people[u] for u in assigned.get(r.id, []) if u in people],
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class AlertPage:
+    views: list[AlertView]
+    more: bool
+
+
+async def _page(
+    conn: AsyncConnection, query: AlertQuery, scope: ColumnElement[bool], repos: dict[int, Repository]
+) -> AlertPage:
+    f = query.filter
+    named = [a for a in f.assignees if a not in ("*", "none")]
+    ids = {login: account.id for login, account in (await accounts.accounts_by_logins(conn, named)).items()}
+    rows, more = await repo.list_alerts(
+        conn,
+        f,
+        scope,
+        ids,
+        sort=query.sort,
+        descending=query.descending,
+        per_page=query.per_page,
+        after=query.after,
+        before=query.before,
+    )
+    return AlertPage(await _views(conn, rows, repos), more)
+
+
+async def list_for_repository(
+    conn: AsyncConnection, caller: Principal, owner: str, name: str, query: AlertQuery
+) -> AlertPage:
+    found = await _repository(conn, caller, owner, name, write=False)
+    return await _page(conn, query, dependabot_alerts.c.repository_id == found.id, {found.id: found})
+
+
+async def list_for_organization(
+    conn: AsyncConnection, caller: Principal, login: str, query: AlertQuery
+) -> AlertPage:
+    org = await accounts.find_account(conn, login)
+    if org is None or not org.is_org:
+        raise NotFound()
+    scope = await access.organization_scope(conn, caller, org)
+    if not query.records.empty:
+        allowed = await artifacts.repositories_with_records(conn, org.id, query.records)
+        query = replace(query, filter=replace(query.filter, repository_ids=frozenset(allowed)))
+    return await _page(conn, query, scope, {})
+
+
+async def _alert(conn: AsyncConnection, found: Repository, number: int) -> Row[Any]:
+    row = await repo.alert_by_number(conn, found.id, number)
+    if row is None:
+        raise NotFound()
+    return row
+
+
+async def get_alert(
+    conn: AsyncConnection, caller: Principal, owner: str, name: str, number: int
+) -> AlertView:
+    found = await _repository(conn, caller, owner, name, write=False)
+    [view] = await _views(conn, [await _alert(conn, found, number)], {found.id: found})
+    return view
+
+
+def _invalid(field: str, message: str) -> SimpleValidationFailed:
+    return SimpleValidationFailed([FieldError("DependabotAlert", field, "invalid", message)])
+
+
+async def update_alert(
+    conn: AsyncConnection, caller: Principal, owner: str, name: str, number: int, body: AlertUpdate
+) -> AlertView:
+    """Dismiss (with a reason, and a comment), reopen, or replace the assignees.
+
+    Reopening a dismissed alert whose vulnerable version has since left the graph gives ``fixed``,
+    as the alert would have become had it not been dismissed."""
+    found = await _repository(conn, caller, owner, name, write=True)
+    if body.state is None and body.assignees is None:
+        raise _invalid("state", "state or assignees must be given")
+    if body.state == "dismissed" and body.dismissed_reason is None:
+        raise _invalid("dismissed_reason", "dismissed_reason must be provided when dismissing an alert")
+    row = await _alert(conn, found, number)
+    assignees: list[Account] | None = None
+    if body.assignees is not None:
+        known = await accounts.accounts_by_logins(conn, body.assignees)
+        unknown = [login for login in body.assignees if login.lower() not in known]
+        if unknown:
+            raise _invalid("assignees", f"unknown users: {', '.join(unknown)}")
+        assignees = [known[login.lower()] for login in body.assignees]
+    now = clock.now()
+    if body.state == "dismissed":
+        if row.state == AlertState.FIXED:
+            raise Conflict("A fixed alert cannot be dismissed.")
+        await repo.set_alert_state(
+            conn,
+            row.id,
+            {
+                "state": AlertState.DISMISSED.value,
+                "dismissed_at": now,
+                "dismissed_by_id": None if caller.user is None else caller.user.id,
+                "dismissed_reason": body.dismissed_reason,
+                "dismissed_comment": body.dismissed_comment,
+                "updated_at": now,
+            },
+        )
+    elif body.state == "open" and row.state != AlertState.OPEN:
+        if row.state == AlertState.FIXED:
+            raise Conflict(
+                "A fixed alert cannot be reopened; it reopens when the vulnerable version returns."
+            )
+        values: dict[str, Any] = {
+            "dismissed_at": None,
+            "dismissed_by_id": None,
+            "dismissed_reason": None,
+            "dismissed_comment": None,
+            "auto_dismissed_at": None,
+            "updated_at": now,
+        }
+        if row.present:
+            values["state"] = AlertState.OPEN.value
+        else:
+            values.update(state=AlertState.FIXED.value, fixed_at=now)
+        await repo.set_alert_state(conn, row.id, values)
+    if assignees is not None:
+        await repo.set_assignees(conn, row.id, [a.id for a in assignees])
+        if body.state is None:
+            await repo.set_alert_state(conn, row.id, {"updated_at": now})
+    [view] = await _views(conn, [await _alert(conn, found, number)], {found.id: found})
+    return view

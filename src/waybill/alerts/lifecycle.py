@@ -1,0 +1,276 @@
+"""Alerts from the dependency graph: which (advisory, manifest, package) findings a repository's
+current graph has, and how its alerts follow them.
+
+An alert opens when a finding appears; it is fixed (``fixed_at``) when its finding leaves the graph
+(the package was removed or upgraded out of every affected range), and reopened when the finding
+returns. A dismissed alert stays dismissed whatever the graph does; an open alert whose advisory is
+withdrawn is auto-dismissed. Every state change sets ``updated_at``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from waybill.alerts import repository as repo
+from waybill.alerts.ecosystems import Ecosystem, normalise_name, parse
+from waybill.alerts.matching import MatchIndex, RangeFinder
+from waybill.core import clock
+from waybill.dependencies import service as dependencies
+
+
+class AlertState(StrEnum):
+    OPEN = "open"
+    FIXED = "fixed"
+    DISMISSED = "dismissed"
+    AUTO_DISMISSED = "auto_dismissed"
+
+
+# The dependency graph says direct or indirect; alerts say direct or transitive, and "unknown"
+# where the submission did not tell.
+_RELATIONSHIPS = {"direct": "direct", "indirect": "transitive"}
+
+
+@dataclass
+class AdvisoryIndex:
+    """Live alerting advisories of some packages, ready to match versions against."""
+
+    matcher: MatchIndex = field(default_factory=MatchIndex)
+    advisory_ids: dict[str, int] = field(default_factory=dict)
+    # (advisory id, ecosystem, package key) -> the (name, ranges, versions) of its affected entries.
+    entries: dict[tuple[int, str, str], list[tuple[str, list[dict[str, Any]], list[str]]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    _finders: dict[tuple[int, str, str], list[RangeFinder]] = field(default_factory=dict)
+    _ranges: dict[tuple[int, str, str, str], tuple[str, str | None] | None] = field(default_factory=dict)
+
+    @classmethod
+    def of_rows(cls, rows: Iterable[Any]) -> AdvisoryIndex:
+        index = cls()
+        for row in rows:
+            eco = Ecosystem(row.ecosystem)
+            index.matcher.add(row.ghsa_id, eco, row.package_name, row.ranges, row.versions)
+            index.advisory_ids[row.ghsa_id] = row.advisory_id
+            index.entries[(row.advisory_id, row.ecosystem, row.package_key)].append(
+                (row.package_name, row.ranges, row.versions)
+            )
+        return index
+
+    def affected(self, eco: Ecosystem, name: str, version: str) -> list[int]:
+        return [self.advisory_ids[g] for g in self.matcher.affected(eco.value, name, version)]
+
+    def range_of(self, advisory_id: int, eco: Ecosystem, key: str, version: str) -> tuple[str, str | None]:
+        """The advisory's range that the version falls in (GitHub's text and first patched version)."""
+        memo = (advisory_id, eco.value, key, version)
+        if memo not in self._ranges:
+            package = (advisory_id, eco.value, key)
+            finders = self._finders.get(package)
+            if finders is None:
+                finders = self._finders[package] = [
+                    RangeFinder(eco, ranges, versions)
+                    for _, ranges, versions in self.entries.get(package, [])
+                ]
+            self._ranges[memo] = next((r for f in finders if (r := f.find(version)) is not None), None)
+        return self._ranges[memo] or (f"= {version}", None)
+
+
+async def index_for(conn: AsyncConnection, packages: Iterable[tuple[Ecosystem, str]] | None) -> AdvisoryIndex:
+    """The index of just these packages' advisories, or of every alerting advisory (None)."""
+    keys = None if packages is None else {(e.value, normalise_name(e, n)) for e, n in packages}
+    return AdvisoryIndex.of_rows(await repo.alerting_vulnerabilities(conn, keys))
+
+
+@dataclass(frozen=True)
+class Finding:
+    identity: str
+    advisory_id: int
+    ecosystem: str
+    package_name: str
+    package_key: str
+    package_url: str
+    manifest_path: str
+    version: str
+    scope: str | None
+    relationship: str
+    vulnerable_version_range: str
+    first_patched_version: str | None
+
+
+def identity(advisory_id: int, manifest: str, ecosystem: str, key: str) -> str:
+    return hashlib.sha256(f"{advisory_id}\0{manifest}\0{ecosystem}\0{key}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Located:
+    """A dependency of the graph, with its ecosystem recognised."""
+
+    dependency: dependencies.Dependency
+    ecosystem: Ecosystem
+    version: str
+
+
+def located(deps: Iterable[dependencies.Dependency]) -> list[Located]:
+    out: list[Located] = []
+    for dep in deps:
+        eco = parse(dep.ecosystem)
+        if eco is not None and dep.version:
+            out.append(Located(dep, eco, dep.version))
+    return out
+
+
+def findings(deps: Sequence[Located], index: AdvisoryIndex) -> dict[str, Finding]:
+    out: dict[str, Finding] = {}
+    for item in deps:
+        dep, eco, version = item.dependency, item.ecosystem, item.version
+        advisory_ids = index.affected(eco, dep.name, version)
+        if not advisory_ids:
+            continue
+        key = normalise_name(eco, dep.name)
+        for advisory_id in advisory_ids:
+            ident = identity(advisory_id, dep.manifest, eco.value, key)
+            if ident in out:
+                continue
+            text, patched = index.range_of(advisory_id, eco, key, version)
+            scope = dep.scope if dep.scope in ("runtime", "development") else None
+            out[ident] = Finding(
+                identity=ident,
+                advisory_id=advisory_id,
+                ecosystem=eco.value,
+                package_name=dep.name,
+                package_key=key,
+                package_url=dep.package_url,
+                manifest_path=dep.manifest,
+                version=version,
+                scope=scope,
+                relationship=_RELATIONSHIPS.get(dep.relationship or "", "unknown"),
+                vulnerable_version_range=text,
+                first_patched_version=patched,
+            )
+    return out
+
+
+@dataclass
+class Outcome:
+    opened: int = 0
+    fixed: int = 0
+    reopened: int = 0
+    auto_dismissed: int = 0
+
+    def add(self, other: Outcome) -> None:
+        self.opened += other.opened
+        self.fixed += other.fixed
+        self.reopened += other.reopened
+        self.auto_dismissed += other.auto_dismissed
+
+
+def _finding_columns(f: Finding) -> dict[str, Any]:
+    return {
+        "package_url": f.package_url,
+        "version": f.version,
+        "scope": f.scope,
+        "relationship": f.relationship,
+        "vulnerable_version_range": f.vulnerable_version_range,
+        "first_patched_version": f.first_patched_version,
+    }
+
+
+def _kept(row: Any) -> dict[str, Any]:
+    return {
+        "alert_id": row.id,
+        "package_url": row.package_url,
+        "version": row.version,
+        "scope": row.scope,
+        "relationship": row.relationship,
+        "vulnerable_version_range": row.vulnerable_version_range,
+        "first_patched_version": row.first_patched_version,
+        "present": row.present,
+        "state": row.state,
+        "updated_at": row.updated_at,
+        "fixed_at": row.fixed_at,
+        "auto_dismissed_at": row.auto_dismissed_at,
+    }
+
+
+async def apply(
+    conn: AsyncConnection, repository_id: int, found: dict[str, Finding], now: datetime | None = None
+) -> Outcome:
+    """Bring the repository's alerts in line with its findings."""
+    now = now or clock.now()
+    outcome = Outcome()
+    existing = {row.identity: row for row in await repo.alerts_of_repository(conn, repository_id)}
+    vanished = [row for ident, row in existing.items() if ident not in found and row.present]
+    silenced = await repo.withdrawn_or_silent(
+        conn, {row.advisory_id for row in vanished if row.state == AlertState.OPEN}
+    )
+    changes: list[dict[str, Any]] = []
+    for ident, finding in found.items():
+        row = existing.get(ident)
+        if row is None:
+            continue
+        new = {**_kept(row), **_finding_columns(finding), "present": True}
+        if row.state == AlertState.FIXED:
+            new.update(state=AlertState.OPEN.value, fixed_at=None, updated_at=now)
+            outcome.reopened += 1
+        elif row.state == AlertState.AUTO_DISMISSED:
+            # Auto-dismissed for a withdrawn advisory that stands again.
+            new.update(state=AlertState.OPEN.value, auto_dismissed_at=None, updated_at=now)
+            outcome.reopened += 1
+        if new != _kept(row):
+            changes.append(new)
+    for row in vanished:
+        new = {**_kept(row), "present": False}
+        if row.state == AlertState.OPEN:
+            if row.advisory_id in silenced:
+                new.update(state=AlertState.AUTO_DISMISSED.value, auto_dismissed_at=now, updated_at=now)
+                outcome.auto_dismissed += 1
+            else:
+                new.update(state=AlertState.FIXED.value, fixed_at=now, updated_at=now)
+                outcome.fixed += 1
+        changes.append(new)
+    await repo.update_alerts(conn, changes)
+    fresh = [f for ident, f in found.items() if ident not in existing]
+    if fresh:
+        first = await repo.allocate_numbers(conn, repository_id, len(fresh))
+        await repo.insert_alerts(
+            conn,
+            [
+                {
+                    "repository_id": repository_id,
+                    "number": first + i,
+                    "advisory_id": f.advisory_id,
+                    "identity": f.identity,
+                    "ecosystem": f.ecosystem,
+                    "package_name": f.package_name,
+                    "package_key": f.package_key,
+                    "manifest_path": f.manifest_path,
+                    **_finding_columns(f),
+                    "present": True,
+                    "state": AlertState.OPEN.value,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i, f in enumerate(
+                    sorted(fresh, key=lambda f: (f.manifest_path, f.package_key, f.advisory_id))
+                )
+            ],
+        )
+        outcome.opened += len(fresh)
+    return outcome
+
+
+async def evaluate_repository(
+    conn: AsyncConnection, repository_id: int, index: AdvisoryIndex | None = None
+) -> Outcome:
+    """Match the repository's current graph against the advisories (``index``, else those of its
+    own packages, fetched now) and update its alerts."""
+    deps = located(await dependencies.current_dependencies(conn, repository_id))
+    if index is None:
+        index = await index_for(conn, {(d.ecosystem, d.dependency.name) for d in deps})
+    return await apply(conn, repository_id, findings(deps, index))
