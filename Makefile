@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.8
 
-.PHONY: install serve test lint typecheck lock clean
+.PHONY: install clients serve test fuzz lint typecheck lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -16,11 +16,28 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
+# GitHub's OpenAPI description and the JavaScript clients the conformance tests drive, pinned by the
+# lock file; npm's cache makes later installs work offline.
+JS := tests/clients/js
+JS_STAMP := $(JS)/node_modules/.installed
+
+$(JS_STAMP): $(JS)/package.json $(JS)/package-lock.json
+	cd $(JS) && npm ci --prefer-offline --no-audit --no-fund --loglevel=error
+	touch $@
+
+clients: $(JS_STAMP)
+
 serve: install
 	$(BIN)/waybill serve
 
-test: install
+test: install clients
 	$(BIN)/pytest -n 2
+
+# The long property-based run over every implemented operation, on SQLite and PostgreSQL.
+FUZZ_EXAMPLES ?= 400
+FUZZ_SEED ?= 20261110
+fuzz: install clients
+	$(BIN)/python -m tests.contract.fuzz --max-examples $(FUZZ_EXAMPLES) --seed $(FUZZ_SEED) --min-requests 20000
 
 lint: install
 	$(BIN)/ruff check src tests
@@ -33,4 +50,4 @@ lock:
 	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(JS)/node_modules
