@@ -30,6 +30,7 @@ ORG = "acme"
 OWNER = "octocat"
 OUTSIDER = "mallory"
 ADMIN = "root"
+EXAMPLE_ADMIN = "monalisaoctocat"
 PUBLIC_REPO = "widgets"
 PRIVATE_REPO = "secret"
 USER_REPO = "hello"
@@ -60,7 +61,10 @@ async def seed_accounts(provision: Provisioner) -> World:
     await provision.user(ADMIN, site_admin=True)
     await provision.user(OWNER)
     await provision.user(OUTSIDER)
+    # The user GHES's description names as the admin in its create-organization example.
+    await provision.user(EXAMPLE_ADMIN)
     await provision.org(ORG, owner=OWNER)
+    await provision.member(ORG, ADMIN, "owner")
     await provision.repo(f"{ORG}/{PUBLIC_REPO}")
     await provision.repo(f"{ORG}/{PRIVATE_REPO}", private=True)
     await provision.repo(f"{OWNER}/{USER_REPO}")

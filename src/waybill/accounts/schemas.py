@@ -146,10 +146,10 @@ def organization(account: Account, api: str, web: str) -> dict[str, Any]:
         "public_members_url": f"{o}/public_members{{/member}}",
         "avatar_url": f"{web}/avatars/{account.login}",
         "description": None,
-        # ``organization-full`` types name, company, location and email as plain (non-null) strings
-        # and does not require them: an unknown value is left out, not sent as null.
+        # ``organization-full`` types name, company, location and email as plain (non-null) strings,
+        # and blog as a URI, and requires none of them: an unknown value is left out, not sent as null
+        # or as an empty string.
         **({"name": account.name} if account.name is not None else {}),
-        "blog": "",
         "twitter_username": None,
         "is_verified": False,
         "has_organization_projects": False,
