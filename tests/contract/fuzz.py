@@ -220,9 +220,8 @@ def _read_report(report: Path, result: RunResult) -> None:
         data = json.loads(summary.read_text())
         result.generated = data["test_cases"]["generated"]
         for failure in data.get("failures", []):
-            result.failures.append(
-                f"{failure['code']} {failure['title']} ({failure['count']}): {', '.join(failure['operations'])}"
-            )
+            operations = ", ".join(failure["operations"])
+            result.failures.append(f"{failure['code']} {failure['title']} ({failure['count']}): {operations}")
         for error in data.get("errors", []):
             result.failures.append(f"error: {json.dumps(error)[:800]}")
     if not report.exists():
@@ -246,9 +245,8 @@ def _read_report(report: Path, result: RunResult) -> None:
                             exchange = interactions.get(case_id) or {}
                             request = exchange.get("request") or {}
                             status = (exchange.get("response") or {}).get("status_code")
-                            result.failures.append(
-                                f"{check.get('name')}: {request.get('method')} {request.get('uri')} -> {status}"
-                            )
+                            sent = f"{request.get('method')} {request.get('uri')}"
+                            result.failures.append(f"{check.get('name')}: {sent} -> {status}")
             elif name == "NonFatalError":
                 result.failures.append(f"error: {json.dumps(body)[:800]}")
 
