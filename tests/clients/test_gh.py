@@ -23,9 +23,7 @@ GH = Path(sys.executable).parent / "gh"
 
 
 def gh(server: LiveServer, token: str, *args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("GH_TOKEN", "GITHUB_TOKEN", "GH_HOST", "GH_REPO")
-    }
+    env = {k: v for k, v in os.environ.items() if k not in ("GH_TOKEN", "GITHUB_TOKEN", "GH_HOST", "GH_REPO")}
     env |= {
         "GH_ENTERPRISE_TOKEN": token,
         "GH_CONFIG_DIR": str(home),
@@ -98,7 +96,8 @@ def test_gh_api(server: LiveServer, version: str, operation_id: str, tmp_path: P
         "n": f"{version.replace('-', '')}",
     }
     token = server.world.admin_token if operation_id in ADMIN else server.world.owner_token
-    body = api(server, path.format(**names), version, *(a.format(**names) for a in args), home=tmp_path, token=token)
+    fields = [a.format(**names) for a in args]
+    body = api(server, path.format(**names), version, *fields, home=tmp_path, token=token)
     assert check(body, server), body
 
 
