@@ -15,14 +15,11 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.harness import Harness
-from waybill.app import create_app
+from tests.harness import Harness, running
 from waybill.config import Settings
 from waybill.core.migrate import upgrade
 
@@ -123,8 +120,5 @@ def settings(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Se
 
 @pytest.fixture
 async def api(settings: Settings, backend: str) -> AsyncIterator[Harness]:
-    app = create_app(settings)
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://waybill.test") as client:
-            yield Harness(app, client, backend)
+    async with running(settings, backend) as harness:
+        yield harness

@@ -3,16 +3,19 @@ that provision users, organizations, repositories and tokens through the service
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import httpx
+from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
 from waybill.accounts.types import Account, OrgRole, Repository, Role
-from waybill.app import WaybillApp
+from waybill.app import WaybillApp, create_app
 from waybill.auth import tokens
+from waybill.config import Settings
 from waybill.core.db import Database
 
 T = TypeVar("T")
@@ -109,3 +112,13 @@ class Harness:
 
     async def patch(self, path: str, **kwargs: Any) -> httpx.Response:
         return await self.request("PATCH", path, **kwargs)
+
+
+@asynccontextmanager
+async def running(settings: Settings, backend: str) -> AsyncIterator[Harness]:
+    """The app with its lifespan started, and a client talking to it in-process."""
+    app = create_app(settings)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://waybill.test") as client:
+            yield Harness(app, client, backend)

@@ -24,6 +24,7 @@ from waybill.dependencies import jobs as dependencies_jobs
 from waybill.dependencies import routes as dependencies_routes
 from waybill.http.conventions import GitHubConventions
 from waybill.http.errors import EXCEPTION_HANDLERS
+from waybill.web import routes as web_routes
 
 log = logging.getLogger("waybill")
 
@@ -33,6 +34,7 @@ ROUTE_HANDLERS: list[Any] = [
     *attestations_routes.route_handlers,
     *dependencies_routes.route_handlers,
     *alerts_routes.route_handlers,
+    *web_routes.route_handlers,
 ]
 
 JOB_HANDLERS: Mapping[str, Handler] = {

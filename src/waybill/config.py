@@ -34,6 +34,9 @@ class Settings:
     worker_poll_seconds: float = 1.0
     # Public base URL for links in responses; empty means "derived from the request".
     public_url: str = ""
+    # Sigstore trusted_root.json file, or directory of them, added to the shipped roots; a root named
+    # like a shipped one ("public-good", "github") replaces it.
+    trust_roots: Path | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -47,6 +50,7 @@ class Settings:
             rate_limit_window_seconds=_int("WAYBILL_RATE_LIMIT_WINDOW", 3600),
             run_worker=_bool("WAYBILL_WORKER", True),
             public_url=os.environ.get("WAYBILL_PUBLIC_URL", "").rstrip("/"),
+            trust_roots=Path(raw_roots) if (raw_roots := os.environ.get("WAYBILL_TRUST_ROOTS")) else None,
         )
 
     @property

@@ -3,5 +3,286 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
-route_handlers: list[Any] = []
+from litestar import Response, delete, get, post
+from litestar.params import FromPath
+
+from waybill.attestations import schemas
+from waybill.attestations import service as attestations
+from waybill.core.errors import NotFound, ValidationFailed
+from waybill.core.keyset import KeysetPage
+from waybill.http.body import parse_body
+from waybill.http.context import AnyRequest, api_base, api_version, database, principal, signer
+from waybill.http.pagination import cursor, cursor_links, encode_cursor
+from waybill.http.responses import json_response, no_content
+
+# Versions whose list items carry the bundle inline (2026-03-10 dropped it: clients use bundle_url).
+BUNDLE_INLINE_VERSIONS = frozenset({"2022-11-28"})
+# How long a bundle_url stays valid, as GitHub's pre-signed blob URLs expire.
+BUNDLE_URL_TTL_SECONDS = 3600
+
+
+def _with_bundle(request: AnyRequest) -> bool:
+    return api_version(request) in BUNDLE_INLINE_VERSIONS
+
+
+def _bundle_url(request: AnyRequest) -> schemas.BundleUrl:
+    base = api_base(request)
+    sign = signer(request).sign
+
+    def url(attestation_id: int) -> str:
+        query = urlencode(sign("bundle", str(attestation_id), BUNDLE_URL_TTL_SECONDS))
+        return f"{base}/waybill/attestations/{attestation_id}/bundle?{query}"
+
+    return url
+
+
+def _items(request: AnyRequest, rows: Any, *, initiator: bool = True) -> list[dict[str, Any]]:
+    url = _bundle_url(request)
+    with_bundle = _with_bundle(request)
+    return [
+        schemas.list_item(
+            row,
+            url,
+            attestations.decompress(row.data) if with_bundle else None,
+            initiator=initiator,
+        )
+        for row in rows
+    ]
+
+
+def _list_response(request: AnyRequest, page: KeysetPage) -> Response[bytes]:
+    return json_response(
+        {"attestations": _items(request, page.rows)},
+        headers=cursor_links(request, page.next_key, page.prev_key),
+    )
+
+
+def _predicate(request: AnyRequest) -> schemas.PredicateFilter | None:
+    return schemas.predicate_filter(request.query_params.get("predicate_type"))
+
+
+@post("/repos/{owner:str}/{repo:str}/attestations")
+async def create_attestation(
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str]
+) -> Response[bytes]:
+    bundle = schemas.parse_create(await request.body())
+    async with database(request).write() as conn:
+        attestation_id = await attestations.create(conn, await principal(request, conn), owner, repo, bundle)
+    return json_response({"id": attestation_id}, 201)
+
+
+@get("/repos/{owner:str}/{repo:str}/attestations/{subject_digest:str}")
+async def list_repository_attestations(
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], subject_digest: FromPath[str]
+) -> Response[bytes]:
+    digest = schemas.parse_digest(subject_digest)
+    predicate, page_at = _predicate(request), cursor(request)
+    async with database(request).read() as conn:
+        page = await attestations.list_for_repository(
+            conn,
+            await principal(request, conn),
+            owner,
+            repo,
+            digest,
+            predicate,
+            page_at,
+            with_bundle=_with_bundle(request),
+        )
+    return _list_response(request, page)
+
+
+async def _list_owner(request: AnyRequest, login: str, subject_digest: str) -> Response[bytes]:
+    digest = schemas.parse_digest(subject_digest)
+    predicate, page_at = _predicate(request), cursor(request)
+    async with database(request).read() as conn:
+        page = await attestations.list_for_owner(
+            conn,
+            await principal(request, conn),
+            login,
+            digest,
+            predicate,
+            page_at,
+            with_bundle=_with_bundle(request),
+        )
+    return _list_response(request, page)
+
+
+async def _bulk_list(request: AnyRequest, login: str) -> Response[bytes]:
+    body = await parse_body(request, schemas.BulkList, schemas.RESOURCE)
+    digests = schemas.parse_digests(body.subject_digests)
+    predicate, page_at = schemas.predicate_filter(body.predicate_type), cursor(request)
+    async with database(request).read() as conn:
+        result = await attestations.bulk_list(
+            conn,
+            await principal(request, conn),
+            login,
+            digests,
+            predicate,
+            page_at,
+            with_bundle=_with_bundle(request),
+        )
+    page = result.page
+    by_digest: dict[str, list[dict[str, Any]]] = {}
+    for row, item in zip(page.rows, _items(request, page.rows, initiator=False), strict=True):
+        for digest in result.digests.get(row.id, []):
+            by_digest.setdefault(digest, []).append(item)
+    # Keyed as the client wrote each digest; one with nothing on this page maps to null.
+    mapping = {raw: by_digest.get(digest) for raw, digest in zip(body.subject_digests, digests, strict=True)}
+    return json_response(
+        {
+            "attestations_subject_digests": mapping,
+            "page_info": {
+                "has_next": page.next_key is not None,
+                "has_previous": page.prev_key is not None,
+                "next": "" if page.next_key is None else encode_cursor(page.next_key),
+                "previous": "" if page.prev_key is None else encode_cursor(page.prev_key),
+            },
+        }
+    )
+
+
+def _attestation_id(raw: str) -> int:
+    if not raw.isdigit():
+        raise NotFound()
+    return int(raw)
+
+
+async def _delete(
+    request: AnyRequest, login: str, *, ids: list[int] | None = None, digests: list[str] | None = None
+) -> None:
+    async with database(request).write() as conn:
+        await attestations.delete(conn, await principal(request, conn), login, ids=ids, digests=digests)
+
+
+async def _delete_bulk(request: AnyRequest, login: str) -> Response[bytes]:
+    body = await parse_body(request, schemas.BulkDelete, schemas.RESOURCE)
+    if (body.subject_digests is None) == (body.attestation_ids is None):
+        raise ValidationFailed.one(
+            schemas.RESOURCE,
+            "subject_digests",
+            "invalid",
+            "the body must include either subject_digests or attestation_ids, but not both",
+        )
+    digests = None if body.subject_digests is None else schemas.parse_digests(body.subject_digests)
+    await _delete(request, login, ids=body.attestation_ids, digests=digests)
+    return no_content(200)
+
+
+async def _repositories(request: AnyRequest, login: str) -> Response[bytes]:
+    predicate, page_at = _predicate(request), cursor(request)
+    async with database(request).read() as conn:
+        result = await attestations.repositories(
+            conn, await principal(request, conn), login, predicate, page_at
+        )
+    return json_response(
+        [{"id": repo_id, "name": name} for repo_id, name in result.repositories],
+        headers=cursor_links(request, result.next_key, result.prev_key),
+    )
+
+
+# Organizations and users: the same operations over the repositories an account owns.
+
+
+@get("/orgs/{org:str}/attestations/repositories")
+async def org_attestation_repositories(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+    return await _repositories(request, org)
+
+
+@get("/orgs/{org:str}/attestations/{subject_digest:str}")
+async def list_org_attestations(
+    request: AnyRequest, org: FromPath[str], subject_digest: FromPath[str]
+) -> Response[bytes]:
+    return await _list_owner(request, org, subject_digest)
+
+
+@get("/users/{username:str}/attestations/{subject_digest:str}")
+async def list_user_attestations(
+    request: AnyRequest, username: FromPath[str], subject_digest: FromPath[str]
+) -> Response[bytes]:
+    return await _list_owner(request, username, subject_digest)
+
+
+@post("/orgs/{org:str}/attestations/bulk-list", status_code=200)
+async def bulk_list_org(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+    return await _bulk_list(request, org)
+
+
+@post("/users/{username:str}/attestations/bulk-list", status_code=200)
+async def bulk_list_user(request: AnyRequest, username: FromPath[str]) -> Response[bytes]:
+    return await _bulk_list(request, username)
+
+
+@post("/orgs/{org:str}/attestations/delete-request", status_code=200)
+async def delete_bulk_org(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+    return await _delete_bulk(request, org)
+
+
+@post("/users/{username:str}/attestations/delete-request", status_code=200)
+async def delete_bulk_user(request: AnyRequest, username: FromPath[str]) -> Response[bytes]:
+    return await _delete_bulk(request, username)
+
+
+@delete("/orgs/{org:str}/attestations/digest/{subject_digest:str}", status_code=200)
+async def delete_by_digest_org(
+    request: AnyRequest, org: FromPath[str], subject_digest: FromPath[str]
+) -> Response[bytes]:
+    await _delete(request, org, digests=[schemas.parse_digest(subject_digest)])
+    return no_content()
+
+
+@delete("/users/{username:str}/attestations/digest/{subject_digest:str}", status_code=200)
+async def delete_by_digest_user(
+    request: AnyRequest, username: FromPath[str], subject_digest: FromPath[str]
+) -> Response[bytes]:
+    await _delete(request, username, digests=[schemas.parse_digest(subject_digest)])
+    return no_content()
+
+
+# The id shares its path position with the listing's subject digest, so both are strings here.
+@delete("/orgs/{org:str}/attestations/{subject_digest:str}", status_code=200)
+async def delete_by_id_org(
+    request: AnyRequest, org: FromPath[str], subject_digest: FromPath[str]
+) -> Response[bytes]:
+    await _delete(request, org, ids=[_attestation_id(subject_digest)])
+    return no_content()
+
+
+@delete("/users/{username:str}/attestations/{subject_digest:str}", status_code=200)
+async def delete_by_id_user(
+    request: AnyRequest, username: FromPath[str], subject_digest: FromPath[str]
+) -> Response[bytes]:
+    await _delete(request, username, ids=[_attestation_id(subject_digest)])
+    return no_content()
+
+
+@get("/waybill/attestations/{attestation_id:int}/bundle")
+async def attestation_bundle(request: AnyRequest, attestation_id: FromPath[int]) -> Response[bytes]:
+    """The stored bundle, snappy-compressed, for a signed URL from a list (no token needed)."""
+    params = request.query_params
+    if not signer(request).check(
+        "bundle", str(attestation_id), params.get("expires"), params.get("signature")
+    ):
+        raise NotFound()
+    async with database(request).read() as conn:
+        data = await attestations.bundle(conn, attestation_id)
+    return Response(content=data, status_code=200, media_type="application/octet-stream")
+
+
+route_handlers: list[Any] = [
+    create_attestation,
+    list_repository_attestations,
+    org_attestation_repositories,
+    list_org_attestations,
+    list_user_attestations,
+    bulk_list_org,
+    bulk_list_user,
+    delete_bulk_org,
+    delete_bulk_user,
+    delete_by_digest_org,
+    delete_by_digest_user,
+    delete_by_id_org,
+    delete_by_id_user,
+    attestation_bundle,
+]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import secrets
 import string
@@ -26,7 +28,7 @@ from waybill.auth.types import (
     TokenKind,
 )
 from waybill.core import clock
-from waybill.core.errors import BadRequest, NotFound, Unauthenticated, ValidationFailed
+from waybill.core.errors import NotFound, Unauthenticated, ValidationFailed
 
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -131,11 +133,19 @@ async def revoke(conn: AsyncConnection, raw: str) -> None:
 
 
 def parse_authorization(header: str) -> str:
-    """The token from ``Bearer T`` or ``token T``."""
+    """The token from ``Bearer T``, ``token T`` or HTTP Basic with the token as password (as git sends it)."""
     scheme, _, value = header.strip().partition(" ")
-    if scheme.lower() not in ("bearer", "token") or not value.strip():
-        raise BadRequest("Authorization header must be 'Bearer TOKEN' or 'token TOKEN'")
-    return value.strip()
+    value = value.strip()
+    if scheme.lower() == "basic" and value:
+        try:
+            value = base64.b64decode(value, validate=True).decode().partition(":")[2]
+        except (binascii.Error, UnicodeDecodeError):
+            value = ""
+    elif scheme.lower() not in ("bearer", "token"):
+        value = ""
+    if not value:
+        raise Unauthenticated("Bad credentials")
+    return value
 
 
 async def authenticate(conn: AsyncConnection, raw: str) -> Principal:

@@ -215,6 +215,10 @@ class Worker:
             and_(jobs.c.status == JobStatus.PROCESSING, jobs.c.lease_until < now),
         )
         kinds = jobs.c.kind.in_(self.handlers)
+        # Look before taking the write lock: an idle poll must not queue behind SQLite's one writer.
+        async with self.db.read() as conn:
+            if (await conn.execute(select(jobs.c.id).where(due, kinds).limit(1))).first() is None:
+                return None
         async with self.db.write() as conn:
             candidate = (
                 await conn.execute(
