@@ -58,4 +58,4 @@ def cases() -> list[Case]:
 
 def _load() -> None:
     # Importing a domain's module registers its cases.
-    from tests.contract import cases_accounts  # noqa: F401
+    from tests.contract import cases_accounts, cases_attestations  # noqa: F401

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from tests.attestations.bundles import bundle_for, random_digest
 from waybill.auth.types import CLASSIC_SCOPES
 
 
@@ -77,3 +78,27 @@ async def seed_accounts(provision: Provisioner) -> World:
 
 async def seed_records(world: World, http: Http) -> None:
     """Records written through the API, for the domains that exist."""
+    await _seed_attestations(world, http)
+
+
+async def attest(http: Http, world: World, repo: str, digests: list[str]) -> int:
+    """A signed test attestation of ``digests`` in ``repo`` (owner/name), written by the owner."""
+    response = await http.request(
+        "POST", f"/repos/{repo}/attestations", token=world.owner_token, json={"bundle": bundle_for(digests)}
+    )
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+async def _seed_attestations(world: World, http: Http) -> None:
+    digest, user_digest = random_digest(), random_digest()
+    world.extra["digest"] = digest
+    world.extra["attestation_id"] = await attest(http, world, f"{world.org}/{world.public_repo}", [digest])
+    await attest(http, world, f"{world.org}/{world.private_repo}", [digest])
+    world.extra["user_digest"] = user_digest
+    world.extra["user_attestation_id"] = await attest(
+        http, world, f"{world.owner}/{world.user_repo}", [user_digest]
+    )
+    world.extra.setdefault("path_examples", {}).update(
+        {"subject_digest": digest, "attestation_id": world.extra["attestation_id"]}
+    )
