@@ -63,7 +63,8 @@ def _examples(world: World) -> dict[str, Any]:
         "org": world.org,
         "owner": world.org,
         "repo": world.public_repo,
-        "username": world.owner,
+        # The fuzzing token is the site administrator's, so user-scoped operations name it.
+        "username": world.admin,
     }
     values.update(world.extra.get("path_examples", {}))
     return values
@@ -132,7 +133,41 @@ def implemented_description(version: str, world: World, base_url: str) -> dict[s
                             "application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}
                         },
                     }
+    _add_links(doc)
     return doc
+
+
+# OpenAPI links GitHub's description lacks, for the stateful phase: (operationId, status) -> links.
+LINKS: dict[tuple[str, str], dict[str, Any]] = {
+    ("repos/create-attestation", "201"): {
+        "DeleteByIdInOrganization": {
+            "operationId": "orgs/delete-attestations-by-id",
+            "parameters": {"org": "$request.path.owner", "attestation_id": "$response.body#/id"},
+        },
+        "DeleteByIdForUser": {
+            "operationId": "users/delete-attestations-by-id",
+            "parameters": {"username": "$request.path.owner", "attestation_id": "$response.body#/id"},
+        },
+    },
+}
+
+
+def _add_links(doc: dict[str, Any]) -> None:
+    present = {
+        spec["operationId"]
+        for item in doc["paths"].values()
+        for method, spec in item.items()
+        if method != "parameters"
+    }
+    for item in doc["paths"].values():
+        for method, spec in item.items():
+            if method == "parameters":
+                continue
+            for (operation_id, status), links in LINKS.items():
+                if spec["operationId"] == operation_id and status in spec["responses"]:
+                    usable = {k: v for k, v in links.items() if v["operationId"] in present}
+                    if usable:
+                        spec["responses"][status] = {**spec["responses"][status], "links": usable}
 
 
 @dataclass

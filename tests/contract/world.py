@@ -35,6 +35,7 @@ EXAMPLE_ADMIN = "monalisaoctocat"
 PUBLIC_REPO = "widgets"
 PRIVATE_REPO = "secret"
 USER_REPO = "hello"
+ADMIN_REPO = "tools"
 
 
 @dataclass
@@ -48,6 +49,8 @@ class World:
     public_repo: str = PUBLIC_REPO
     private_repo: str = PRIVATE_REPO
     user_repo: str = USER_REPO
+    admin: str = ADMIN
+    admin_repo: str = ADMIN_REPO
     # Filled in by the domains' seeds as they land (digests, ids, ...).
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -69,6 +72,7 @@ async def seed_accounts(provision: Provisioner) -> World:
     await provision.repo(f"{ORG}/{PUBLIC_REPO}")
     await provision.repo(f"{ORG}/{PRIVATE_REPO}", private=True)
     await provision.repo(f"{OWNER}/{USER_REPO}")
+    await provision.repo(f"{ADMIN}/{ADMIN_REPO}")
     return World(
         admin_token=await provision.token(ADMIN, ",".join(sorted(CLASSIC_SCOPES))),
         owner_token=await provision.token(OWNER, ",".join(sorted(CLASSIC_SCOPES))),
@@ -81,10 +85,13 @@ async def seed_records(world: World, http: Http) -> None:
     await _seed_attestations(world, http)
 
 
-async def attest(http: Http, world: World, repo: str, digests: list[str]) -> int:
-    """A signed test attestation of ``digests`` in ``repo`` (owner/name), written by the owner."""
+async def attest(http: Http, world: World, repo: str, digests: list[str], token: str = "") -> int:
+    """A signed test attestation of ``digests`` in ``repo`` (owner/name), written by its owner."""
     response = await http.request(
-        "POST", f"/repos/{repo}/attestations", token=world.owner_token, json={"bundle": bundle_for(digests)}
+        "POST",
+        f"/repos/{repo}/attestations",
+        token=token or world.owner_token,
+        json={"bundle": bundle_for(digests)},
     )
     assert response.status_code == 201, response.text
     return int(response.json()["id"])
@@ -99,6 +106,8 @@ async def _seed_attestations(world: World, http: Http) -> None:
     world.extra["user_attestation_id"] = await attest(
         http, world, f"{world.owner}/{world.user_repo}", [user_digest]
     )
+    # The fuzzing token is the site administrator's: it finds the seeded digest under its own name too.
+    await attest(http, world, f"{world.admin}/{world.admin_repo}", [digest], token=world.admin_token)
     world.extra.setdefault("path_examples", {}).update(
         {"subject_digest": digest, "attestation_id": world.extra["attestation_id"]}
     )
