@@ -22,6 +22,7 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.attestations.bundles import bundle_for
 from tests.contract.world import World, seed_accounts, seed_records
 from tests.harness import Harness
 from waybill.config import Settings
@@ -77,6 +78,17 @@ class LiveServer:
     world: World
     backend: str
     log: Path
+
+    def attest(self, repo: str, digests: list[str], token: str = "") -> int:
+        """A signed test attestation of ``digests`` in ``repo`` (owner/name), written through the API."""
+        response = httpx.post(
+            f"{self.url}/repos/{repo}/attestations",
+            headers={"Authorization": f"Bearer {token or self.world.owner_token}"},
+            json={"bundle": bundle_for(digests)},
+            timeout=30,
+        )
+        assert response.status_code == 201, response.text
+        return int(response.json()["id"])
 
     @property
     def api_v3(self) -> str:

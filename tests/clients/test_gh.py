@@ -11,11 +11,13 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.attestations.bundles import bundle_for, random_digest
 from tests.contract import description
 from tests.live import LiveServer
 
@@ -34,50 +36,184 @@ def gh(server: LiveServer, token: str, *args: str, home: Path) -> subprocess.Com
     return subprocess.run([str(GH), *args], env=env, capture_output=True, text=True, timeout=60, check=False)
 
 
-def api(server: LiveServer, path: str, version: str, *fields: str, home: Path, token: str = "") -> Any:
-    done = gh(
-        server,
-        token or server.world.owner_token,
-        "api",
-        f"{server.api_v3}{path}",
-        "-H",
-        f"X-GitHub-Api-Version: {version}",
-        *fields,
-        home=home,
-    )
+def api(server: LiveServer, call: Call, version: str, *, home: Path, token: str) -> Any:
+    method, path, fields, body = call
+    args = ["api", "--method", method, f"{server.api_v3}{path}", "-H", f"X-GitHub-Api-Version: {version}"]
+    if body is not None:
+        (home / "body.json").write_text(json.dumps(body))
+        args += ["--input", str(home / "body.json")]
+    done = gh(server, token, *args, *fields, home=home)
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return json.loads(done.stdout) if done.stdout.strip() else None
 
 
-# operationId -> (path, gh api arguments, check of the body)
-OPERATIONS: dict[str, tuple[str, tuple[str, ...], Any]] = {
-    "meta/root": ("/", (), lambda d, s: d["current_user_url"] == f"{s.api_v3}/user"),
-    "users/get-authenticated": ("/user", (), lambda d, s: d["login"] == s.world.owner),
-    "users/get-by-username": ("/users/{owner}", (), lambda d, s: d["login"] == s.world.owner),
-    "orgs/get": ("/orgs/{org}", (), lambda d, s: d["login"] == s.world.org),
-    "repos/get": ("/repos/{org}/{private_repo}", (), lambda d, s: d["private"] is True),
+# operationId -> a call: (method, path, gh api arguments, file for --input or None) from the server
+Call = tuple[str, str, tuple[str, ...], Any]
+OPERATIONS: dict[str, tuple[Callable[[LiveServer, str], Call], Callable[[Any, LiveServer], bool]]] = {
+    "meta/root": (
+        lambda s, n: ("GET", "/", (), None),
+        lambda d, s: d["current_user_url"] == f"{s.api_v3}/user",
+    ),
+    "users/get-authenticated": (
+        lambda s, n: ("GET", "/user", (), None),
+        lambda d, s: d["login"] == s.world.owner,
+    ),
+    "users/get-by-username": (
+        lambda s, n: ("GET", f"/users/{s.world.owner}", (), None),
+        lambda d, s: d["login"] == s.world.owner,
+    ),
+    "orgs/get": (
+        lambda s, n: ("GET", f"/orgs/{s.world.org}", (), None),
+        lambda d, s: d["login"] == s.world.org,
+    ),
+    "repos/get": (
+        lambda s, n: ("GET", f"/repos/{s.world.org}/{s.world.private_repo}", (), None),
+        lambda d, s: d["private"] is True,
+    ),
     "repos/create-in-org": (
-        "/orgs/{org}/repos",
-        ("-f", "name=gh-{n}", "-F", "private=true"),
+        lambda s, n: (
+            "POST",
+            f"/orgs/{s.world.org}/repos",
+            ("-f", f"name=gh-{n}", "-F", "private=true"),
+            None,
+        ),
         lambda d, s: d["private"] is True and d["owner"]["login"] == s.world.org,
     ),
     "repos/create-for-authenticated-user": (
-        "/user/repos",
-        ("-f", "name=gh-{n}"),
+        lambda s, n: ("POST", "/user/repos", ("-f", f"name=gh-{n}"), None),
         lambda d, s: d["owner"]["login"] == s.world.owner,
     ),
     "enterprise-admin/create-user": (
-        "/admin/users",
-        ("-f", "login=gh-user-{n}"),
+        lambda s, n: ("POST", "/admin/users", ("-f", f"login=gh-user-{n}"), None),
         lambda d, s: d["login"].startswith("gh-user-"),
     ),
     "enterprise-admin/create-org": (
-        "/admin/organizations",
-        ("-f", "login=gh-org-{n}", "-f", "admin={owner}"),
+        lambda s, n: (
+            "POST",
+            "/admin/organizations",
+            ("-f", f"login=gh-org-{n}", "-f", f"admin={s.world.owner}"),
+            None,
+        ),
         lambda d, s: d["login"].startswith("gh-org-"),
+    ),
+    "repos/create-attestation": (
+        lambda s, n: (
+            "POST",
+            f"/repos/{s.world.owner}/{s.world.user_repo}/attestations",
+            (),
+            {"bundle": bundle_for([random_digest()])},
+        ),
+        lambda d, s: d["id"] > 0,
+    ),
+    "repos/list-attestations": (
+        lambda s, n: (
+            "GET",
+            f"/repos/{s.world.org}/{s.world.public_repo}/attestations/{s.world.extra['digest']}",
+            (),
+            None,
+        ),
+        lambda d, s: len(d["attestations"]) == 1,
+    ),
+    "orgs/list-attestations": (
+        lambda s, n: ("GET", f"/orgs/{s.world.org}/attestations/{s.world.extra['digest']}", (), None),
+        lambda d, s: len(d["attestations"]) == 2,
+    ),
+    "users/list-attestations": (
+        lambda s, n: ("GET", f"/users/{s.world.owner}/attestations/{s.world.extra['user_digest']}", (), None),
+        lambda d, s: len(d["attestations"]) == 1,
+    ),
+    "orgs/list-attestations-bulk": (
+        lambda s, n: (
+            "POST",
+            f"/orgs/{s.world.org}/attestations/bulk-list",
+            ("-f", f"subject_digests[]={s.world.extra['digest']}"),
+            None,
+        ),
+        lambda d, s: len(d["attestations_subject_digests"][s.world.extra["digest"]]) == 2,
+    ),
+    "users/list-attestations-bulk": (
+        lambda s, n: (
+            "POST",
+            f"/users/{s.world.owner}/attestations/bulk-list",
+            ("-f", f"subject_digests[]={s.world.extra['user_digest']}"),
+            None,
+        ),
+        lambda d, s: len(d["attestations_subject_digests"][s.world.extra["user_digest"]]) == 1,
+    ),
+    "orgs/list-attestation-repositories": (
+        lambda s, n: ("GET", f"/orgs/{s.world.org}/attestations/repositories", (), None),
+        lambda d, s: [r["name"] for r in d] == [s.world.public_repo, s.world.private_repo],
+    ),
+    "orgs/delete-attestations-by-id": (
+        lambda s, n: (
+            "DELETE",
+            f"/orgs/{s.world.org}/attestations/{s.attest(_org_repo(s), [random_digest()])}",
+            (),
+            None,
+        ),
+        lambda d, s: d is None,
+    ),
+    "users/delete-attestations-by-id": (
+        lambda s, n: (
+            "DELETE",
+            f"/users/{s.world.owner}/attestations/{s.attest(_user_repo(s), [random_digest()])}",
+            (),
+            None,
+        ),
+        lambda d, s: d is None,
+    ),
+    "orgs/delete-attestations-by-subject-digest": (
+        lambda s, n: (
+            "DELETE",
+            f"/orgs/{s.world.org}/attestations/digest/{_attested(s, _org_repo(s))}",
+            (),
+            None,
+        ),
+        lambda d, s: d is None,
+    ),
+    "users/delete-attestations-by-subject-digest": (
+        lambda s, n: (
+            "DELETE",
+            f"/users/{s.world.owner}/attestations/digest/{_attested(s, _user_repo(s))}",
+            (),
+            None,
+        ),
+        lambda d, s: d is None,
+    ),
+    "orgs/delete-attestations-bulk": (
+        lambda s, n: (
+            "POST",
+            f"/orgs/{s.world.org}/attestations/delete-request",
+            ("-F", f"attestation_ids[]={s.attest(_org_repo(s), [random_digest()])}"),
+            None,
+        ),
+        lambda d, s: d is None,
+    ),
+    "users/delete-attestations-bulk": (
+        lambda s, n: (
+            "POST",
+            f"/users/{s.world.owner}/attestations/delete-request",
+            ("-f", f"subject_digests[]={_attested(s, _user_repo(s))}"),
+            None,
+        ),
+        lambda d, s: d is None,
     ),
 }
 ADMIN = {"enterprise-admin/create-user", "enterprise-admin/create-org"}
+
+
+def _org_repo(s: LiveServer) -> str:
+    return f"{s.world.org}/{s.world.public_repo}"
+
+
+def _user_repo(s: LiveServer) -> str:
+    return f"{s.world.owner}/{s.world.user_repo}"
+
+
+def _attested(s: LiveServer, repo: str) -> str:
+    digest = random_digest()
+    s.attest(repo, [digest])
+    return digest
 
 
 def test_gh_is_the_pinned_version() -> None:
@@ -88,16 +224,9 @@ def test_gh_is_the_pinned_version() -> None:
 @pytest.mark.parametrize("version", description.API_VERSIONS)
 @pytest.mark.parametrize("operation_id", list(OPERATIONS))
 def test_gh_api(server: LiveServer, version: str, operation_id: str, tmp_path: Path) -> None:
-    path, args, check = OPERATIONS[operation_id]
-    names = {
-        "org": server.world.org,
-        "owner": server.world.owner,
-        "private_repo": server.world.private_repo,
-        "n": f"{version.replace('-', '')}",
-    }
+    make_call, check = OPERATIONS[operation_id]
     token = server.world.admin_token if operation_id in ADMIN else server.world.owner_token
-    fields = [a.format(**names) for a in args]
-    body = api(server, path.format(**names), version, *fields, home=tmp_path, token=token)
+    body = api(server, make_call(server, version.replace("-", "")), version, home=tmp_path, token=token)
     assert check(body, server), body
 
 

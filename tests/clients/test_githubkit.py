@@ -14,6 +14,7 @@ import pytest
 from githubkit import GitHub
 from githubkit.exception import RequestFailed
 
+from tests.attestations.bundles import bundle_for, random_digest
 from tests.contract import description
 from tests.live import LiveServer
 
@@ -62,6 +63,96 @@ def _create_for_user(rest: Any, s: LiveServer) -> None:
     assert (repo.full_name, repo.description) == (f"{s.world.owner}/{name}", "d")
 
 
+def _create_attestation(rest: Any, s: LiveServer) -> None:
+    digest = random_digest()
+    created = rest.repos.create_attestation(s.world.owner, s.world.user_repo, bundle=bundle_for([digest]))
+    assert created.parsed_data.id > 0
+
+
+def _check_listed(items: Any, s: LiveServer, repository: str, with_bundle: bool) -> None:
+    assert items, "nothing listed"
+    for item in items:
+        assert item.repository_id > 0
+        assert item.bundle_url.startswith(s.url)
+        # githubkit's 2026-03-10 models have no ``bundle``; its 2022-11-28 ones do.
+        assert (getattr(item, "bundle", None) is not None) is with_bundle, repository
+
+
+def _list_repo(rest: Any, s: LiveServer) -> None:
+    data = rest.repos.list_attestations(s.world.org, s.world.public_repo, s.world.extra["digest"]).parsed_data
+    _check_listed(data.attestations, s, "repo", _version(rest) == "2022-11-28")
+
+
+def _list_org(rest: Any, s: LiveServer) -> None:
+    data = rest.orgs.list_attestations(s.world.org, s.world.extra["digest"], per_page=1).parsed_data
+    _check_listed(data.attestations, s, "org", _version(rest) == "2022-11-28")
+
+
+def _list_user(rest: Any, s: LiveServer) -> None:
+    data = rest.users.list_attestations(s.world.owner, s.world.extra["user_digest"]).parsed_data
+    _check_listed(data.attestations, s, "user", _version(rest) == "2022-11-28")
+
+
+def _bulk_org(rest: Any, s: LiveServer) -> None:
+    unknown = random_digest()
+    data = rest.orgs.list_attestations_bulk(
+        s.world.org, subject_digests=[s.world.extra["digest"], unknown]
+    ).parsed_data
+    by_digest = data.attestations_subject_digests.model_dump()
+    assert by_digest[unknown] is None
+    assert len(by_digest[s.world.extra["digest"]]) == 2
+    assert data.page_info.has_next is False
+
+
+def _bulk_user(rest: Any, s: LiveServer) -> None:
+    data = rest.users.list_attestations_bulk(
+        s.world.owner, subject_digests=[s.world.extra["user_digest"]]
+    ).parsed_data
+    assert len(data.attestations_subject_digests.model_dump()[s.world.extra["user_digest"]]) == 1
+
+
+def _repositories(rest: Any, s: LiveServer) -> None:
+    names = [r.name for r in rest.orgs.list_attestation_repositories(s.world.org).parsed_data]
+    assert names == [s.world.public_repo, s.world.private_repo]
+
+
+def _delete_id_org(rest: Any, s: LiveServer) -> None:
+    attestation_id = s.attest(f"{s.world.org}/{s.world.public_repo}", [random_digest()])
+    assert rest.orgs.delete_attestations_by_id(s.world.org, attestation_id).status_code == 204
+
+
+def _delete_id_user(rest: Any, s: LiveServer) -> None:
+    attestation_id = s.attest(f"{s.world.owner}/{s.world.user_repo}", [random_digest()])
+    assert rest.users.delete_attestations_by_id(s.world.owner, attestation_id).status_code == 204
+
+
+def _delete_digest_org(rest: Any, s: LiveServer) -> None:
+    digest = random_digest()
+    s.attest(f"{s.world.org}/{s.world.public_repo}", [digest])
+    assert rest.orgs.delete_attestations_by_subject_digest(s.world.org, digest).status_code == 204
+
+
+def _delete_digest_user(rest: Any, s: LiveServer) -> None:
+    digest = random_digest()
+    s.attest(f"{s.world.owner}/{s.world.user_repo}", [digest])
+    assert rest.users.delete_attestations_by_subject_digest(s.world.owner, digest).status_code == 204
+
+
+def _delete_bulk_org(rest: Any, s: LiveServer) -> None:
+    ids = [s.attest(f"{s.world.org}/{s.world.public_repo}", [random_digest()]) for _ in range(2)]
+    assert rest.orgs.delete_attestations_bulk(s.world.org, attestation_ids=ids).status_code == 200
+
+
+def _delete_bulk_user(rest: Any, s: LiveServer) -> None:
+    digest = random_digest()
+    s.attest(f"{s.world.owner}/{s.world.user_repo}", [digest])
+    assert rest.users.delete_attestations_bulk(s.world.owner, subject_digests=[digest]).status_code == 200
+
+
+def _version(rest: Any) -> str:
+    return "2022-11-28" if "v2022_11_28" in type(rest).__module__ else "2026-03-10"
+
+
 OPERATIONS: dict[str, Exercise] = {
     "meta/root": _root,
     "users/get-authenticated": _me,
@@ -70,6 +161,19 @@ OPERATIONS: dict[str, Exercise] = {
     "repos/get": _repo,
     "repos/create-in-org": _create_in_org,
     "repos/create-for-authenticated-user": _create_for_user,
+    "repos/create-attestation": _create_attestation,
+    "repos/list-attestations": _list_repo,
+    "orgs/list-attestations": _list_org,
+    "users/list-attestations": _list_user,
+    "orgs/list-attestations-bulk": _bulk_org,
+    "users/list-attestations-bulk": _bulk_user,
+    "orgs/list-attestation-repositories": _repositories,
+    "orgs/delete-attestations-by-id": _delete_id_org,
+    "users/delete-attestations-by-id": _delete_id_user,
+    "orgs/delete-attestations-by-subject-digest": _delete_digest_org,
+    "users/delete-attestations-by-subject-digest": _delete_digest_user,
+    "orgs/delete-attestations-bulk": _delete_bulk_org,
+    "users/delete-attestations-bulk": _delete_bulk_user,
 }
 
 

@@ -10,11 +10,27 @@ from typing import Any
 
 import pytest
 
+from tests.attestations.bundles import bundle_for, random_digest
 from tests.clients.node import run_script
 from tests.contract import description
 from tests.live import LiveServer
 
 _names = itertools.count()
+
+
+def _org_repo(s: LiveServer) -> str:
+    return f"{s.world.org}/{s.world.public_repo}"
+
+
+def _user_repo(s: LiveServer) -> str:
+    return f"{s.world.owner}/{s.world.user_repo}"
+
+
+def _attested(s: LiveServer, repo: str) -> str:
+    digest = random_digest()
+    s.attest(repo, [digest])
+    return digest
+
 
 # operationId -> (parameters, check of the response data)
 Plan = tuple[Callable[[LiveServer], dict[str, Any]], Callable[[Any, LiveServer], bool]]
@@ -42,8 +58,76 @@ OPERATIONS: dict[str, Plan] = {
         lambda s: {"name": f"octo-{next(_names)}"},
         lambda d, s: d["owner"]["login"] == s.world.owner,
     ),
+    "repos/create-attestation": (
+        lambda s: {
+            "owner": s.world.owner,
+            "repo": s.world.user_repo,
+            "bundle": bundle_for([random_digest()]),
+        },
+        lambda d, s: d["id"] > 0,
+    ),
+    "repos/list-attestations": (
+        lambda s: {
+            "owner": s.world.org,
+            "repo": s.world.public_repo,
+            "subject_digest": s.world.extra["digest"],
+        },
+        lambda d, s: len(d["attestations"]) == 1,
+    ),
+    "orgs/list-attestations": (
+        lambda s: {"org": s.world.org, "subject_digest": s.world.extra["digest"]},
+        lambda d, s: len(d["attestations"]) == 2,
+    ),
+    "users/list-attestations": (
+        lambda s: {"username": s.world.owner, "subject_digest": s.world.extra["user_digest"]},
+        lambda d, s: len(d["attestations"]) == 1,
+    ),
+    "orgs/list-attestations-bulk": (
+        lambda s: {"org": s.world.org, "subject_digests": [s.world.extra["digest"]]},
+        lambda d, s: len(d["attestations_subject_digests"][s.world.extra["digest"]]) == 2,
+    ),
+    "users/list-attestations-bulk": (
+        lambda s: {"username": s.world.owner, "subject_digests": [s.world.extra["user_digest"]]},
+        lambda d, s: len(d["attestations_subject_digests"][s.world.extra["user_digest"]]) == 1,
+    ),
+    "orgs/list-attestation-repositories": (
+        lambda s: {"org": s.world.org},
+        lambda d, s: [r["name"] for r in d] == [s.world.public_repo, s.world.private_repo],
+    ),
+    "orgs/delete-attestations-by-id": (
+        lambda s: {"org": s.world.org, "attestation_id": s.attest(_org_repo(s), [random_digest()])},
+        lambda d, s: True,
+    ),
+    "users/delete-attestations-by-id": (
+        lambda s: {"username": s.world.owner, "attestation_id": s.attest(_user_repo(s), [random_digest()])},
+        lambda d, s: True,
+    ),
+    "orgs/delete-attestations-by-subject-digest": (
+        lambda s: {"org": s.world.org, "subject_digest": _attested(s, _org_repo(s))},
+        lambda d, s: True,
+    ),
+    "users/delete-attestations-by-subject-digest": (
+        lambda s: {"username": s.world.owner, "subject_digest": _attested(s, _user_repo(s))},
+        lambda d, s: True,
+    ),
+    "orgs/delete-attestations-bulk": (
+        lambda s: {"org": s.world.org, "attestation_ids": [s.attest(_org_repo(s), [random_digest()])]},
+        lambda d, s: True,
+    ),
+    "users/delete-attestations-bulk": (
+        lambda s: {"username": s.world.owner, "subject_digests": [_attested(s, _user_repo(s))]},
+        lambda d, s: True,
+    ),
 }
-STATUS = {"repos/create-in-org": 201, "repos/create-for-authenticated-user": 201}
+STATUS = {
+    "repos/create-in-org": 201,
+    "repos/create-for-authenticated-user": 201,
+    "repos/create-attestation": 201,
+    "orgs/delete-attestations-by-id": 204,
+    "users/delete-attestations-by-id": 204,
+    "orgs/delete-attestations-by-subject-digest": 204,
+    "users/delete-attestations-by-subject-digest": 204,
+}
 
 
 @pytest.mark.usefixtures("js_clients")
