@@ -79,6 +79,10 @@ class LiveServer:
     backend: str
     log: Path
 
+    def get(self, path: str, token: str = "") -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token or self.world.owner_token}"}
+        return httpx.get(f"{self.url}{path}", headers=headers, timeout=30)
+
     def attest(self, repo: str, digests: list[str], token: str = "") -> int:
         """A signed test attestation of ``digests`` in ``repo`` (owner/name), written through the API."""
         response = httpx.post(
