@@ -15,6 +15,8 @@ from tests.conftest import SHARED
 
 SPEC_DIR = SHARED / "spec"
 VERSIONS = ("2022-11-28", "2026-03-10")
+# Undated: its ``x-github-breaking-changes`` are applied here for the version asked for.
+ALERTS_FILE = "github-alerts-advisories.openapi.json"
 
 
 def _nullable(node: Any) -> Any:
@@ -34,14 +36,61 @@ def document(version: str, spec_dir: Path = SPEC_DIR) -> dict[str, Any]:
     return _nullable(json.loads((spec_dir / f"github-supply-chain.{version}.openapi.json").read_text()))  # type: ignore[no-any-return]
 
 
+def _merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386: ``null`` removes a key, objects merge, anything else replaces."""
+    if not isinstance(patch, dict) or not isinstance(target, dict):
+        return patch
+    out = dict(target)
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = _merge_patch(out.get(key), value)
+    return out
+
+
+def _breaking_changes(node: Any, version: str) -> Any:
+    if isinstance(node, list):
+        return [_breaking_changes(n, version) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _breaking_changes(v, version) for k, v in node.items() if k != "x-github-breaking-changes"}
+    for change in node.get("x-github-breaking-changes", []):
+        if change["version"] <= version and isinstance(change["patch"], dict):
+            out = _merge_patch(out, _breaking_changes(change["patch"], version))
+    return out
+
+
 @cache
-def _operations(version: str) -> dict[str, dict[str, Any]]:
+def alerts_document(version: str) -> dict[str, Any]:
+    raw = json.loads((SPEC_DIR / ALERTS_FILE).read_text())
+    return _nullable(_breaking_changes(raw, version))  # type: ignore[no-any-return]
+
+
+def _operations_of(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
     ops: dict[str, dict[str, Any]] = {}
-    for path_item in document(version)["paths"].values():
+    for path_item in doc["paths"].values():
         for op in path_item.values():
             if isinstance(op, dict) and "operationId" in op:
                 ops[op["operationId"]] = op
     return ops
+
+
+@cache
+def _operations(version: str) -> dict[str, dict[str, Any]]:
+    return _operations_of(document(version))
+
+
+@cache
+def _alerts_operations(version: str) -> dict[str, dict[str, Any]]:
+    return _operations_of(alerts_document(version))
+
+
+def _document_for(operation_id: str, version: str) -> dict[str, Any]:
+    """The supply-chain description, or the alerts one for the operations only it has."""
+    if operation_id in _operations(version):
+        return document(version)
+    return alerts_document(version)
 
 
 def _resolve(doc: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
@@ -55,8 +104,8 @@ def _resolve(doc: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
 
 def response_schema(operation_id: str, status: int, version: str = VERSIONS[0]) -> dict[str, Any] | None:
     """The JSON schema of the documented response, or None when the status has no JSON body."""
-    doc = document(version)
-    responses = _operations(version)[operation_id]["responses"]
+    doc = _document_for(operation_id, version)
+    responses = _operations_of(doc)[operation_id]["responses"]
     declared = responses.get(str(status))
     if declared is None:
         if status >= 400:
@@ -76,5 +125,5 @@ def assert_conforms(response: httpx.Response, operation_id: str, version: str | 
     if schema is None:
         return
     assert response.headers["content-type"].startswith("application/json"), response.headers
-    root = {**schema, "components": document(version)["components"]}
+    root = {**schema, "components": _document_for(operation_id, version)["components"]}
     jsonschema.Draft7Validator(root).validate(response.json())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -253,3 +254,36 @@ def tokens_revoke(token: str) -> None:
 
     _run(action)
     click.echo("token revoked")
+
+
+@main.group()
+def advisories() -> None:
+    """The advisory database (OSV format)."""
+
+
+@advisories.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+def advisories_import(path: Path) -> None:
+    """Import OSV advisories from PATH: a JSON or YAML file, a directory tree (such as a checkout of
+    an advisory database), or a zip archive. Unchanged advisories are skipped, changed ones updated,
+    withdrawn ones retired."""
+    from waybill.alerts import osv
+    from waybill.alerts import service as alerts
+
+    total = len(osv.entries(path))
+    problems: list[str] = []
+
+    async def action(conn: AsyncConnection) -> tuple[alerts.ImportCounts, int]:
+        with click.progressbar(length=total, label="Importing advisories", file=sys.stderr) as bar:
+            counts = await alerts.import_files(conn, osv.load(path), progress=bar.update, problems=problems)
+        return counts, await alerts.count_advisories(conn)
+
+    counts, stored = _run(action)
+    for problem in problems[:5]:
+        click.echo(f"waybill: skipped {problem}", err=True)
+    if len(problems) > 5:
+        click.echo(f"waybill: ... and {len(problems) - 5} more invalid files", err=True)
+    click.echo(
+        f"{counts.added} added, {counts.updated} updated, {counts.unchanged} unchanged, "
+        f"{counts.withdrawn} withdrawn, {counts.invalid} invalid; {stored} advisories in the database"
+    )

@@ -57,3 +57,7 @@ class ValidationFailed(DomainError):
     @classmethod
     def one(cls, resource: str, field: str, code: str, message: str, value: Any = None) -> ValidationFailed:
         return cls([FieldError(resource, field, code, message, value)])
+
+
+class SimpleValidationFailed(ValidationFailed):
+    """GitHub's ``validation-error-simple`` (some query-only endpoints): ``errors`` are plain messages."""

@@ -1,7 +1,133 @@
-"""HTTP handlers for the dependency graph."""
+"""HTTP handlers for the dependency graph: snapshot submission, SBOM export and reports, dependency
+review, and (under ``/waybill/``) SBOM import and report downloads.
+
+Clients of GitHub's dependency submission send preview media types in ``Accept``; no handler here
+negotiates on it, so any is served JSON.
+"""
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
+from urllib.parse import urlencode
 
-route_handlers: list[Any] = []
+from litestar import Response, get, post
+from litestar.params import FromPath
+
+from waybill.core.errors import Forbidden
+from waybill.dependencies import imports, schemas, service
+from waybill.http.context import AnyRequest, api_base, database, principal, signer, web_base
+from waybill.http.pagination import page, page_links, per_page
+from waybill.http.responses import json_response
+
+REPO = "/repos/{owner:str}/{repo:str}/dependency-graph"
+DOWNLOAD_PURPOSE = "dependency-sbom-report"
+# How long a download URL handed out by fetch-report stays valid.
+DOWNLOAD_TTL_SECONDS = 600
+
+
+@post(f"{REPO}/snapshots")
+async def create_snapshot(request: AnyRequest, owner: FromPath[str], repo: FromPath[str]) -> Response[bytes]:
+    snapshot = schemas.parse_snapshot(await request.body())
+    async with database(request).write() as conn:
+        caller = await principal(request, conn)
+        found = await service.repository(conn, caller, owner, repo, service.WRITE)
+        done = await service.submit_snapshot(conn, found, snapshot)
+    return json_response(schemas.snapshot_created(done.id, done.created_at, done.result, done.message), 201)
+
+
+@get(f"{REPO}/sbom")
+async def export_sbom(request: AnyRequest, owner: FromPath[str], repo: FromPath[str]) -> Response[bytes]:
+    async with database(request).read() as conn:
+        caller = await principal(request, conn)
+        found = await service.repository(conn, caller, owner, repo, service.READ)
+        document = await service.export_sbom(conn, found, web_base(request))
+    return json_response({"sbom": document})
+
+
+@get(f"{REPO}/sbom/generate-report")
+async def generate_report(request: AnyRequest, owner: FromPath[str], repo: FromPath[str]) -> Response[bytes]:
+    async with database(request).write() as conn:
+        caller = await principal(request, conn)
+        found = await service.repository(conn, caller, owner, repo, service.READ)
+        report_id = await service.generate_report(conn, found, web_base(request))
+    request.app.state.worker.wake()
+    url = f"{api_base(request)}/repos/{found.full_name}/dependency-graph/sbom/fetch-report/{report_id}"
+    return json_response({"sbom_url": url}, 201)
+
+
+@get(f"{REPO}/sbom/fetch-report/{{sbom_uuid:str}}")
+async def fetch_report(
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], sbom_uuid: FromPath[str]
+) -> Response[bytes]:
+    async with database(request).read() as conn:
+        caller = await principal(request, conn)
+        found = await service.repository(conn, caller, owner, repo, service.READ)
+        ready = await service.report_ready(conn, found, sbom_uuid)
+    if not ready:
+        return Response(content=b"", status_code=202)
+    query = signer(request).sign(DOWNLOAD_PURPOSE, sbom_uuid, DOWNLOAD_TTL_SECONDS)
+    location = (
+        f"{api_base(request)}/waybill/repos/{found.full_name}/dependency-graph/sbom/reports/"
+        f"{sbom_uuid}?{urlencode(query)}"
+    )
+    return Response(content=b"", status_code=302, headers={"Location": location})
+
+
+@get(f"/waybill{REPO}/sbom/reports/{{sbom_uuid:str}}")
+async def download_report(
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], sbom_uuid: FromPath[str]
+) -> Response[bytes]:
+    """The temporary download URL: signed, so it is fetched without a token, as GitHub's are."""
+    params = request.query_params
+    if not signer(request).check(DOWNLOAD_PURPOSE, sbom_uuid, params.get("expires"), params.get("signature")):
+        raise Forbidden("The download URL has expired or its signature is invalid.")
+    async with database(request).read() as conn:
+        found = await service.repository_by_name(conn, owner, repo)
+        document = await service.report_document(conn, found, sbom_uuid)
+    return Response(
+        content=document,
+        status_code=200,
+        media_type="application/json; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{PurePath(found.name).name}-sbom.spdx.json"'},
+    )
+
+
+@get(f"{REPO}/compare/{{basehead:path}}")
+async def compare(
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], basehead: FromPath[str]
+) -> Response[bytes]:
+    manifest = request.query_params.get("name") or None
+    size, number = per_page(request), page(request)
+    async with database(request).read() as conn:
+        caller = await principal(request, conn)
+        found = await service.repository(conn, caller, owner, repo, service.READ)
+        changes = await service.compare(conn, found, basehead.lstrip("/"), manifest)
+    last = max((len(changes) + size - 1) // size, 1)
+    chunk = changes[(number - 1) * size : number * size]
+    return json_response(chunk, headers=page_links(request, number, last))
+
+
+@post(f"/waybill{REPO}/sbom-import")
+async def import_sbom(request: AnyRequest, owner: FromPath[str], repo: FromPath[str]) -> Response[bytes]:
+    """An SPDX or CycloneDX JSON document, stored as a snapshot (GitHub has no such endpoint)."""
+    # Parsed before the transaction: a large document should not hold the write lock.
+    parsed = imports.parse(await request.body(), imports.Options.from_query(request.query_params))
+    async with database(request).write() as conn:
+        caller = await principal(request, conn)
+        found = await service.repository(conn, caller, owner, repo, service.WRITE)
+        snapshot = parsed.snapshot(found.default_branch)
+        done = await service.submit_snapshot(conn, found, snapshot)
+    body: dict[str, Any] = schemas.snapshot_created(done.id, done.created_at, done.result, done.message)
+    return json_response(body, 201)
+
+
+route_handlers: list[Any] = [
+    create_snapshot,
+    export_sbom,
+    generate_report,
+    fetch_report,
+    download_report,
+    compare,
+    import_sbom,
+]

@@ -16,6 +16,7 @@ from waybill.core.errors import (
     FieldError,
     Forbidden,
     NotFound,
+    SimpleValidationFailed,
     Unauthenticated,
     ValidationFailed,
 )
@@ -61,7 +62,9 @@ def _field_error(error: FieldError) -> dict[str, Any]:
 
 def domain_error_response(error: DomainError) -> Response[bytes]:
     status = status_of(error)
-    if isinstance(error, ValidationFailed):
+    if isinstance(error, SimpleValidationFailed):
+        body = error_body(error.message, status, errors=[e.message or e.field for e in error.errors])
+    elif isinstance(error, ValidationFailed):
         body = error_body(error.message, status, errors=[_field_error(e) for e in error.errors])
     else:
         body = error_body(error.message, status)

@@ -1,0 +1,280 @@
+"""Is a package version affected by an advisory? OSV's evaluation rules, each ecosystem's own version
+ordering (``univers``), and an index by (ecosystem, normalised package name) so that matching one
+dependency only ever looks at the advisories of its own package.
+
+Never a false alert: an unknown ecosystem, an unparsable dependency version or a range whose bounds
+cannot be parsed all count as "not affected" (a range is dropped whole, since keeping ``introduced: 0``
+without its ``fixed`` would claim every version).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+from univers import versions as uv
+
+from waybill.alerts.ecosystems import VERSION_CLASS, Ecosystem, normalise_name, parse
+
+# Range types whose events are versions; GIT ranges name commits, which a version cannot be compared to.
+VERSION_RANGE_TYPES = ("ECOSYSTEM", "SEMVER")
+
+
+class Kind(IntEnum):
+    INTRODUCED = 0
+    FIXED = 1
+    LAST_AFFECTED = 2
+
+
+_PARSED: dict[type[uv.Version], dict[str, uv.Version | None]] = {}
+_PARSED_MAX = 262_144
+
+
+def parse_version(cls: type[uv.Version], text: str) -> uv.Version | None:
+    """``text`` under ``cls``'s rules, or None; remembered, since one version string recurs a lot."""
+    cache = _PARSED.setdefault(cls, {})
+    try:
+        return cache[text]
+    except KeyError:
+        pass
+    try:
+        parsed: uv.Version | None = cls(text.strip())
+    except Exception:  # univers raises InvalidVersion, ValueError, TypeError... depending on the scheme
+        parsed = None
+    if len(cache) >= _PARSED_MAX:
+        cache.clear()
+    cache[text] = parsed
+    return parsed
+
+
+def _range_class(ecosystem: Ecosystem, range_type: str) -> type[uv.Version]:
+    cls = VERSION_CLASS[ecosystem]
+    if range_type == "SEMVER" and cls not in (uv.SemverVersion, uv.GolangVersion):
+        return uv.SemverVersion
+    return cls
+
+
+INFINITY = 1 << 62
+
+
+def _events(
+    cls: type[uv.Version], events: Sequence[dict[str, str]]
+) -> list[tuple[Kind | None, uv.Version | None]] | None:
+    """Parsed events (``None`` kind: a limit; ``None`` version: OSV's "0"), or None when a bound
+    cannot be parsed: the whole range is then dropped."""
+    out: list[tuple[Kind | None, uv.Version | None]] = []
+    for event in events:
+        for key, text in event.items():
+            if key not in _KINDS:
+                continue
+            kind = _KINDS[key]
+            if kind is Kind.INTRODUCED and text.strip() == "0":
+                out.append((kind, None))
+                continue
+            version = parse_version(cls, text)
+            if version is None:
+                return None
+            out.append((kind, version))
+    return out if any(kind is not None for kind, _ in out) else None
+
+
+_KINDS: dict[str, Kind | None] = {
+    "introduced": Kind.INTRODUCED,
+    "fixed": Kind.FIXED,
+    "last_affected": Kind.LAST_AFFECTED,
+    "limit": None,
+}
+
+
+class _Group:
+    """The ranges of one package that share a version scheme, compiled together.
+
+    Every bound of every range, sorted and deduplicated, cuts the versions into slots: slot ``2i+1``
+    is exactly bound ``i``, slot ``2i+2`` lies between bounds ``i`` and ``i+1``, slot 0 before them
+    all. Each range becomes intervals of slots, so testing a version is one binary search among the
+    bounds and then integer comparisons, whatever the number of advisories."""
+
+    __slots__ = ("bounds", "intervals", "memo")
+
+    def __init__(self, ranges: list[tuple[int, list[tuple[Kind | None, uv.Version | None]]]]) -> None:
+        distinct = sorted({v for _, events in ranges for _, v in events if v is not None})
+        bounds: list[uv.Version] = []
+        for version in distinct:
+            if not bounds or bounds[-1] != version:  # 1.0 and 1.0.0 are one PEP 440 version
+                bounds.append(version)
+        self.bounds = bounds
+        self.intervals: list[tuple[int, int, int]] = []
+        for advisory, events in ranges:
+            self.intervals.extend((advisory, lo, hi) for lo, hi in self._slots(events))
+        self.memo: dict[int, tuple[int, ...]] = {}
+
+    def _position(self, version: uv.Version) -> int:
+        return bisect_left(self.bounds, version)
+
+    def _slots(self, events: list[tuple[Kind | None, uv.Version | None]]) -> list[tuple[int, int]]:
+        marks: list[tuple[int, int]] = []  # (slot, 0 = ends here, 1 = starts here)
+        cap = INFINITY
+        for kind, version in events:
+            at = 0 if version is None else 2 * self._position(version) + 1
+            if kind is None:
+                cap = min(cap, at)
+            elif kind is Kind.INTRODUCED:
+                marks.append((at, 1))
+            elif kind is Kind.FIXED:
+                marks.append((at, 0))
+            else:  # last_affected: the bound itself is still affected
+                marks.append((at + 1, 0))
+        # At one slot an end sorts before a start: "fixed 2.0, introduced 2.0" leaves 2.0 affected.
+        marks.sort()
+        out: list[tuple[int, int]] = []
+        since: int | None = None
+        for slot, starts in marks:
+            if starts and since is None:
+                since = slot
+            elif not starts and since is not None:
+                if slot > since:
+                    out.append((since, slot))
+                since = None
+        if since is not None:
+            out.append((since, INFINITY))
+        return [(lo, min(hi, cap)) for lo, hi in out if lo < cap]
+
+    def affected(self, version: uv.Version) -> tuple[int, ...]:
+        i = self._position(version)
+        slot = 2 * i + 1 if i < len(self.bounds) and self.bounds[i] == version else 2 * i
+        found = self.memo.get(slot)
+        if found is None:
+            found = self.memo[slot] = tuple(sorted({a for a, lo, hi in self.intervals if lo <= slot < hi}))
+        return found
+
+
+class Bucket:
+    """Every advisory of one package; compiled on first use, so an index builds in one pass."""
+
+    __slots__ = ("advisories", "cls", "compiled", "groups", "listed", "listed_parsed", "sources")
+
+    def __init__(self, cls: type[uv.Version]) -> None:
+        self.cls = cls
+        self.sources: list[tuple[str, Ecosystem, list[dict[str, Any]], list[str]]] = []
+        self.compiled = False
+        self.advisories: list[str] = []
+        self.groups: list[tuple[type[uv.Version], _Group]] = []
+        self.listed: dict[str, set[int]] = {}
+        self.listed_parsed: dict[uv.Version, set[int]] = {}
+
+    def _compile(self) -> None:
+        self.listed, self.listed_parsed = {}, {}
+        numbers: dict[str, int] = {}
+        by_class: dict[type[uv.Version], list[tuple[int, list[tuple[Kind | None, uv.Version | None]]]]] = {}
+        for advisory, ecosystem, ranges, versions in self.sources:
+            number = numbers.setdefault(advisory, len(numbers))
+            for r in ranges:
+                if r.get("type") not in VERSION_RANGE_TYPES:
+                    continue
+                cls = _range_class(ecosystem, r["type"])
+                events = _events(cls, r.get("events", []))
+                if events is not None:
+                    by_class.setdefault(cls, []).append((number, events))
+            for text in versions:
+                self.listed.setdefault(text.strip(), set()).add(number)
+                parsed = parse_version(self.cls, text)
+                if parsed is not None:
+                    self.listed_parsed.setdefault(parsed, set()).add(number)
+        self.advisories = list(numbers)
+        self.groups = [(cls, _Group(ranges)) for cls, ranges in by_class.items()]
+        self.compiled = True
+
+    def affected(self, version: str) -> list[str]:
+        if not self.compiled:
+            self._compile()
+        found: set[int] = set(self.listed.get(version, ()))
+        parsed = parse_version(self.cls, version)
+        if parsed is not None:
+            found.update(self.listed_parsed.get(parsed, ()))
+        for cls, group in self.groups:
+            candidate = parsed if cls is self.cls else parse_version(cls, version)
+            if candidate is not None:
+                found.update(group.affected(candidate))
+        return [self.advisories[n] for n in sorted(found)]
+
+
+@dataclass
+class MatchIndex:
+    """Advisories' affected packages, by (ecosystem, normalised package name)."""
+
+    packages: dict[tuple[Ecosystem, str], Bucket] = field(default_factory=dict)
+    size: int = 0
+
+    def add(
+        self,
+        advisory: str,
+        ecosystem: Ecosystem,
+        name: str,
+        ranges: Iterable[dict[str, Any]],
+        versions: Iterable[str],
+    ) -> None:
+        key = (ecosystem, normalise_name(ecosystem, name))
+        bucket = self.packages.get(key)
+        if bucket is None:
+            bucket = self.packages[key] = Bucket(VERSION_CLASS[ecosystem])
+        bucket.sources.append((advisory, ecosystem, list(ranges), list(versions)))
+        bucket.compiled = False
+        self.size += 1
+
+    def __len__(self) -> int:
+        return self.size
+
+    def bucket(self, ecosystem: str, name: str) -> Bucket | None:
+        parsed = parse(ecosystem)
+        if parsed is None:
+            return None
+        return self.packages.get((parsed, normalise_name(parsed, name)))
+
+    def affected(self, ecosystem: str, name: str, version: str) -> list[str]:
+        """Identifiers of the advisories affecting ``name`` at ``version``, each once, in the order
+        they were added."""
+        bucket = self.bucket(ecosystem, name)
+        return [] if bucket is None else bucket.affected(version)
+
+    def affected_batch(self, items: Iterable[tuple[str, str, str]]) -> list[list[str]]:
+        """``affected`` for many (ecosystem, name, version) at once, in the same order."""
+        return [self.affected(ecosystem, name, version) for ecosystem, name, version in items]
+
+
+def describe(ecosystem: Ecosystem, ranges: Iterable[dict[str, Any]]) -> list[tuple[str, str | None]]:
+    """GitHub's (``vulnerable_version_range``, ``first_patched_version``) pairs for OSV ranges,
+    e.g. ``(">= 1.0, < 1.2.3", "1.2.3")``, ``("<= 2.0", None)``."""
+    out: list[tuple[str, str | None]] = []
+    for r in ranges:
+        if r.get("type") not in VERSION_RANGE_TYPES:
+            continue
+        cls = _range_class(ecosystem, r["type"])
+        flat = [(k, v) for event in r.get("events", []) for k, v in event.items() if k != "limit"]
+
+        def order(item: tuple[str, str], cls: type[uv.Version] = cls) -> tuple[int, Any]:
+            key, text = item
+            if key == "introduced" and text == "0":
+                return (0, 0)
+            return (1, parse_version(cls, text))
+
+        with contextlib.suppress(TypeError):  # an unparsable bound: keep the document's order
+            flat.sort(key=order)
+        start: str | None = None
+        open_range = False
+        for key, text in flat:
+            if key == "introduced":
+                start, open_range = (None if text == "0" else text), True
+                continue
+            lower = f">= {start}, " if start else ""
+            if key == "fixed":
+                out.append((f"{lower}< {text}", text))
+            else:
+                out.append((f"{lower}<= {text}", None))
+            start, open_range = None, False
+        if open_range:
+            out.append((f">= {start}" if start else ">= 0", None))
+    return out

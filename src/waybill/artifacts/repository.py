@@ -1,0 +1,429 @@
+"""All SQL of the artifact metadata domain."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, and_, case, func, literal, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from waybill.accounts.models import repositories
+from waybill.artifacts.models import artifacts, deployment_history, deployment_records, storage_records
+from waybill.artifacts.types import (
+    Change,
+    DeploymentRecord,
+    DeploymentStatus,
+    HistoryEntry,
+    HistoryFilter,
+    StorageRecord,
+    StorageStatus,
+)
+from waybill.core import keyset
+from waybill.core.db import upsert
+
+# Rows per multi-row statement: 1000 rows of ~14 values stays under both backends' parameter limits.
+CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class ArtifactRow:
+    repository_id: int
+    digest: str
+    name: str
+    version: str | None
+
+
+@dataclass(frozen=True)
+class DeploymentRow:
+    """One deployment record to upsert, with its artifact already resolved."""
+
+    repository_id: int
+    digest: str
+    deployment_name: str
+    status: DeploymentStatus
+    tags: dict[str, str]
+    runtime_risks: list[str]
+    attestation_id: int | None
+
+
+async def insert_artifacts(conn: AsyncConnection, rows: Sequence[ArtifactRow], now: datetime) -> None:
+    """Create the artifacts that do not exist yet; an existing artifact keeps its name and version.
+    Callers pass each (repository, digest) once, the first writer's values."""
+    ordered = sorted(rows, key=lambda r: (r.repository_id, r.digest))
+    for start in range(0, len(ordered), CHUNK):
+        chunk = ordered[start : start + CHUNK]
+        stmt = upsert(conn, artifacts).values(
+            [
+                {
+                    "repository_id": r.repository_id,
+                    "digest": r.digest,
+                    "name": r.name,
+                    "version": r.version,
+                    "created_at": now,
+                }
+                for r in chunk
+            ]
+        )
+        await conn.execute(stmt.on_conflict_do_nothing(index_elements=["repository_id", "digest"]))
+
+
+def _deployment(row: Any) -> DeploymentRecord:
+    m = row._mapping
+    return DeploymentRecord(
+        id=m["id"],
+        org_id=m["org_id"],
+        repository_id=m["repository_id"],
+        digest=m["digest"],
+        logical_environment=m["logical_environment"],
+        physical_environment=m["physical_environment"],
+        cluster=m["cluster"],
+        deployment_name=m["deployment_name"],
+        status=DeploymentStatus(m["status"]),
+        tags=m["tags"],
+        runtime_risks=m["runtime_risks"],
+        attestation_id=m["attestation_id"],
+        last_change=None if m["last_change"] is None else Change(m["last_change"]),
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+async def upsert_deployments(
+    conn: AsyncConnection,
+    *,
+    org_id: int,
+    logical_environment: str,
+    physical_environment: str,
+    cluster: str,
+    rows: Sequence[DeploymentRow],
+    now: datetime,
+) -> list[DeploymentRecord]:
+    """Create or update one record per row (deployment names must be distinct), and append the
+    changes to the history, all in the caller's transaction. Returns the records, each with
+    ``last_change`` saying what this write changed (None: nothing but ``updated_at``)."""
+    t = deployment_records
+    # The same order in every writer, so that concurrent cluster sets lock rows without deadlocks.
+    ordered = sorted(rows, key=lambda r: r.deployment_name)
+    records: list[DeploymentRecord] = []
+    for start in range(0, len(ordered), CHUNK):
+        chunk = ordered[start : start + CHUNK]
+        stmt = upsert(conn, t).values(
+            [
+                {
+                    "org_id": org_id,
+                    "repository_id": r.repository_id,
+                    "digest": r.digest,
+                    "logical_environment": logical_environment,
+                    "physical_environment": physical_environment,
+                    "cluster": cluster,
+                    "deployment_name": r.deployment_name,
+                    "status": r.status,
+                    "tags": r.tags,
+                    "runtime_risks": r.runtime_risks,
+                    "attestation_id": r.attestation_id,
+                    "last_change": Change.CREATED,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for r in chunk
+            ]
+        )
+        new = stmt.excluded
+        # Computed against the row the upsert locked (the latest committed version), never against a
+        # snapshot read earlier: a concurrent writer's change is seen as this write's predecessor.
+        change = case(
+            (
+                and_(new.status == DeploymentStatus.DECOMMISSIONED, t.c.status != new.status),
+                literal(Change.DECOMMISSIONED.value),
+            ),
+            (t.c.digest != new.digest, literal(Change.DIGEST_CHANGED.value)),
+            (t.c.status != new.status, literal(Change.STATUS_CHANGED.value)),
+            (
+                or_(
+                    t.c.repository_id != new.repository_id,
+                    t.c.tags != new.tags,
+                    t.c.runtime_risks != new.runtime_risks,
+                    t.c.attestation_id.is_distinct_from(new.attestation_id),
+                ),
+                literal(Change.UPDATED.value),
+            ),
+            else_=None,
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[
+                "org_id",
+                "logical_environment",
+                "physical_environment",
+                "cluster",
+                "deployment_name",
+            ],
+            set_={
+                "last_change": change,
+                "repository_id": new.repository_id,
+                "digest": new.digest,
+                "status": new.status,
+                "tags": new.tags,
+                "runtime_risks": new.runtime_risks,
+                "attestation_id": new.attestation_id,
+                "updated_at": new.updated_at,
+            },
+        ).returning(*t.c)
+        records += [_deployment(row) for row in await conn.execute(stmt)]
+    changed = [r for r in records if r.last_change is not None]
+    for start in range(0, len(changed), CHUNK):
+        await conn.execute(
+            deployment_history.insert().values(
+                [
+                    {
+                        "record_id": r.id,
+                        "org_id": org_id,
+                        "repository_id": r.repository_id,
+                        "change": r.last_change,
+                        "digest": r.digest,
+                        "status": r.status,
+                        "tags": r.tags,
+                        "runtime_risks": r.runtime_risks,
+                        "attestation_id": r.attestation_id,
+                        "recorded_at": now,
+                    }
+                    for r in changed[start : start + CHUNK]
+                ]
+            )
+        )
+    return records
+
+
+async def deployments_by_digest(
+    conn: AsyncConnection, org_id: int, digest: str, readable: Any
+) -> list[DeploymentRecord]:
+    t = deployment_records
+    rows = await conn.execute(
+        select(t)
+        .where(t.c.org_id == org_id, t.c.digest == digest, t.c.repository_id.in_(readable))
+        .order_by(t.c.id)
+    )
+    return [_deployment(row) for row in rows]
+
+
+async def deployments_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, DeploymentRecord]:
+    if not ids:
+        return {}
+    t = deployment_records
+    return {row.id: _deployment(row) for row in await conn.execute(select(t).where(t.c.id.in_(ids)))}
+
+
+def _storage(row: Any) -> StorageRecord:
+    m = row._mapping
+    return StorageRecord(
+        id=m["id"],
+        name=m["name"],
+        digest=m["digest"],
+        artifact_url=m["artifact_url"],
+        registry_url=m["registry_url"],
+        repository=m["registry_repository"] or None,
+        status=StorageStatus(m["status"]),
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+_storage_select = select(storage_records, artifacts.c.name).join(
+    artifacts,
+    and_(
+        artifacts.c.repository_id == storage_records.c.repository_id,
+        artifacts.c.digest == storage_records.c.digest,
+    ),
+)
+
+
+async def upsert_storage_record(
+    conn: AsyncConnection,
+    *,
+    org_id: int,
+    repository_id: int,
+    digest: str,
+    registry_url: str,
+    registry_repository: str | None,
+    artifact_url: str | None,
+    path: str | None,
+    version: str | None,
+    status: StorageStatus,
+    now: datetime,
+) -> StorageRecord:
+    """One record per artifact and place in a registry (registry URL and repository within it): a
+    repeated POST for the same place updates the URL, path, version and status."""
+    t = storage_records
+    stmt = upsert(conn, t).values(
+        org_id=org_id,
+        repository_id=repository_id,
+        digest=digest,
+        registry_url=registry_url,
+        registry_repository=registry_repository or "",
+        artifact_url=artifact_url,
+        path=path,
+        version=version,
+        status=status,
+        created_at=now,
+        updated_at=now,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["repository_id", "digest", "registry_url", "registry_repository"],
+        set_={
+            "artifact_url": stmt.excluded.artifact_url,
+            "path": stmt.excluded.path,
+            "version": stmt.excluded.version,
+            "status": stmt.excluded.status,
+            "updated_at": stmt.excluded.updated_at,
+        },
+    ).returning(t.c.id)
+    record_id = (await conn.execute(stmt)).scalar_one()
+    return _storage((await conn.execute(_storage_select.where(t.c.id == record_id))).one())
+
+
+async def storage_by_digest(
+    conn: AsyncConnection, org_id: int, digest: str, readable: Any
+) -> list[StorageRecord]:
+    t = storage_records
+    rows = await conn.execute(
+        _storage_select.where(
+            t.c.org_id == org_id, t.c.digest == digest, t.c.repository_id.in_(readable)
+        ).order_by(t.c.id)
+    )
+    return [_storage(row) for row in rows]
+
+
+async def lock_cluster(conn: AsyncConnection, key: str) -> None:
+    """Serialise job creation for one cluster until the transaction ends. SQLite writers are
+    serialised already; PostgreSQL takes a transaction-scoped advisory lock on the key."""
+    if conn.dialect.name != "postgresql":
+        return
+    number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": number})
+
+
+def _history_entry(row: Row[Any]) -> HistoryEntry:
+    m = row._mapping
+    return HistoryEntry(
+        id=m["id"],
+        record_id=m["record_id"],
+        change=Change(m["change"]),
+        recorded_at=m["recorded_at"],
+        digest=m["digest"],
+        status=DeploymentStatus(m["status"]),
+        logical_environment=m["logical_environment"],
+        physical_environment=m["physical_environment"],
+        cluster=m["cluster"],
+        deployment_name=m["deployment_name"],
+        repository=m["repository_name"],
+        artifact_name=m["artifact_name"],
+        artifact_version=m["artifact_version"],
+        tags=m["tags"],
+        runtime_risks=m["runtime_risks"],
+        attestation_id=m["attestation_id"],
+    )
+
+
+async def history(
+    conn: AsyncConnection,
+    org_id: int,
+    readable: Any,
+    where: HistoryFilter,
+    *,
+    per_page: int,
+    after: int | None,
+    before: int | None,
+) -> tuple[list[HistoryEntry], int | None, int | None]:
+    """History entries, newest first; with ``where.at``, each record's latest entry at that time."""
+    h, r = deployment_history, deployment_records
+    query = (
+        select(
+            h.c.id,
+            h.c.record_id,
+            h.c.change,
+            h.c.recorded_at,
+            h.c.digest,
+            h.c.status,
+            h.c.tags,
+            h.c.runtime_risks,
+            h.c.attestation_id,
+            r.c.logical_environment,
+            r.c.physical_environment,
+            r.c.cluster,
+            r.c.deployment_name,
+            repositories.c.name.label("repository_name"),
+            artifacts.c.name.label("artifact_name"),
+            artifacts.c.version.label("artifact_version"),
+        )
+        .select_from(
+            h.join(r, r.c.id == h.c.record_id)
+            .join(repositories, repositories.c.id == h.c.repository_id)
+            .outerjoin(
+                artifacts,
+                and_(artifacts.c.repository_id == h.c.repository_id, artifacts.c.digest == h.c.digest),
+            )
+        )
+        .where(h.c.org_id == org_id, h.c.repository_id.in_(readable))
+    )
+    for column, value in (
+        (r.c.logical_environment, where.logical_environment),
+        (r.c.physical_environment, where.physical_environment),
+        (r.c.cluster, where.cluster),
+        (r.c.deployment_name, where.deployment_name),
+        (h.c.digest, where.digest),
+        (h.c.status, where.status),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if where.at is not None:
+        latest = deployment_history.alias("latest")
+        query = query.where(
+            h.c.id.in_(
+                select(func.max(latest.c.id))
+                .where(latest.c.org_id == org_id, latest.c.recorded_at <= where.at)
+                .group_by(latest.c.record_id)
+            )
+        )
+    page = await keyset.fetch_page(conn, query, h.c.id, per_page=per_page, after=after, before=before)
+    return [_history_entry(row) for row in page.rows], page.next_key, page.prev_key
+
+
+@dataclass(frozen=True)
+class DigestSpan:
+    record_id: int
+    first_deployed_at: datetime
+    last_deployed_at: datetime
+
+
+async def digest_spans(
+    conn: AsyncConnection,
+    org_id: int,
+    digest: str,
+    readable: Any,
+    *,
+    per_page: int,
+    after: int | None,
+    before: int | None,
+) -> tuple[list[DigestSpan], int | None, int | None]:
+    """The records where ``digest`` was ever deployed, newest record first."""
+    h = deployment_history
+    query = (
+        select(
+            h.c.record_id,
+            func.min(h.c.recorded_at).label("first_deployed_at"),
+            func.max(h.c.recorded_at).label("last_deployed_at"),
+        )
+        .where(
+            h.c.org_id == org_id,
+            h.c.digest == digest,
+            h.c.status == DeploymentStatus.DEPLOYED,
+            h.c.repository_id.in_(readable),
+        )
+        .group_by(h.c.record_id)
+    )
+    page = await keyset.fetch_page(conn, query, h.c.record_id, per_page=per_page, after=after, before=before)
+    spans = [DigestSpan(row.record_id, row.first_deployed_at, row.last_deployed_at) for row in page.rows]
+    return spans, page.next_key, page.prev_key

@@ -1,0 +1,130 @@
+"""Values of the artifact metadata domain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from waybill.artifacts.schemas import ClusterDeployment
+
+
+class DeploymentStatus(StrEnum):
+    DEPLOYED = "deployed"
+    DECOMMISSIONED = "decommissioned"
+
+
+class StorageStatus(StrEnum):
+    ACTIVE = "active"
+    EOL = "eol"
+    DELETED = "deleted"
+
+
+class RuntimeRisk(StrEnum):
+    CRITICAL_RESOURCE = "critical-resource"
+    INTERNET_EXPOSED = "internet-exposed"
+    LATERAL_MOVEMENT = "lateral-movement"
+    SENSITIVE_DATA = "sensitive-data"
+
+
+class Change(StrEnum):
+    """What one write did to a deployment record, as kept in its history."""
+
+    CREATED = "created"
+    DECOMMISSIONED = "decommissioned"
+    DIGEST_CHANGED = "digest_changed"
+    STATUS_CHANGED = "status_changed"
+    # Tags, runtime risks, repository or attestation changed; digest and status did not.
+    UPDATED = "updated"
+
+
+class Cause(StrEnum):
+    """Why a cluster entry was not written (the 207 and job ``errors``)."""
+
+    UNAUTHORIZED = "unauthorized"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class Rejected:
+    cause: Cause
+    deployment: ClusterDeployment
+    # What the caller may be told about the repository: the name they gave, or the full name of one
+    # they can see.
+    repository: str
+
+
+@dataclass(frozen=True)
+class DeploymentRecord:
+    id: int
+    org_id: int
+    repository_id: int
+    digest: str
+    logical_environment: str
+    physical_environment: str
+    cluster: str
+    deployment_name: str
+    status: DeploymentStatus
+    tags: dict[str, str]
+    runtime_risks: list[str]
+    attestation_id: int | None
+    last_change: Change | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class StorageRecord:
+    id: int
+    name: str
+    digest: str
+    artifact_url: str | None
+    registry_url: str
+    repository: str | None
+    status: StorageStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    id: int
+    record_id: int
+    change: Change
+    recorded_at: datetime
+    digest: str
+    status: DeploymentStatus
+    logical_environment: str
+    physical_environment: str
+    cluster: str
+    deployment_name: str
+    repository: str
+    artifact_name: str | None
+    artifact_version: str | None
+    tags: dict[str, str]
+    runtime_risks: list[str]
+    attestation_id: int | None
+
+
+@dataclass(frozen=True)
+class DigestDeployment:
+    """One deployment record where a digest was deployed at some time."""
+
+    record: DeploymentRecord
+    first_deployed_at: datetime
+    last_deployed_at: datetime
+    currently_deployed: bool
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    logical_environment: str | None = None
+    physical_environment: str | None = None
+    cluster: str | None = None
+    deployment_name: str | None = None
+    digest: str | None = None
+    status: DeploymentStatus | None = None
+    # The state of each record at this time, instead of every change.
+    at: datetime | None = None

@@ -1,0 +1,137 @@
+"""Cluster jobs: checks at once, writes in the background, one active job per cluster."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+
+from tests.artifacts.conftest import cluster_path, digest, entry
+from tests.spec import assert_conforms
+from waybill.accounts.models import repositories
+from waybill.artifacts.jobs import JOB_HANDLERS
+from waybill.artifacts.service import CLUSTER_JOB
+from waybill.core.jobs import Worker
+
+CREATE = "orgs/create-cluster-deployment-records-job"
+GET = "orgs/get-cluster-deployment-records-job"
+DOCS = "https://docs.github.com/rest"
+
+
+async def _create(world, deployments, cluster="moda-1", token=None):
+    body = {"logical_environment": "prod", "deployments": deployments}
+    r = await world.api.post(cluster_path(cluster) + "/jobs", token=token or world.alice, json=body)
+    assert_conforms(r, CREATE)
+    return r
+
+
+async def _status(world, job_id, cluster="moda-1", token=None):
+    r = await world.api.get(f"{cluster_path(cluster)}/jobs/{job_id}", token=token or world.alice)
+    assert_conforms(r, GET)
+    return r
+
+
+async def test_lifecycle_survives_a_worker_dying_mid_job(world):
+    r = await _create(world, [entry("a"), entry("b")])
+    assert r.status_code == 202
+    job_id = r.json()["job_id"]
+    assert (await _status(world, job_id)).json() == {"job_id": job_id, "status": "pending"}
+
+    # A worker claims the job and dies before finishing it: its lease (here already over) runs out.
+    dead = Worker(world.api.db, JOB_HANDLERS, lease_seconds=-1)
+    claimed = await dead._claim()
+    assert claimed is not None
+    assert claimed.id == job_id
+    processing = (await _status(world, job_id)).json()
+    assert set(processing) == {"job_id", "status", "started_at"}
+    assert processing["status"] == "processing"
+
+    # After a restart, another worker takes the job over and completes it.
+    assert await Worker(world.api.db, JOB_HANDLERS).run_until_idle() == 1
+    done = (await _status(world, job_id)).json()
+    assert done == {
+        "job_id": job_id,
+        "status": "completed",
+        "started_at": processing["started_at"],
+        "total_count": 2,
+        "errors": [],
+    }
+    listed = await world.api.get(f"/orgs/acme/artifacts/{digest('a')}/metadata/deployment-records")
+    assert [(d["cluster"], d["deployment_name"]) for d in listed.json()["deployment_records"]] == [
+        ("moda-1", "a")
+    ]
+
+
+async def test_rejected_entries_come_back_at_once_and_the_rest_is_written(world):
+    r = await _create(world, [entry("a"), entry("b", github_repository="secret")], token=world.dave)
+    assert r.status_code == 202
+    assert [(e["cause"], e["deployment"]["deployment_name"]) for e in r.json()["errors"]] == [
+        ("not_found", "b")
+    ]
+    await Worker(world.api.db, JOB_HANDLERS).run_until_idle()
+    done = (await _status(world, r.json()["job_id"], token=world.dave)).json()
+    assert (done["status"], done["total_count"]) == ("completed", 1)
+
+
+async def test_one_active_job_per_cluster(world):
+    first = await _create(world, [entry("a")])
+    assert first.status_code == 202
+    second = await _create(world, [entry("b")])
+    assert second.status_code == 409
+    assert second.json() == {
+        "message": "A job is already in progress for this cluster.",
+        "documentation_url": DOCS,
+        "status": "409",
+    }
+    assert (await _create(world, [entry("b")], cluster="moda-2")).status_code == 202
+    await Worker(world.api.db, JOB_HANDLERS).run_until_idle()
+    assert (await _create(world, [entry("b")])).status_code == 202
+
+
+async def test_a_repository_deleted_before_the_job_runs_is_reported(world):
+    job_id = (await _create(world, [entry("a")])).json()["job_id"]
+    await world.api.tx(lambda c: c.execute(delete(repositories).where(repositories.c.id == world.web_id)))
+    await Worker(world.api.db, JOB_HANDLERS).run_until_idle()
+    done = (await _status(world, job_id)).json()
+    assert (done["status"], done["total_count"], done["errors"]) == (
+        "completed",
+        0,
+        [{"cause": "not_found", "deployment_name": "a"}],
+    )
+
+
+async def test_a_failing_job_reports_failed_with_errors(world):
+    job_id = (await _create(world, [entry("a")])).json()["job_id"]
+
+    async def broken(db, job):
+        raise RuntimeError("disk on fire")
+
+    await Worker(world.api.db, {CLUSTER_JOB: broken}, max_attempts=1).run_until_idle()
+    failed = (await _status(world, job_id)).json()
+    assert set(failed) == {"job_id", "status", "started_at", "errors"}
+    assert (failed["status"], failed["errors"]) == (
+        "failed",
+        [{"message": "Processing failed; no deployment of this job was written."}],
+    )
+
+
+async def test_job_is_visible_only_to_its_creator_at_its_cluster(world):
+    job_id = (await _create(world, [entry("a")])).json()["job_id"]
+    for token, cluster, path_id in (
+        (world.carol, "moda-1", str(job_id)),
+        (world.alice, "moda-2", str(job_id)),
+        (world.alice, "moda-1", "123456"),
+        (world.alice, "moda-1", "not-a-number"),
+    ):
+        r = await world.api.get(f"{cluster_path(cluster)}/jobs/{path_id}", token=token)
+        assert r.status_code == 404
+        assert r.json() == {"message": "Not Found", "documentation_url": DOCS, "status": "404"}
+
+
+async def test_five_thousand_entries_run_and_five_thousand_and_one_are_refused(world):
+    r = await _create(world, [entry(f"d{i}") for i in range(5001)])
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["message"] == "deployments: Expected `array` of length <= 5000"
+    r = await _create(world, [entry(f"d{i}") for i in range(5000)])
+    assert r.status_code == 202
+    await Worker(world.api.db, JOB_HANDLERS).run_until_idle()
+    done = (await _status(world, r.json()["job_id"])).json()
+    assert (done["status"], done["total_count"]) == ("completed", 5000)
