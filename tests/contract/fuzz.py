@@ -237,6 +237,8 @@ def run_schemathesis(
     completed = subprocess.run(
         command,
         env=env,
+        # Schemathesis keeps a cache in its working directory.
+        cwd=workdir,
         stdout=None if stream else subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
