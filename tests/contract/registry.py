@@ -58,4 +58,10 @@ def cases() -> list[Case]:
 
 def _load() -> None:
     # Importing a domain's module registers its cases.
-    from tests.contract import cases_accounts, cases_attestations  # noqa: F401
+    from tests.contract import (  # noqa: F401
+        cases_accounts,
+        cases_advisories,
+        cases_artifacts,
+        cases_attestations,
+        cases_dependencies,
+    )

@@ -10,10 +10,13 @@ from typing import Any, Protocol
 import httpx
 
 from tests.attestations.bundles import bundle_for, random_digest
+from tests.alerts.osv_docs import as_file, osv_document
+from waybill.alerts import service as alerts
 from waybill.auth.types import CLASSIC_SCOPES
 
 
 class Provisioner(Protocol):
+    async def tx(self, action: Any) -> Any: ...
     async def user(self, login: str, *, site_admin: bool = False) -> Any: ...
     async def org(self, login: str, *, owner: str) -> Any: ...
     async def member(self, org: str, login: str, role: str = "member") -> None: ...
@@ -31,6 +34,17 @@ ORG = "acme"
 OWNER = "octocat"
 OUTSIDER = "mallory"
 ADMIN = "root"
+ADVISORY = osv_document(
+    "GHSA-c0nt-ract-0001",
+    "npm",
+    "left-pad",
+    [{"introduced": "0"}, {"fixed": "1.3.1"}],
+    aliases=["CVE-2026-0001"],
+    published="2026-01-10T00:00:00Z",
+    modified="2026-01-11T00:00:00Z",
+    severity=[{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}],
+    database_specific={"cwe_ids": ["CWE-79"], "github_reviewed": True},
+)
 EXAMPLE_ADMIN = "monalisaoctocat"
 PUBLIC_REPO = "widgets"
 PRIVATE_REPO = "secret"
@@ -73,7 +87,9 @@ async def seed_accounts(provision: Provisioner) -> World:
     await provision.repo(f"{ORG}/{PRIVATE_REPO}", private=True)
     await provision.repo(f"{OWNER}/{USER_REPO}")
     await provision.repo(f"{ADMIN}/{ADMIN_REPO}")
+    await provision.tx(lambda c: alerts.import_files(c, [as_file(ADVISORY)]))
     return World(
+        extra={"ghsa_id": ADVISORY["id"]},
         admin_token=await provision.token(ADMIN, ",".join(sorted(CLASSIC_SCOPES))),
         owner_token=await provision.token(OWNER, ",".join(sorted(CLASSIC_SCOPES))),
         outsider_token=await provision.token(OUTSIDER, "repo"),
@@ -109,5 +125,9 @@ async def _seed_attestations(world: World, http: Http) -> None:
     # The fuzzing token is the site administrator's: it finds the seeded digest under its own name too.
     await attest(http, world, f"{world.admin}/{world.admin_repo}", [digest], token=world.admin_token)
     world.extra.setdefault("path_examples", {}).update(
-        {"subject_digest": digest, "attestation_id": world.extra["attestation_id"]}
+        {
+            "subject_digest": digest,
+            "attestation_id": world.extra["attestation_id"],
+            "ghsa_id": world.extra["ghsa_id"],
+        }
     )
