@@ -9,8 +9,8 @@ from typing import Any, Protocol
 
 import httpx
 
-from tests.attestations.bundles import bundle_for, random_digest
 from tests.alerts.osv_docs import as_file, osv_document
+from tests.attestations.bundles import bundle_for, random_digest
 from waybill.alerts import service as alerts
 from waybill.auth.types import CLASSIC_SCOPES
 
