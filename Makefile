@@ -34,7 +34,7 @@ test: install clients
 	$(BIN)/pytest -n 2
 
 # The long property-based run over every implemented operation, on SQLite and PostgreSQL.
-FUZZ_EXAMPLES ?= 400
+FUZZ_EXAMPLES ?= 100
 FUZZ_SEED ?= 20261110
 fuzz: install clients
 	$(BIN)/python -m tests.contract.fuzz --max-examples $(FUZZ_EXAMPLES) --seed $(FUZZ_SEED) --min-requests 20000
