@@ -7,6 +7,7 @@ while still sending the enterprise token for that host; that is how these tests 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.attestations.bundles import bundle_for, random_digest
@@ -198,8 +200,184 @@ OPERATIONS: dict[str, tuple[Callable[[LiveServer, str], Call], Callable[[Any, Li
         ),
         lambda d, s: d is None,
     ),
+    "orgs/create-artifact-deployment-record": (
+        lambda s, n: (
+            "POST",
+            f"/orgs/{s.world.org}/artifacts/metadata/deployment-record",
+            (),
+            _record(s, _digest(n)),
+        ),
+        lambda d, s: d["total_count"] == 1,
+    ),
+    "orgs/list-artifact-deployment-records": (
+        lambda s, n: (
+            "GET",
+            f"/orgs/{s.world.org}/artifacts/{_recorded(s, n)}/metadata/deployment-records",
+            (),
+            None,
+        ),
+        lambda d, s: len(d["deployment_records"]) == 1,
+    ),
+    "orgs/set-cluster-deployment-records": (
+        lambda s, n: (
+            "POST",
+            f"/orgs/{s.world.org}/artifacts/metadata/deployment-record/cluster/gh-{n}",
+            (),
+            _cluster(s, n),
+        ),
+        lambda d, s: d["total_count"] == 1,
+    ),
+    "orgs/create-cluster-deployment-records-job": (
+        lambda s, n: (
+            "POST",
+            f"/orgs/{s.world.org}/artifacts/metadata/deployment-record/cluster/ghjob-{n}/jobs",
+            (),
+            _cluster(s, n),
+        ),
+        lambda d, s: d["job_id"] > 0,
+    ),
+    "orgs/get-cluster-deployment-records-job": (
+        lambda s, n: ("GET", _job_path(s, n), (), None),
+        lambda d, s: d["status"] in ("pending", "processing", "completed"),
+    ),
+    "orgs/create-artifact-storage-record": (
+        lambda s, n: (
+            "POST",
+            f"/orgs/{s.world.org}/artifacts/metadata/storage-record",
+            (),
+            _storage(s, _digest(n)),
+        ),
+        lambda d, s: len(d["storage_records"]) == 1,
+    ),
+    "orgs/list-artifact-storage-records": (
+        lambda s, n: (
+            "GET",
+            f"/orgs/{s.world.org}/artifacts/{_stored(s, n)}/metadata/storage-records",
+            (),
+            None,
+        ),
+        lambda d, s: len(d["storage_records"]) == 1,
+    ),
+    "dependency-graph/create-repository-snapshot": (
+        lambda s, n: (
+            "POST",
+            f"/repos/{_org_repo(s)}/dependency-graph/snapshots",
+            (),
+            _snapshot("4" * 40, "1.3.0"),
+        ),
+        lambda d, s: d["result"] in ("SUCCESS", "ACCEPTED"),
+    ),
+    "dependency-graph/export-sbom": (
+        lambda s, n: ("GET", f"/repos/{_org_repo(s)}/dependency-graph/sbom", (), None),
+        lambda d, s: d["sbom"]["SPDXID"] == "SPDXRef-DOCUMENT",
+    ),
+    "dependency-graph/generate-sbom-report": (
+        lambda s, n: ("GET", f"/repos/{_org_repo(s)}/dependency-graph/sbom/generate-report", (), None),
+        lambda d, s: "/dependency-graph/sbom/fetch-report/" in d["sbom_url"],
+    ),
+    "dependency-graph/fetch-sbom-report": (
+        lambda s, n: ("GET", _report_path(s), (), None),
+        # 202 with no body while the report is prepared; once ready, gh follows the 302 to the document.
+        lambda d, s: d is None or d["SPDXID"] == "SPDXRef-DOCUMENT",
+    ),
+    "dependency-graph/diff-range": (
+        lambda s, n: ("GET", f"/repos/{_org_repo(s)}/dependency-graph/compare/{_two_snapshots(s)}", (), None),
+        lambda d, s: sorted(c["change_type"] for c in d) == ["added", "removed"],
+    ),
+    "security-advisories/list-global-advisories": (
+        lambda s, n: ("GET", "/advisories?ecosystem=npm", (), None),
+        lambda d, s: s.world.extra["ghsa_id"] in {a["ghsa_id"] for a in d},
+    ),
+    "security-advisories/get-global-advisory": (
+        lambda s, n: ("GET", f"/advisories/{s.world.extra['ghsa_id']}", (), None),
+        lambda d, s: d["ghsa_id"] == s.world.extra["ghsa_id"],
+    ),
 }
 ADMIN = {"enterprise-admin/create-user", "enterprise-admin/create-org"}
+
+
+def _digest(n: str) -> str:
+    return "sha256:" + hashlib.sha256(f"gh-{n}-{random_digest()}".encode()).hexdigest()
+
+
+def _record(s: LiveServer, digest: str) -> dict[str, Any]:
+    return {
+        "name": "web-image",
+        "digest": digest,
+        "status": "deployed",
+        "logical_environment": "prod",
+        "deployment_name": f"web-{digest[-8:]}",
+        "github_repository": s.world.public_repo,
+    }
+
+
+def _storage(s: LiveServer, digest: str) -> dict[str, Any]:
+    return {
+        "name": "web-image",
+        "digest": digest,
+        "registry_url": "https://registry.example.com",
+        "github_repository": s.world.public_repo,
+    }
+
+
+def _cluster(s: LiveServer, n: str) -> dict[str, Any]:
+    deployment = {
+        "name": "web-image",
+        "digest": _digest(n),
+        "deployment_name": "web",
+        "github_repository": s.world.public_repo,
+    }
+    return {"logical_environment": "prod", "deployments": [deployment]}
+
+
+def _post(s: LiveServer, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = httpx.post(
+        f"{s.url}{path}", json=body, headers={"Authorization": f"Bearer {s.world.owner_token}"}, timeout=30
+    )
+    assert response.status_code in (200, 201, 202), response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def _recorded(s: LiveServer, n: str) -> str:
+    digest = _digest(n)
+    _post(s, f"/orgs/{s.world.org}/artifacts/metadata/deployment-record", _record(s, digest))
+    return digest
+
+
+def _stored(s: LiveServer, n: str) -> str:
+    digest = _digest(n)
+    _post(s, f"/orgs/{s.world.org}/artifacts/metadata/storage-record", _storage(s, digest))
+    return digest
+
+
+def _job_path(s: LiveServer, n: str) -> str:
+    base = f"/orgs/{s.world.org}/artifacts/metadata/deployment-record/cluster/ghget-{n}/jobs"
+    return f"{base}/{_post(s, base, _cluster(s, n))['job_id']}"
+
+
+def _report_path(s: LiveServer) -> str:
+    generated = s.get(f"/repos/{_org_repo(s)}/dependency-graph/sbom/generate-report").json()
+    return "/" + generated["sbom_url"].split("/", 3)[3].removeprefix("api/v3/")
+
+
+def _snapshot(sha: str, version: str) -> dict[str, Any]:
+    resolved = {"left-pad": {"package_url": f"pkg:npm/left-pad@{version}", "relationship": "direct"}}
+    return {
+        "version": 0,
+        "sha": sha,
+        "ref": "refs/heads/main",
+        "job": {"correlator": "gh", "id": "1"},
+        "detector": {"name": "gh", "version": "1.0.0", "url": "https://example.com/detector"},
+        "scanned": "2026-01-01T00:00:00Z",
+        "manifests": {"package-lock.json": {"name": "package-lock.json", "resolved": resolved}},
+    }
+
+
+def _two_snapshots(s: LiveServer) -> str:
+    base, head = "5" * 40, "6" * 40
+    for sha, version in ((base, "1.3.0"), (head, "1.3.1")):
+        _post(s, f"/repos/{_org_repo(s)}/dependency-graph/snapshots", _snapshot(sha, version))
+    return f"{base}...{head}"
 
 
 def _org_repo(s: LiveServer) -> str:
