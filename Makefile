@@ -31,7 +31,7 @@ serve: install
 	$(BIN)/waybill serve
 
 test: install clients
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 # The long property-based run over every implemented operation, on SQLite and PostgreSQL.
 FUZZ_EXAMPLES ?= 100

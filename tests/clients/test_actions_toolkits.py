@@ -16,6 +16,9 @@ from tests.clients.node import run_script
 from tests.contract.description import JS_DIR
 from tests.live import LiveServer
 
+# One worker runs the whole module, so each backend's server starts once (make test uses --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_actions_toolkits")
+
 
 def _env(server: LiveServer, repository: str, tmp_path: Path | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "ACTIONS_"))}

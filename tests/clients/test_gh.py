@@ -23,6 +23,9 @@ from tests.attestations.bundles import bundle_for, random_digest
 from tests.contract import description
 from tests.live import LiveServer
 
+# One worker runs the whole module, so each backend's server starts once (make test uses --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_gh")
+
 GH = Path(sys.executable).parent / "gh"
 
 

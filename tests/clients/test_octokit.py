@@ -17,6 +17,9 @@ from tests.clients.node import run_script
 from tests.contract import description
 from tests.live import LiveServer
 
+# One worker runs the whole module, so each backend's server starts once (make test uses --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("test_octokit")
+
 _names = itertools.count()
 
 
