@@ -230,3 +230,60 @@ def check_response(response: httpx.Response, operation_id: str, version: str | N
     assert not errors, f"{where}: body does not match the description:\n" + "\n".join(
         f"  at {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message[:300]}" for e in errors[:10]
     )
+
+
+def _removed(doc_old: dict[str, Any], doc_new: dict[str, Any], old: Any, new: Any, depth: int = 0) -> Any:
+    """A tree of the properties the newer schema no longer has: {name: True | subtree}, with
+    ``"[]"`` for array items and ``"{}"`` for map values."""
+    old, new = resolve(doc_old, old), resolve(doc_new, new)
+    if depth > 8 or not isinstance(old, dict) or not isinstance(new, dict):
+        return {}
+    tree: dict[str, Any] = {}
+    old_props, new_props = old.get("properties", {}), new.get("properties", {})
+    for name, schema in old_props.items():
+        if name not in new_props:
+            tree[name] = True
+        else:
+            sub = _removed(doc_old, doc_new, schema, new_props[name], depth + 1)
+            if sub:
+                tree[name] = sub
+    for key, marker in (("items", "[]"), ("additionalProperties", "{}")):
+        if isinstance(old.get(key), dict) and isinstance(new.get(key), dict):
+            sub = _removed(doc_old, doc_new, old[key], new[key], depth + 1)
+            if sub:
+                tree[marker] = sub
+    return tree
+
+
+def _present(body: Any, tree: Any, path: str = "") -> list[str]:
+    found: list[str] = []
+    if isinstance(body, list) and "[]" in tree:
+        for i, item in enumerate(body):
+            found += _present(item, tree["[]"], f"{path}[{i}]")
+    if isinstance(body, dict):
+        for name, sub in tree.items():
+            if name == "{}":
+                for key, value in body.items():
+                    found += _present(value, sub, f"{path}.{key}")
+            elif name in body:
+                found += [f"{path}.{name}"] if sub is True else _present(body[name], sub, f"{path}.{name}")
+    return found
+
+
+def check_no_removed_fields(response: httpx.Response, operation_id: str, version: str) -> None:
+    """Fail when a body under a later API version carries a field that version removed (for
+    example ``bundle`` in attestation lists, or ``authorizations_url`` in ``GET /``)."""
+    op = operation(operation_id)
+    if op.product != "api.github.com" or version == DEFAULT_VERSION or not response.content:
+        return
+    old_doc, new_doc = document(op.product, DEFAULT_VERSION), document(op.product, version)
+    status = str(response.status_code)
+    old = op.spec(DEFAULT_VERSION)["responses"].get(status)
+    new = op.spec(version)["responses"].get(status)
+    if old is None or new is None:
+        return
+    old_content = resolve(old_doc, old).get("content", {}).get("application/json", {})
+    new_content = resolve(new_doc, new).get("content", {}).get("application/json", {})
+    tree = _removed(old_doc, new_doc, old_content.get("schema"), new_content.get("schema"))
+    present = _present(response.json(), tree)
+    assert not present, f"{op.method.upper()} {op.path} (API {version}) still sends removed fields: {present}"

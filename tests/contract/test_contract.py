@@ -20,6 +20,7 @@ async def test_case(api, case: registry.Case, version: str) -> None:
     response = await case.call(api, world, version)
     assert response.status_code == case.status, response.text
     description.check_response(response, case.operation_id, version)
+    description.check_no_removed_fields(response, case.operation_id, version)
     if case.message is not None:
         assert response.json()["message"] == case.message
 

@@ -59,7 +59,9 @@ async def get_repository(request: AnyRequest, owner: FromPath[str], repo: FromPa
         if found is None:
             raise NotFound()
         await permissions.require(conn, caller, found, READ_METADATA)
-    return json_response(schemas.repository(found, api_base(request), web_base(request)))
+    return json_response(
+        schemas.repository(found, api_base(request), web_base(request), api_version(request))
+    )
 
 
 @post("/admin/users")
@@ -89,7 +91,9 @@ async def create_org_repository(request: AnyRequest, org: FromPath[str]) -> Resp
         if owner is None or not owner.is_org:
             raise NotFound()
         created = await _create_repository(conn, caller, owner, body)
-    return json_response(schemas.repository(created, api_base(request), web_base(request)), 201)
+    return json_response(
+        schemas.repository(created, api_base(request), web_base(request), api_version(request)), 201
+    )
 
 
 @post("/user/repos")
@@ -99,7 +103,9 @@ async def create_user_repository(request: AnyRequest) -> Response[bytes]:
         caller = await principal(request, conn)
         owner = permissions.require_authenticated(caller)
         created = await _create_repository(conn, caller, owner, body)
-    return json_response(schemas.repository(created, api_base(request), web_base(request)), 201)
+    return json_response(
+        schemas.repository(created, api_base(request), web_base(request), api_version(request)), 201
+    )
 
 
 async def _create_repository(

@@ -166,12 +166,13 @@ def organization(account: Account, api: str, web: str) -> dict[str, Any]:
     }
 
 
-def repository(repo: Repository, api: str, web: str) -> dict[str, Any]:
-    """GitHub's ``full-repository``, with the fields a client reads."""
+def repository(repo: Repository, api: str, web: str, version: str = "2022-11-28") -> dict[str, Any]:
+    """GitHub's ``full-repository``, with the fields a client reads (API version 2026-03-10 dropped
+    ``has_downloads``)."""
     r = f"{api}/repos/{repo.full_name}"
     html = f"{web}/{repo.full_name}"
     created = iso(repo.created_at)
-    return {
+    body = {
         "id": repo.id,
         "node_id": node_id("Repository", repo.id),
         "name": repo.name,
@@ -239,7 +240,6 @@ def repository(repo: Repository, api: str, web: str) -> dict[str, Any]:
         "has_projects": False,
         "has_wiki": False,
         "has_pages": False,
-        "has_downloads": False,
         "has_discussions": False,
         "archived": False,
         "disabled": False,
@@ -254,3 +254,6 @@ def repository(repo: Repository, api: str, web: str) -> dict[str, Any]:
         "network_count": 0,
         "subscribers_count": 0,
     }
+    if version < "2026-03-10":
+        body["has_downloads"] = False
+    return body
