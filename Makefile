@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.8
 
-.PHONY: install clients serve test fuzz lint typecheck lock clean
+.PHONY: install clients serve test fuzz lint typecheck lock clean browser screenshots
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,16 @@ clients: $(JS_STAMP)
 serve: install
 	$(BIN)/waybill serve
 
-test: install clients
+# The page tests drive Debian's Chromium (a browser cannot be downloaded by Playwright here): install
+# it when it is missing, as root (CI runs as root); a no-op when it is already there.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+browser:
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
+
+test: install clients browser
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 # The long property-based run over every implemented operation, on SQLite and PostgreSQL.
@@ -38,6 +47,10 @@ FUZZ_EXAMPLES ?= 100
 FUZZ_SEED ?= 20261110
 fuzz: install clients
 	$(BIN)/python -m tests.contract.fuzz --max-examples $(FUZZ_EXAMPLES) --seed $(FUZZ_SEED) --min-requests 20000
+
+# Retakes the README's pictures of the pages (docs/screenshots/*.png) with the browser tests.
+screenshots: install browser
+	WAYBILL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -q tests/web/test_browser.py -k sqlite
 
 lint: install
 	$(BIN)/ruff check src tests

@@ -16,6 +16,7 @@ from waybill.artifacts import jobs as artifacts_jobs
 from waybill.artifacts import routes as artifacts_routes
 from waybill.attestations import jobs as attestations_jobs
 from waybill.attestations import routes as attestations_routes
+from waybill.attestations.verification import TrustRoots
 from waybill.config import Settings
 from waybill.core.db import Database
 from waybill.core.jobs import Handler, Worker
@@ -66,6 +67,8 @@ class WaybillApp(GitHubConventions):
 
 def create_app(settings: Settings | None = None) -> WaybillApp:
     settings = settings or Settings.from_env()
+    # Refuse to start on unreadable operator trust roots rather than failing each upload later.
+    TrustRoots.configured(settings.trust_roots)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

@@ -94,6 +94,16 @@ async def account_by_id(conn: AsyncConnection, account_id: int) -> Account | Non
     return None if row is None else account_from_row(row)
 
 
+async def organizations_of_user(conn: AsyncConnection, user_id: int) -> list[Account]:
+    rows = await conn.execute(
+        select(accounts)
+        .join(memberships, memberships.c.org_id == accounts.c.id)
+        .where(memberships.c.user_id == user_id)
+        .order_by(accounts.c.login_key)
+    )
+    return [account_from_row(row) for row in rows]
+
+
 async def set_membership(conn: AsyncConnection, org_id: int, user_id: int, role: OrgRole) -> None:
     stmt = upsert(conn, memberships).values(org_id=org_id, user_id=user_id, role=role)
     await conn.execute(stmt.on_conflict_do_update(index_elements=["org_id", "user_id"], set_={"role": role}))

@@ -109,6 +109,11 @@ async def add_member(conn: AsyncConnection, org_login: str, user_login: str, rol
     await repo_sql.set_membership(conn, org.id, user.id, role)
 
 
+async def organizations_of(conn: AsyncConnection, user: Account) -> list[Account]:
+    """The organizations the user belongs to, by login."""
+    return await repo_sql.organizations_of_user(conn, user.id)
+
+
 async def org_role(conn: AsyncConnection, org: Account, user: Account) -> OrgRole | None:
     return await repo_sql.membership_role(conn, org.id, user.id)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from waybill.attestations import service
 from waybill.core.jobs import Handler
 
-JOB_HANDLERS: Mapping[str, Handler] = {}
+JOB_HANDLERS: Mapping[str, Handler] = {service.REVERIFY_JOB: service.reverify}

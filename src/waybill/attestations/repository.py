@@ -7,18 +7,43 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, insert, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from waybill.accounts.models import repositories
-from waybill.attestations.models import attestation_bundles, attestation_subjects, attestations
+from waybill.accounts.models import accounts, repositories
+from waybill.attestations.models import (
+    attestation_bundles,
+    attestation_owner_policies,
+    attestation_repository_policies,
+    attestation_subjects,
+    attestation_verifications,
+    attestations,
+)
 from waybill.attestations.schemas import Bundle, PredicateFilter
+from waybill.attestations.types import DEFAULT_MODE, Mode
 from waybill.core.db import upsert
+from waybill.core.jobs import jobs
 from waybill.core.keyset import KeysetPage, fetch_page
 
 a = attestations
 s = attestation_subjects
 b = attestation_bundles
+v = attestation_verifications
+op = attestation_owner_policies
+rp = attestation_repository_policies
 
 
 def _predicate(filter_: PredicateFilter) -> ColumnElement[bool]:
@@ -64,15 +89,44 @@ async def insert_attestation(
     return int(new_id)
 
 
-def _columns(with_bundle: bool) -> list[Any]:
+def _columns(with_bundle: bool, with_verification: bool = False) -> list[Any]:
     columns: list[Any] = [a.c.id, a.c.repository_id, a.c.initiator]
     if with_bundle:
         columns.append(b.c.data)
+    if with_verification:
+        columns += [a.c.predicate_type, a.c.created_at, *VERIFICATION_COLUMNS]
     return columns
+
+
+VERIFICATION_COLUMNS = [
+    v.c.attestation_id.label("checked_id"),
+    v.c.verified,
+    v.c.failed_step,
+    v.c.reason,
+    v.c.trust_root,
+    v.c.time_source,
+    v.c.signed_at,
+    v.c.san,
+    v.c.issuer,
+    v.c.source_repository_uri,
+    v.c.build_signer_uri,
+    v.c.checked_at,
+]
 
 
 def _with_bundle(query: Select[Any], with_bundle: bool) -> Select[Any]:
     return query.join(b, b.c.attestation_id == a.c.id) if with_bundle else query
+
+
+def _with_verification(query: Select[Any], verified: bool | None) -> Select[Any]:
+    """Joined with the verdicts; ``verified``: only those verified (True) or not verified, failed or
+    never checked (False)."""
+    if verified is True:
+        return query.join(v, v.c.attestation_id == a.c.id).where(v.c.verified == true())
+    query = query.outerjoin(v, v.c.attestation_id == a.c.id)
+    if verified is False:
+        query = query.where(or_(v.c.verified.is_(None), v.c.verified != true()))
+    return query
 
 
 async def list_by_digest(
@@ -87,11 +141,13 @@ async def list_by_digest(
     per_page: int,
     after: int | None,
     before: int | None,
+    with_verification: bool = False,
+    verified: bool | None = None,
 ) -> KeysetPage:
     # Ordered by the subject index's own attestation_id: the digest's rows are read newest first
     # straight from the primary key (digest, attestation_id).
     query = (
-        select(s.c.attestation_id, *_columns(with_bundle))
+        select(s.c.attestation_id, *_columns(with_bundle, with_verification))
         .select_from(s.join(a, a.c.id == s.c.attestation_id))
         .where(s.c.digest == digest)
     )
@@ -106,6 +162,8 @@ async def list_by_digest(
     if predicate is not None:
         query = query.where(_predicate(predicate))
     query = _with_bundle(query, with_bundle)
+    if with_verification:
+        query = _with_verification(query, verified)
     return await fetch_page(conn, query, s.c.attestation_id, per_page=per_page, after=after, before=before)
 
 
@@ -225,23 +283,188 @@ async def bundle_data(conn: AsyncConnection, attestation_id: int) -> bytes | Non
     return None if data is None else bytes(data)
 
 
+def _effective_mode() -> ColumnElement[Any]:
+    """The mode of the attestation's repository, in a query joining ``repositories``, ``rp`` and ``op``."""
+    return func.coalesce(rp.c.mode, op.c.mode, literal(DEFAULT_MODE.value))
+
+
 async def newest_with_predicate(
     conn: AsyncConnection, owner_id: int, digests: Sequence[str], predicate_types: Sequence[str]
 ) -> list[Any]:
     """``(digest, id, repository_id)``: for each digest, the newest attestation of the owner's
-    repositories with one of these predicate types."""
+    repositories with one of these predicate types; in a repository whose policy is ``enforce``, only
+    an attestation that verified counts."""
     newest = (
         select(s.c.digest, func.max(a.c.id).label("id"))
         .select_from(
-            s.join(a, a.c.id == s.c.attestation_id).join(repositories, repositories.c.id == a.c.repository_id)
+            s.join(a, a.c.id == s.c.attestation_id)
+            .join(repositories, repositories.c.id == a.c.repository_id)
+            .outerjoin(rp, rp.c.repository_id == a.c.repository_id)
+            .outerjoin(op, op.c.account_id == repositories.c.owner_id)
+            .outerjoin(v, v.c.attestation_id == a.c.id)
         )
         .where(
             s.c.digest.in_(digests),
             repositories.c.owner_id == owner_id,
             a.c.predicate_type.in_(predicate_types),
+            or_(_effective_mode() != Mode.ENFORCE.value, v.c.verified == true()),
         )
         .group_by(s.c.digest)
         .subquery()
     )
     query = select(newest.c.digest, a.c.id, a.c.repository_id).join(a, and_(a.c.id == newest.c.id))
     return list((await conn.execute(query)).all())
+
+
+async def newest_for_digest(
+    conn: AsyncConnection, *, owner_id: int, digest: str, readable: Any, limit: int
+) -> Sequence[Any]:
+    """The newest ``limit`` attestations of the owner's readable repositories naming ``digest``, with
+    their bundles; read newest first from the subjects' primary key (digest, attestation_id)."""
+    query = (
+        select(a.c.id, a.c.repository_id, a.c.predicate_type, a.c.created_at, b.c.data)
+        .select_from(
+            s.join(a, a.c.id == s.c.attestation_id)
+            .join(b, b.c.attestation_id == a.c.id)
+            .join(repositories, repositories.c.id == a.c.repository_id)
+        )
+        .where(s.c.digest == digest, repositories.c.owner_id == owner_id, a.c.repository_id.in_(readable))
+        .order_by(s.c.attestation_id.desc())
+        .limit(limit)
+    )
+    return (await conn.execute(query)).all()
+
+
+# Verification.
+
+
+async def upsert_verifications(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Store verdicts (one statement for all); a newer check replaces the previous one."""
+    if not rows:
+        return
+    statement = upsert(conn, v)
+    statement = statement.on_conflict_do_update(
+        index_elements=[v.c.attestation_id],
+        set_={c.name: statement.excluded[c.name] for c in v.c if c.name != "attestation_id"},
+    )
+    await conn.execute(statement, list(rows))
+
+
+async def verification(conn: AsyncConnection, attestation_id: int, repository_id: int) -> Any | None:
+    """The attestation (of this repository) with its verdict columns (None when never checked), or
+    None when the repository has no such attestation."""
+    query = _with_verification(
+        select(*_columns(False, True)).where(a.c.id == attestation_id, a.c.repository_id == repository_id),
+        None,
+    ).add_columns(v.c.identity, v.c.details)
+    return (await conn.execute(query)).first()
+
+
+async def policies(conn: AsyncConnection, repository_id: int, owner_id: int) -> tuple[Any | None, Any | None]:
+    """The repository's own policy row and its owner's (either may be None), in one query."""
+    own = select(
+        literal("repository").label("scope"), rp.c.mode, rp.c.allowed_workflows, rp.c.updated_at
+    ).where(rp.c.repository_id == repository_id)
+    owners = select(
+        literal("owner").label("scope"), op.c.mode, op.c.allowed_workflows, op.c.updated_at
+    ).where(op.c.account_id == owner_id)
+    query = own.union_all(owners)
+    found = {row.scope: row for row in await conn.execute(query)}
+    return found.get("repository"), found.get("owner")
+
+
+async def policies_of_many(
+    conn: AsyncConnection, repository_ids: Sequence[int], owner_ids: Sequence[int]
+) -> tuple[dict[int, Any], dict[int, Any]]:
+    repo_rows = await conn.execute(select(rp).where(rp.c.repository_id.in_(repository_ids)))
+    owner_rows = await conn.execute(select(op).where(op.c.account_id.in_(owner_ids)))
+    return (
+        {row.repository_id: row for row in repo_rows},
+        {row.account_id: row for row in owner_rows},
+    )
+
+
+async def set_owner_policy(
+    conn: AsyncConnection, owner_id: int, mode: str, allowed_workflows: list[str], now: datetime
+) -> None:
+    statement = upsert(conn, op).values(
+        account_id=owner_id, mode=mode, allowed_workflows=allowed_workflows, updated_at=now
+    )
+    await conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[op.c.account_id],
+            set_={"mode": mode, "allowed_workflows": allowed_workflows, "updated_at": now},
+        )
+    )
+
+
+async def set_repository_policy(
+    conn: AsyncConnection, repository_id: int, mode: str, allowed_workflows: list[str], now: datetime
+) -> None:
+    statement = upsert(conn, rp).values(
+        repository_id=repository_id, mode=mode, allowed_workflows=allowed_workflows, updated_at=now
+    )
+    await conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[rp.c.repository_id],
+            set_={"mode": mode, "allowed_workflows": allowed_workflows, "updated_at": now},
+        )
+    )
+
+
+async def delete_owner_policy(conn: AsyncConnection, owner_id: int) -> bool:
+    result = await conn.execute(delete(op).where(op.c.account_id == owner_id))
+    return bool(result.rowcount)
+
+
+async def delete_repository_policy(conn: AsyncConnection, repository_id: int) -> bool:
+    result = await conn.execute(delete(rp).where(rp.c.repository_id == repository_id))
+    return bool(result.rowcount)
+
+
+# Re-verification.
+
+
+async def last_attestation_id(conn: AsyncConnection) -> int:
+    return int((await conn.execute(select(func.coalesce(func.max(a.c.id), 0)))).scalar_one())
+
+
+async def count_between(conn: AsyncConnection, after_id: int, upto_id: int) -> int:
+    query = select(func.count()).select_from(a).where(a.c.id > after_id, a.c.id <= upto_id)
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def batch_after(conn: AsyncConnection, after_id: int, upto_id: int, limit: int) -> list[Any]:
+    """``(id, repository_id, owner_id, owner_login, repository_name, data)`` of the next attestations
+    by id, with their bundles."""
+    query = (
+        select(
+            a.c.id,
+            a.c.repository_id,
+            repositories.c.owner_id,
+            accounts.c.login.label("owner_login"),
+            repositories.c.name.label("repository_name"),
+            b.c.data,
+        )
+        .select_from(
+            a.join(b, b.c.attestation_id == a.c.id)
+            .join(repositories, repositories.c.id == a.c.repository_id)
+            .join(accounts, accounts.c.id == repositories.c.owner_id)
+        )
+        .where(a.c.id > after_id, a.c.id <= upto_id)
+        .order_by(a.c.id)
+        .limit(limit)
+    )
+    return list((await conn.execute(query)).all())
+
+
+async def existing_ids(conn: AsyncConnection, ids: Sequence[int]) -> list[int]:
+    if not ids:
+        return []
+    return list((await conn.execute(select(a.c.id).where(a.c.id.in_(ids)))).scalars())
+
+
+async def record_job_progress(conn: AsyncConnection, job_id: int, progress: dict[str, Any]) -> None:
+    # In the same transaction as the batch's verdicts: a job resumed after a restart continues from
+    # exactly what was stored.
+    await conn.execute(update(jobs).where(jobs.c.id == job_id).values(result=progress))

@@ -5,15 +5,25 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from litestar import Response, delete, get, post
+from litestar import Response, delete, get, post, put
 from litestar.params import FromPath
 
 from waybill.attestations import schemas
 from waybill.attestations import service as attestations
+from waybill.attestations.types import Mode
+from waybill.auth import permissions
 from waybill.core.errors import NotFound, ValidationFailed
 from waybill.core.keyset import KeysetPage
 from waybill.http.body import parse_body
-from waybill.http.context import AnyRequest, api_base, api_version, database, principal, signer
+from waybill.http.context import (
+    AnyRequest,
+    api_base,
+    api_version,
+    database,
+    principal,
+    settings,
+    signer,
+)
 from waybill.http.pagination import cursor, cursor_links, encode_cursor
 from waybill.http.responses import json_response, no_content
 
@@ -68,8 +78,14 @@ async def create_attestation(
     request: AnyRequest, owner: FromPath[str], repo: FromPath[str]
 ) -> Response[bytes]:
     bundle = schemas.parse_create(await request.body())
-    async with database(request).write() as conn:
-        attestation_id = await attestations.create(conn, await principal(request, conn), owner, repo, bundle)
+    db = database(request)
+    # Three steps rather than one transaction: verification takes milliseconds of CPU (in a process
+    # pool) and must not hold SQLite's single write lock, nor run before the caller is known.
+    async with db.read() as conn:
+        target = await attestations.upload_target(conn, await principal(request, conn), owner, repo)
+    verdict = await attestations.check(settings(request).trust_roots, target, bundle)
+    async with db.write() as conn:
+        attestation_id = await attestations.store(conn, target, bundle, verdict)
     return json_response({"id": attestation_id}, 201)
 
 
@@ -270,6 +286,155 @@ async def attestation_bundle(request: AnyRequest, attestation_id: FromPath[int])
     return Response(content=data, status_code=200, media_type="application/octet-stream")
 
 
+# Verification: Waybill's extension.
+
+
+def _verified_list(request: AnyRequest, page: KeysetPage) -> Response[bytes]:
+    url = _bundle_url(request)
+    return json_response(
+        {"attestations": [schemas.verified_list_item(row, url) for row in page.rows]},
+        headers=cursor_links(request, page.next_key, page.prev_key),
+    )
+
+
+@get("/waybill/repos/{owner:str}/{repo:str}/attestations/{attestation_id:str}/verification")
+async def attestation_verification(
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], attestation_id: FromPath[str]
+) -> Response[bytes]:
+    async with database(request).read() as conn:
+        row = await attestations.verification(
+            conn, await principal(request, conn), owner, repo, _attestation_id(attestation_id)
+        )
+    return json_response(schemas.verification_detail(row))
+
+
+@get("/waybill/repos/{owner:str}/{repo:str}/attestations/{subject_digest:str}")
+async def list_repository_verified(
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], subject_digest: FromPath[str]
+) -> Response[bytes]:
+    digest = schemas.parse_digest(subject_digest)
+    verified = schemas.parse_verified(request.query_params.get("verified"))
+    predicate, page_at = _predicate(request), cursor(request)
+    async with database(request).read() as conn:
+        page = await attestations.list_for_repository(
+            conn,
+            await principal(request, conn),
+            owner,
+            repo,
+            digest,
+            predicate,
+            page_at,
+            with_bundle=False,
+            with_verification=True,
+            verified=verified,
+        )
+    return _verified_list(request, page)
+
+
+@get("/waybill/orgs/{org:str}/attestations/{subject_digest:str}")
+async def list_owner_verified(
+    request: AnyRequest, org: FromPath[str], subject_digest: FromPath[str]
+) -> Response[bytes]:
+    digest = schemas.parse_digest(subject_digest)
+    verified = schemas.parse_verified(request.query_params.get("verified"))
+    predicate, page_at = _predicate(request), cursor(request)
+    async with database(request).read() as conn:
+        page = await attestations.list_for_owner(
+            conn,
+            await principal(request, conn),
+            org,
+            digest,
+            predicate,
+            page_at,
+            with_bundle=False,
+            with_verification=True,
+            verified=verified,
+        )
+    return _verified_list(request, page)
+
+
+# Operator interface (site administrators): policies, re-verification, jobs.
+
+
+async def _policy_get(request: AnyRequest, target: str) -> Response[bytes]:
+    async with database(request).read() as conn:
+        permissions.require_site_admin(await principal(request, conn))
+        view = await attestations.show_policy(conn, await attestations.policy_scope(conn, target))
+    return json_response(schemas.policy_view(view))
+
+
+async def _policy_put(request: AnyRequest, target: str) -> Response[bytes]:
+    body = await parse_body(request, schemas.PolicyBody, schemas.POLICY_RESOURCE)
+    async with database(request).write() as conn:
+        permissions.require_site_admin(await principal(request, conn))
+        scope = await attestations.policy_scope(conn, target)
+        view = await attestations.set_policy(conn, scope, Mode(body.mode), body.allowed_workflows)
+    return json_response(schemas.policy_view(view))
+
+
+async def _policy_delete(request: AnyRequest, target: str) -> Response[bytes]:
+    async with database(request).write() as conn:
+        permissions.require_site_admin(await principal(request, conn))
+        view = await attestations.clear_policy(conn, await attestations.policy_scope(conn, target))
+    return json_response(schemas.policy_view(view))
+
+
+@get("/waybill/orgs/{org:str}/attestation-policy")
+async def get_owner_policy(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+    return await _policy_get(request, org)
+
+
+@put("/waybill/orgs/{org:str}/attestation-policy")
+async def put_owner_policy(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+    return await _policy_put(request, org)
+
+
+@delete("/waybill/orgs/{org:str}/attestation-policy", status_code=200)
+async def delete_owner_policy(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+    return await _policy_delete(request, org)
+
+
+@get("/waybill/repos/{owner:str}/{repo:str}/attestation-policy")
+async def get_repository_policy(
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str]
+) -> Response[bytes]:
+    return await _policy_get(request, f"{owner}/{repo}")
+
+
+@put("/waybill/repos/{owner:str}/{repo:str}/attestation-policy")
+async def put_repository_policy(
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str]
+) -> Response[bytes]:
+    return await _policy_put(request, f"{owner}/{repo}")
+
+
+@delete("/waybill/repos/{owner:str}/{repo:str}/attestation-policy", status_code=200)
+async def delete_repository_policy(
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str]
+) -> Response[bytes]:
+    return await _policy_delete(request, f"{owner}/{repo}")
+
+
+@post("/waybill/attestations/reverify")
+async def reverify(request: AnyRequest) -> Response[bytes]:
+    """Queue a re-verification of every stored attestation (or answer the one already queued)."""
+    async with database(request).write() as conn:
+        permissions.require_site_admin(await principal(request, conn))
+        job, created = await attestations.request_reverify(conn, settings(request).trust_roots)
+    if created:
+        request.app.state.worker.wake()
+    return json_response(schemas.job_body(job), 202 if created else 200)
+
+
+# Jobs of every domain share one queue; a site administrator may follow any of them here.
+@get("/waybill/jobs/{job_id:int}")
+async def get_job(request: AnyRequest, job_id: FromPath[int]) -> Response[bytes]:
+    async with database(request).read() as conn:
+        permissions.require_site_admin(await principal(request, conn))
+        job = await attestations.job(conn, job_id)
+    return json_response(schemas.job_body(job))
+
+
 route_handlers: list[Any] = [
     create_attestation,
     list_repository_attestations,
@@ -285,4 +450,15 @@ route_handlers: list[Any] = [
     delete_by_id_org,
     delete_by_id_user,
     attestation_bundle,
+    attestation_verification,
+    list_repository_verified,
+    list_owner_verified,
+    get_owner_policy,
+    put_owner_policy,
+    delete_owner_policy,
+    get_repository_policy,
+    put_repository_policy,
+    delete_repository_policy,
+    reverify,
+    get_job,
 ]

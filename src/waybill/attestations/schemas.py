@@ -15,10 +15,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
+from waybill.core import clock
 from waybill.core.errors import FieldError, ValidationFailed
 from waybill.http.body import decode, field_error
 
@@ -440,3 +441,108 @@ def list_item(
     if bundle is not None:
         item["bundle"] = msgspec.Raw(bundle)
     return item
+
+
+# Verification (Waybill's extension, under /waybill/).
+
+POLICY_RESOURCE = "AttestationPolicy"
+WorkflowUri = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+
+
+class PolicyBody(msgspec.Struct, forbid_unknown_fields=True):
+    mode: Literal["off", "record", "enforce"]
+    allowed_workflows: Annotated[list[WorkflowUri], msgspec.Meta(max_length=100)] = []
+
+
+def parse_verified(raw: str | None) -> bool | None:
+    if raw is None or raw == "":
+        return None
+    if raw in ("true", "false"):
+        return raw == "true"
+    raise ValidationFailed.one("Query", "verified", "invalid", "verified must be true or false", raw)
+
+
+def _status(row: Any) -> str:
+    if row.checked_id is None:
+        return "unchecked"
+    return "verified" if row.verified else "failed"
+
+
+def verification_summary(row: Any) -> dict[str, Any]:
+    """The verdict columns of a row (``checked_id`` None: never checked)."""
+    checked = row.checked_id is not None
+    return {
+        "status": _status(row),
+        "verified": row.verified if checked else None,
+        # Signature, chain and trusted time passed, whatever the identity rules said.
+        "cryptographically_verified": (row.verified or row.failed_step == "identity") if checked else None,
+        "failed_step": row.failed_step,
+        "reason": row.reason,
+        "trust_root": row.trust_root,
+        "time_source": row.time_source,
+        "signed_at": clock.iso_or_none(row.signed_at),
+        "checked_at": clock.iso_or_none(row.checked_at),
+        "signer": None
+        if not checked
+        else {
+            "san": row.san,
+            "issuer": row.issuer,
+            "source_repository_uri": row.source_repository_uri,
+            "build_signer_uri": row.build_signer_uri,
+        },
+    }
+
+
+def verification_detail(row: Any) -> dict[str, Any]:
+    body = {
+        "attestation_id": row.id,
+        "repository_id": row.repository_id,
+        "predicate_type": row.predicate_type,
+        "created_at": clock.iso(row.created_at),
+        **verification_summary(row),
+    }
+    if row.checked_id is not None:
+        # Every identity field the certificate carries (SAN, issuer, Fulcio's GitHub extensions).
+        body["signer"] = row.identity
+        body["times"] = row.details.get("times", [])
+        body["log_entries"] = row.details.get("log_entries", [])
+    return body
+
+
+def verified_list_item(row: Any, bundle_url: BundleUrl) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "repository_id": row.repository_id,
+        "bundle_url": bundle_url(row.id),
+        "initiator": row.initiator,
+        "predicate_type": row.predicate_type,
+        "created_at": clock.iso(row.created_at),
+        "verification": verification_summary(row),
+    }
+
+
+def _policy_body(policy: Any) -> dict[str, Any]:
+    return {"mode": policy.mode.value, "allowed_workflows": list(policy.allowed_workflows)}
+
+
+def policy_view(view: Any) -> dict[str, Any]:
+    return {
+        "scope": view.scope.name,
+        "scope_type": "repository" if view.scope.repository is not None else "owner",
+        "own": None if view.own is None else _policy_body(view.own),
+        "effective": {**_policy_body(view.effective), "source": view.effective.source.value},
+    }
+
+
+def job_body(job: Any) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "status": job.status.value,
+        "result": job.result,
+        "error": job.error,
+        "attempts": job.attempts,
+        "created_at": clock.iso(job.created_at),
+        "started_at": clock.iso_or_none(job.started_at),
+        "finished_at": clock.iso_or_none(job.finished_at),
+    }

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import cramjam
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
-from waybill.accounts.types import Account, Role
+from waybill.accounts.types import Account, Repository, Role
+from waybill.attestations import checking
 from waybill.attestations import repository as sql
-from waybill.attestations.schemas import SLSA_PROVENANCE, Bundle, PredicateFilter
+from waybill.attestations.schemas import RESOURCE, SLSA_PROVENANCE, Bundle, PredicateFilter
+from waybill.attestations.types import DEFAULT_POLICY, Mode, Policy, PolicySource
+from waybill.attestations.verification import IdentityPolicy, Step, Verdict
 from waybill.auth import permissions
 from waybill.auth.types import Need, Principal
-from waybill.core import clock
-from waybill.core.errors import NotFound
+from waybill.core import clock, jobs
+from waybill.core.db import Database
+from waybill.core.errors import FieldError, NotFound, ValidationFailed
 from waybill.core.keyset import KeysetPage
 from waybill.http.pagination import Cursor
 
@@ -42,20 +51,117 @@ async def _owner(conn: AsyncConnection, login: str) -> Account:
     return owner
 
 
-async def create(conn: AsyncConnection, principal: Principal, owner: str, name: str, bundle: Bundle) -> int:
+# Creating: the caller and the policy are read first, the bundle is verified outside any transaction
+# (it takes milliseconds of CPU, in a process pool), then it is stored with its verdict.
+
+
+@dataclass(frozen=True)
+class UploadTarget:
+    repository: Repository
+    policy: Policy
+
+
+async def upload_target(conn: AsyncConnection, principal: Principal, owner: str, name: str) -> UploadTarget:
+    """The repository an attestation is posted to, once the caller may write it, and its policy."""
     repo = await accounts.find_repository(conn, owner, name)
     if repo is None:
         raise NotFound()
     await permissions.require(conn, principal, repo, WRITE)
-    return await sql.insert_attestation(
+    return UploadTarget(repo, await _policy_of(conn, repo))
+
+
+async def check(trust_roots: Path | None, target: UploadTarget, bundle: Bundle) -> Verdict | None:
+    """The verdict the policy asks for (None when it is ``off``); under ``enforce``, a bundle that does
+    not pass is refused here, before anything is stored."""
+    if target.policy.mode is Mode.OFF:
+        return None
+    verdict = await checking.verify_bundle(trust_roots, bundle.raw)
+    judged, violation = judge(verdict, target.repository.full_name, target.policy)
+    if target.policy.mode is Mode.ENFORCE and not judged.verified:
+        raise _refusal(judged, violation, target.repository.full_name)
+    return judged
+
+
+async def store(conn: AsyncConnection, target: UploadTarget, bundle: Bundle, verdict: Verdict | None) -> int:
+    now = clock.now()
+    attestation_id = await sql.insert_attestation(
         conn,
-        repository_id=repo.id,
+        repository_id=target.repository.id,
         bundle=bundle,
         # Snappy block format: the bytes GitHub serves from bundle_url and `gh` decodes.
         compressed=bytes(cramjam.snappy.compress_raw(bundle.raw)),
         initiator=USER_INITIATOR,
-        now=clock.now(),
+        now=now,
     )
+    if verdict is not None:
+        await sql.upsert_verifications(conn, [_verification_row(attestation_id, verdict, now)])
+    return attestation_id
+
+
+def _source_repository_violation(identity_uri: str | None, full_name: str) -> str | None:
+    if identity_uri is None:
+        return "the certificate names no source repository"
+    # Waybill repositories mirror the names of the forge's, not its host: the trust root and the
+    # certificate's issuer say which instance signed.
+    path = urlsplit(identity_uri).path.strip("/")
+    if path.casefold() != full_name.casefold():
+        return f"source repository {identity_uri} is not {full_name}, the repository it is posted to"
+    return None
+
+
+def judge(verdict: Verdict, full_name: str, policy: Policy) -> tuple[Verdict, str | None]:
+    """The cryptographic verdict held to the repository's identity rules: its source repository is
+    the repository the attestation is posted to, and its signer workflow is an allowed one (when the
+    policy lists any). Returns the verdict to store and the rule broken, if any."""
+    if not verdict.verified or verdict.identity is None:
+        return verdict, None
+    violation = _source_repository_violation(verdict.identity.source_repository_uri, full_name)
+    if violation is None and policy.allowed_workflows:
+        violation = IdentityPolicy(signer_workflows=policy.allowed_workflows).violation(verdict.identity)
+    if violation is None:
+        return verdict, None
+    failed = dataclasses.replace(
+        verdict, verified=False, failed_step=Step.IDENTITY, reason=f"{Step.IDENTITY.value}: {violation}"
+    )
+    return failed, violation
+
+
+def _refusal(verdict: Verdict, violation: str | None, full_name: str) -> ValidationFailed:
+    if violation is not None:
+        field, message = (
+            "bundle.verificationMaterial.certificate",
+            f"{full_name} enforces verification: {violation}",
+        )
+    else:
+        step = verdict.failed_step or Step.BUNDLE
+        detail = (verdict.reason or "").removeprefix(f"{step.value}: ")
+        field, message = "bundle", f"bundle does not verify (failed step: {step.value}): {detail}"
+    return ValidationFailed([FieldError(RESOURCE, field, "invalid", message)])
+
+
+def _clip(value: str | None, length: int = 1024) -> str | None:
+    return None if value is None else value[:length]
+
+
+def _verification_row(attestation_id: int, verdict: Verdict, now: datetime) -> dict[str, Any]:
+    identity = verdict.identity
+    described = verdict.as_dict()
+    return {
+        "attestation_id": attestation_id,
+        "verified": verdict.verified,
+        "failed_step": verdict.failed_step.value if verdict.failed_step else None,
+        "reason": verdict.reason,
+        "trust_root": _clip(verdict.trust_root, 255),
+        "time_source": verdict.time_source.value if verdict.time_source else None,
+        "signed_at": verdict.signed_at,
+        "san": _clip(identity.san if identity else None),
+        "issuer": _clip(identity.issuer if identity else None),
+        "source_repository_uri": _clip(identity.source_repository_uri if identity else None),
+        "build_signer_uri": _clip(identity.build_signer_uri if identity else None),
+        "identity": identity.as_dict() if identity else {},
+        "details": {key: described[key] for key in ("content", "payload_type", "times", "log_entries")},
+        "checked_at": now,
+    }
 
 
 def decompress(data: bytes) -> bytes:
@@ -72,6 +178,8 @@ async def list_for_repository(
     cursor: Cursor,
     *,
     with_bundle: bool,
+    with_verification: bool = False,
+    verified: bool | None = None,
 ) -> KeysetPage:
     repo = await accounts.find_repository(conn, owner, name)
     if repo is None:
@@ -87,6 +195,8 @@ async def list_for_repository(
         per_page=cursor.per_page,
         after=cursor.after,
         before=cursor.before,
+        with_verification=with_verification,
+        verified=verified,
     )
 
 
@@ -99,6 +209,8 @@ async def list_for_owner(
     cursor: Cursor,
     *,
     with_bundle: bool,
+    with_verification: bool = False,
+    verified: bool | None = None,
 ) -> KeysetPage:
     owner = await _owner(conn, login)
     return await sql.list_by_digest(
@@ -111,6 +223,8 @@ async def list_for_owner(
         per_page=cursor.per_page,
         after=cursor.after,
         before=cursor.before,
+        with_verification=with_verification,
+        verified=verified,
     )
 
 
@@ -206,9 +320,248 @@ async def provenance_for(
     conn: AsyncConnection, owner_id: int, digests: Sequence[str]
 ) -> dict[str, Provenance]:
     """For each ``sha256:`` digest, the newest provenance attestation stored in a repository owned by
-    ``owner_id``: the artifact metadata writes take the artifact's repository from it."""
+    ``owner_id``: the artifact metadata writes take the artifact's repository from it.
+
+    A repository whose policy is ``enforce`` vouches only for provenance that verified (and was
+    signed by that repository): an attestation stored there before the policy was set, or that no
+    longer verifies after a re-verification, does not name the artifact's repository. Under
+    ``record`` and ``off`` any provenance counts, as on GitHub, which does not verify at all.
+    """
     if not digests:
         return {}
     wanted = {digest.lower(): digest for digest in digests}
     rows = await sql.newest_with_predicate(conn, owner_id, sorted(wanted), SLSA_PROVENANCE)
     return {wanted[row.digest]: Provenance(row.id, row.repository_id) for row in rows}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """An attestation as the web pages show it: who stored it where, and its bundle as received."""
+
+    id: int
+    repository_id: int
+    predicate_type: str
+    created_at: datetime
+    bundle: bytes
+
+
+async def newest_for_digest(
+    conn: AsyncConnection, principal: Principal, login: str, digest: str, limit: int = 20
+) -> list[Summary]:
+    """The newest attestations of ``login``'s repositories the caller may read, for one digest."""
+    owner = await _owner(conn, login)
+    rows = await sql.newest_for_digest(
+        conn,
+        owner_id=owner.id,
+        digest=digest,
+        readable=permissions.readable_repository_ids(principal, READ),
+        limit=limit,
+    )
+    return [Summary(r.id, r.repository_id, r.predicate_type, r.created_at, decompress(r.data)) for r in rows]
+
+
+# Verification results.
+
+
+async def verification(
+    conn: AsyncConnection, principal: Principal, owner: str, name: str, attestation_id: int
+) -> Any:
+    """The attestation's verdict row (its verdict columns None when never checked)."""
+    repo = await accounts.find_repository(conn, owner, name)
+    if repo is None:
+        raise NotFound()
+    await permissions.require(conn, principal, repo, READ)
+    row = await sql.verification(conn, attestation_id, repo.id)
+    if row is None:
+        raise NotFound()
+    return row
+
+
+# Policies, set by the operator (CLI, or a site administrator over HTTP).
+
+
+def _policy(row: Any, source: PolicySource) -> Policy:
+    return Policy(Mode(row.mode), tuple(row.allowed_workflows or ()), source)
+
+
+def _effective(repo_row: Any | None, owner_row: Any | None) -> Policy:
+    if repo_row is not None:
+        return _policy(repo_row, PolicySource.REPOSITORY)
+    if owner_row is not None:
+        return _policy(owner_row, PolicySource.OWNER)
+    return DEFAULT_POLICY
+
+
+async def _policy_of(conn: AsyncConnection, repo: Repository) -> Policy:
+    return _effective(*await sql.policies(conn, repo.id, repo.owner.id))
+
+
+@dataclass(frozen=True)
+class PolicyScope:
+    """``OWNER`` or ``OWNER/REPO``."""
+
+    owner: Account
+    repository: Repository | None
+
+    @property
+    def name(self) -> str:
+        return self.repository.full_name if self.repository else self.owner.login
+
+
+async def policy_scope(conn: AsyncConnection, target: str) -> PolicyScope:
+    login, _, name = target.partition("/")
+    if name:
+        repo = await accounts.find_repository(conn, login, name)
+        if repo is None:
+            raise NotFound(f"no repository {target}")
+        return PolicyScope(repo.owner, repo)
+    owner = await accounts.find_account(conn, login)
+    if owner is None:
+        raise NotFound(f"no user or organization {login}")
+    return PolicyScope(owner, None)
+
+
+@dataclass(frozen=True)
+class PolicyView:
+    scope: PolicyScope
+    # The policy set on this scope itself, and the one that applies to it (for an owner: to its
+    # repositories without their own).
+    own: Policy | None
+    effective: Policy
+
+
+async def show_policy(conn: AsyncConnection, scope: PolicyScope) -> PolicyView:
+    repo_row, owner_row = await sql.policies(
+        conn, scope.repository.id if scope.repository else 0, scope.owner.id
+    )
+    if scope.repository is None:
+        own = None if owner_row is None else _policy(owner_row, PolicySource.OWNER)
+        return PolicyView(scope, own, own or DEFAULT_POLICY)
+    own = None if repo_row is None else _policy(repo_row, PolicySource.REPOSITORY)
+    return PolicyView(scope, own, _effective(repo_row, owner_row))
+
+
+def _check_workflows(workflows: Sequence[str]) -> list[str]:
+    errors = []
+    for i, uri in enumerate(workflows):
+        parts = urlsplit(uri)
+        if parts.scheme != "https" or not parts.netloc or "/.github/workflows/" not in parts.path:
+            errors.append(
+                FieldError(
+                    "AttestationPolicy",
+                    "allowed_workflows",
+                    "invalid",
+                    "an allowed workflow is a URI such as "
+                    "https://github.com/OWNER/REPO/.github/workflows/FILE.yml, optionally with @REF",
+                    uri,
+                    i,
+                )
+            )
+    if errors:
+        raise ValidationFailed(errors)
+    # Kept in the order given, without repeats.
+    return list(dict.fromkeys(workflows))
+
+
+async def set_policy(
+    conn: AsyncConnection, scope: PolicyScope, mode: Mode, allowed_workflows: Sequence[str]
+) -> PolicyView:
+    workflows = _check_workflows(allowed_workflows)
+    now = clock.now()
+    if scope.repository is not None:
+        await sql.set_repository_policy(conn, scope.repository.id, mode.value, workflows, now)
+    else:
+        await sql.set_owner_policy(conn, scope.owner.id, mode.value, workflows, now)
+    return await show_policy(conn, scope)
+
+
+async def clear_policy(conn: AsyncConnection, scope: PolicyScope) -> PolicyView:
+    """Remove the scope's own policy: a repository follows its owner again, an owner the default."""
+    if scope.repository is not None:
+        await sql.delete_repository_policy(conn, scope.repository.id)
+    else:
+        await sql.delete_owner_policy(conn, scope.owner.id)
+    return await show_policy(conn, scope)
+
+
+# Re-verification of every stored attestation, when the trust roots changed.
+
+REVERIFY_JOB = "attestations.reverify"
+# One job at a time: asking again while one is queued or running answers that one.
+REVERIFY_KEY = "all"
+REVERIFY_BATCH = 200
+
+
+async def request_reverify(conn: AsyncConnection, trust_roots: Path | None) -> tuple[jobs.Job, bool]:
+    """The active re-verification job, or a new one; and whether it was created now."""
+    active = await jobs.find_active(conn, REVERIFY_JOB, REVERIFY_KEY)
+    if active is not None:
+        return active, False
+    payload = {"trust_roots": None if trust_roots is None else str(trust_roots)}
+    job_id = await jobs.enqueue(conn, REVERIFY_JOB, payload, key=REVERIFY_KEY)
+    job = await jobs.get(conn, job_id)
+    assert job is not None
+    return job, True
+
+
+async def job(conn: AsyncConnection, job_id: int) -> jobs.Job:
+    found = await jobs.get(conn, job_id)
+    if found is None:
+        raise NotFound()
+    return found
+
+
+async def reverify(db: Database, job: jobs.Job) -> dict[str, Any]:
+    """Verify again, in batches by id, every attestation stored when the job started, under its
+    repository's policy now (``off``: left as it is). Progress is stored with each batch's verdicts,
+    so a job taken over after a restart continues where the last batch ended."""
+    raw_roots = (job.payload or {}).get("trust_roots")
+    roots = Path(raw_roots) if raw_roots else None
+    batch_size = int((job.payload or {}).get("batch_size") or REVERIFY_BATCH)
+    progress: dict[str, Any] = dict(job.result or {})
+    if "upto_id" not in progress:
+        async with db.write() as conn:
+            upto = await sql.last_attestation_id(conn)
+            progress = {
+                "processed": 0,
+                "total": await sql.count_between(conn, 0, upto),
+                "verified": 0,
+                "failed": 0,
+                "skipped": 0,
+                "last_id": 0,
+                "upto_id": upto,
+            }
+            await sql.record_job_progress(conn, job.id, progress)
+    while True:
+        async with db.read() as conn:
+            rows = await sql.batch_after(conn, progress["last_id"], progress["upto_id"], batch_size)
+            if not rows:
+                break
+            repo_rows, owner_rows = await sql.policies_of_many(
+                conn, sorted({r.repository_id for r in rows}), sorted({r.owner_id for r in rows})
+            )
+        policies = {
+            r.id: _effective(repo_rows.get(r.repository_id), owner_rows.get(r.owner_id)) for r in rows
+        }
+        checked = [r for r in rows if policies[r.id].mode is not Mode.OFF]
+        verdicts = await checking.verify_bundles(roots, [decompress(r.data) for r in checked])
+        now = clock.now()
+        records = []
+        for row, verdict in zip(checked, verdicts, strict=True):
+            judged, _ = judge(verdict, f"{row.owner_login}/{row.repository_name}", policies[row.id])
+            records.append(_verification_row(row.id, judged, now))
+        async with db.write() as conn:
+            # Attestations deleted since the batch was read are left out.
+            remaining = set(await sql.existing_ids(conn, [r["attestation_id"] for r in records]))
+            await sql.upsert_verifications(conn, [r for r in records if r["attestation_id"] in remaining])
+            verified = sum(1 for r in records if r["verified"])
+            progress = {
+                **progress,
+                "processed": progress["processed"] + len(rows),
+                "verified": progress["verified"] + verified,
+                "failed": progress["failed"] + len(records) - verified,
+                "skipped": progress["skipped"] + len(rows) - len(records),
+                "last_id": rows[-1].id,
+            }
+            await sql.record_job_progress(conn, job.id, progress)
+    return progress

@@ -13,9 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
 from waybill.accounts.types import OrgRole, Role
+from waybill.attestations import service as attestations
+from waybill.attestations.types import Mode
 from waybill.auth import tokens
 from waybill.auth.types import CLASSIC_SCOPES
 from waybill.config import Settings
+from waybill.core import jobs
 from waybill.core.db import Database
 from waybill.core.errors import DomainError, ValidationFailed
 from waybill.core.migrate import upgrade
@@ -63,8 +66,6 @@ def serve(host: str, port: int, workers: int) -> None:
     """Upgrade the database if needed, then serve the API."""
     import uvicorn
 
-    settings = Settings.from_env()
-    upgrade(settings)
     first = _run(_first_start)
     if first is not None:
         login, token = first
@@ -287,3 +288,121 @@ def advisories_import(path: Path) -> None:
         f"{counts.added} added, {counts.updated} updated, {counts.unchanged} unchanged, "
         f"{counts.withdrawn} withdrawn, {counts.invalid} invalid; {stored} advisories in the database"
     )
+
+
+@main.group()
+def policies() -> None:
+    """Attestation verification policies per owner or repository (a repository's replaces its owner's)."""
+
+
+def _show_policy(view: attestations.PolicyView) -> None:
+    kind = "repository" if view.scope.repository is not None else "owner"
+    click.echo(f"{view.scope.name} ({kind})")
+    click.echo(f"  own policy: {view.own.mode.value if view.own else 'none'}")
+    effective = view.effective
+    click.echo(f"  effective: {effective.mode.value} (from {effective.source.value})")
+    workflows = ", ".join(effective.allowed_workflows) or "any workflow of the repository"
+    click.echo(f"  allowed workflows: {workflows}")
+
+
+@policies.command("set")
+@click.argument("target", metavar="OWNER[/REPO]")
+@click.option("--mode", required=True, type=click.Choice([m.value for m in Mode]))
+@click.option(
+    "--allow-workflow",
+    "allow_workflow",
+    multiple=True,
+    metavar="URI",
+    help="A workflow allowed to sign (https://github.com/OWNER/REPO/.github/workflows/F.yml[@REF]); "
+    "repeatable. None: any workflow of the repository.",
+)
+def policies_set(target: str, mode: str, allow_workflow: tuple[str, ...]) -> None:
+    """Set the policy of an owner or a repository: off, record (the default) or enforce."""
+
+    async def action(conn: AsyncConnection) -> attestations.PolicyView:
+        scope = await attestations.policy_scope(conn, target)
+        return await attestations.set_policy(conn, scope, Mode(mode), allow_workflow)
+
+    _show_policy(_run(action))
+
+
+@policies.command("show")
+@click.argument("target", metavar="OWNER[/REPO]")
+def policies_show(target: str) -> None:
+    """Show the policy set on an owner or repository and the one that applies."""
+
+    async def action(conn: AsyncConnection) -> attestations.PolicyView:
+        return await attestations.show_policy(conn, await attestations.policy_scope(conn, target))
+
+    _show_policy(_run(action))
+
+
+@policies.command("clear")
+@click.argument("target", metavar="OWNER[/REPO]")
+def policies_clear(target: str) -> None:
+    """Remove a policy: a repository follows its owner's again, an owner the default (record)."""
+
+    async def action(conn: AsyncConnection) -> attestations.PolicyView:
+        return await attestations.clear_policy(conn, await attestations.policy_scope(conn, target))
+
+    _show_policy(_run(action))
+
+
+@main.group("attestations")
+def attestations_group() -> None:
+    """Stored attestations."""
+
+
+def _progress(job: jobs.Job) -> str:
+    result = job.result or {}
+    if "total" not in result:
+        return f"job {job.id}: {job.status.value}"
+    return (
+        f"job {job.id}: {job.status.value}, {result['processed']}/{result['total']} processed "
+        f"({result['verified']} verified, {result['failed']} failed, {result['skipped']} skipped)"
+    )
+
+
+@attestations_group.command("reverify")
+@click.option("--wait", is_flag=True, help="Run the job here (or follow the server running it) until done.")
+def attestations_reverify(wait: bool) -> None:
+    """Verify every stored attestation again, against the trust roots configured now."""
+    settings = Settings.from_env()
+    upgrade(settings)
+
+    async def main() -> int:
+        db = Database(settings.resolved_database_url)
+        try:
+            async with db.write() as conn:
+                job, created = await attestations.request_reverify(conn, settings.trust_roots)
+            click.echo(f"{'queued' if created else 'already queued:'} job {job.id} ({job.kind})")
+            if not wait:
+                return 0
+            return await _follow(db, job.id)
+        finally:
+            await db.dispose()
+
+    sys.exit(asyncio.run(main()))
+
+
+async def _follow(db: Database, job_id: int) -> int:
+    """Run the queued job in this process unless a server's worker holds it, printing progress."""
+    worker = jobs.Worker(db, {attestations.REVERIFY_JOB: attestations.reverify})
+    running = asyncio.get_running_loop().create_task(worker.run_until_idle())
+    last = ""
+    while True:
+        async with db.read() as conn:
+            job = await attestations.job(conn, job_id)
+        line = _progress(job)
+        if line != last:
+            click.echo(line)
+            last = line
+        if job.status in (jobs.JobStatus.COMPLETED, jobs.JobStatus.FAILED):
+            await running
+            if job.error:
+                click.echo(f"waybill: {job.error}", err=True)
+            return 0 if job.status is jobs.JobStatus.COMPLETED else 1
+        if running.done():
+            # Nothing left to run here: another process holds the job, or it waits for a retry.
+            running = asyncio.get_running_loop().create_task(worker.run_until_idle())
+        await asyncio.sleep(0.5)

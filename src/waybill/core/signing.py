@@ -44,6 +44,11 @@ class Signer:
         message = f"{purpose}\n{subject}\n{expires}".encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
+    def derive(self, purpose: str) -> bytes:
+        """A 32-byte key of its own for ``purpose`` (sealing web sessions, CSRF tokens), so the URL
+        key itself is never used for anything else."""
+        return hmac.new(self._key, f"derive\n{purpose}".encode(), hashlib.sha256).digest()
+
     def sign(self, purpose: str, subject: str, ttl_seconds: int) -> dict[str, str]:
         """Query parameters (``expires``, ``signature``) that let ``subject`` be fetched for a while."""
         expires = int(time.time()) + ttl_seconds

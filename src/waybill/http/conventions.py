@@ -84,7 +84,9 @@ class GitHubConventions:
             )
             await _send_json(send, 400, error_body(message, 400), extra)
             return
-        if self.limiter is not None:
+        # The pages under /ui/ are not the REST API: a browser sends no Authorization header, so the
+        # anonymous per-address API limit would throttle a signed-in viewer after a few dozen pages.
+        if self.limiter is not None and not (path == "/ui" or path.startswith("/ui/")):
             authorization = headers.get(b"authorization")
             if authorization:
                 key, limit = "t:" + hashlib.sha256(authorization).hexdigest(), self.limiter.authenticated

@@ -21,6 +21,7 @@ from waybill.core.errors import (
     ValidationFailed,
 )
 from waybill.http.responses import error_body, json_response
+from waybill.web.errors import error_page, is_page
 
 log = logging.getLogger("waybill.http")
 
@@ -71,12 +72,14 @@ def domain_error_response(error: DomainError) -> Response[bytes]:
     return json_response(body, status)
 
 
-def _domain_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+def _domain_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     assert isinstance(exc, DomainError)
+    if is_page(request):
+        return error_page(status_of(exc), exc.message)
     return domain_error_response(exc)
 
 
-def _http_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+def _http_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     assert isinstance(exc, HTTPException)
     status = exc.status_code
     if status == 405 or isinstance(exc, NotFoundException):
@@ -84,12 +87,18 @@ def _http_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
         status = 404
     if status >= 500:
         log.error("HTTP %s: %s", status, exc.detail)
-        return json_response(error_body("Server Error", status), status)
-    return json_response(error_body(_HTTP_MESSAGES.get(status, exc.detail), status), status)
+        message = "Server Error"
+    else:
+        message = _HTTP_MESSAGES.get(status, exc.detail)
+    if is_page(request):
+        return error_page(status, message)
+    return json_response(error_body(message, status), status)
 
 
 def _unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if is_page(request):
+        return error_page(500, "Server Error")
     return json_response(error_body("Server Error", 500), 500)
 
 
