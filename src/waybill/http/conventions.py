@@ -125,7 +125,8 @@ class GitHubConventions:
 
 def _nul_refusal(scope: Scope) -> tuple[int, dict[str, Any]] | None:
     """No GitHub name or value holds a NUL character, and PostgreSQL text cannot store one: a path
-    with NUL names nothing (404), a query value with one is invalid (422)."""
+    with NUL names nothing (404), a query with one is a bad request (400; ``basic-error`` is the
+    one error shape every operation accepts, where some declare a 422 with other shapes)."""
     if "\x00" in scope["path"]:
         return 404, error_body("Not Found", 404)
     query: bytes = scope.get("query_string", b"")
@@ -133,9 +134,7 @@ def _nul_refusal(scope: Scope) -> tuple[int, dict[str, Any]] | None:
         for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
             if "\x00" in name or "\x00" in value:
                 field = name.replace("\x00", "")
-                error = {"resource": "Query", "field": field, "code": "invalid"}
-                error["message"] = f"{field} contains a NUL character"
-                return 422, error_body("Validation Failed", 422, errors=[error])
+                return 400, error_body(f"Query parameter {field} contains a NUL character", 400)
     return None
 
 
