@@ -37,6 +37,8 @@ class Settings:
     # Sigstore trusted_root.json file, or directory of them, added to the shipped roots; a root named
     # like a shipped one ("public-good", "github") replaces it.
     trust_roots: Path | None = None
+    # One log line per request costs a measurable share of a small request; off unless asked for.
+    access_log: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -51,6 +53,7 @@ class Settings:
             run_worker=_bool("WAYBILL_WORKER", True),
             public_url=os.environ.get("WAYBILL_PUBLIC_URL", "").rstrip("/"),
             trust_roots=Path(raw_roots) if (raw_roots := os.environ.get("WAYBILL_TRUST_ROOTS")) else None,
+            access_log=_bool("WAYBILL_ACCESS_LOG", False),
         )
 
     @property

@@ -50,6 +50,8 @@ def serving(settings: Settings) -> Iterator[str]:
         "WAYBILL_DATABASE_URL": settings.database_url,
         "WAYBILL_WORKER": "false",
     }
+    if settings.trust_roots is not None:
+        env["WAYBILL_TRUST_ROOTS"] = str(settings.trust_roots)
     server = subprocess.Popen(
         [sys.executable, "-m", "waybill", "serve", "--port", str(port)],
         env=env,

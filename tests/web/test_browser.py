@@ -2,56 +2,90 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from tests.attestations.bundles import bundle_for, random_digest
 from tests.harness import Harness
 from tests.web.browser import Screens, chromium, screenshot_dir, serving, sign_in
+from tests.web.world import FRONTEND, SCRIPT_TAG, VAULT, World
 from waybill.config import Settings
 
 
-async def test_sign_in_browse_and_sign_out(api: Harness, settings: Settings, tmp_path: Path) -> None:
-    await api.user("alice")
-    await api.user("sam")
-    await api.org("acme", owner="alice")
-    await api.repo("acme/web")
-    await api.repo("acme/secret", private=True)
-    token = await api.token("alice")
-    stranger = await api.token("sam")
-    digest = random_digest()
-    for repo, predicate in (
-        ("acme/web", "https://slsa.dev/provenance/v1"),
-        ("acme/secret", "https://example.com/<script>alert(1)</script>"),
-    ):
-        bundle = bundle_for([digest], predicate_type=predicate)
-        created = await api.post(f"/repos/{repo}/attestations", token=token, json={"bundle": bundle})
-        assert created.status_code == 201, created.text
-    screens = Screens(screenshot_dir(tmp_path), api.backend)
-    with serving(settings) as base:
+async def test_the_pages_from_sign_in_to_sbom(
+    world: World, wapi: Harness, trusted_settings: Settings, tmp_path: Path
+) -> None:
+    screens = Screens(screenshot_dir(tmp_path), wapi.backend)
+    with serving(trusted_settings) as base:
         async with chromium() as browser:
-            page = await browser.new_page(viewport={"width": 1280, "height": 800})
+            page = await browser.new_page(viewport={"width": 1280, "height": 800}, accept_downloads=True)
             page.set_default_timeout(10_000)
-            # The browser reports every refusal by the Content-Security-Policy on the console.
+            # The browser reports every refusal by the Content-Security-Policy on the console; a
+            # script that ran would open a dialog.
             errors: list[str] = []
             page.on("console", lambda m: errors.append(m.text) if "Refused" in m.text else None)
+            page.on("dialog", lambda d: errors.append("dialog: " + d.message))
+
             await page.goto(base + "/ui/sign-in")
             await screens.take(page, "sign-in")
             await page.fill("#token", "wbp_wrong")
             await page.click("button[type=submit]")
             assert await page.inner_text("[role=alert]") == "✗ That token is not valid."
-            await sign_in(page, base, token)
-            await screens.take(page, "home")
+            await sign_in(page, base, world.alice)
             assert await page.inner_text(".who") == "Signed in as alice"
-            assert await page.inner_text("main li") == "acme"
-            await page.goto(f"{base}/ui/orgs/acme/artifacts/{digest}")
-            rows = page.locator("tr.attestation")
-            assert await rows.count() == 2
-            # A script in an attacker-controlled value is shown as text and never runs.
-            assert await page.get_by_text("https://example.com/<script>alert(1)</script>").count() == 1
+            await screens.take(page, "home")
+
+            # The linked artifacts page, then the runtime-risk filter (applied on change by the script).
+            await page.click("text=linked artifacts")
+            await page.wait_for_url(base + "/ui/orgs/acme/artifacts")
+            rows = page.locator("tr.artifact")
+            assert await rows.count() == 3
+            assert await page.locator("tr.artifact .provenance", has_text="✓ verified").count() == 1
+            await screens.take(page, "artifacts")
+            await page.select_option("select[name=risk]", "sensitive-data")
+            await page.wait_for_url("**risk=sensitive-data**")
+            assert await rows.count() == 1
+            assert await page.locator("tr.artifact a.name").inner_text() == "frontend"
+            await screens.take(page, "artifacts-filtered")
+
+            # The artifact, its history and its attestation.
+            await page.click("tr.artifact a.name")
+            await page.wait_for_url(f"{base}/ui/orgs/acme/artifacts/{FRONTEND}")
+            assert await page.locator("tr.deployment").count() == 1
+            assert await page.locator("tr.package").count() == 2
+            # The tag holding a script is shown as text, and never runs.
+            assert await page.get_by_text(SCRIPT_TAG).count() >= 1
             await screens.take(page, "artifact")
             await page.set_viewport_size({"width": 390, "height": 844})
             await screens.take(page, "artifact-narrow")
             await page.set_viewport_size({"width": 1280, "height": 800})
+            await page.click("text=Full history")
+            await page.wait_for_url(f"{base}/ui/orgs/acme/artifacts/{FRONTEND}/history")
+            assert await page.locator("li.event").count() == 2
+            await screens.take(page, "history")
+            await page.go_back()
+            await page.click("tr.attestation td a")
+            await page.wait_for_url("**/ui/repos/acme/web/attestations/*")
+            assert (await page.inner_text("dd.verdict")).strip() == "✓ verified"
+            await screens.take(page, "attestation")
+
+            await page.click("nav >> text=Environments")
+            await page.wait_for_url(base + "/ui/orgs/acme/environments")
+            assert await page.locator("tr.place").count() == 3
+            await screens.take(page, "environments")
+
+            # The dependency graph and its SBOM.
+            await page.goto(base + "/ui/repos/acme/web/dependencies")
+            assert await page.locator("tr.package").count() == 2
+            await screens.take(page, "dependencies")
+            async with page.expect_download() as waiting:
+                await page.click("a.download")
+            download = await waiting.value
+            assert download.suggested_filename == "web-sbom.spdx.json"
+            saved = tmp_path / download.suggested_filename
+            await download.save_as(saved)
+            document = json.loads(saved.read_text())
+            assert document["spdxVersion"] == "SPDX-2.3"
+
             await page.goto(base + "/ui/no-such-page")
             assert await page.inner_text("h1") == "Not found"
             await page.goto(base + "/ui")
@@ -59,9 +93,13 @@ async def test_sign_in_browse_and_sign_out(api: Harness, settings: Settings, tmp
             await page.wait_for_url(base + "/ui/sign-in")
             await page.goto(base + "/ui")
             assert page.url.startswith(base + "/ui/sign-in?next=")
-            assert errors == []
-            # Another viewer, without access to the private repository, sees none of its attestations.
-            await sign_in(page, base, stranger)
-            await page.goto(f"{base}/ui/orgs/acme/artifacts/{digest}")
-            assert await rows.count() == 1
+
+            # A viewer without access to the private repository sees none of its artifacts.
+            await sign_in(page, base, world.sam)
+            await page.goto(base + "/ui/orgs/acme/artifacts")
+            assert await rows.count() == 2
             assert await page.locator("text=acme/secret").count() == 0
+            await page.goto(f"{base}/ui/orgs/acme/artifacts/{VAULT}")
+            assert await page.locator("text=vault").count() == 0
+            assert await page.locator("tr.storage, tr.deployment, tr.attestation").count() == 0
+            assert errors == []

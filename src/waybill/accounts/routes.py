@@ -24,6 +24,12 @@ def index(request: AnyRequest) -> Response[bytes]:
     return json_response(schemas.root(api_base(request), web_base(request), api_version(request)))
 
 
+@get("/waybill/ping", sync_to_thread=False)
+def ping() -> Response[bytes]:
+    """The HTTP stack's ceiling: every middleware, no database. The benchmarks measure against it."""
+    return json_response({"ok": True})
+
+
 @get("/user")
 async def current_user(request: AnyRequest) -> Response[bytes]:
     async with database(request).read() as conn:
@@ -120,6 +126,7 @@ async def _create_repository(
 
 route_handlers = [
     index,
+    ping,
     current_user,
     get_user,
     get_org,

@@ -20,6 +20,9 @@ artifacts = Table(
     Column("version", String(100), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("repository_id", "digest", name="uq_artifacts_repository_id_digest"),
+    # artifacts_0002: the linked artifacts page.
+    Index("ix_artifacts_repository_id_id", "repository_id", "id"),
+    Index("ix_artifacts_digest", "digest"),
 )
 
 storage_records = Table(
@@ -46,6 +49,7 @@ storage_records = Table(
         name="uq_artifact_storage_records_identity",
     ),
     Index("ix_artifact_storage_records_org_id_digest", "org_id", "digest"),
+    Index("ix_artifact_storage_records_org_id_registry_url", "org_id", "registry_url"),
 )
 
 deployment_records = Table(
@@ -78,6 +82,21 @@ deployment_records = Table(
         name="uq_artifact_deployment_records_identity",
     ),
     Index("ix_artifact_deployment_records_org_id_digest", "org_id", "digest"),
+    Index("ix_artifact_deployment_records_org_id_cluster", "org_id", "cluster"),
+    Index("ix_artifact_deployment_records_org_id_physical_environment", "org_id", "physical_environment"),
+    # Covers the environments page's count of what is deployed where, and the logical environment
+    # filter of the linked artifacts page. Status after the places: an index led by (org_id, status)
+    # would tempt SQLite into reading nearly every record through it for the runtime-risk filter.
+    Index(
+        "ix_artifact_deployment_records_places",
+        "org_id",
+        "logical_environment",
+        "physical_environment",
+        "cluster",
+        "status",
+        "repository_id",
+        "digest",
+    ),
 )
 
 deployment_history = Table(

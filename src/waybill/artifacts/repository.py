@@ -8,17 +8,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, case, func, literal, or_, select, text
+from sqlalchemy import Row, String, and_, case, cast, func, literal, or_, select, text, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts.models import repositories
 from waybill.artifacts.models import artifacts, deployment_history, deployment_records, storage_records
 from waybill.artifacts.types import (
+    ArtifactFilter,
     Change,
     DeploymentRecord,
     DeploymentStatus,
+    EnvironmentSummary,
     HistoryEntry,
     HistoryFilter,
+    LinkedArtifact,
     StorageRecord,
     StorageStatus,
 )
@@ -427,3 +430,157 @@ async def digest_spans(
     page = await keyset.fetch_page(conn, query, h.c.record_id, per_page=per_page, after=after, before=before)
     spans = [DigestSpan(row.record_id, row.first_deployed_at, row.last_deployed_at) for row in page.rows]
     return spans, page.next_key, page.prev_key
+
+
+# The linked artifacts and environments pages.
+
+
+def _digest_prefix(search: str) -> str | None:
+    """``sha256:`` and hex digits, or seven or more bare hex digits: a digest prefix, else None."""
+    text_ = search.strip().lower()
+    algorithm, colon, hex_ = text_.partition(":")
+    if not colon:
+        algorithm, hex_ = "sha256", text_
+        if len(hex_) < 7:
+            return None
+    if algorithm != "sha256" or not hex_ or len(hex_) > 64 or any(c not in "0123456789abcdef" for c in hex_):
+        return None
+    return f"sha256:{hex_}"
+
+
+def _artifact_query(org_id: int, readable: Any, where: ArtifactFilter) -> Any:
+    a, d, s = artifacts, deployment_records, storage_records
+    # The organization's readable repositories as a set the scan of artifacts (newest first) checks
+    # each row against, rather than a join that SQLite would drive from the repositories (and sort).
+    owned = select(repositories.c.id).where(
+        repositories.c.owner_id == org_id, repositories.c.id.in_(readable)
+    )
+    query = select(a.c.id, a.c.repository_id, a.c.digest, a.c.name, a.c.version, a.c.created_at).where(
+        a.c.repository_id.in_(owned)
+    )
+    if where.repository_id is not None:
+        query = query.where(a.c.repository_id == where.repository_id)
+    if where.search:
+        prefix = _digest_prefix(where.search)
+        if prefix is not None:
+            # A range, so that the digest index serves it (digests are lower-case hex).
+            query = query.where(a.c.digest >= prefix, a.c.digest < prefix + "g")
+        else:
+            query = query.where(a.c.name.icontains(where.search.strip(), autoescape=True))
+    # Each filter on deployments or storage is an uncorrelated set of (repository, digest), read once
+    # through its index; probing per artifact instead costs a lookup for every row scanned.
+    deployed: list[Any] = []
+    if where.cluster is not None:
+        deployed.append(d.c.cluster == where.cluster)
+    if where.runtime_risk is not None:
+        # Risks are a closed set of plain words, stored as a sorted JSON array: the quoted word is
+        # found in its text the same way on both backends.
+        deployed.append(cast(d.c.runtime_risks, String).contains(f'"{where.runtime_risk.value}"'))
+    if deployed or where.environment is not None:
+        current = select(d.c.repository_id, d.c.digest).where(
+            d.c.org_id == org_id, d.c.status == DeploymentStatus.DEPLOYED, *deployed
+        )
+        places: Any = current
+        if where.environment is not None:
+            # Logical or physical: two index ranges rather than an OR that neither index serves.
+            places = union_all(
+                current.where(d.c.logical_environment == where.environment),
+                current.where(d.c.physical_environment == where.environment),
+            )
+        query = query.where(tuple_(a.c.repository_id, a.c.digest).in_(places))
+    if where.registry_url is not None:
+        query = query.where(
+            tuple_(a.c.repository_id, a.c.digest).in_(
+                select(s.c.repository_id, s.c.digest).where(
+                    s.c.org_id == org_id, s.c.registry_url == where.registry_url
+                )
+            )
+        )
+    return query
+
+
+async def linked_artifacts(
+    conn: AsyncConnection,
+    org_id: int,
+    readable: Any,
+    where: ArtifactFilter,
+    *,
+    per_page: int,
+    after: int | None,
+    before: int | None,
+) -> tuple[list[LinkedArtifact], int | None, int | None]:
+    """The organization's artifacts in readable repositories, newest first, each with its storage
+    records and current deployments: three queries a page, whatever its size."""
+    query = _artifact_query(org_id, readable, where)
+    page = await keyset.fetch_page(conn, query, artifacts.c.id, per_page=per_page, after=after, before=before)
+    digests = sorted({row.digest for row in page.rows})
+    stored: dict[tuple[int, str], list[tuple[StorageRecord, str | None]]] = {}
+    placed: dict[tuple[int, str], list[DeploymentRecord]] = {}
+    if digests:
+        t = storage_records
+        rows = await conn.execute(
+            _storage_select.where(t.c.org_id == org_id, t.c.digest.in_(digests)).order_by(
+                t.c.updated_at.desc(), t.c.id.desc()
+            )
+        )
+        for row in rows:
+            stored.setdefault((row.repository_id, row.digest), []).append((_storage(row), row.version))
+        d = deployment_records
+        rows = await conn.execute(
+            select(d)
+            .where(d.c.org_id == org_id, d.c.digest.in_(digests), d.c.status == DeploymentStatus.DEPLOYED)
+            .order_by(d.c.logical_environment, d.c.physical_environment, d.c.cluster, d.c.deployment_name)
+        )
+        for row in rows:
+            record = _deployment(row)
+            placed.setdefault((record.repository_id, record.digest), []).append(record)
+    items = []
+    for row in page.rows:
+        key = (row.repository_id, row.digest)
+        records = stored.get(key, [])
+        versions = [version for _, version in records if version]
+        items.append(
+            LinkedArtifact(
+                id=row.id,
+                repository_id=row.repository_id,
+                digest=row.digest,
+                name=row.name,
+                version=versions[0] if versions else row.version,
+                created_at=row.created_at,
+                storage=[record for record, _ in records],
+                deployments=placed.get(key, []),
+            )
+        )
+    return items, page.next_key, page.prev_key
+
+
+async def environment_summaries(
+    conn: AsyncConnection, org_id: int, readable: Any
+) -> list[EnvironmentSummary]:
+    """Per (logical environment, physical environment, cluster): what is deployed there now."""
+    d = deployment_records
+    # Served from the covering index ix_artifact_deployment_records_places alone.
+    query = (
+        select(
+            d.c.logical_environment,
+            d.c.physical_environment,
+            d.c.cluster,
+            func.count().label("deployments"),
+        )
+        .where(
+            d.c.org_id == org_id,
+            d.c.status == DeploymentStatus.DEPLOYED,
+            d.c.repository_id.in_(readable),
+        )
+        .group_by(d.c.logical_environment, d.c.physical_environment, d.c.cluster)
+        .order_by(d.c.logical_environment, d.c.physical_environment, d.c.cluster)
+    )
+    return [
+        EnvironmentSummary(
+            logical_environment=row.logical_environment,
+            physical_environment=row.physical_environment,
+            cluster=row.cluster,
+            deployments=row.deployments,
+        )
+        for row in await conn.execute(query)
+    ]

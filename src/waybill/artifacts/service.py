@@ -21,12 +21,15 @@ from waybill.artifacts.schemas import (
     StorageRecordBody,
 )
 from waybill.artifacts.types import (
+    ArtifactFilter,
     Cause,
     DeploymentRecord,
     DeploymentStatus,
     DigestDeployment,
+    EnvironmentSummary,
     HistoryEntry,
     HistoryFilter,
+    LinkedArtifact,
     Rejected,
     StorageRecord,
 )
@@ -434,3 +437,27 @@ async def digest_deployments(
         for s in spans
     ]
     return Page(items, next_key, prev_key)
+
+
+# The web pages' reads: an organization's artifacts and environments, readable ones only.
+
+
+async def linked_artifacts(
+    conn: AsyncConnection, caller: Principal, org_login: str, where: ArtifactFilter, cursor: Cursor
+) -> Page[LinkedArtifact]:
+    org = await _org(conn, org_login)
+    items, next_key, prev_key = await sql.linked_artifacts(
+        conn,
+        org.id,
+        permissions.readable_repository_ids(caller, READ),
+        where,
+        per_page=cursor.per_page,
+        after=cursor.after,
+        before=cursor.before,
+    )
+    return Page(items, next_key, prev_key)
+
+
+async def environments(conn: AsyncConnection, caller: Principal, org_login: str) -> list[EnvironmentSummary]:
+    org = await _org(conn, org_login)
+    return await sql.environment_summaries(conn, org.id, permissions.readable_repository_ids(caller, READ))

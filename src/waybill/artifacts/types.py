@@ -128,3 +128,47 @@ class HistoryFilter:
     status: DeploymentStatus | None = None
     # The state of each record at this time, instead of every change.
     at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ArtifactFilter:
+    """The linked artifacts page's filters; every one given must hold."""
+
+    repository_id: int | None = None
+    # Matches a current deployment's logical or physical environment.
+    environment: str | None = None
+    cluster: str | None = None
+    registry_url: str | None = None
+    runtime_risk: RuntimeRisk | None = None
+    # A digest (``sha256:`` and at least a few hex digits) matches by prefix; anything else is a
+    # case-insensitive part of the name.
+    search: str | None = None
+
+
+@dataclass(frozen=True)
+class LinkedArtifact:
+    """One artifact of an organization with where it is stored and deployed now."""
+
+    id: int
+    repository_id: int
+    digest: str
+    name: str
+    # The newest storage record's version, else the version the artifact was first written with.
+    version: str | None
+    created_at: datetime
+    storage: list[StorageRecord]
+    deployments: list[DeploymentRecord]
+
+    @property
+    def runtime_risks(self) -> list[str]:
+        return sorted({risk for d in self.deployments for risk in d.runtime_risks})
+
+
+@dataclass(frozen=True)
+class EnvironmentSummary:
+    """What is deployed now in one logical environment, physical environment and cluster."""
+
+    logical_environment: str
+    physical_environment: str
+    cluster: str
+    deployments: int

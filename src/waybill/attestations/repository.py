@@ -320,19 +320,57 @@ async def newest_for_digest(
     conn: AsyncConnection, *, owner_id: int, digest: str, readable: Any, limit: int
 ) -> Sequence[Any]:
     """The newest ``limit`` attestations of the owner's readable repositories naming ``digest``, with
-    their bundles; read newest first from the subjects' primary key (digest, attestation_id)."""
+    their bundles and verdicts (None when never checked); read newest first from the subjects'
+    primary key (digest, attestation_id)."""
     query = (
-        select(a.c.id, a.c.repository_id, a.c.predicate_type, a.c.created_at, b.c.data)
+        select(
+            a.c.id,
+            a.c.repository_id,
+            a.c.predicate_type,
+            a.c.created_at,
+            b.c.data,
+            *VERIFICATION_COLUMNS,
+            v.c.identity,
+        )
         .select_from(
             s.join(a, a.c.id == s.c.attestation_id)
             .join(b, b.c.attestation_id == a.c.id)
             .join(repositories, repositories.c.id == a.c.repository_id)
+            .outerjoin(v, v.c.attestation_id == a.c.id)
         )
         .where(s.c.digest == digest, repositories.c.owner_id == owner_id, a.c.repository_id.in_(readable))
         .order_by(s.c.attestation_id.desc())
         .limit(limit)
     )
     return (await conn.execute(query)).all()
+
+
+async def provenance_verdicts(
+    conn: AsyncConnection,
+    *,
+    owner_id: int,
+    digests: Sequence[str],
+    readable: Any,
+    predicate_types: Sequence[str],
+) -> list[Any]:
+    """``(digest, id, verified)`` of every provenance attestation of the owner's readable
+    repositories naming one of ``digests``, newest first; ``verified`` is None when never checked."""
+    query = (
+        select(s.c.digest, a.c.id, v.c.verified)
+        .select_from(
+            s.join(a, a.c.id == s.c.attestation_id)
+            .join(repositories, repositories.c.id == a.c.repository_id)
+            .outerjoin(v, v.c.attestation_id == a.c.id)
+        )
+        .where(
+            s.c.digest.in_(digests),
+            repositories.c.owner_id == owner_id,
+            a.c.predicate_type.in_(predicate_types),
+            a.c.repository_id.in_(readable),
+        )
+        .order_by(s.c.attestation_id.desc())
+    )
+    return list((await conn.execute(query)).all())
 
 
 # Verification.

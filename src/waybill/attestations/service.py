@@ -335,14 +335,46 @@ async def provenance_for(
 
 
 @dataclass(frozen=True)
+class StoredVerdict:
+    """The newest check of an attestation, as stored: the verdict and the signer's identity."""
+
+    verified: bool
+    failed_step: str | None
+    reason: str | None
+    signed_at: datetime | None
+    checked_at: datetime
+    # Every identity field the certificate carried (``SignerIdentity``'s names).
+    identity: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Summary:
-    """An attestation as the web pages show it: who stored it where, and its bundle as received."""
+    """An attestation as the web pages show it: who stored it where, its bundle as received, and its
+    verdict (None when it was never checked)."""
 
     id: int
     repository_id: int
     predicate_type: str
     created_at: datetime
     bundle: bytes
+    verdict: StoredVerdict | None = None
+
+    @property
+    def is_provenance(self) -> bool:
+        return self.predicate_type in SLSA_PROVENANCE
+
+
+def _stored_verdict(row: Any) -> StoredVerdict | None:
+    if row.checked_id is None:
+        return None
+    return StoredVerdict(
+        verified=bool(row.verified),
+        failed_step=row.failed_step,
+        reason=row.reason,
+        signed_at=row.signed_at,
+        checked_at=row.checked_at,
+        identity=dict(row.identity or {}),
+    )
 
 
 async def newest_for_digest(
@@ -357,7 +389,31 @@ async def newest_for_digest(
         readable=permissions.readable_repository_ids(principal, READ),
         limit=limit,
     )
-    return [Summary(r.id, r.repository_id, r.predicate_type, r.created_at, decompress(r.data)) for r in rows]
+    return [
+        Summary(r.id, r.repository_id, r.predicate_type, r.created_at, decompress(r.data), _stored_verdict(r))
+        for r in rows
+    ]
+
+
+async def provenance_verified(
+    conn: AsyncConnection, principal: Principal, owner_id: int, digests: Sequence[str]
+) -> dict[str, bool | None]:
+    """For each digest with provenance in the owner's repositories the caller may read: whether its
+    newest provenance attestation verified (None: never checked). Digests without provenance are
+    left out."""
+    if not digests:
+        return {}
+    rows = await sql.provenance_verdicts(
+        conn,
+        owner_id=owner_id,
+        digests=sorted(set(digests)),
+        readable=permissions.readable_repository_ids(principal, READ),
+        predicate_types=SLSA_PROVENANCE,
+    )
+    found: dict[str, bool | None] = {}
+    for row in rows:
+        found.setdefault(row.digest, None if row.verified is None else bool(row.verified))
+    return found
 
 
 # Verification results.

@@ -77,6 +77,7 @@ def serve(host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         log_level="info",
+        access_log=Settings.from_env().access_log,
         proxy_headers=True,
         server_header=False,
     )

@@ -150,6 +150,20 @@ async def current_dependencies(conn: AsyncConnection, repository_id: int) -> lis
     ]
 
 
+async def dependencies_at_commit(
+    conn: AsyncConnection, repo: Repository, sha: str
+) -> list[Dependency] | None:
+    """What the repository depended on at a commit: the latest snapshot per (correlator, detector)
+    submitted for that sha, or None when none was."""
+    snapshot_ids = await _snapshots_at(conn, repo, sha.lower())
+    if snapshot_ids is None:
+        return None
+    return [
+        _dependency(row, manifest_path(row.manifest_name, row.source_location))
+        for row in await sql.graph_rows(conn, snapshot_ids)
+    ]
+
+
 async def dependents(conn: AsyncConnection, package_url: str) -> list[Dependent]:
     """The repositories whose current graph holds the package: exactly that version when the
     package URL has one, any version when it has none. Qualifiers and subpath are ignored."""

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from importlib import resources
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from litestar import Response
@@ -50,6 +50,11 @@ def query(base: Mapping[str, str | None], **changes: str | None) -> str:
     return "?" + urlencode(pairs) if pairs else "?"
 
 
+def urlpath(value: str) -> str:
+    """One path segment: a name with ``/``, ``?`` or ``#`` in it cannot reach another page."""
+    return quote(str(value), safe="")
+
+
 def short_digest(digest: str) -> str:
     algorithm, _, hex_ = digest.partition(":")
     return f"{algorithm}:{hex_[:12]}" if hex_ else digest
@@ -66,6 +71,7 @@ environment.globals["static_url"] = static_url
 environment.globals["query"] = query
 environment.filters["timestamp"] = timestamp
 environment.filters["short_digest"] = short_digest
+environment.filters["urlpath"] = urlpath
 
 
 def page(

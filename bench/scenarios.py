@@ -1,0 +1,443 @@
+"""What is measured: each scenario builds the request the Lua driver sends (and whatever data it
+reads), names the GitHub operation Prism mocks for it, the raw write that is its database ceiling,
+and the issue's targets. A scenario runs once its route is registered in the app."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+
+from bench.backends import Backend, Fixture
+from bench.measure import RequestSpec
+from bench.report import Target
+
+Kind = Literal["write", "read", "reference"]
+V2022 = "2022-11-28"
+V2026 = "2026-03-10"
+
+
+@dataclass
+class Context:
+    """One server on one backend at one scale level."""
+
+    base: str
+    backend: Backend
+    fixture: Fixture
+    client: httpx.Client
+    workdir: Path
+    shared: Path
+    rng: random.Random = field(default_factory=random.Random)
+    # Filled by the loaders and by the scenarios' own setup (e.g. digests known to exist).
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def headers(self, version: str = V2022, json_body: bool = False) -> dict[str, str]:
+        headers = {
+            "Authorization": f"Bearer {self.fixture.token}",
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": version,
+        }
+        if json_body:
+            headers["Content-Type"] = "application/json"
+        return headers
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    title: str
+    kind: Kind
+    method: str
+    # The route as the spec writes it ({org}, not {org:str}): present in the app means "landed".
+    route: str
+    build: Callable[[Context], RequestSpec]
+    # The GitHub operation Prism mocks for the same request, and the description version it reads.
+    operation: str | None = None
+    spec_version: str = V2022
+    connections: int = 16
+    raw: str | None = None
+    at_scale: bool = False
+    targets: tuple[Target, ...] = ()
+
+
+@dataclass(frozen=True)
+class RawWrite:
+    """The scenario's write straight to the database: a pgbench script (variables :org_id, :repo_id,
+    :pool, :nonce and pgbench's :client_id) and the SQLite statement with the parameters one
+    iteration binds. Only the record itself is written: the ceiling is the database, not the domain."""
+
+    pgbench: str
+    sqlite: str
+    # A list of parameter sets is one transaction of executemany (a batch write).
+    sqlite_params: Callable[
+        [random.Random, int, Mapping[str, Any]], Mapping[str, Any] | list[Mapping[str, Any]]
+    ]
+
+
+def hex64(rng: random.Random) -> str:
+    return f"{rng.getrandbits(256):064x}"
+
+
+# ---------------------------------------------------------------------------------------------- targets
+
+PRISM_3X = Target("≥3x Prism", "ratio:prism", ">=", 3.0)
+READ_HALF_PING = Target("≥0.5x no-op", "ratio:ping", ">=", 0.5)
+READ_P99_10MS = Target("p99 <10 ms", "p99_ms", "<", 10.0)
+PG_UPSERT_RAW = Target("≥0.4x pgbench", "ratio:raw_db", ">=", 0.4, backends=("postgresql",))
+
+
+# ------------------------------------------------------------------------------------------- scenarios
+
+# Where the loaded deployment records live (bench.loaders): upserts that name one of them update it.
+ENVIRONMENT = {"logical_environment": "production", "physical_environment": "eu-west-1", "cluster": "k8s-1"}
+REGISTRY = {"registry_url": "https://registry.example.com", "repository": "bench/app"}
+CLUSTERS = [f"batch-{i}" for i in range(16)]
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _current_user(ctx: Context) -> RequestSpec:
+    return RequestSpec("GET", "/user", ctx.headers())
+
+
+def _deployment_upsert(ctx: Context) -> RequestSpec:
+    body = {
+        "name": "app",
+        "digest": "sha256:{{hex}}",
+        "version": "1.0.0",
+        "status": "deployed",
+        **ENVIRONMENT,
+        "deployment_name": "{{name}}",
+        "github_repository": ctx.fixture.repo,
+        "tags": {"team": "payments"},
+        "runtime_risks": ["internet-exposed"],
+    }
+    path = f"/orgs/{ctx.fixture.org}/artifacts/metadata/deployment-record"
+    pool = max(ctx.data.get("deployment_records", 0), 1)
+    return RequestSpec("POST", path, ctx.headers(json_body=True), _json(body), insert_ratio=0.1, pool=pool)
+
+
+def _storage_record(ctx: Context) -> RequestSpec:
+    body = {
+        "name": "app",
+        "digest": "sha256:{{hex}}",
+        "version": "1.0.0",
+        "artifact_url": "https://registry.example.com/bench/app",
+        **REGISTRY,
+        "status": "active",
+        "github_repository": ctx.fixture.repo,
+    }
+    path = f"/orgs/{ctx.fixture.org}/artifacts/metadata/storage-record"
+    return RequestSpec("POST", path, ctx.headers(json_body=True), _json(body))
+
+
+def _cluster_set(ctx: Context) -> RequestSpec:
+    deployments = [
+        {
+            "name": "app",
+            "digest": "sha256:{{hex}}",
+            "version": "1.0.0",
+            "status": "deployed",
+            "deployment_name": f"svc-{i}",
+            "github_repository": ctx.fixture.repo,
+        }
+        for i in range(1000)
+    ]
+    body = {
+        "logical_environment": "production",
+        "physical_environment": "eu-west-1",
+        "deployments": deployments,
+    }
+    path = f"/orgs/{ctx.fixture.org}/artifacts/metadata/deployment-record/cluster/{{{{value}}}}"
+    return RequestSpec("POST", path, ctx.headers(json_body=True), _json(body), values=CLUSTERS)
+
+
+def _deployments_by_digest(ctx: Context) -> RequestSpec:
+    path = f"/orgs/{ctx.fixture.org}/artifacts/{{{{value}}}}/metadata/deployment-records"
+    return RequestSpec("GET", path, ctx.headers(), values=ctx.data["deployment_digests"])
+
+
+def _storage_by_digest(ctx: Context) -> RequestSpec:
+    path = f"/orgs/{ctx.fixture.org}/artifacts/{{{{value}}}}/metadata/storage-records"
+    return RequestSpec("GET", path, ctx.headers(), values=ctx.data["storage_digests"])
+
+
+# A GitHub-instance provenance bundle (RFC 3161 timestamp, no transparency log), as GitHub's own
+# private-repository attestations look; its in-toto subject is replaced by a fresh digest per request.
+BUNDLE_FIXTURE = "fixtures/attestations/cli/github_provenance_demo-0.0.12-py3-none-any-bundle.jsonl"
+
+
+def bundle_template(shared: Path) -> tuple[dict[str, Any], str]:
+    """The fixture bundle with its payload replaced by ``{{payload}}``, and the payload template."""
+    bundle = json.loads((shared / BUNDLE_FIXTURE).read_text().splitlines()[0])
+    statement = json.loads(base64.b64decode(bundle["dsseEnvelope"]["payload"]))
+    statement["subject"] = [{"name": "app.whl", "digest": {"sha256": "{{hex}}"}}]
+    bundle["dsseEnvelope"]["payload"] = "{{payload}}"
+    return bundle, _json(statement)
+
+
+def _attestation_create(ctx: Context) -> RequestSpec:
+    bundle, payload = bundle_template(ctx.shared)
+    path = f"/repos/{ctx.fixture.org}/{ctx.fixture.repo}/attestations"
+    return RequestSpec("POST", path, ctx.headers(json_body=True), _json({"bundle": bundle}), payload=payload)
+
+
+def _attestation_list(version: str) -> Callable[[Context], RequestSpec]:
+    def build(ctx: Context) -> RequestSpec:
+        path = f"/repos/{ctx.fixture.org}/{ctx.fixture.repo}/attestations/{{{{value}}}}"
+        return RequestSpec("GET", path, ctx.headers(version), values=ctx.data["attestation_digests"])
+
+    return build
+
+
+PACKAGES_SMALL, PACKAGES_LARGE = 1_000, 10_000
+GRAPH_REPO = "graph"
+
+
+def snapshot(packages: int, sha: str, *, variant: str = "", correlator: str = "bench") -> dict[str, Any]:
+    """A dependency snapshot of ``packages`` npm packages in one manifest, each depending on the next
+    two; ``variant`` changes every tenth version (a compare of two such graphs finds 10% changed)."""
+    resolved: dict[str, Any] = {}
+    for i in range(packages):
+        minor = f"{i % 50}{variant if i % 10 == 0 else ''}"
+        entry: dict[str, Any] = {
+            "package_url": f"pkg:npm/%40bench/pkg-{i}@1.{minor}.{i}",
+            "relationship": "direct" if i < 100 else "indirect",
+            "scope": "runtime" if i % 3 else "development",
+        }
+        if i < packages - 2:
+            entry["dependencies"] = [f"pkg-{i + 1}", f"pkg-{i + 2}"]
+        resolved[f"pkg-{i}"] = entry
+    return {
+        "version": 0,
+        "sha": sha,
+        "ref": "refs/heads/main",
+        "job": {"correlator": correlator, "id": "1"},
+        "detector": {"name": "waybill-bench", "version": "1.0.0", "url": "https://example.com/waybill-bench"},
+        "scanned": "2026-01-01T00:00:00Z",
+        "manifests": {"package-lock.json": {"name": "package-lock.json", "resolved": resolved}},
+    }
+
+
+def _snapshot_submit(packages: int) -> Callable[[Context], RequestSpec]:
+    def build(ctx: Context) -> RequestSpec:
+        body = _json(snapshot(packages, "{{hex}}", correlator=f"bench-{packages}"))
+        path = f"/repos/{ctx.fixture.org}/{ctx.fixture.repo}/dependency-graph/snapshots"
+        return RequestSpec("POST", path, ctx.headers(json_body=True), body)
+
+    return build
+
+
+BASE_SHA, HEAD_SHA = "a" * 40, "b" * 40
+
+
+def _graph(ctx: Context) -> str:
+    """A repository whose graph is two 10,000-package snapshots (base and head), made once."""
+    if "graph_repo" not in ctx.data:
+        org, headers = ctx.fixture.org, ctx.headers(json_body=True)
+        response = ctx.client.post(f"/orgs/{org}/repos", headers=headers, json={"name": GRAPH_REPO})
+        if response.status_code not in (201, 422):
+            raise RuntimeError(f"creating {org}/{GRAPH_REPO}: {response.status_code} {response.text[:300]}")
+        for sha, variant in ((BASE_SHA, ""), (HEAD_SHA, "1")):
+            body = snapshot(PACKAGES_LARGE, sha, variant=variant)
+            body["scanned"] = "2026-01-01T00:00:00Z" if sha == BASE_SHA else "2026-01-02T00:00:00Z"
+            path = f"/repos/{org}/{GRAPH_REPO}/dependency-graph/snapshots"
+            response = ctx.client.post(path, headers=headers, content=_json(body))
+            if response.status_code != 201:
+                raise RuntimeError(f"snapshot for {GRAPH_REPO}: {response.status_code} {response.text[:300]}")
+        ctx.data["graph_repo"] = GRAPH_REPO
+    return str(ctx.data["graph_repo"])
+
+
+def _sbom_export(ctx: Context) -> RequestSpec:
+    path = f"/repos/{ctx.fixture.org}/{_graph(ctx)}/dependency-graph/sbom"
+    return RequestSpec("GET", path, ctx.headers())
+
+
+def _compare(ctx: Context) -> RequestSpec:
+    path = f"/repos/{ctx.fixture.org}/{_graph(ctx)}/dependency-graph/compare/{BASE_SHA}...{HEAD_SHA}"
+    return RequestSpec("GET", path, ctx.headers())
+
+
+METADATA = "/orgs/{org}/artifacts/metadata"
+GRAPH = "/repos/{owner}/{repo}/dependency-graph"
+SNAPSHOT_10K_FAST = Target("p50 <500 ms", "p50_ms", "<", 500.0)
+SBOM_FAST = Target("p50 <300 ms", "p50_ms", "<", 300.0)
+
+SCENARIOS: list[Scenario] = [
+    # Not one of the issue's figures: the same server's cost of a token check and one read
+    # transaction, which every authenticated operation pays on top of the no-op endpoint.
+    Scenario("token_check", "token check (GET /user)", "reference", "GET", "/user", _current_user),
+    Scenario(
+        "deployment_upsert", "deployment record upsert", "write", "POST", METADATA + "/deployment-record",
+        _deployment_upsert, operation="orgs/create-artifact-deployment-record", raw="deployment_upsert",
+        at_scale=True, targets=(PG_UPSERT_RAW, PRISM_3X),
+    ),
+    Scenario(
+        "storage_record", "storage record", "write", "POST", METADATA + "/storage-record", _storage_record,
+        operation="orgs/create-artifact-storage-record", raw="storage_record", targets=(PRISM_3X,),
+    ),
+    Scenario(
+        "cluster_set_1000", "cluster set, 1000 records", "write", "POST",
+        METADATA + "/deployment-record/cluster/{cluster}", _cluster_set,
+        operation="orgs/set-cluster-deployment-records", raw="cluster_set_1000", connections=2,
+        targets=(PRISM_3X,),
+    ),
+    Scenario(
+        "deployments_by_digest", "deployment records by digest", "read", "GET",
+        "/orgs/{org}/artifacts/{subject_digest}/metadata/deployment-records", _deployments_by_digest,
+        operation="orgs/list-artifact-deployment-records", at_scale=True,
+        targets=(READ_HALF_PING, READ_P99_10MS, PRISM_3X),
+    ),
+    Scenario(
+        "storage_by_digest", "storage records by digest", "read", "GET",
+        "/orgs/{org}/artifacts/{subject_digest}/metadata/storage-records", _storage_by_digest,
+        operation="orgs/list-artifact-storage-records", targets=(READ_HALF_PING, READ_P99_10MS, PRISM_3X),
+    ),
+    Scenario(
+        "attestation_create", "attestation create", "write", "POST", "/repos/{owner}/{repo}/attestations",
+        _attestation_create, operation="repos/create-attestation", at_scale=True, targets=(PRISM_3X,),
+    ),
+    Scenario(
+        "snapshot_1k", "snapshot, 1,000 packages", "write", "POST", GRAPH + "/snapshots",
+        _snapshot_submit(PACKAGES_SMALL), operation="dependency-graph/create-repository-snapshot",
+        connections=2, targets=(PRISM_3X,),
+    ),
+    Scenario(
+        "snapshot_10k", "snapshot, 10,000 packages", "write", "POST", GRAPH + "/snapshots",
+        _snapshot_submit(PACKAGES_LARGE), operation="dependency-graph/create-repository-snapshot",
+        connections=1, targets=(SNAPSHOT_10K_FAST, PRISM_3X),
+    ),
+    Scenario(
+        "attestations_v2022", "attestation list (2022-11-28)", "read", "GET",
+        "/repos/{owner}/{repo}/attestations/{subject_digest}", _attestation_list(V2022),
+        operation="repos/list-attestations", at_scale=True, targets=(READ_P99_10MS, PRISM_3X),
+    ),
+    Scenario(
+        "attestations_v2026", "attestation list (2026-03-10)", "read", "GET",
+        "/repos/{owner}/{repo}/attestations/{subject_digest}", _attestation_list(V2026),
+        operation="repos/list-attestations", spec_version=V2026, at_scale=True,
+        targets=(READ_P99_10MS, PRISM_3X),
+    ),
+    Scenario(
+        "sbom_10k", "SBOM export, 10,000 packages", "read", "GET", GRAPH + "/sbom", _sbom_export,
+        operation="dependency-graph/export-sbom", connections=1, targets=(SBOM_FAST, PRISM_3X),
+    ),
+    Scenario(
+        "compare_10k", "compare two 10,000-package graphs", "read", "GET", GRAPH + "/compare/{basehead}",
+        _compare, operation="dependency-graph/diff-range", connections=1, targets=(PRISM_3X,),
+    ),
+]  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------ raw writes
+
+_DEPLOYMENT_COLUMNS = (
+    "org_id, repository_id, digest, logical_environment, physical_environment, cluster, deployment_name,"
+    " status, tags, runtime_risks, created_at, updated_at"
+)
+_DEPLOYMENT_CONFLICT = (
+    "ON CONFLICT (org_id, logical_environment, physical_environment, cluster, deployment_name)"
+    " DO UPDATE SET digest = excluded.digest, status = excluded.status, tags = excluded.tags,"
+    " runtime_risks = excluded.runtime_risks, updated_at = excluded.updated_at"
+)
+_STORAGE_COLUMNS = (
+    "org_id, repository_id, digest, registry_url, registry_repository, artifact_url, path, version, status,"
+    " created_at, updated_at"
+)
+_STORAGE_CONFLICT = (
+    "ON CONFLICT (repository_id, digest, registry_url, registry_repository)"
+    " DO UPDATE SET status = excluded.status, artifact_url = excluded.artifact_url,"
+    " updated_at = excluded.updated_at"
+)
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+
+
+def _deployment_params(rng: random.Random, seq: int, v: Mapping[str, Any]) -> Mapping[str, Any]:
+    name = f"raw-{v['nonce']}-{seq}" if rng.random() < 0.1 else f"dep-{rng.randrange(max(v['pool'], 1))}"
+    now = _now()
+    return {
+        "org": v["org_id"],
+        "repo": v["repo_id"],
+        "digest": "sha256:" + hex64(rng),
+        "name": name,
+        "now": now,
+    }
+
+
+def _storage_params(rng: random.Random, seq: int, v: Mapping[str, Any]) -> Mapping[str, Any]:
+    return {"org": v["org_id"], "repo": v["repo_id"], "digest": "sha256:" + hex64(rng), "now": _now()}
+
+
+def _cluster_params(rng: random.Random, seq: int, v: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    now = _now()
+    cluster = rng.choice(CLUSTERS)
+    common = {"org": v["org_id"], "repo": v["repo_id"], "cluster": cluster, "now": now}
+    return [{**common, "digest": "sha256:" + hex64(rng), "name": f"svc-{i}"} for i in range(1000)]
+
+
+_PG_DIGEST = "'sha256:' || md5(:d::text || 'a') || md5(:d::text || 'b')"
+
+RAW_WRITES: dict[str, RawWrite] = {
+    "deployment_upsert": RawWrite(
+        pgbench=(
+            "\\set n random(0, :pool - 1)\n\\set ins random(1, 10)\n\\set d random(1, 2000000000)\n"
+            f"INSERT INTO artifact_deployment_records ({_DEPLOYMENT_COLUMNS})"
+            f" VALUES (:org_id, :repo_id, {_PG_DIGEST},"
+            " 'production', 'eu-west-1', 'k8s-1',"
+            " CASE WHEN :ins = 1 THEN 'raw-' || :client_id || '-' || :d ELSE 'dep-' || :n END,"
+            """ 'deployed', '{"team": "payments"}', '["internet-exposed"]', now(), now()) """
+            + _DEPLOYMENT_CONFLICT
+            + ";\n"
+        ),
+        sqlite=(
+            f"INSERT INTO artifact_deployment_records ({_DEPLOYMENT_COLUMNS}) VALUES (:org, :repo, :digest,"
+            " 'production', 'eu-west-1', 'k8s-1', :name,"
+            """ 'deployed', '{"team": "payments"}', '["internet-exposed"]', :now, :now) """
+            + _DEPLOYMENT_CONFLICT
+        ),
+        sqlite_params=_deployment_params,
+    ),
+    "storage_record": RawWrite(
+        pgbench=(
+            "\\set d random(1, 2000000000)\n"
+            f"INSERT INTO artifact_storage_records ({_STORAGE_COLUMNS})"
+            f" VALUES (:org_id, :repo_id, {_PG_DIGEST},"
+            " 'https://registry.example.com', 'bench/app', 'https://registry.example.com/bench/app', NULL,"
+            " '1.0.0', 'active', now(), now()) " + _STORAGE_CONFLICT + ";\n"
+        ),
+        sqlite=(
+            f"INSERT INTO artifact_storage_records ({_STORAGE_COLUMNS}) VALUES (:org, :repo, :digest,"
+            " 'https://registry.example.com', 'bench/app', 'https://registry.example.com/bench/app', NULL,"
+            " '1.0.0', 'active', :now, :now) " + _STORAGE_CONFLICT
+        ),
+        sqlite_params=_storage_params,
+    ),
+    "cluster_set_1000": RawWrite(
+        pgbench=(
+            "\\set d random(1, 2000000000)\n\\set c random(0, 15)\n"
+            f"INSERT INTO artifact_deployment_records ({_DEPLOYMENT_COLUMNS}) SELECT :org_id, :repo_id,"
+            " 'sha256:' || md5(:d::text || g::text) || md5(g::text || :d::text), 'production', 'eu-west-1',"
+            " 'batch-' || :c, 'svc-' || g, 'deployed', '{}', '[]', now(), now()"
+            " FROM generate_series(0, 999) g " + _DEPLOYMENT_CONFLICT + ";\n"
+        ),
+        sqlite=(
+            f"INSERT INTO artifact_deployment_records ({_DEPLOYMENT_COLUMNS}) VALUES (:org, :repo, :digest,"
+            " 'production', 'eu-west-1', :cluster, :name, 'deployed', '{}', '[]', :now, :now) "
+            + _DEPLOYMENT_CONFLICT
+        ),
+        sqlite_params=_cluster_params,
+    ),
+}

@@ -1,0 +1,39 @@
+"""What every organization page needs: the viewer, the organization, filters read from the query."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from waybill.accounts import service as accounts
+from waybill.accounts.types import Account
+from waybill.core.errors import BadRequest, NotFound
+from waybill.http.context import AnyRequest
+from waybill.http.pagination import Cursor, decode_cursor
+
+PER_PAGE = 50
+MAX_FILTER_LENGTH = 256
+
+
+async def organization(conn: AsyncConnection, login: str) -> Account:
+    owner = await accounts.find_account(conn, login)
+    if owner is None or not owner.is_org:
+        raise NotFound()
+    return owner
+
+
+def text_param(request: AnyRequest, name: str) -> str | None:
+    """A free-text filter: trimmed, None when empty; an overlong one is refused rather than cut."""
+    raw = (request.query_params.get(name) or "").strip()
+    if len(raw) > MAX_FILTER_LENGTH:
+        raise BadRequest(f"The {name} filter is longer than {MAX_FILTER_LENGTH} characters.")
+    return raw or None
+
+
+def page_cursor(request: AnyRequest, per_page: int = PER_PAGE) -> Cursor:
+    after = request.query_params.get("after") or None
+    before = request.query_params.get("before") or None
+    return Cursor(
+        per_page=per_page,
+        after=None if after is None else decode_cursor(after, "after"),
+        before=None if before is None else decode_cursor(before, "before"),
+    )

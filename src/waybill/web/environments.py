@@ -1,0 +1,49 @@
+"""Environments: what runs in each logical and physical environment and cluster now, and the latest
+changes to what runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Response, get
+from litestar.params import FromPath
+
+from waybill.artifacts import service as artifacts
+from waybill.artifacts.types import HistoryFilter
+from waybill.http.context import AnyRequest, database
+from waybill.http.pagination import encode_cursor
+from waybill.web.common import organization, page_cursor
+from waybill.web.render import page
+from waybill.web.viewer import sign_in_redirect, signed_in
+
+RECENT_CHANGES = 25
+
+
+@get("/ui/orgs/{org:str}/environments")
+async def environments_page(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+    cursor = page_cursor(request, RECENT_CHANGES)
+    async with database(request).read() as conn:
+        viewer = await signed_in(request, conn)
+        if viewer is None:
+            return sign_in_redirect(request)
+        owner = await organization(conn, org)
+        places = await artifacts.environments(conn, viewer.principal, owner.login)
+        changes = await artifacts.history(conn, viewer.principal, owner.login, HistoryFilter(), cursor)
+    environments: dict[str, list[Any]] = {}
+    for place in places:
+        environments.setdefault(place.logical_environment, []).append(place)
+    context: dict[str, Any] = {
+        "title": f"Environments · {owner.login}",
+        "viewer": viewer,
+        "org": owner.login,
+        "section": "environments",
+        "environments": environments,
+        "timeline": changes.items,
+        "show_digest": True,
+        "older": None if changes.next_key is None else encode_cursor(changes.next_key),
+        "newer": None if changes.prev_key is None else encode_cursor(changes.prev_key),
+    }
+    return page("environments.html", context)
+
+
+route_handlers: list[Any] = [environments_page]
