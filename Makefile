@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.8
 
-.PHONY: install serve test lint typecheck lock clean browser screenshots bench bench-quick bench-tools
+.PHONY: install clients serve test fuzz lint typecheck lock clean browser screenshots bench bench-quick bench-tools
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,17 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $@
 
 install: $(STAMP)
+
+# GitHub's OpenAPI description and the JavaScript clients the conformance tests drive, pinned by the
+# lock file; npm's cache makes later installs work offline.
+JS := tests/clients/js
+JS_STAMP := $(JS)/node_modules/.installed
+
+$(JS_STAMP): $(JS)/package.json $(JS)/package-lock.json
+	cd $(JS) && npm ci --prefer-offline --no-audit --no-fund --loglevel=error
+	touch $@
+
+clients: $(JS_STAMP)
 
 serve: install
 	$(BIN)/waybill serve
@@ -28,8 +39,14 @@ browser:
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
 
-test: install browser
-	$(BIN)/pytest -n 2
+test: install clients browser
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+# The long property-based run over every implemented operation, on SQLite and PostgreSQL.
+FUZZ_EXAMPLES ?= 100
+FUZZ_SEED ?= 20261110
+fuzz: install clients
+	$(BIN)/python -m tests.contract.fuzz --max-examples $(FUZZ_EXAMPLES) --seed $(FUZZ_SEED) --min-requests 20000
 
 # Retakes the README's pictures of the pages (docs/screenshots/*.png) with the browser tests.
 screenshots: install browser
@@ -61,4 +78,4 @@ bench-quick: install bench-tools
 	BENCH_QUICK=1 $(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(JS)/node_modules

@@ -13,7 +13,7 @@ from waybill.auth import permissions
 from waybill.auth.types import Need, Principal
 from waybill.core.errors import NotFound
 from waybill.http.body import parse_body
-from waybill.http.context import AnyRequest, api_base, database, principal, web_base
+from waybill.http.context import AnyRequest, api_base, api_version, database, principal, web_base
 from waybill.http.responses import json_response
 
 READ_METADATA = Need(Role.READ, ("metadata",))
@@ -21,20 +21,7 @@ READ_METADATA = Need(Role.READ, ("metadata",))
 
 @get("/", sync_to_thread=False)
 def index(request: AnyRequest) -> Response[bytes]:
-    api = api_base(request)
-    return json_response(
-        {
-            "current_user_url": f"{api}/user",
-            "user_url": f"{api}/users/{{user}}",
-            "organization_url": f"{api}/orgs/{{org}}",
-            "repository_url": f"{api}/repos/{{owner}}/{{repo}}",
-            "attestations_url": f"{api}/repos/{{owner}}/{{repo}}/attestations/{{subject_digest}}",
-            "dependency_snapshots_url": f"{api}/repos/{{owner}}/{{repo}}/dependency-graph/snapshots",
-            "deployment_records_url": (
-                f"{api}/orgs/{{org}}/artifacts/{{subject_digest}}/metadata/deployment-records"
-            ),
-        }
-    )
+    return json_response(schemas.root(api_base(request), web_base(request), api_version(request)))
 
 
 @get("/waybill/ping", sync_to_thread=False)
@@ -78,7 +65,9 @@ async def get_repository(request: AnyRequest, owner: FromPath[str], repo: FromPa
         if found is None:
             raise NotFound()
         await permissions.require(conn, caller, found, READ_METADATA)
-    return json_response(schemas.repository(found, api_base(request), web_base(request)))
+    return json_response(
+        schemas.repository(found, api_base(request), web_base(request), api_version(request))
+    )
 
 
 @post("/admin/users")
@@ -108,7 +97,9 @@ async def create_org_repository(request: AnyRequest, org: FromPath[str]) -> Resp
         if owner is None or not owner.is_org:
             raise NotFound()
         created = await _create_repository(conn, caller, owner, body)
-    return json_response(schemas.repository(created, api_base(request), web_base(request)), 201)
+    return json_response(
+        schemas.repository(created, api_base(request), web_base(request), api_version(request)), 201
+    )
 
 
 @post("/user/repos")
@@ -118,7 +109,9 @@ async def create_user_repository(request: AnyRequest) -> Response[bytes]:
         caller = await principal(request, conn)
         owner = permissions.require_authenticated(caller)
         created = await _create_repository(conn, caller, owner, body)
-    return json_response(schemas.repository(created, api_base(request), web_base(request)), 201)
+    return json_response(
+        schemas.repository(created, api_base(request), web_base(request), api_version(request)), 201
+    )
 
 
 async def _create_repository(

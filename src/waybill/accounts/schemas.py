@@ -32,6 +32,57 @@ class CreateRepository(msgspec.Struct):
     visibility: Literal["public", "private", "internal"] | None = None
 
 
+def root(api: str, web: str, version: str) -> dict[str, Any]:
+    """GitHub's ``root`` (``GET /``): URL templates of the API, plus where Waybill's own families start.
+    API version 2026-03-10 dropped ``authorizations_url`` and ``hub_url``."""
+    search = "{&page,per_page,sort,order}"
+    body = {
+        "current_user_url": f"{api}/user",
+        "current_user_authorizations_html_url": f"{web}/settings/connections/applications{{/client_id}}",
+        "authorizations_url": f"{api}/authorizations",
+        "code_search_url": f"{api}/search/code?q={{query}}{search}",
+        "commit_search_url": f"{api}/search/commits?q={{query}}{search}",
+        "emails_url": f"{api}/user/emails",
+        "emojis_url": f"{api}/emojis",
+        "events_url": f"{api}/events",
+        "feeds_url": f"{api}/feeds",
+        "followers_url": f"{api}/user/followers",
+        "following_url": f"{api}/user/following{{/target}}",
+        "gists_url": f"{api}/gists{{/gist_id}}",
+        "hub_url": f"{api}/hub",
+        "issue_search_url": f"{api}/search/issues?q={{query}}{search}",
+        "issues_url": f"{api}/issues",
+        "keys_url": f"{api}/user/keys",
+        "label_search_url": (
+            f"{api}/search/labels?q={{query}}&repository_id={{repository_id}}{{&page,per_page}}"
+        ),
+        "notifications_url": f"{api}/notifications",
+        "organization_url": f"{api}/orgs/{{org}}",
+        "organization_repositories_url": f"{api}/orgs/{{org}}/repos{{?type,page,per_page,sort}}",
+        "organization_teams_url": f"{api}/orgs/{{org}}/teams",
+        "public_gists_url": f"{api}/gists/public",
+        "rate_limit_url": f"{api}/rate_limit",
+        "repository_url": f"{api}/repos/{{owner}}/{{repo}}",
+        "repository_search_url": f"{api}/search/repositories?q={{query}}{search}",
+        "current_user_repositories_url": f"{api}/user/repos{{?type,page,per_page,sort}}",
+        "starred_url": f"{api}/user/starred{{/owner}}{{/repo}}",
+        "starred_gists_url": f"{api}/gists/starred",
+        "topic_search_url": f"{api}/search/topics?q={{query}}{{&page,per_page}}",
+        "user_url": f"{api}/users/{{user}}",
+        "user_organizations_url": f"{api}/user/orgs",
+        "user_repositories_url": f"{api}/users/{{user}}/repos{{?type,page,per_page,sort}}",
+        "user_search_url": f"{api}/search/users?q={{query}}{search}",
+        "attestations_url": f"{api}/repos/{{owner}}/{{repo}}/attestations/{{subject_digest}}",
+        "dependency_snapshots_url": f"{api}/repos/{{owner}}/{{repo}}/dependency-graph/snapshots",
+        "deployment_records_url": (
+            f"{api}/orgs/{{org}}/artifacts/{{subject_digest}}/metadata/deployment-records"
+        ),
+    }
+    if version >= "2026-03-10":
+        del body["authorizations_url"], body["hub_url"]
+    return body
+
+
 def simple_user(account: Account, api: str, web: str) -> dict[str, Any]:
     """GitHub's ``simple-user``: how an account appears inside other objects."""
     u = f"{api}/users/{account.login}"
@@ -95,11 +146,10 @@ def organization(account: Account, api: str, web: str) -> dict[str, Any]:
         "public_members_url": f"{o}/public_members{{/member}}",
         "avatar_url": f"{web}/avatars/{account.login}",
         "description": None,
-        "name": account.name,
-        "company": None,
-        "blog": "",
-        "location": None,
-        "email": None,
+        # ``organization-full`` types name, company, location and email as plain (non-null) strings,
+        # and blog as a URI, and requires none of them: an unknown value is left out, not sent as null
+        # or as an empty string.
+        **({"name": account.name} if account.name is not None else {}),
         "twitter_username": None,
         "is_verified": False,
         "has_organization_projects": False,
@@ -116,12 +166,13 @@ def organization(account: Account, api: str, web: str) -> dict[str, Any]:
     }
 
 
-def repository(repo: Repository, api: str, web: str) -> dict[str, Any]:
-    """GitHub's ``full-repository``, with the fields a client reads."""
+def repository(repo: Repository, api: str, web: str, version: str = "2022-11-28") -> dict[str, Any]:
+    """GitHub's ``full-repository``, with the fields a client reads (API version 2026-03-10 dropped
+    ``has_downloads``)."""
     r = f"{api}/repos/{repo.full_name}"
     html = f"{web}/{repo.full_name}"
     created = iso(repo.created_at)
-    return {
+    body = {
         "id": repo.id,
         "node_id": node_id("Repository", repo.id),
         "name": repo.name,
@@ -176,6 +227,7 @@ def repository(repo: Repository, api: str, web: str) -> dict[str, Any]:
         "svn_url": html,
         "homepage": None,
         "language": None,
+        "license": None,
         "forks_count": 0,
         "stargazers_count": 0,
         "watchers_count": 0,
@@ -188,7 +240,6 @@ def repository(repo: Repository, api: str, web: str) -> dict[str, Any]:
         "has_projects": False,
         "has_wiki": False,
         "has_pages": False,
-        "has_downloads": False,
         "has_discussions": False,
         "archived": False,
         "disabled": False,
@@ -203,3 +254,6 @@ def repository(repo: Repository, api: str, web: str) -> dict[str, Any]:
         "network_count": 0,
         "subscribers_count": 0,
     }
+    if version < "2026-03-10":
+        body["has_downloads"] = False
+    return body

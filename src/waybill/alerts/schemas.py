@@ -136,7 +136,7 @@ def _affects(raw: str) -> Affects:
 
 def _cwe(raw: str) -> str:
     value = raw.upper().removeprefix("CWE-")
-    if not value.isdigit():
+    if not value.isascii() or not value.isdigit():
         raise _invalid("cwes", "cwes must be CWE numbers", raw)
     return f"CWE-{int(value)}"
 

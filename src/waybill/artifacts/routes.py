@@ -12,6 +12,7 @@ from waybill.artifacts import schemas, service
 from waybill.artifacts.types import DeploymentStatus, HistoryFilter
 from waybill.core.clock import iso
 from waybill.core.errors import NotFound, ValidationFailed
+from waybill.core.ids import parse_id
 from waybill.core.jobs import JobStatus, Worker
 from waybill.http.body import parse_body
 from waybill.http.context import AnyRequest, database, principal
@@ -70,10 +71,11 @@ async def get_cluster_job(
     request: AnyRequest, org: FromPath[str], cluster: FromPath[str], job_id: FromPath[str]
 ) -> Response[bytes]:
     schemas.check_cluster(cluster)
-    if not job_id.isdigit():
+    job_number = parse_id(job_id)
+    if job_number is None:
         raise NotFound()
     async with database(request).read() as conn:
-        job = await service.get_cluster_job(conn, await principal(request, conn), org, cluster, int(job_id))
+        job = await service.get_cluster_job(conn, await principal(request, conn), org, cluster, job_number)
     data: dict[str, Any] = {"job_id": job.id, "status": str(job.status)}
     if job.status is not JobStatus.PENDING and job.started_at is not None:
         data["started_at"] = iso(job.started_at)

@@ -13,6 +13,7 @@ from waybill.attestations import service as attestations
 from waybill.attestations.types import Mode
 from waybill.auth import permissions
 from waybill.core.errors import NotFound, ValidationFailed
+from waybill.core.ids import parse_id
 from waybill.core.keyset import KeysetPage
 from waybill.http.body import parse_body
 from waybill.http.context import (
@@ -160,9 +161,10 @@ async def _bulk_list(request: AnyRequest, login: str) -> Response[bytes]:
 
 
 def _attestation_id(raw: str) -> int:
-    if not raw.isdigit():
+    value = parse_id(raw)
+    if value is None:
         raise NotFound()
-    return int(raw)
+    return value
 
 
 async def _delete(

@@ -55,6 +55,11 @@ class Signer:
         return {"expires": str(expires), "signature": self._mac(purpose, subject, expires)}
 
     def check(self, purpose: str, subject: str, expires: str | None, signature: str | None) -> bool:
-        if not expires or not signature or not expires.isdigit() or int(expires) < time.time():
+        if (
+            not expires
+            or not signature
+            or not (expires.isascii() and expires.isdigit())
+            or int(expires) < time.time()
+        ):
             return False
         return hmac.compare_digest(self._mac(purpose, subject, int(expires)), signature)

@@ -74,7 +74,8 @@ class _ManifestShallow(Struct, forbid_unknown_fields=True):
 
 
 class SnapshotBody(Struct, forbid_unknown_fields=True):
-    version: int
+    # Stored as INTEGER; the description sets no bounds, the column does.
+    version: Annotated[int, Meta(ge=-(2**31), le=2**31 - 1)]
     job: JobBody
     sha: Annotated[str, Meta(min_length=40, max_length=64)]
     ref: Annotated[str, Meta(pattern="^refs/")]

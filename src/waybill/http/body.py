@@ -22,11 +22,40 @@ def decode(raw: bytes, type_: type[T], resource: str) -> T:
     if decoder is None:
         decoder = _decoders[type_] = msgspec.json.Decoder(type_)
     try:
-        return decoder.decode(raw)  # type: ignore[no-any-return]
+        value = decoder.decode(raw)
     except msgspec.ValidationError as exc:
         raise ValidationFailed([field_error(str(exc), resource)]) from None
     except msgspec.DecodeError:
         raise BadRequest("Problems parsing JSON") from None
+    if b"\\u0000" in raw:
+        # PostgreSQL text cannot store NUL, and no GitHub field admits one.
+        where = _nul_path(msgspec.json.decode(raw))
+        if where is not None:
+            field = where or "body"
+            raise ValidationFailed(
+                [FieldError(resource, field, "invalid", f"{field} contains a NUL character")]
+            )
+    return value  # type: ignore[no-any-return]
+
+
+def _nul_path(node: Any, path: str = "") -> str | None:
+    """Where the first string (or key) holding NUL is, as ``a.b[2].c``; None when there is none."""
+    if isinstance(node, str):
+        return path if "\x00" in node else None
+    if isinstance(node, list):
+        for i, item in enumerate(node):
+            found = _nul_path(item, f"{path}[{i}]")
+            if found is not None:
+                return found
+    if isinstance(node, dict):
+        for key, item in node.items():
+            child = f"{path}.{key}" if path else key
+            if "\x00" in key:
+                return child.replace("\x00", "")
+            found = _nul_path(item, child)
+            if found is not None:
+                return found
+    return None
 
 
 async def parse_body(request: AnyRequest, type_: type[T], resource: str) -> T:

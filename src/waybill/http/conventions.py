@@ -9,6 +9,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 import msgspec
 
@@ -109,12 +110,32 @@ class GitHubConventions:
             await _send_json(send, 413, error_body("Payload Too Large", 413), extra)
             return
 
+        refused = _nul_refusal(scope)
+        if refused is not None:
+            await _send_json(send, refused[0], refused[1], extra)
+            return
+
         async def send_with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _nul_refusal(scope: Scope) -> tuple[int, dict[str, Any]] | None:
+    """No GitHub name or value holds a NUL character, and PostgreSQL text cannot store one: a path
+    with NUL names nothing (404), a query with one is a bad request (400; ``basic-error`` is the
+    one error shape every operation accepts, where some declare a 422 with other shapes)."""
+    if "\x00" in scope["path"]:
+        return 404, error_body("Not Found", 404)
+    query: bytes = scope.get("query_string", b"")
+    if b"%00" in query or b"\x00" in query:
+        for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+            if "\x00" in name or "\x00" in value:
+                field = name.replace("\x00", "")
+                return 400, error_body(f"Query parameter {field} contains a NUL character", 400)
+    return None
 
 
 def _request_id() -> bytes:

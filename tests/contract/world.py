@@ -1,0 +1,133 @@
+"""The data every conformance test names: accounts and tokens provisioned through the services,
+then (as the API domains exist) records written through the API itself, so that positive requests
+hit real resources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import httpx
+
+from tests.alerts.osv_docs import as_file, osv_document
+from tests.attestations.bundles import bundle_for, random_digest
+from waybill.alerts import service as alerts
+from waybill.auth.types import CLASSIC_SCOPES
+
+
+class Provisioner(Protocol):
+    async def tx(self, action: Any) -> Any: ...
+    async def user(self, login: str, *, site_admin: bool = False) -> Any: ...
+    async def org(self, login: str, *, owner: str) -> Any: ...
+    async def member(self, org: str, login: str, role: str = "member") -> None: ...
+    async def repo(self, full_name: str, *, private: bool = False) -> Any: ...
+    async def token(self, login: str, scopes: str = "repo") -> str: ...
+
+
+class Http(Protocol):
+    async def request(
+        self, method: str, path: str, *, token: str | None = None, version: str | None = None, **kwargs: Any
+    ) -> httpx.Response: ...
+
+
+ORG = "acme"
+OWNER = "octocat"
+OUTSIDER = "mallory"
+ADMIN = "root"
+ADVISORY = osv_document(
+    "GHSA-c0nt-ract-0001",
+    "npm",
+    "left-pad",
+    [{"introduced": "0"}, {"fixed": "1.3.1"}],
+    aliases=["CVE-2026-0001"],
+    published="2026-01-10T00:00:00Z",
+    modified="2026-01-11T00:00:00Z",
+    severity=[{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}],
+    database_specific={"cwe_ids": ["CWE-79"], "github_reviewed": True},
+)
+EXAMPLE_ADMIN = "monalisaoctocat"
+PUBLIC_REPO = "widgets"
+PRIVATE_REPO = "secret"
+USER_REPO = "hello"
+ADMIN_REPO = "tools"
+
+
+@dataclass
+class World:
+    admin_token: str
+    owner_token: str
+    outsider_token: str
+    org: str = ORG
+    owner: str = OWNER
+    outsider: str = OUTSIDER
+    public_repo: str = PUBLIC_REPO
+    private_repo: str = PRIVATE_REPO
+    user_repo: str = USER_REPO
+    admin: str = ADMIN
+    admin_repo: str = ADMIN_REPO
+    # Filled in by the domains' seeds as they land (digests, ids, ...).
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+async def seed(provision: Provisioner, http: Http) -> World:
+    world = await seed_accounts(provision)
+    await seed_records(world, http)
+    return world
+
+
+async def seed_accounts(provision: Provisioner) -> World:
+    await provision.user(ADMIN, site_admin=True)
+    await provision.user(OWNER)
+    await provision.user(OUTSIDER)
+    # The user GHES's description names as the admin in its create-organization example.
+    await provision.user(EXAMPLE_ADMIN)
+    await provision.org(ORG, owner=OWNER)
+    await provision.member(ORG, ADMIN, "owner")
+    await provision.repo(f"{ORG}/{PUBLIC_REPO}")
+    await provision.repo(f"{ORG}/{PRIVATE_REPO}", private=True)
+    await provision.repo(f"{OWNER}/{USER_REPO}")
+    await provision.repo(f"{ADMIN}/{ADMIN_REPO}")
+    await provision.tx(lambda c: alerts.import_files(c, [as_file(ADVISORY)]))
+    return World(
+        extra={"ghsa_id": ADVISORY["id"]},
+        admin_token=await provision.token(ADMIN, ",".join(sorted(CLASSIC_SCOPES))),
+        owner_token=await provision.token(OWNER, ",".join(sorted(CLASSIC_SCOPES))),
+        outsider_token=await provision.token(OUTSIDER, "repo"),
+    )
+
+
+async def seed_records(world: World, http: Http) -> None:
+    """Records written through the API, for the domains that exist."""
+    await _seed_attestations(world, http)
+
+
+async def attest(http: Http, world: World, repo: str, digests: list[str], token: str = "") -> int:
+    """A signed test attestation of ``digests`` in ``repo`` (owner/name), written by its owner."""
+    response = await http.request(
+        "POST",
+        f"/repos/{repo}/attestations",
+        token=token or world.owner_token,
+        json={"bundle": bundle_for(digests)},
+    )
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+async def _seed_attestations(world: World, http: Http) -> None:
+    digest, user_digest = random_digest(), random_digest()
+    world.extra["digest"] = digest
+    world.extra["attestation_id"] = await attest(http, world, f"{world.org}/{world.public_repo}", [digest])
+    await attest(http, world, f"{world.org}/{world.private_repo}", [digest])
+    world.extra["user_digest"] = user_digest
+    world.extra["user_attestation_id"] = await attest(
+        http, world, f"{world.owner}/{world.user_repo}", [user_digest]
+    )
+    # The fuzzing token is the site administrator's: it finds the seeded digest under its own name too.
+    await attest(http, world, f"{world.admin}/{world.admin_repo}", [digest], token=world.admin_token)
+    world.extra.setdefault("path_examples", {}).update(
+        {
+            "subject_digest": digest,
+            "attestation_id": world.extra["attestation_id"],
+            "ghsa_id": world.extra["ghsa_id"],
+        }
+    )

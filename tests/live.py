@@ -1,0 +1,192 @@
+"""A real Waybill server process for tests that drive it from outside (fuzzing, real clients):
+``waybill serve`` on a free port of 127.0.0.1, on a fresh SQLite file or PostgreSQL database,
+with a seeded world (``tests.contract.world``) that clients can name."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.attestations.bundles import bundle_for
+from tests.contract.world import World, seed_accounts, seed_records
+from tests.harness import Harness
+from waybill.config import Settings
+from waybill.core.db import Database
+from waybill.core.migrate import upgrade
+
+POSTGRES_URL = os.environ.get("WAYBILL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class HttpClient:
+    """The ``request`` interface of ``tests.harness.Harness``, over the network."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        version: str | None = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        all_headers = dict(headers or {})
+        if token is not None:
+            all_headers["Authorization"] = f"Bearer {token}"
+        if version is not None:
+            all_headers["X-GitHub-Api-Version"] = version
+        return await self.client.request(method, path, headers=all_headers, **kwargs)
+
+    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("GET", path, **kwargs)
+
+    async def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("POST", path, **kwargs)
+
+    async def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("DELETE", path, **kwargs)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    world: World
+    backend: str
+    log: Path
+
+    def get(self, path: str, token: str = "") -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token or self.world.owner_token}"}
+        return httpx.get(f"{self.url}{path}", headers=headers, timeout=30)
+
+    def attest(self, repo: str, digests: list[str], token: str = "") -> int:
+        """A signed test attestation of ``digests`` in ``repo`` (owner/name), written through the API."""
+        response = httpx.post(
+            f"{self.url}/repos/{repo}/attestations",
+            headers={"Authorization": f"Bearer {token or self.world.owner_token}"},
+            json={"bundle": bundle_for(digests)},
+            timeout=30,
+        )
+        assert response.status_code == 201, response.text
+        return int(response.json()["id"])
+
+    @property
+    def api_v3(self) -> str:
+        """The GitHub Enterprise Server form of the base URL."""
+        return self.url + "/api/v3"
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database of its own, dropped afterwards; its URL."""
+    admin = create_engine(
+        POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    )
+    name = f"waybill_live_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def live_server(backend: str, data_dir: Path) -> Iterator[LiveServer]:
+    """Start ``waybill serve`` on ``backend`` ("sqlite" or "postgresql"), seed it, and stop it after."""
+    if backend == "postgresql":
+        with postgres_database() as url, _serve(data_dir, url, backend) as server:
+            yield server
+    else:
+        with _serve(data_dir, "", backend) as server:
+            yield server
+
+
+@contextmanager
+def _serve(data_dir: Path, database_url: str, backend: str) -> Iterator[LiveServer]:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings = replace(Settings(), data_dir=data_dir, database_url=database_url)
+    upgrade(settings)
+    world = asyncio.run(_seed_accounts(settings))
+    port = free_port()
+    env = {
+        **os.environ,
+        "WAYBILL_DATA_DIR": str(data_dir),
+        "WAYBILL_DATABASE_URL": database_url,
+        # Fuzzing sends tens of thousands of requests with one token.
+        "WAYBILL_RATE_LIMIT": "0",
+    }
+    log = data_dir / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "waybill", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, process, log)
+        asyncio.run(_seed_records(url, world))
+        yield LiveServer(url=url, world=world, backend=backend, log=log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"waybill serve exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(url + "/", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"waybill serve did not answer within 60 s:\n{log.read_text()[-3000:]}")
+
+
+async def _seed_accounts(settings: Settings) -> World:
+    db = Database(settings.resolved_database_url)
+    try:
+        # The harness provisions through the services; it needs nothing of an app but its database.
+        return await seed_accounts(Harness(SimpleNamespace(db=db), None, "live"))  # type: ignore[arg-type]
+    finally:
+        await db.dispose()
+
+
+async def _seed_records(url: str, world: World) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        await seed_records(world, HttpClient(client))
