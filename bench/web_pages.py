@@ -1,6 +1,7 @@
 """Web pages: render time of every page over an organization of 100,000 artifacts, 100,000 storage
-records, 100,000 deployment records (200,000 history entries) and 100,000 verified provenance
-attestations, on SQLite or PostgreSQL, through the app in-process (sign-in cookie, HTML rendered).
+records, 100,000 deployment records (200,000 history entries), 100,000 verified provenance
+attestations and 500 open Dependabot alerts in one repository, on SQLite or PostgreSQL, through the
+app in-process (sign-in cookie, HTML rendered).
 
     python bench/web_pages.py [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import json
 import logging
 import re
 import statistics
@@ -35,6 +37,8 @@ from sqlalchemy.engine import make_url
 
 from waybill.accounts import service as accounts
 from waybill.accounts.types import OrgRole
+from waybill.alerts import lifecycle
+from waybill.alerts import service as alerts
 from waybill.app import create_app
 from waybill.artifacts.models import artifacts, deployment_history, deployment_records, storage_records
 from waybill.attestations.models import (
@@ -50,6 +54,8 @@ from waybill.core.migrate import upgrade
 ARTIFACTS = 100_000
 REPOSITORIES = 20
 PACKAGES = 2_000
+# Advisories affecting packages of repo-1's graph: that many open alerts, all in one repository.
+ADVISORIES = 500
 CHUNK = 5_000
 RUNS = 15
 ENVIRONMENTS = ("production", "staging", "test", "development", "canary")
@@ -233,6 +239,35 @@ def snapshot() -> dict[str, Any]:
     }
 
 
+def advisory_files() -> list[tuple[str, bytes]]:
+    files = []
+    for i in range(ADVISORIES):
+        doc = {
+            "schema_version": "1.6.0",
+            "id": f"GHSA-bnch-{i:04d}-0000",
+            "modified": "2026-01-01T00:00:00Z",
+            "published": "2026-01-01T00:00:00Z",
+            "summary": f"pkg-{i} is vulnerable",
+            "affected": [
+                {
+                    "package": {"ecosystem": "npm", "name": f"@bench/pkg-{i * 3}"},
+                    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}],
+                }
+            ],
+            "database_specific": {"severity": ("LOW", "MODERATE", "HIGH", "CRITICAL")[i % 4]},
+        }
+        files.append((f"{doc['id']}.json", json.dumps(doc).encode()))
+    return files
+
+
+async def signed_in(client: httpx.AsyncClient, token: str) -> None:
+    form = await client.get("/ui/sign-in")
+    found = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert found is not None
+    signed = await client.post("/ui/sign-in", data={"csrf": found.group(1), "token": token, "next": "/ui"})
+    assert signed.status_code == 303
+
+
 async def measure(client: httpx.AsyncClient, path: str) -> tuple[float, float, int]:
     times = []
     size = 0
@@ -265,13 +300,13 @@ async def run(settings: Settings, reuse: bool = False) -> None:
                     headers={"Authorization": f"Bearer {writer}"},
                 )
                 assert response.status_code == 201, response.text
-            form = await client.get("/ui/sign-in")
-            found = re.search(r'name="csrf" value="([^"]+)"', form.text)
-            assert found is not None
-            signed = await client.post(
-                "/ui/sign-in", data={"csrf": found.group(1), "token": token, "next": "/ui"}
-            )
-            assert signed.status_code == 303
+                async with app.db.write() as conn:
+                    await alerts.import_files(conn, advisory_files())
+                    repo_1 = await accounts.find_repository(conn, "bench", "repo-1")
+                    assert repo_1 is not None
+                    opened = (await lifecycle.evaluate_repository(conn, repo_1.id)).opened
+                print(f"opened {opened} alerts in repo-1")
+            await signed_in(client, token)
             deep = (await client.get("/ui/orgs/bench/artifacts?environment=production")).text
             older = re.search(r'<a rel="next" href="\?([^"]+)"', deep)
             assert older is not None
@@ -300,6 +335,24 @@ async def run(settings: Settings, reuse: bool = False) -> None:
             print(f"{'page':42} {'median':>8} {'p95':>8} {'bytes':>8}")
             for label, path in pages.items():
                 median, p95, size = await measure(client, path)
+                print(f"{label:42} {median:6.1f}ms {p95:6.1f}ms {size:8,}")
+            if reuse:
+                return
+        # The organization's alerts are its owners' to read.
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=60) as owner:
+            await signed_in(owner, writer)
+            alert_pages = {
+                "alerts (owner)": "/ui/orgs/bench/alerts",
+                "  severity critical": "/ui/orgs/bench/alerts?severity=critical",
+                "  package": "/ui/orgs/bench/alerts?package=@bench/pkg-300",
+                "  risk internet-exposed (1 in 4)": "/ui/orgs/bench/alerts?runtime_risk=internet-exposed",
+                "  risk lateral-movement (1 in 500)": "/ui/orgs/bench/alerts?runtime_risk=lateral-movement",
+                "  registry URL": "/ui/orgs/bench/alerts?artifact_registry_url=https://registry-3.example.com",
+                "  has deployment": "/ui/orgs/bench/alerts?has=deployment",
+                "artifact with open alerts (owner)": f"/ui/orgs/bench/artifacts/{middle}",
+            }
+            for label, path in alert_pages.items():
+                median, p95, size = await measure(owner, path)
                 print(f"{label:42} {median:6.1f}ms {p95:6.1f}ms {size:8,}")
 
 

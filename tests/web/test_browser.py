@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.harness import Harness
 from tests.web.browser import Screens, chromium, screenshot_dir, serving, sign_in
-from tests.web.world import FRONTEND, SCRIPT_TAG, VAULT, World
+from tests.web.world import FRONTEND, SCRIPT_SUMMARY, SCRIPT_TAG, VAULT, World
 from waybill.config import Settings
 
 
@@ -72,6 +72,18 @@ async def test_the_pages_from_sign_in_to_sbom(
             await page.wait_for_url(base + "/ui/orgs/acme/environments")
             assert await page.locator("tr.place").count() == 3
             await screens.take(page, "environments")
+
+            # The organization's alerts, filtered by a runtime risk of where they are deployed.
+            await page.click("nav >> text=Alerts")
+            await page.wait_for_url(base + "/ui/orgs/acme/alerts")
+            alerts = page.locator("tr.alert")
+            assert await alerts.count() == 3
+            assert await page.get_by_text(SCRIPT_SUMMARY).count() == 1
+            await page.select_option("select[name=runtime_risk]", "sensitive-data")
+            await page.wait_for_url("**runtime_risk=sensitive-data**")
+            assert await alerts.count() == 2
+            assert await page.locator("tr.alert td.repository a", has_text="acme/secret").count() == 0
+            await screens.take(page, "alerts")
 
             # The dependency graph and its SBOM.
             await page.goto(base + "/ui/repos/acme/web/dependencies")

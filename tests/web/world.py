@@ -2,6 +2,8 @@
 deployed (one deployment tagged with a script), provenance signed by a test Sigstore instance that the
 server trusts, and a dependency snapshot at the commit the provenance names.
 
+Advisories make Dependabot alerts: two on acme/web (one with a script in its summary), one on acme/secret.
+
 acme/web is public, acme/secret private; alice owns acme, sam is a stranger to it.
 """
 
@@ -13,9 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.alerts.osv_docs import as_file, osv_document
 from tests.dependencies.helpers import snapshot
 from tests.harness import Harness
 from tests.verification.sigstore_double import SigstoreDouble
+from waybill.alerts import service as alerts
 
 INSTANCE = SigstoreDouble(name="web-instance")
 COMMIT = "5c0ffee" + "0" * 33
@@ -31,6 +35,31 @@ def digest(label: str) -> str:
 FRONTEND = digest("frontend")
 WORKER = digest("worker")
 VAULT = digest("vault")
+SCRIPT_SUMMARY = "<script>alert('advisory')</script> in express"
+ADVISORIES = [
+    osv_document(
+        "GHSA-leftpad-high",
+        "npm",
+        "left-pad",
+        [{"introduced": "0"}, {"fixed": "1.3.1"}],
+        database_specific={"severity": "HIGH"},
+    ),
+    osv_document(
+        "GHSA-express-medium",
+        "npm",
+        "express",
+        [{"introduced": "4.0.0"}, {"fixed": "4.19.0"}],
+        database_specific={"severity": "MODERATE"},
+        summary=SCRIPT_SUMMARY,
+    ),
+    osv_document(
+        "GHSA-vault-critical",
+        "npm",
+        "evil-pkg",
+        [{"introduced": "0"}],
+        database_specific={"severity": "CRITICAL"},
+    ),
+]
 
 
 def trust_roots(folder: Path) -> Path:
@@ -114,6 +143,7 @@ async def build(api: Harness) -> World:
     await api.repo("acme/web")
     await api.repo("acme/secret", private=True)
     world = World(api, await api.token("alice"), await api.token("sam"))
+    await api.tx(lambda c: alerts.import_files(c, [as_file(d) for d in ADVISORIES]))
     await world.post("/repos/acme/web/attestations", {"bundle": provenance(FRONTEND, "acme/web")})
     packages = {
         "express": "pkg:npm/express@4.18.2",
@@ -122,6 +152,11 @@ async def build(api: Harness) -> World:
     body = snapshot(packages, sha=COMMIT, edges={"express": ["left-pad"]})
     body["manifests"]["package-lock.json"]["resolved"]["left-pad"]["relationship"] = "indirect"
     await world.post("/repos/acme/web/dependency-graph/snapshots", body)
+    await world.post(
+        "/repos/acme/secret/dependency-graph/snapshots",
+        snapshot({"evil-pkg": "pkg:npm/evil-pkg@1.0.0"}, sha=COMMIT),
+    )
+    await api.app.worker.run_until_idle()
     await world.store(FRONTEND, "web", "frontend", "1.4.0", "https://ghcr.io")
     await world.store(WORKER, "web", "worker", "2.0.1", "https://registry.example.com")
     await world.store(VAULT, "secret", "vault", "0.9.0", "https://ghcr.io")

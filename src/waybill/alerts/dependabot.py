@@ -18,7 +18,9 @@ from waybill.alerts import repository as repo
 from waybill.alerts.alert_schemas import AlertQuery, AlertUpdate, AlertView
 from waybill.alerts.lifecycle import AlertState
 from waybill.alerts.models import dependabot_alerts
+from waybill.alerts.repository import AlertFilter
 from waybill.artifacts import service as artifacts
+from waybill.artifacts.service import RecordFilter
 from waybill.auth.types import Principal
 from waybill.core import clock
 from waybill.core.errors import Conflict, FieldError, NotFound, SimpleValidationFailed
@@ -109,6 +111,28 @@ async def list_for_organization(
         allowed = await artifacts.repositories_with_records(conn, org.id, query.records)
         query = replace(query, filter=replace(query.filter, repository_ids=frozenset(allowed)))
     return await _page(conn, query, scope, {})
+
+
+async def open_alerts(
+    conn: AsyncConnection, caller: Principal, repos: Sequence[Repository], limit: int
+) -> AlertPage | None:
+    """The newest open alerts of those of ``repos`` whose alerts the caller may read; repositories
+    it may not read are left out silently (for pages that show alerts beside other things). None
+    when it may read the alerts of none of them."""
+    readable = await access.readable(conn, caller, repos)
+    if not readable:
+        return None
+    query = AlertQuery(
+        filter=AlertFilter(states=(AlertState.OPEN.value,)),
+        records=RecordFilter(),
+        sort="created",
+        descending=True,
+        per_page=limit,
+        after=None,
+        before=None,
+    )
+    scope = dependabot_alerts.c.repository_id.in_(sorted(readable))
+    return await _page(conn, query, scope, {r.id: r for r in repos if r.id in readable})
 
 
 async def _alert(conn: AsyncConnection, found: Repository, number: int) -> Row[Any]:

@@ -601,12 +601,14 @@ async def storage_places(conn: AsyncConnection, org_id: int) -> list[tuple[int, 
 
 
 async def deployed_risks(conn: AsyncConnection, org_id: int) -> list[tuple[int, list[str]]]:
-    """(repository id, runtime risks) of the organization's records currently deployed."""
+    """(repository id, runtime risks) of the organization's records currently deployed, each pair
+    once: an organization has few repositories and risk combinations, but may have a great many
+    records, which the database folds far faster than they could be sent over."""
     t = deployment_records
     rows = await conn.execute(
-        select(t.c.repository_id, t.c.runtime_risks).where(
-            t.c.org_id == org_id, t.c.status == DeploymentStatus.DEPLOYED.value
-        )
+        select(t.c.repository_id, t.c.runtime_risks)
+        .where(t.c.org_id == org_id, t.c.status == DeploymentStatus.DEPLOYED.value)
+        .distinct()
     )
     return [(row[0], list(row[1] or [])) for row in rows]
 

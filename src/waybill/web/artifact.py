@@ -13,6 +13,7 @@ from litestar.params import FromPath
 
 from waybill.accounts import service as accounts
 from waybill.accounts.types import Repository
+from waybill.alerts import dependabot
 from waybill.artifacts import service as artifacts
 from waybill.artifacts.types import ArtifactFilter, HistoryFilter
 from waybill.attestations import service as attestations
@@ -30,6 +31,8 @@ DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 GIT_COMMIT = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 # The artifact page shows the newest entries of the history; its own page shows them all.
 TIMELINE_ENTRIES = 10
+# The artifact page lists this many of its repository's open alerts, newest first.
+OPEN_ALERTS = 20
 # A predicate larger than this is cut on the attestation page (the API serves the whole bundle).
 PREDICATE_CHARS = 20_000
 
@@ -143,6 +146,10 @@ async def artifact_page(request: AnyRequest, org: FromPath[str], digest: FromPat
             conn, {a.repository_id for a in found} | {a.repository_id for a in named.items}
         )
         rows = [_row(a, repos[a.repository_id]) for a in found]
+        # Only repositories whose alerts the viewer may read (write access, as on GitHub) count.
+        alerts = await dependabot.open_alerts(
+            conn, caller, [repos[a.repository_id] for a in named.items], OPEN_ALERTS
+        )
         build = None
         provenance = next((r for r in rows if r.summary.is_provenance), None)
         commit = None if provenance is None else built_from(provenance)
@@ -175,6 +182,8 @@ async def artifact_page(request: AnyRequest, org: FromPath[str], digest: FromPat
         "provenance": provenance,
         "commit": commit,
         "build": build,
+        # None: the viewer may not read the alerts, and the page does not say whether there are any.
+        "alerts": alerts,
     }
     return page("artifact.html", context)
 

@@ -1,0 +1,79 @@
+"""The organization's Dependabot alerts, with the production-context filters of GitHub's list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Response, get
+from litestar.params import FromPath
+
+from waybill.alerts import dependabot
+from waybill.alerts.alert_schemas import REGISTRIES, SEVERITIES, alert_query, position_of
+from waybill.alerts.ecosystems import Ecosystem
+from waybill.alerts.lifecycle import AlertState
+from waybill.alerts.schemas import encode_position
+from waybill.artifacts.types import RuntimeRisk
+from waybill.core.errors import BadRequest, ValidationFailed
+from waybill.http.context import AnyRequest, database
+from waybill.web.common import organization, text_param
+from waybill.web.render import page
+from waybill.web.viewer import sign_in_redirect, signed_in
+
+# The query parameters are the API's, so a page's address and the API call it mirrors read alike.
+FILTERS = (
+    "state",
+    "severity",
+    "ecosystem",
+    "package",
+    "runtime_risk",
+    "artifact_registry_url",
+    "artifact_registry",
+    "has",
+)
+
+
+@get("/ui/orgs/{org:str}/alerts")
+async def organization_alerts(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+    filters = {name: text_param(request, name) for name in FILTERS}
+    try:
+        query = alert_query(request, organization=True)
+    except ValidationFailed as error:
+        # A page says what was wrong with the address in words, not as the API's error list.
+        raise BadRequest("; ".join(e.message or e.field for e in error.errors)) from None
+    async with database(request).read() as conn:
+        viewer = await signed_in(request, conn)
+        if viewer is None:
+            return sign_in_redirect(request)
+        owner = await organization(conn, org)
+        # Refuses (404 to a stranger, 403 to a member who is not an owner) exactly as the API does.
+        found = await dependabot.list_for_organization(conn, viewer.principal, owner.login, query)
+    views = found.views
+    older = newer = None
+    if views:
+        forward = query.before is None
+        if found.more or not forward:
+            older = encode_position(query.sort, position_of(views[-1].row))
+        if (found.more and not forward) or (forward and query.after is not None):
+            newer = encode_position(query.sort, position_of(views[0].row))
+    context: dict[str, Any] = {
+        "title": f"Alerts · {owner.login}",
+        "viewer": viewer,
+        "org": owner.login,
+        "section": "alerts",
+        "filters": filters,
+        # The pager keeps the page size too; it is no filter.
+        "links": {**filters, "per_page": request.query_params.get("per_page") or None},
+        "states": [s.value for s in AlertState],
+        "severities": SEVERITIES,
+        "ecosystems": [e.value for e in Ecosystem],
+        "risks": [r.value for r in RuntimeRisk],
+        "registries": REGISTRIES,
+        "alerts": views,
+        "older": older,
+        "newer": newer,
+        "filtered": any(filters.values()),
+    }
+    return page("alerts.html", context)
+
+
+route_handlers: list[Any] = [organization_alerts]
