@@ -61,6 +61,7 @@ def _load() -> None:
     from tests.contract import (  # noqa: F401
         cases_accounts,
         cases_advisories,
+        cases_alerts,
         cases_artifacts,
         cases_attestations,
         cases_dependencies,
