@@ -21,10 +21,46 @@ from waybill.core.db import Database
 T = TypeVar("T")
 
 
-class Harness:
-    def __init__(self, app: WaybillApp, client: httpx.AsyncClient, backend: str) -> None:
-        self.app = app
+class HttpClient:
+    """GitHub-style requests (token, API version) through an httpx client, in-process or over the network."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        version: str | None = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        all_headers = dict(headers or {})
+        if token is not None:
+            all_headers["Authorization"] = f"Bearer {token}"
+        if version is not None:
+            all_headers["X-GitHub-Api-Version"] = version
+        return await self.client.request(method, path, headers=all_headers, **kwargs)
+
+    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("GET", path, **kwargs)
+
+    async def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("POST", path, **kwargs)
+
+    async def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("DELETE", path, **kwargs)
+
+    async def patch(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("PATCH", path, **kwargs)
+
+
+class Harness(HttpClient):
+    def __init__(self, app: WaybillApp, client: httpx.AsyncClient, backend: str) -> None:
+        super().__init__(client)
+        self.app = app
         self.backend = backend
 
     @property
@@ -81,37 +117,6 @@ class Harness:
                 expires_in_days=expires_in_days,
             )
         )
-
-    # HTTP.
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        token: str | None = None,
-        version: str | None = None,
-        headers: dict[str, str] | None = None,
-        **kwargs: Any,
-    ) -> httpx.Response:
-        all_headers = dict(headers or {})
-        if token is not None:
-            all_headers["Authorization"] = f"Bearer {token}"
-        if version is not None:
-            all_headers["X-GitHub-Api-Version"] = version
-        return await self.client.request(method, path, headers=all_headers, **kwargs)
-
-    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return await self.request("GET", path, **kwargs)
-
-    async def post(self, path: str, **kwargs: Any) -> httpx.Response:
-        return await self.request("POST", path, **kwargs)
-
-    async def delete(self, path: str, **kwargs: Any) -> httpx.Response:
-        return await self.request("DELETE", path, **kwargs)
-
-    async def patch(self, path: str, **kwargs: Any) -> httpx.Response:
-        return await self.request("PATCH", path, **kwargs)
 
 
 @asynccontextmanager

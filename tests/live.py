@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -24,7 +23,7 @@ from sqlalchemy.engine import make_url
 
 from tests.attestations.bundles import bundle_for
 from tests.contract.world import World, seed_accounts, seed_records
-from tests.harness import Harness
+from tests.harness import Harness, HttpClient
 from waybill.config import Settings
 from waybill.core.db import Database
 from waybill.core.migrate import upgrade
@@ -37,39 +36,6 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
-
-
-class HttpClient:
-    """The ``request`` interface of ``tests.harness.Harness``, over the network."""
-
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self.client = client
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        token: str | None = None,
-        version: str | None = None,
-        headers: dict[str, str] | None = None,
-        **kwargs: Any,
-    ) -> httpx.Response:
-        all_headers = dict(headers or {})
-        if token is not None:
-            all_headers["Authorization"] = f"Bearer {token}"
-        if version is not None:
-            all_headers["X-GitHub-Api-Version"] = version
-        return await self.client.request(method, path, headers=all_headers, **kwargs)
-
-    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return await self.request("GET", path, **kwargs)
-
-    async def post(self, path: str, **kwargs: Any) -> httpx.Response:
-        return await self.request("POST", path, **kwargs)
-
-    async def delete(self, path: str, **kwargs: Any) -> httpx.Response:
-        return await self.request("DELETE", path, **kwargs)
 
 
 @dataclass
