@@ -1,7 +1,7 @@
 """Dependency graph: ingest time of a 10,000-package snapshot and SPDX export time of a
 10,000-package graph, through the HTTP API in-process, on SQLite or PostgreSQL.
 
-    python bench/dependencies.py [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
+    python -m bench.dependencies [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
 
 With a PostgreSQL URL it creates (and drops) a scratch database beside the one named. Prints each
 figure next to a ceiling measured in the same run: a bare multi-row INSERT of the same 10,000
@@ -15,23 +15,17 @@ import asyncio
 import json
 import logging
 import statistics
-import tempfile
 import time
-import uuid
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import httpx
 from asgi_lifespan import LifespanManager
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
+from bench.scratch import scratch_settings
 from waybill.accounts import service as accounts
 from waybill.app import create_app
 from waybill.auth import tokens
 from waybill.config import Settings
-from waybill.core.migrate import upgrade
 from waybill.dependencies import purls
 from waybill.dependencies.models import dependency_packages
 
@@ -141,29 +135,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
-    base = replace(Settings(), rate_limit_enabled=False, run_worker=False)
-    if not args.database_url:
-        with tempfile.TemporaryDirectory() as tmp:
-            settings = replace(base, data_dir=Path(tmp))
-            upgrade(settings)
-            print("backend: SQLite")
-            asyncio.run(run(settings))
-        return
-    admin_url = args.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
-    name = f"waybill_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = make_url(args.database_url).set(database=name).render_as_string(hide_password=False)
-        settings = replace(base, database_url=url)
-        upgrade(settings)
-        print("backend: PostgreSQL")
+    with scratch_settings(args.database_url) as settings:
         asyncio.run(run(settings))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

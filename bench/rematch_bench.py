@@ -8,7 +8,7 @@ advisory mentions. The job (``alerts.rematch``) is queued and run by the worker;
 time, dependency rows per second, and dependencies x advisories per second, beside a ceiling
 measured in the same run: matching the same rows in memory, without the database.
 
-    WAYBILL_SHARED_DIR=../shared python bench/rematch_bench.py [--database-url postgresql://...]
+    WAYBILL_SHARED_DIR=../shared python -m bench.rematch_bench [--database-url postgresql://...]
 """
 
 from __future__ import annotations
@@ -18,17 +18,13 @@ import asyncio
 import json
 import os
 import random
-import tempfile
 import time
-import uuid
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import msgspec
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
+from bench.scratch import scratch_settings
 from waybill.accounts import service as accounts
 from waybill.alerts import osv
 from waybill.alerts import service as alerts
@@ -37,7 +33,6 @@ from waybill.alerts.matching import MatchIndex
 from waybill.config import Settings
 from waybill.core import jobs
 from waybill.core.db import Database
-from waybill.core.migrate import upgrade
 from waybill.dependencies import schemas as dependency_schemas
 from waybill.dependencies import service as dependencies
 
@@ -190,29 +185,8 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
     shared = Path(os.environ.get("WAYBILL_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
-    base = replace(Settings(), rate_limit_enabled=False, run_worker=False)
-    if not args.database_url:
-        with tempfile.TemporaryDirectory() as tmp:
-            settings = replace(base, data_dir=Path(tmp))
-            upgrade(settings)
-            print("backend: SQLite")
-            asyncio.run(run(settings, shared))
-        return
-    admin_url = args.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
-    name = f"waybill_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = make_url(args.database_url).set(database=name).render_as_string(hide_password=False)
-        settings = replace(base, database_url=url)
-        upgrade(settings)
-        print("backend: PostgreSQL")
+    with scratch_settings(args.database_url) as settings:
         asyncio.run(run(settings, shared))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

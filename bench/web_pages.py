@@ -3,7 +3,7 @@ records, 100,000 deployment records (200,000 history entries), 100,000 verified 
 attestations and 500 open Dependabot alerts in one repository, on SQLite or PostgreSQL, through the
 app in-process (sign-in cookie, HTML rendered).
 
-    python bench/web_pages.py [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
+    python -m bench.web_pages [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
 
 The data is bulk-inserted through the domains' tables (loading it through the API would take the
 run's whole time); the pages then read it as a viewer would. With a PostgreSQL URL it creates (and
@@ -21,9 +21,7 @@ import json
 import logging
 import re
 import statistics
-import tempfile
 import time
-import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,9 +30,9 @@ from typing import Any
 import cramjam
 import httpx
 from asgi_lifespan import LifespanManager
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
+from bench.scratch import scratch_settings
 from waybill.accounts import service as accounts
 from waybill.accounts.types import OrgRole
 from waybill.alerts import lifecycle
@@ -373,28 +371,8 @@ def main() -> None:
         print("backend: SQLite" + (" (reused)" if reuse else ""))
         asyncio.run(run(settings, reuse))
         return
-    if not args.database_url:
-        with tempfile.TemporaryDirectory() as tmp:
-            settings = replace(base, data_dir=Path(tmp))
-            upgrade(settings)
-            print("backend: SQLite")
-            asyncio.run(run(settings))
-        return
-    admin_url = args.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
-    name = f"waybill_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = make_url(args.database_url).set(database=name).render_as_string(hide_password=False)
-        settings = replace(base, database_url=url)
-        upgrade(settings)
-        print("backend: PostgreSQL")
+    with scratch_settings(args.database_url) as settings:
         asyncio.run(run(settings))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":
