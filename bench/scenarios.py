@@ -67,18 +67,18 @@ class Scenario:
     targets: tuple[Target, ...] = ()
 
 
+Params = Mapping[str, Any]
+
+
 @dataclass(frozen=True)
 class RawWrite:
     """The scenario's write straight to the database: a pgbench script (variables :org_id, :repo_id,
-    :pool, :nonce and pgbench's :client_id) and the SQLite statement with the parameters one
-    iteration binds. Only the record itself is written: the ceiling is the database, not the domain."""
+    :pool, :nonce and pgbench's :client_id), and for SQLite the statements of one transaction with
+    the parameters each binds (a list of parameter sets is an executemany). Only the rows themselves
+    are written: the ceiling is the database, not the domain."""
 
     pgbench: str
-    sqlite: str
-    # A list of parameter sets is one transaction of executemany (a batch write).
-    sqlite_params: Callable[
-        [random.Random, int, Mapping[str, Any]], Mapping[str, Any] | list[Mapping[str, Any]]
-    ]
+    sqlite: Callable[[random.Random, int, Params], list[tuple[str, Params | list[Params]]]]
 
 
 def hex64(rng: random.Random) -> str:
@@ -305,17 +305,18 @@ SCENARIOS: list[Scenario] = [
     ),
     Scenario(
         "attestation_create", "attestation create", "write", "POST", "/repos/{owner}/{repo}/attestations",
-        _attestation_create, operation="repos/create-attestation", at_scale=True, targets=(PRISM_3X,),
+        _attestation_create, operation="repos/create-attestation", raw="attestation_create", at_scale=True,
+        targets=(PRISM_3X,),
     ),
     Scenario(
         "snapshot_1k", "snapshot, 1,000 packages", "write", "POST", GRAPH + "/snapshots",
         _snapshot_submit(PACKAGES_SMALL), operation="dependency-graph/create-repository-snapshot",
-        connections=2, targets=(PRISM_3X,),
+        raw="snapshot_1k", connections=2, targets=(PRISM_3X,),
     ),
     Scenario(
         "snapshot_10k", "snapshot, 10,000 packages", "write", "POST", GRAPH + "/snapshots",
         _snapshot_submit(PACKAGES_LARGE), operation="dependency-graph/create-repository-snapshot",
-        connections=1, targets=(SNAPSHOT_10K_FAST, PRISM_3X),
+        raw="snapshot_10k", connections=1, targets=(SNAPSHOT_10K_FAST, PRISM_3X),
     ),
     Scenario(
         "attestations_v2022", "attestation list (2022-11-28)", "read", "GET",
@@ -365,27 +366,178 @@ def _now() -> str:
     return datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
 
 
-def _deployment_params(rng: random.Random, seq: int, v: Mapping[str, Any]) -> Mapping[str, Any]:
+_DEPLOYMENT_SQLITE = (
+    f"INSERT INTO artifact_deployment_records ({_DEPLOYMENT_COLUMNS}) VALUES (:org, :repo, :digest,"
+    " 'production', 'eu-west-1', :cluster, :name, 'deployed', :tags, :risks, :now, :now) "
+    + _DEPLOYMENT_CONFLICT
+)
+_STORAGE_SQLITE = (
+    f"INSERT INTO artifact_storage_records ({_STORAGE_COLUMNS}) VALUES (:org, :repo, :digest,"
+    " 'https://registry.example.com', 'bench/app', 'https://registry.example.com/bench/app', NULL,"
+    " '1.0.0', 'active', :now, :now) " + _STORAGE_CONFLICT
+)
+
+
+def _deployment_sqlite(rng: random.Random, seq: int, v: Params) -> list[tuple[str, Params | list[Params]]]:
     name = f"raw-{v['nonce']}-{seq}" if rng.random() < 0.1 else f"dep-{rng.randrange(max(v['pool'], 1))}"
-    now = _now()
-    return {
+    params = {
         "org": v["org_id"],
         "repo": v["repo_id"],
         "digest": "sha256:" + hex64(rng),
+        "cluster": "k8s-1",
         "name": name,
-        "now": now,
+        "tags": '{"team": "payments"}',
+        "risks": '["internet-exposed"]',
+        "now": _now(),
     }
+    return [(_DEPLOYMENT_SQLITE, params)]
 
 
-def _storage_params(rng: random.Random, seq: int, v: Mapping[str, Any]) -> Mapping[str, Any]:
-    return {"org": v["org_id"], "repo": v["repo_id"], "digest": "sha256:" + hex64(rng), "now": _now()}
+def _storage_sqlite(rng: random.Random, seq: int, v: Params) -> list[tuple[str, Params | list[Params]]]:
+    params = {"org": v["org_id"], "repo": v["repo_id"], "digest": "sha256:" + hex64(rng), "now": _now()}
+    return [(_STORAGE_SQLITE, params)]
 
 
-def _cluster_params(rng: random.Random, seq: int, v: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    now = _now()
-    cluster = rng.choice(CLUSTERS)
-    common = {"org": v["org_id"], "repo": v["repo_id"], "cluster": cluster, "now": now}
-    return [{**common, "digest": "sha256:" + hex64(rng), "name": f"svc-{i}"} for i in range(1000)]
+def _cluster_sqlite(rng: random.Random, seq: int, v: Params) -> list[tuple[str, Params | list[Params]]]:
+    common = {
+        "org": v["org_id"],
+        "repo": v["repo_id"],
+        "cluster": rng.choice(CLUSTERS),
+        "tags": "{}",
+        "risks": "[]",
+        "now": _now(),
+    }
+    rows: list[Params] = [
+        {**common, "digest": "sha256:" + hex64(rng), "name": f"svc-{i}"} for i in range(1000)
+    ]
+    return [(_DEPLOYMENT_SQLITE, rows)]
+
+
+# An attestation: its row, its bundle (3,200 incompressible bytes, about a snappy-compressed
+# GitHub provenance bundle) and its subject digest.
+_ATTESTATION_COLUMNS = "repository_id, predicate_type, media_type, bundle_hash, initiator, created_at"
+_ATTESTATION_VALUES = "'https://slsa.dev/provenance/v1', 'application/vnd.dev.sigstore.bundle.v0.3+json'"
+BUNDLE_BYTES = 3200
+
+
+def _attestation_sqlite(rng: random.Random, seq: int, v: Params) -> list[tuple[str, Params | list[Params]]]:
+    params = {
+        "repo": v["repo_id"],
+        "hash": hex64(rng),
+        "digest": "sha256:" + hex64(rng),
+        "data": rng.randbytes(BUNDLE_BYTES),
+        "now": _now(),
+    }
+    this = "(SELECT id FROM attestations WHERE repository_id = :repo AND bundle_hash = :hash)"
+    return [
+        (
+            f"INSERT INTO attestations ({_ATTESTATION_COLUMNS})"
+            f" VALUES (:repo, {_ATTESTATION_VALUES}, :hash, 'user', :now)",
+            params,
+        ),
+        (f"INSERT INTO attestation_bundles (attestation_id, data) VALUES ({this}, :data)", params),
+        (f"INSERT INTO attestation_subjects (digest, attestation_id) VALUES (:digest, {this})", params),
+    ]
+
+
+# A snapshot of N packages already known (every submission of the scenario names the same ones):
+# its row, its manifest, N resolved dependencies and the head it becomes.
+_SNAPSHOT_COLUMNS = (
+    "repository_id, sha, ref, version, job_id, correlator, detector_name, detector_version, detector_url,"
+    " scanned, created_at"
+)
+_SNAPSHOT_VALUES = (
+    "'refs/heads/main', 0, '1', :correlator, 'waybill-bench', '1.0.0', 'https://example.com/waybill-bench'"
+)
+_HEAD_UPSERT = (
+    "INSERT INTO dependency_heads (repository_id, correlator, detector_name, snapshot_id, scanned)"
+    " VALUES (:repo, :correlator, 'waybill-bench', {snapshot}, :now)"
+    " ON CONFLICT (repository_id, correlator, detector_name)"
+    " DO UPDATE SET snapshot_id = excluded.snapshot_id, scanned = excluded.scanned"
+)
+
+
+def _purl(i: int) -> str:
+    return f"pkg:npm/%40bench/pkg-{i}@1.{i % 50}.{i}"
+
+
+def _snapshot_sqlite(
+    packages: int,
+) -> Callable[[random.Random, int, Params], list[tuple[str, Params | list[Params]]]]:
+    def statements(rng: random.Random, seq: int, v: Params) -> list[tuple[str, Params | list[Params]]]:
+        params = {
+            "repo": v["repo_id"],
+            "sha": hex64(rng)[:40],
+            "correlator": f"raw-{packages}",
+            "now": _now(),
+        }
+        snapshot = "(SELECT max(id) FROM dependency_snapshots)"
+        manifest = "(SELECT max(id) FROM dependency_manifests)"
+        resolved: list[Params] = [
+            {
+                "purl": _purl(i),
+                "key": f"pkg-{i}",
+                "relationship": "direct" if i < 100 else "indirect",
+                "scope": "runtime" if i % 3 else "development",
+                "base": f"pkg:npm/%40bench/pkg-{i}",
+                "version": f"1.{i % 50}.{i}",
+                "name": f"pkg-{i}",
+            }
+            for i in range(packages)
+        ]
+        return [
+            (
+                "INSERT INTO dependency_packages (purl, type, namespace, name, version, base)"
+                " VALUES (:purl, 'npm', '@bench', :name, :version, :base) ON CONFLICT (purl) DO NOTHING",
+                resolved,
+            ),
+            (
+                f"INSERT INTO dependency_snapshots ({_SNAPSHOT_COLUMNS})"
+                f" VALUES (:repo, :sha, {_SNAPSHOT_VALUES}, :now, :now)",
+                params,
+            ),
+            (
+                "INSERT INTO dependency_manifests (snapshot_id, key, name)"
+                f" VALUES ({snapshot}, 'package-lock.json', 'package-lock.json')",
+                params,
+            ),
+            (
+                "INSERT INTO dependency_resolved (manifest_id, package_id, key, relationship, scope)"
+                f" VALUES ({manifest}, (SELECT id FROM dependency_packages WHERE purl = :purl), :key,"
+                " :relationship, :scope)",
+                resolved,
+            ),
+            (_HEAD_UPSERT.format(snapshot=snapshot), params),
+        ]
+
+    return statements
+
+
+def _snapshot_pgbench(packages: int) -> str:
+    n, correlator = packages - 1, f"'raw-{packages}'"
+    purl = "'pkg:npm/%40bench/pkg-' || g || '@1.' || (g % 50) || '.' || g"
+    values = _SNAPSHOT_VALUES.replace(":correlator", correlator)
+    head = (
+        _HEAD_UPSERT.replace(":repo", ":repo_id").replace(":correlator", correlator).replace(":now", "now()")
+    )
+    return (
+        "\\set d random(1, 2000000000)\n"
+        "BEGIN;\n"
+        "INSERT INTO dependency_packages (purl, type, namespace, name, version, base)"
+        f" SELECT {purl}, 'npm', '@bench', 'pkg-' || g, '1.' || (g % 50) || '.' || g,"
+        f" 'pkg:npm/%40bench/pkg-' || g FROM generate_series(0, {n}) g ON CONFLICT (purl) DO NOTHING;\n"
+        f"WITH s AS (INSERT INTO dependency_snapshots ({_SNAPSHOT_COLUMNS})"
+        f" VALUES (:repo_id, substr(md5(:client_id || '-' || :d), 1, 40), {values}, now(), now())"
+        " RETURNING id),"
+        " m AS (INSERT INTO dependency_manifests (snapshot_id, key, name)"
+        " SELECT id, 'package-lock.json', 'package-lock.json' FROM s RETURNING id),"
+        " r AS (INSERT INTO dependency_resolved (manifest_id, package_id, key, relationship, scope)"
+        " SELECT m.id, p.id, 'pkg-' || g, CASE WHEN g < 100 THEN 'direct' ELSE 'indirect' END,"
+        " CASE WHEN g % 3 = 0 THEN 'development' ELSE 'runtime' END"
+        f" FROM m, generate_series(0, {n}) g JOIN dependency_packages p ON p.purl = {purl}) "
+        + head.format(snapshot="(SELECT id FROM s)")
+        + ";\nCOMMIT;\n"
+    )
 
 
 _PG_DIGEST = "'sha256:' || md5(:d::text || 'a') || md5(:d::text || 'b')"
@@ -402,13 +554,7 @@ RAW_WRITES: dict[str, RawWrite] = {
             + _DEPLOYMENT_CONFLICT
             + ";\n"
         ),
-        sqlite=(
-            f"INSERT INTO artifact_deployment_records ({_DEPLOYMENT_COLUMNS}) VALUES (:org, :repo, :digest,"
-            " 'production', 'eu-west-1', 'k8s-1', :name,"
-            """ 'deployed', '{"team": "payments"}', '["internet-exposed"]', :now, :now) """
-            + _DEPLOYMENT_CONFLICT
-        ),
-        sqlite_params=_deployment_params,
+        sqlite=_deployment_sqlite,
     ),
     "storage_record": RawWrite(
         pgbench=(
@@ -418,12 +564,7 @@ RAW_WRITES: dict[str, RawWrite] = {
             " 'https://registry.example.com', 'bench/app', 'https://registry.example.com/bench/app', NULL,"
             " '1.0.0', 'active', now(), now()) " + _STORAGE_CONFLICT + ";\n"
         ),
-        sqlite=(
-            f"INSERT INTO artifact_storage_records ({_STORAGE_COLUMNS}) VALUES (:org, :repo, :digest,"
-            " 'https://registry.example.com', 'bench/app', 'https://registry.example.com/bench/app', NULL,"
-            " '1.0.0', 'active', :now, :now) " + _STORAGE_CONFLICT
-        ),
-        sqlite_params=_storage_params,
+        sqlite=_storage_sqlite,
     ),
     "cluster_set_1000": RawWrite(
         pgbench=(
@@ -433,11 +574,25 @@ RAW_WRITES: dict[str, RawWrite] = {
             " 'batch-' || :c, 'svc-' || g, 'deployed', '{}', '[]', now(), now()"
             " FROM generate_series(0, 999) g " + _DEPLOYMENT_CONFLICT + ";\n"
         ),
-        sqlite=(
-            f"INSERT INTO artifact_deployment_records ({_DEPLOYMENT_COLUMNS}) VALUES (:org, :repo, :digest,"
-            " 'production', 'eu-west-1', :cluster, :name, 'deployed', '{}', '[]', :now, :now) "
-            + _DEPLOYMENT_CONFLICT
+        sqlite=_cluster_sqlite,
+    ),
+    "attestation_create": RawWrite(
+        pgbench=(
+            "\\set d random(1, 2000000000)\n"
+            f"WITH a AS (INSERT INTO attestations ({_ATTESTATION_COLUMNS}) VALUES (:repo_id,"
+            f" {_ATTESTATION_VALUES}, md5(:client_id || '-' || :d) || md5(:d || '-' || :client_id),"
+            " 'user', now()) RETURNING id),"
+            " b AS (INSERT INTO attestation_bundles (attestation_id, data) SELECT a.id,"
+            f" (SELECT decode(string_agg(md5(random()::text), ''), 'hex')"
+            f" FROM generate_series(1, {BUNDLE_BYTES // 16})) FROM a)"
+            f" INSERT INTO attestation_subjects (digest, attestation_id) SELECT {_PG_DIGEST}, a.id FROM a;\n"
         ),
-        sqlite_params=_cluster_params,
+        sqlite=_attestation_sqlite,
+    ),
+    "snapshot_1k": RawWrite(
+        pgbench=_snapshot_pgbench(PACKAGES_SMALL), sqlite=_snapshot_sqlite(PACKAGES_SMALL)
+    ),
+    "snapshot_10k": RawWrite(
+        pgbench=_snapshot_pgbench(PACKAGES_LARGE), sqlite=_snapshot_sqlite(PACKAGES_LARGE)
     ),
 }

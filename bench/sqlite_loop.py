@@ -30,12 +30,13 @@ def main(path: str, scenario_key: str, seconds: float, context: dict[str, Any]) 
         if now >= deadline:
             break
         seq += 1
-        params = raw.sqlite_params(rng, seq, context)
+        statements = raw.sqlite(rng, seq, context)
         conn.execute("BEGIN IMMEDIATE")
-        if isinstance(params, list):
-            conn.executemany(raw.sqlite, params)
-        else:
-            conn.execute(raw.sqlite, params)
+        for sql, params in statements:
+            if isinstance(params, list):
+                conn.executemany(sql, params)
+            else:
+                conn.execute(sql, params)
         conn.execute("COMMIT")
         latencies.append(time.perf_counter() - now)
     elapsed = time.perf_counter() - started
