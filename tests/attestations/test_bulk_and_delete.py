@@ -259,6 +259,15 @@ async def test_bulk_delete_limits(world):
     assert r.json()["errors"][0]["field"] == "attestation_ids"
 
 
+@pytest.mark.parametrize("ids", [[2**63], [-(2**70), 0, -1], [10**40, 2**63 - 1]])
+async def test_bulk_delete_of_ids_beyond_bigint_finds_nothing(world, ids):
+    r = await world.api.post(
+        "/orgs/acme/attestations/delete-request", token=world.owner, json={"attestation_ids": ids}
+    )
+    assert r.status_code == 404
+    assert_conforms(r, "orgs/delete-attestations-bulk")
+
+
 # Repositories with attestations.
 
 

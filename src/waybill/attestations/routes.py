@@ -13,7 +13,7 @@ from waybill.attestations import service as attestations
 from waybill.attestations.types import Mode
 from waybill.auth import permissions
 from waybill.core.errors import NotFound, ValidationFailed
-from waybill.core.ids import parse_id
+from waybill.core.ids import MAX_ID, parse_id
 from waybill.core.keyset import KeysetPage
 from waybill.http.body import parse_body
 from waybill.http.context import (
@@ -184,7 +184,9 @@ async def _delete_bulk(request: AnyRequest, login: str) -> Response[bytes]:
             "the body must include either subject_digests or attestation_ids, but not both",
         )
     digests = None if body.subject_digests is None else schemas.parse_digests(body.subject_digests)
-    await _delete(request, login, ids=body.attestation_ids, digests=digests)
+    # Ids beyond the database's BIGINT (or below 1) name nothing, as in a path.
+    ids = None if body.attestation_ids is None else [i for i in body.attestation_ids if 0 < i <= MAX_ID]
+    await _delete(request, login, ids=ids, digests=digests)
     return no_content(200)
 
 
