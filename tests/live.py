@@ -38,6 +38,29 @@ def free_port() -> int:
         return port
 
 
+# A dependency graph the seeded advisory (left-pad below 1.3.1) affects.
+VULNERABLE_SNAPSHOT = {
+    "version": 0,
+    "sha": "a" * 40,
+    "ref": "refs/heads/main",
+    "job": {"correlator": "live", "id": "1"},
+    "detector": {"name": "live", "version": "1.0.0", "url": "https://example.com/detector"},
+    "scanned": "2026-01-01T00:00:00Z",
+    "manifests": {
+        "package-lock.json": {
+            "name": "package-lock.json",
+            "resolved": {
+                "left-pad": {
+                    "package_url": "pkg:npm/left-pad@1.3.0",
+                    "relationship": "direct",
+                    "scope": "runtime",
+                }
+            },
+        }
+    },
+}
+
+
 @dataclass
 class LiveServer:
     url: str
@@ -59,6 +82,30 @@ class LiveServer:
         )
         assert response.status_code == 201, response.text
         return int(response.json()["id"])
+
+    def vulnerable_repository(self) -> str:
+        """A new repository of the seeded organization whose graph holds left-pad 1.3.0, which the
+        seeded advisory affects; its full name, once the server's job worker has opened alert #1."""
+        headers = {"Authorization": f"Bearer {self.world.owner_token}"}
+        name = f"vulnerable-{uuid.uuid4().hex[:8]}"
+        created = httpx.post(
+            f"{self.url}/orgs/{self.world.org}/repos", headers=headers, json={"name": name}, timeout=30
+        )
+        assert created.status_code == 201, created.text
+        full_name = f"{self.world.org}/{name}"
+        submitted = httpx.post(
+            f"{self.url}/repos/{full_name}/dependency-graph/snapshots",
+            headers=headers,
+            json=VULNERABLE_SNAPSHOT,
+            timeout=30,
+        )
+        assert submitted.status_code == 201, submitted.text
+        # Alerts are evaluated by the queued job the snapshot started, not in the request.
+        deadline = time.monotonic() + 30
+        while self.get(f"/repos/{full_name}/dependabot/alerts/1").status_code != 200:
+            assert time.monotonic() < deadline, f"no alert in {full_name} after 30 s"
+            time.sleep(0.1)
+        return full_name
 
     @property
     def api_v3(self) -> str:

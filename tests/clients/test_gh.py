@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -295,6 +296,45 @@ OPERATIONS: dict[str, tuple[Callable[[LiveServer, str], Call], Callable[[Any, Li
         lambda s, n: ("GET", f"/advisories/{s.world.extra['ghsa_id']}", (), None),
         lambda d, s: d["ghsa_id"] == s.world.extra["ghsa_id"],
     ),
+    "dependabot/list-alerts-for-repo": (
+        lambda s, n: ("GET", f"/repos/{_alerting_repo(s)}/dependabot/alerts?state=open", (), None),
+        lambda d, s: [(a["number"], a["dependency"]["package"]["name"]) for a in d] == [(1, "left-pad")],
+    ),
+    "dependabot/get-alert": (
+        lambda s, n: ("GET", f"/repos/{_alerting_repo(s)}/dependabot/alerts/1", (), None),
+        lambda d, s: (
+            (d["number"], d["state"], d["security_advisory"]["ghsa_id"])
+            == (1, "open", s.world.extra["ghsa_id"])
+        ),
+    ),
+    "dependabot/update-alert": (
+        lambda s, n: (
+            "PATCH",
+            f"/repos/{_alerting_repo(s)}/dependabot/alerts/1",
+            (
+                "-f",
+                "state=dismissed",
+                "-f",
+                "dismissed_reason=tolerable_risk",
+                "-f",
+                "dismissed_comment=not reachable",
+            ),
+            None,
+        ),
+        lambda d, s: (
+            (d["state"], d["dismissed_reason"], d["dismissed_comment"], d["dismissed_by"]["login"])
+            == ("dismissed", "tolerable_risk", "not reachable", s.world.owner)
+        ),
+    ),
+    "dependabot/list-alerts-for-org": (
+        lambda s, n: (
+            "GET",
+            f"/orgs/{s.world.org}/dependabot/alerts?package=left-pad&per_page=100",
+            (),
+            None,
+        ),
+        lambda d, s: set(_alerting[s.url]) <= {a["repository"]["full_name"] for a in d if a["number"] == 1},
+    ),
 }
 ADMIN = {"enterprise-admin/create-user", "enterprise-admin/create-org"}
 
@@ -383,6 +423,16 @@ def _two_snapshots(s: LiveServer) -> str:
     return f"{base}...{head}"
 
 
+# The repositories made with an open alert, by server: the organization's listing must show each.
+_alerting: dict[str, list[str]] = defaultdict(list)
+
+
+def _alerting_repo(s: LiveServer) -> str:
+    full_name = s.vulnerable_repository()
+    _alerting[s.url].append(full_name)
+    return full_name
+
+
 def _org_repo(s: LiveServer) -> str:
     return f"{s.world.org}/{s.world.public_repo}"
 
@@ -409,6 +459,17 @@ def test_gh_api(server: LiveServer, version: str, operation_id: str, tmp_path: P
     token = server.world.admin_token if operation_id in ADMIN else server.world.owner_token
     body = api(server, make_call(server, version.replace("-", "")), version, home=tmp_path, token=token)
     assert check(body, server), body
+
+
+@pytest.mark.parametrize("version", description.API_VERSIONS)
+def test_gh_api_reopens_a_dismissed_alert(server: LiveServer, version: str, tmp_path: Path) -> None:
+    path = f"/repos/{_alerting_repo(server)}/dependabot/alerts/1"
+    token = server.world.owner_token
+    dismiss = ("-f", "state=dismissed", "-f", "dismissed_reason=no_bandwidth")
+    dismissed = api(server, ("PATCH", path, dismiss, None), version, home=tmp_path, token=token)
+    assert (dismissed["state"], dismissed["dismissed_reason"]) == ("dismissed", "no_bandwidth")
+    reopened = api(server, ("PATCH", path, ("-f", "state=open"), None), version, home=tmp_path, token=token)
+    assert (reopened["state"], reopened["dismissed_reason"], reopened["dismissed_at"]) == ("open", None, None)
 
 
 def test_gh_api_reports_errors(server: LiveServer, tmp_path: Path) -> None:

@@ -318,6 +318,49 @@ def _advisory(rest: Any, s: LiveServer) -> None:
     assert advisory.ghsa_id == s.world.extra["ghsa_id"]
 
 
+def _repo_alerts(rest: Any, s: LiveServer) -> None:
+    owner, name = s.vulnerable_repository().split("/")
+    alerts = rest.dependabot.list_alerts_for_repo(owner, name, state="open").parsed_data
+    assert [(a.number, a.dependency.package.name, a.security_advisory.ghsa_id) for a in alerts] == [
+        (1, "left-pad", s.world.extra["ghsa_id"])
+    ]
+
+
+def _alert(rest: Any, s: LiveServer) -> None:
+    owner, name = s.vulnerable_repository().split("/")
+    alert = rest.dependabot.get_alert(owner, name, 1).parsed_data
+    assert (alert.number, alert.state, alert.dependency.manifest_path) == (1, "open", "package-lock.json")
+    assert alert.security_vulnerability.first_patched_version.identifier == "1.3.1"
+
+
+def _update_alert(rest: Any, s: LiveServer) -> None:
+    owner, name = s.vulnerable_repository().split("/")
+    dismissed = rest.dependabot.update_alert(
+        owner,
+        name,
+        1,
+        state="dismissed",
+        dismissed_reason="tolerable_risk",
+        dismissed_comment="not reachable",
+    ).parsed_data
+    assert (dismissed.state, dismissed.dismissed_reason, dismissed.dismissed_comment) == (
+        "dismissed",
+        "tolerable_risk",
+        "not reachable",
+    )
+    assert dismissed.dismissed_by.login == s.world.owner
+    reopened = rest.dependabot.update_alert(owner, name, 1, state="open").parsed_data
+    assert (reopened.state, reopened.dismissed_reason, reopened.dismissed_by) == ("open", None, None)
+
+
+def _org_alerts(rest: Any, s: LiveServer) -> None:
+    full_name = s.vulnerable_repository()
+    alerts = rest.dependabot.list_alerts_for_org(s.world.org, package="left-pad").parsed_data
+    by_repository = {a.repository.full_name: a for a in alerts}
+    assert by_repository[full_name].number == 1
+    assert by_repository[full_name].repository.owner.login == s.world.org
+
+
 def _version(rest: Any) -> str:
     return "2022-11-28" if "v2022_11_28" in type(rest).__module__ else "2026-03-10"
 
@@ -357,6 +400,10 @@ OPERATIONS: dict[str, Exercise] = {
     "dependency-graph/diff-range": _diff,
     "security-advisories/list-global-advisories": _advisories,
     "security-advisories/get-global-advisory": _advisory,
+    "dependabot/list-alerts-for-repo": _repo_alerts,
+    "dependabot/get-alert": _alert,
+    "dependabot/update-alert": _update_alert,
+    "dependabot/list-alerts-for-org": _org_alerts,
 }
 
 

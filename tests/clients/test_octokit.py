@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -114,6 +115,26 @@ def _two_snapshots(s: LiveServer) -> str:
             _snapshot(sha, version),
         )
     return f"{base}...{head}"
+
+
+# The repositories made with an open alert, by server: the organization's listing must show each.
+_alerting: dict[str, list[str]] = defaultdict(list)
+
+
+def _alerting_repo(s: LiveServer) -> dict[str, Any]:
+    full_name = s.vulnerable_repository()
+    _alerting[s.url].append(full_name)
+    owner, repo = full_name.split("/")
+    return {"owner": owner, "repo": repo}
+
+
+def _dismissed(d: Any, s: LiveServer) -> bool:
+    return (d["state"], d["dismissed_reason"], d["dismissed_comment"], d["dismissed_by"]["login"]) == (
+        "dismissed",
+        "tolerable_risk",
+        "not reachable",
+        s.world.owner,
+    )
 
 
 # operationId -> (parameters, check of the response data)
@@ -242,6 +263,31 @@ OPERATIONS: dict[str, Plan] = {
         lambda s: {"ghsa_id": s.world.extra["ghsa_id"]},
         lambda d, s: d["ghsa_id"] == s.world.extra["ghsa_id"],
     ),
+    "dependabot/list-alerts-for-repo": (
+        lambda s: {**_alerting_repo(s), "state": "open"},
+        lambda d, s: [(a["number"], a["dependency"]["package"]["name"]) for a in d] == [(1, "left-pad")],
+    ),
+    "dependabot/get-alert": (
+        lambda s: {**_alerting_repo(s), "alert_number": 1},
+        lambda d, s: (
+            (d["number"], d["state"], d["security_advisory"]["ghsa_id"])
+            == (1, "open", s.world.extra["ghsa_id"])
+        ),
+    ),
+    "dependabot/update-alert": (
+        lambda s: {
+            **_alerting_repo(s),
+            "alert_number": 1,
+            "state": "dismissed",
+            "dismissed_reason": "tolerable_risk",
+            "dismissed_comment": "not reachable",
+        },
+        _dismissed,
+    ),
+    "dependabot/list-alerts-for-org": (
+        lambda s: {"org": s.world.org, "package": "left-pad", "per_page": 100},
+        lambda d, s: set(_alerting[s.url]) <= {a["repository"]["full_name"] for a in d if a["number"] == 1},
+    ),
 }
 STATUS = {
     "dependency-graph/create-repository-snapshot": 201,
@@ -288,6 +334,34 @@ def test_errors_reach_the_caller_as_octokit_request_errors(server: LiveServer) -
         },
     )
     assert (result["status"], result["error"].split(" - ")[0]) == (404, "Not Found"), result
+
+
+@pytest.mark.usefixtures("js_clients")
+@pytest.mark.parametrize("version", description.API_VERSIONS)
+def test_a_dismissed_alert_is_reopened(server: LiveServer, version: str) -> None:
+    alert = {**_alerting_repo(server), "alert_number": 1}
+    dismiss = {
+        **alert,
+        "state": "dismissed",
+        "dismissed_reason": "no_bandwidth",
+        "dismissed_comment": "later",
+    }
+    results = run_script(
+        "octokit.mjs",
+        {
+            "baseUrl": server.api_v3,
+            "token": server.world.owner_token,
+            "version": version,
+            "calls": [
+                {"operationId": "dependabot/update-alert", "params": dismiss},
+                {"operationId": "dependabot/update-alert", "params": {**alert, "state": "open"}},
+            ],
+        },
+    )
+    assert [(r["status"], r["data"]["state"], r["data"]["dismissed_reason"]) for r in results] == [
+        (200, "dismissed", "no_bandwidth"),
+        (200, "open", None),
+    ], results
 
 
 # Operations the pinned plugin has no method for (measured here, so the table says so; a plugin version
