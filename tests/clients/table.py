@@ -14,6 +14,8 @@ from tests.contract import registry
 # Operations the Actions libraries perform, each covered by a test in test_actions_toolkits.py.
 ACTIONS_ATTEST = {"repos/create-attestation", "orgs/create-artifact-storage-record"}
 SUBMISSION_TOOLKIT = {"dependency-graph/create-repository-snapshot"}
+# What `gh attestation verify/download` call (--repo and --owner), in test_gh_attestation.py.
+GH_ATTESTATION = {"repos/list-attestations", "orgs/list-attestations"}
 
 
 def rows() -> list[list[str]]:
@@ -32,6 +34,7 @@ def rows() -> list[list[str]]:
                 "yes" if op in test_githubkit.OPERATIONS else "",
                 octokit,
                 "yes" if op in test_gh.OPERATIONS else "",
+                "yes" if op in GH_ATTESTATION else "",
                 "yes" if op in ACTIONS_ATTEST else "",
                 "yes" if op in SUBMISSION_TOOLKIT else "",
             ]
@@ -47,6 +50,7 @@ def main() -> None:
         "githubkit 0.16.1",
         "Octokit (core 7.0.8, rest-endpoint-methods 18.0.0)",
         "gh api 2.103.3",
+        "gh attestation 2.103.3",
         "@actions/attest 3.2.0",
         "dependency-submission-toolkit 2.0.5",
     ]
