@@ -28,11 +28,14 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 20) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        options: dict[str, Any] = {"pool_pre_ping": False}
-        if not self.is_sqlite:
-            # Overflow connections are closed on return; keep enough pooled that a busy worker never
-            # pays for a new connection (and its TLS negotiation) per request.
-            options.update(pool_size=pool_size, max_overflow=pool_size // 2)
+        # Overflow connections are closed on return; keep enough pooled that a busy worker never
+        # pays for a new connection per request (TLS on PostgreSQL; on SQLite a thread, the file
+        # and the PRAGMAs below).
+        options: dict[str, Any] = {
+            "pool_pre_ping": False,
+            "pool_size": pool_size,
+            "max_overflow": pool_size // 2,
+        }
         self.engine: AsyncEngine = create_async_engine(url, **options)
         # SQLite has one writer at a time: queue this process's writers here instead of spinning
         # on SQLITE_BUSY, and take the write lock at BEGIN so a reader never has to upgrade.
