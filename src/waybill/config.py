@@ -12,6 +12,11 @@ def _int(name: str, default: int) -> int:
     return default if raw in (None, "") else int(raw)
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else float(raw)
+
+
 def _bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw in (None, ""):
@@ -37,6 +42,9 @@ class Settings:
     # Sigstore trusted_root.json file, or directory of them, added to the shipped roots; a root named
     # like a shipped one ("public-good", "github") replaces it.
     trust_roots: Path | None = None
+    # How long a process may reuse a token it looked up (0: look it up on every request). A token
+    # revoked by another process (the CLI) stops working within this; in this process, at once.
+    token_cache_seconds: float = 5.0
     # One log line per request costs a measurable share of a small request; off unless asked for.
     access_log: bool = False
 
@@ -54,6 +62,7 @@ class Settings:
             public_url=os.environ.get("WAYBILL_PUBLIC_URL", "").rstrip("/"),
             trust_roots=Path(raw_roots) if (raw_roots := os.environ.get("WAYBILL_TRUST_ROOTS")) else None,
             access_log=_bool("WAYBILL_ACCESS_LOG", False),
+            token_cache_seconds=_float("WAYBILL_TOKEN_CACHE_SECONDS", 5.0),
         )
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Row, and_, func, select
@@ -87,6 +88,18 @@ async def insert_account(
 async def account_by_login(conn: AsyncConnection, login: str) -> Account | None:
     row = (await conn.execute(select(accounts).where(accounts.c.login_key == login.lower()))).first()
     return None if row is None else account_from_row(row)
+
+
+@lru_cache(maxsize=1024)
+def org_id_by_login(login: str) -> Any:
+    """The id of the organization ``login`` as a scalar subquery (NULL when there is none), so that
+    a read scoped to an organization needs no statement of its own to find it. Memoized, as the
+    same few organizations are named again and again (SQL elements are immutable)."""
+    return (
+        select(accounts.c.id)
+        .where(accounts.c.login_key == login.lower(), accounts.c.type == AccountType.ORGANIZATION)
+        .scalar_subquery()
+    )
 
 
 async def account_by_id(conn: AsyncConnection, account_id: int) -> Account | None:

@@ -6,12 +6,28 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, String, and_, case, cast, func, literal, or_, select, text, tuple_, union_all
+from sqlalchemy import (
+    Row,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts.models import repositories
+from waybill.accounts.repository import org_id_by_login
 from waybill.artifacts.models import artifacts, deployment_history, deployment_records, storage_records
 from waybill.artifacts.types import (
     ArtifactFilter,
@@ -201,15 +217,26 @@ async def upsert_deployments(
 
 
 async def deployments_by_digest(
-    conn: AsyncConnection, org_id: int, digest: str, readable: Any
+    conn: AsyncConnection, org_login: str, digest: str, readable: Any
 ) -> list[DeploymentRecord]:
+    rows = await conn.execute(_deployments_by_digest(org_login.lower(), readable), {"digest": digest})
+    return [_deployment(row) for row in rows]
+
+
+# The reads by digest are the hottest statements: each is built once per organization and caller
+# (``readable`` is memoized too), which also spares SQLAlchemy computing its cache key per request.
+@lru_cache(maxsize=1024)
+def _deployments_by_digest(org_login: str, readable: Any) -> Any:
     t = deployment_records
-    rows = await conn.execute(
+    return (
         select(t)
-        .where(t.c.org_id == org_id, t.c.digest == digest, t.c.repository_id.in_(readable))
+        .where(
+            t.c.org_id == org_id_by_login(org_login),
+            t.c.digest == bindparam("digest"),
+            t.c.repository_id.in_(readable),
+        )
         .order_by(t.c.id)
     )
-    return [_deployment(row) for row in rows]
 
 
 async def deployments_by_ids(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, DeploymentRecord]:
@@ -288,15 +315,20 @@ async def upsert_storage_record(
 
 
 async def storage_by_digest(
-    conn: AsyncConnection, org_id: int, digest: str, readable: Any
+    conn: AsyncConnection, org_login: str, digest: str, readable: Any
 ) -> list[StorageRecord]:
-    t = storage_records
-    rows = await conn.execute(
-        _storage_select.where(
-            t.c.org_id == org_id, t.c.digest == digest, t.c.repository_id.in_(readable)
-        ).order_by(t.c.id)
-    )
+    rows = await conn.execute(_storage_by_digest(org_login.lower(), readable), {"digest": digest})
     return [_storage(row) for row in rows]
+
+
+@lru_cache(maxsize=1024)
+def _storage_by_digest(org_login: str, readable: Any) -> Any:
+    t = storage_records
+    return _storage_select.where(
+        t.c.org_id == org_id_by_login(org_login),
+        t.c.digest == bindparam("digest"),
+        t.c.repository_id.in_(readable),
+    ).order_by(t.c.id)
 
 
 async def lock_cluster(conn: AsyncConnection, key: str) -> None:

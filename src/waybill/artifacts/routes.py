@@ -105,7 +105,8 @@ async def list_deployment_records(
     request: AnyRequest, org: FromPath[str], subject_digest: FromPath[str]
 ) -> Response[bytes]:
     schemas.check_digest(subject_digest)
-    async with database(request).read() as conn:
+    # One statement (two for a digest without records): no transaction needed.
+    async with database(request).query() as conn:
         records = await service.deployment_records(conn, await principal(request, conn), org, subject_digest)
     return json_response(schemas.deployment_list(records))
 
@@ -115,7 +116,8 @@ async def list_storage_records(
     request: AnyRequest, org: FromPath[str], subject_digest: FromPath[str]
 ) -> Response[bytes]:
     schemas.check_digest(subject_digest)
-    async with database(request).read() as conn:
+    # One statement (two for a digest without records): no transaction needed.
+    async with database(request).query() as conn:
         records = await service.storage_records(conn, await principal(request, conn), org, subject_digest)
     return json_response(
         {

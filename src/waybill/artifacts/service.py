@@ -370,19 +370,23 @@ async def create_storage_record(
 async def deployment_records(
     conn: AsyncConnection, caller: Principal, org_login: str, digest: str
 ) -> list[DeploymentRecord]:
-    org = await _org(conn, org_login)
-    return await sql.deployments_by_digest(
-        conn, org.id, digest, permissions.readable_repository_ids(caller, READ)
-    )
+    """One statement when the digest has records; the organization is looked up only without."""
+    readable = permissions.readable_repository_ids(caller, READ)
+    records = await sql.deployments_by_digest(conn, org_login, digest, readable)
+    if not records:
+        await _org(conn, org_login)
+    return records
 
 
 async def storage_records(
     conn: AsyncConnection, caller: Principal, org_login: str, digest: str
 ) -> list[StorageRecord]:
-    org = await _org(conn, org_login)
-    return await sql.storage_by_digest(
-        conn, org.id, digest, permissions.readable_repository_ids(caller, READ)
-    )
+    """One statement when the digest has records; the organization is looked up only without."""
+    readable = permissions.readable_repository_ids(caller, READ)
+    records = await sql.storage_by_digest(conn, org_login, digest, readable)
+    if not records:
+        await _org(conn, org_login)
+    return records
 
 
 T = TypeVar("T")

@@ -7,6 +7,7 @@ without the needed permission answers 403 naming that permission.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import false, or_, select, true
@@ -97,20 +98,32 @@ def readable_repository_ids(principal: Principal, need: Need) -> Any:
     Lists use it to leave out, silently and inside SQL so that pages stay full, what the caller
     may not read.
     """
-    public = repositories.c.private == false()
     user, token = principal.user, principal.token
     if user is None or token is None:
-        return select(repositories.c.id).where(public)
-    private = true() if user.site_admin else readable_by_user(user.id)
+        return _readable_ids(None, False, None, None)
     if token.kind is TokenKind.CLASSIC:
-        if "repo" not in token.scopes:
-            private = false()
-    elif not any(token.level(p) >= Role.READ for p in need.permissions):
-        private = false()
-    else:
-        private = private & (repositories.c.owner_id == token.resource_owner_id)
-        if token.repository_ids is not None:
-            private = private & repositories.c.id.in_(sorted(token.repository_ids))
+        return _readable_ids(user.id if "repo" in token.scopes else None, user.site_admin, None, None)
+    if token.resource_owner_id is None or not any(token.level(p) >= Role.READ for p in need.permissions):
+        return _readable_ids(None, False, None, None)
+    return _readable_ids(user.id, user.site_admin, token.resource_owner_id, token.repository_ids)
+
+
+@lru_cache(maxsize=4096)
+def _readable_ids(
+    private_for: int | None, site_admin: bool, owner_id: int | None, repository_ids: frozenset[int] | None
+) -> Any:
+    """Public repositories, and the private ones user ``private_for`` reads (site admins: all),
+    narrowed to ``owner_id``'s (fine-grained tokens, which always name a resource owner) and to
+    ``repository_ids``. Memoized, as each of a caller's reads would build the same subquery again
+    (SQL elements are immutable, so sharing one is safe)."""
+    public = repositories.c.private == false()
+    if private_for is None:
+        return select(repositories.c.id).where(public)
+    private = true() if site_admin else readable_by_user(private_for)
+    if owner_id is not None:
+        private = private & (repositories.c.owner_id == owner_id)
+    if repository_ids is not None:
+        private = private & repositories.c.id.in_(sorted(repository_ids))
     return select(repositories.c.id).where(or_(public, private))
 
 

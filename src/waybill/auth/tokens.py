@@ -10,12 +10,13 @@ import string
 from collections.abc import Iterable
 from datetime import timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
 from waybill.accounts.models import accounts as accounts_table
 from waybill.accounts.repository import account_from_row
+from waybill.auth.cache import PRINCIPALS
 from waybill.auth.models import tokens
 from waybill.auth.types import (
     CLASSIC_PREFIX,
@@ -123,6 +124,7 @@ async def _insert(
 
 
 async def revoke(conn: AsyncConnection, raw: str) -> None:
+    """Revoke a token; this process drops its cached principals at once (``waybill.auth.cache``)."""
     result = await conn.execute(
         update(tokens)
         .where(tokens.c.token_hash == digest(raw), tokens.c.revoked_at.is_(None))
@@ -148,19 +150,26 @@ def parse_authorization(header: str) -> str:
     return value
 
 
-async def authenticate(conn: AsyncConnection, raw: str) -> Principal:
-    row = (
-        await conn.execute(
-            select(tokens, *(c.label(f"user__{c.name}") for c in accounts_table.c))
-            .join(accounts_table, accounts_table.c.id == tokens.c.user_id)
-            .where(tokens.c.token_hash == digest(raw))
-        )
-    ).first()
-    if (
-        row is None
-        or row.revoked_at is not None
-        or (row.expires_at is not None and row.expires_at <= clock.now())
-    ):
+async def authenticate(conn: AsyncConnection, raw: str, *, max_age: float = 0.0) -> Principal:
+    """The caller ``raw`` names. A principal looked up less than ``max_age`` seconds ago may be
+    served from this process's cache (``waybill.auth.cache`` says why that is safe)."""
+    token_hash = digest(raw)
+    url = conn.engine.url
+    principal = PRINCIPALS.get(url, token_hash, max_age) if max_age > 0 else None
+    if principal is None:
+        generation = PRINCIPALS.generation
+        principal = await _lookup(conn, token_hash)
+        PRINCIPALS.put(url, token_hash, principal, generation)
+    expires_at = principal.token.expires_at if principal.token is not None else None
+    if expires_at is not None and expires_at <= clock.now():
+        raise Unauthenticated("Bad credentials")
+    return principal
+
+
+async def _lookup(conn: AsyncConnection, token_hash: str) -> Principal:
+    """The principal of a token that is neither unknown nor revoked (its expiry is the caller's)."""
+    row = (await conn.execute(_BY_HASH, {"token_hash": token_hash})).first()
+    if row is None or row.revoked_at is not None:
         raise Unauthenticated("Bad credentials")
     token = Token(
         id=row.id,
@@ -172,3 +181,10 @@ async def authenticate(conn: AsyncConnection, raw: str) -> Principal:
         expires_at=row.expires_at,
     )
     return Principal(user=account_from_row(row, "user__"), token=token)
+
+
+_BY_HASH = (
+    select(tokens, *(c.label(f"user__{c.name}") for c in accounts_table.c))
+    .join(accounts_table, accounts_table.c.id == tokens.c.user_id)
+    .where(tokens.c.token_hash == bindparam("token_hash"))
+)

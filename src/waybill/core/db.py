@@ -28,21 +28,37 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 20) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        options: dict[str, Any] = {"pool_pre_ping": False}
-        if not self.is_sqlite:
-            # Overflow connections are closed on return; keep enough pooled that a busy worker never
-            # pays for a new connection (and its TLS negotiation) per request.
-            options.update(pool_size=pool_size, max_overflow=pool_size // 2)
+        # Overflow connections are closed on return; keep enough pooled that a busy worker never
+        # pays for a new connection per request (TLS on PostgreSQL; on SQLite a thread, the file
+        # and the PRAGMAs below).
+        options: dict[str, Any] = {
+            "pool_pre_ping": False,
+            "pool_size": pool_size,
+            "max_overflow": pool_size // 2,
+        }
         self.engine: AsyncEngine = create_async_engine(url, **options)
         # SQLite has one writer at a time: queue this process's writers here instead of spinning
         # on SQLITE_BUSY, and take the write lock at BEGIN so a reader never has to upgrade.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        # query(): statements in autocommit. Not SQLAlchemy's AUTOCOMMIT level on SQLite, whose reset
+        # on checkin would turn pysqlite's own implicit transactions back on: its BEGIN is skipped below.
+        self._autocommit = self.engine.execution_options(
+            **({"waybill_autocommit": True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"})
+        )
         if self.is_sqlite:
             _configure_sqlite(self.engine)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         async with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @asynccontextmanager
+    async def query(self) -> AsyncIterator[AsyncConnection]:
+        """A connection without a transaction: each statement runs and commits on its own, which
+        saves the BEGIN and COMMIT round trips. For reads of one statement (consistent by itself), or
+        of several that need not see one snapshot; never for writes."""
+        async with self._autocommit.connect() as conn:
             yield conn
 
     @asynccontextmanager
@@ -72,7 +88,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        immediate = conn.get_execution_options().get("waybill_write", False)
+        options = conn.get_execution_options()
+        if options.get("waybill_autocommit", False):
+            return
+        immediate = options.get("waybill_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 

@@ -58,8 +58,11 @@ async def principal(request: AnyRequest, conn: AsyncConnection) -> Principal:
     if cached is not None:
         return cached
     header = request.headers.get("authorization")
+    max_age = settings(request).token_cache_seconds
     resolved = (
-        ANONYMOUS if not header else await tokens.authenticate(conn, tokens.parse_authorization(header))
+        ANONYMOUS
+        if not header
+        else await tokens.authenticate(conn, tokens.parse_authorization(header), max_age=max_age)
     )
     state["principal"] = resolved
     return resolved

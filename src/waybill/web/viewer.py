@@ -12,7 +12,7 @@ from waybill.accounts.types import Account
 from waybill.auth import tokens
 from waybill.auth.types import Principal
 from waybill.core.errors import Unauthenticated
-from waybill.http.context import AnyRequest, signer
+from waybill.http.context import AnyRequest, settings, signer
 from waybill.web import security
 from waybill.web.render import redirect
 
@@ -35,7 +35,8 @@ async def signed_in(request: AnyRequest, conn: AsyncConnection) -> Viewer | None
     if session is None:
         return None
     try:
-        principal = await tokens.authenticate(conn, session.token)
+        max_age = settings(request).token_cache_seconds
+        principal = await tokens.authenticate(conn, session.token, max_age=max_age)
     except Unauthenticated:
         return None
     assert principal.user is not None
