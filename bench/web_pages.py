@@ -38,7 +38,13 @@ from waybill.accounts.types import OrgRole
 from waybill.alerts import lifecycle
 from waybill.alerts import service as alerts
 from waybill.app import create_app
-from waybill.artifacts.models import artifacts, deployment_history, deployment_records, storage_records
+from waybill.artifacts.models import (
+    artifacts,
+    deployment_history,
+    deployment_records,
+    deployment_risks,
+    storage_records,
+)
 from waybill.attestations.models import (
     attestation_bundles,
     attestation_subjects,
@@ -93,7 +99,9 @@ async def load(app: Any) -> tuple[str, str]:
     bundle = bytes(cramjam.snappy.compress_raw(b"{}"))
 
     def rows(start: int, stop: int) -> dict[str, list[dict[str, Any]]]:
-        batch: dict[str, list[dict[str, Any]]] = {k: [] for k in ("a", "s", "d", "h", "t", "ts", "tb", "tv")}
+        batch: dict[str, list[dict[str, Any]]] = {
+            k: [] for k in ("a", "s", "d", "k", "h", "t", "ts", "tb", "tv")
+        }
         for i in range(start, stop):
             repo = repos[i % REPOSITORIES].id
             when = now - timedelta(seconds=ARTIFACTS - i)
@@ -141,6 +149,12 @@ async def load(app: Any) -> tuple[str, str]:
                 "updated_at": when,
             }
             batch["d"].append(record)
+            # The risk rows the upserts keep beside each deployed record.
+            if record["status"] == "deployed":
+                batch["k"] += [
+                    {"record_id": i + 1, "risk": risk, "org_id": org.id, "repository_id": repo, "digest": d}
+                    for risk in record["runtime_risks"]
+                ]
             for n, change in enumerate(("created", "updated")):
                 batch["h"].append(
                     {
@@ -194,6 +208,7 @@ async def load(app: Any) -> tuple[str, str]:
         "a": artifacts,
         "s": storage_records,
         "d": deployment_records,
+        "k": deployment_risks,
         "h": deployment_history,
         "t": attestations,
         "ts": attestation_subjects,

@@ -92,6 +92,33 @@ async def test_production_context_filters(org: Org) -> None:
     assert_conforms(r, ORG_LIST)
 
 
+async def test_production_context_follows_each_change_to_a_deployment(org: Org) -> None:
+    await _deploy(org, "api", "svc", ["internet-exposed"])
+    assert await _repos(org, runtime_risk="internet-exposed") == ["acme/api"]
+    await _deploy(org, "api", "svc", ["lateral-movement"])
+    assert await _repos(org, runtime_risk="internet-exposed") == []
+    assert await _repos(org, runtime_risk="lateral-movement") == ["acme/api"]
+    await _deploy(org, "api", "svc", ["lateral-movement"], status="decommissioned")
+    assert await _repos(org, runtime_risk="lateral-movement") == []
+    assert await _repos(org, has="deployment") == []
+    await _deploy(org, "api", "svc", ["lateral-movement"])
+    assert await _repos(org, runtime_risk="lateral-movement") == ["acme/api"]
+    # The same deployment now runs an artifact of another repository.
+    await _deploy(org, "web", "svc", ["lateral-movement"])
+    assert await _repos(org, runtime_risk="lateral-movement") == ["acme/web"]
+    assert await _repos(org, has="deployment") == ["acme/web"]
+
+
+async def test_registry_filters_each_hold_on_their_own(org: Org) -> None:
+    await _store(org, "api", "https://ghcr.io/")
+    await _store(org, "api", "https://acme.jfrog.io/")
+    await _store(org, "web", "https://ghcr.io")
+    # Each filter may be met by a different record of the repository.
+    both = {"artifact_registry_url": "HTTPS://GHCR.IO", "artifact_registry": "jfrog-artifactory"}
+    assert await _repos(org, **both) == ["acme/api"]
+    assert await _repos(org, artifact_registry_url="https://quay.io") == []
+
+
 async def test_repository_permissions(org: Org, api: Any) -> None:
     path = "/repos/acme/web/dependabot/alerts"
     r = await api.get(path)

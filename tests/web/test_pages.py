@@ -46,6 +46,9 @@ async def test_a_viewer_without_access_sees_none_of_a_private_repositorys_artifa
         ("?risk=internet-exposed", [VAULT, FRONTEND]),
         ("?risk=sensitive-data", [FRONTEND]),
         ("?risk=lateral-movement", []),
+        ("?risk=internet-exposed&cluster=vault-1", [VAULT]),
+        ("?risk=internet-exposed&environment=pacific-east", [VAULT, FRONTEND]),
+        ("?risk=sensitive-data&environment=staging", []),
         ("?cluster=moda-2", [WORKER]),
         ("?environment=production", [VAULT, FRONTEND]),
         ("?environment=pacific-east&cluster=vault-1", [VAULT]),
@@ -60,6 +63,35 @@ async def test_a_viewer_without_access_sees_none_of_a_private_repositorys_artifa
 )
 async def test_filters(world: World, query: str, expected: list[str]) -> None:
     assert await _listed(world, world.alice, query) == expected
+
+
+async def test_the_risk_filter_follows_each_change_to_a_deployment(world: World) -> None:
+    await world.deploy(VAULT, "secret", "vault", cluster="vault-1", status="decommissioned")
+    assert await _listed(world, world.alice, "?risk=internet-exposed") == [FRONTEND]
+    await world.deploy(FRONTEND, "web", "frontend", runtime_risks=["lateral-movement"])
+    assert await _listed(world, world.alice, "?risk=internet-exposed") == []
+    assert await _listed(world, world.alice, "?risk=sensitive-data") == []
+    assert await _listed(world, world.alice, "?risk=lateral-movement") == [FRONTEND]
+    # The same deployment now runs another artifact: the filter finds the new one only.
+    await world.deploy(WORKER, "web", "frontend", runtime_risks=["lateral-movement"])
+    assert await _listed(world, world.alice, "?risk=lateral-movement") == [WORKER]
+    # Deployed again through a cluster set, with its risks.
+    body = {
+        "logical_environment": "production",
+        "physical_environment": "pacific-east",
+        "deployments": [
+            {
+                "name": "vault",
+                "digest": VAULT,
+                "deployment_name": "vault",
+                "github_repository": "secret",
+                "runtime_risks": ["critical-resource"],
+            }
+        ],
+    }
+    await world.post("/orgs/acme/artifacts/metadata/deployment-record/cluster/vault-1", body)
+    assert await _listed(world, world.alice, "?risk=critical-resource") == [VAULT]
+    assert await _listed(world, world.alice, "?risk=critical-resource&cluster=vault-1") == [VAULT]
 
 
 async def test_pages_of_artifacts_follow_keyset_cursors(world: World) -> None:

@@ -2,7 +2,8 @@
 
 An artifact is identified by (repository, digest); storage and deployment records hang off that pair.
 Deployment records are never deleted (decommissioning is a status), and every change to one is
-appended to ``artifact_deployment_history`` in the same transaction.
+appended to ``artifact_deployment_history`` and mirrored in ``artifact_deployment_risks`` in the same
+transaction.
 """
 
 from sqlalchemy import Column, ForeignKey, Index, String, Table, UniqueConstraint
@@ -49,7 +50,10 @@ storage_records = Table(
         name="uq_artifact_storage_records_identity",
     ),
     Index("ix_artifact_storage_records_org_id_digest", "org_id", "digest"),
-    Index("ix_artifact_storage_records_org_id_registry_url", "org_id", "registry_url"),
+    # artifacts_0003: the registry filters. The organization's distinct registries are read by
+    # skipping from one URL to the next; then whether a repository has records in a registry is one
+    # probe, where the records' unique key (repository, digest, ...) would scan all of its records.
+    Index("ix_artifact_storage_records_registries", "org_id", "registry_url", "repository_id"),
 )
 
 deployment_records = Table(
@@ -86,7 +90,7 @@ deployment_records = Table(
     Index("ix_artifact_deployment_records_org_id_physical_environment", "org_id", "physical_environment"),
     # Covers the environments page's count of what is deployed where, and the logical environment
     # filter of the linked artifacts page. Status after the places: an index led by (org_id, status)
-    # would tempt SQLite into reading nearly every record through it for the runtime-risk filter.
+    # would tempt SQLite into reading nearly every record through it.
     Index(
         "ix_artifact_deployment_records_places",
         "org_id",
@@ -97,6 +101,31 @@ deployment_records = Table(
         "repository_id",
         "digest",
     ),
+    # artifacts_0003: whether a repository has anything deployed is one probe (the alert filter
+    # has=deployment); it also serves the cascade when a repository is deleted.
+    Index("ix_artifact_deployment_records_repository_id_status", "repository_id", "status"),
+)
+
+# The runtime risks of the records deployed now, one row per record and risk, with the record's
+# artifact copied beside it: the runtime-risk filters then read an index range, where the records'
+# JSON arrays would have to be read and searched one by one. Rewritten for a record by every upsert
+# that changes it (``repository.upsert_deployments``); a decommissioned record has no rows.
+deployment_risks = Table(
+    "artifact_deployment_risks",
+    metadata,
+    Column(
+        "record_id",
+        BigId,
+        ForeignKey("artifact_deployment_records.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("risk", String(32), primary_key=True),
+    Column("org_id", BigId, nullable=False),
+    Column("repository_id", BigId, nullable=False),
+    Column("digest", String(71), nullable=False),
+    # The linked artifacts page (risk -> artifacts) and the alert filter (is a risk deployed in
+    # this repository) read it alone.
+    Index("ix_artifact_deployment_risks_places", "org_id", "risk", "repository_id", "digest"),
 )
 
 deployment_history = Table(

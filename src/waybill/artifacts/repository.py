@@ -11,11 +11,10 @@ from typing import Any
 
 from sqlalchemy import (
     Row,
-    String,
     and_,
     bindparam,
     case,
-    cast,
+    exists,
     func,
     literal,
     or_,
@@ -28,7 +27,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts.models import repositories
 from waybill.accounts.repository import org_id_by_login
-from waybill.artifacts.models import artifacts, deployment_history, deployment_records, storage_records
+from waybill.artifacts.models import (
+    artifacts,
+    deployment_history,
+    deployment_records,
+    deployment_risks,
+    storage_records,
+)
 from waybill.artifacts.types import (
     ArtifactFilter,
     Change,
@@ -213,7 +218,34 @@ async def upsert_deployments(
                 ]
             )
         )
+    await _mirror_risks(conn, changed)
     return records
+
+
+async def _mirror_risks(conn: AsyncConnection, changed: Sequence[DeploymentRecord]) -> None:
+    """Rewrite the risk rows of the records an upsert changed. A record the upsert left as it was
+    keeps its rows, so that the common write (nothing but ``updated_at``) costs nothing here; a
+    concurrent writer of the same record waits on the row the upsert locked."""
+    t = deployment_risks
+    stale = [r.id for r in changed if r.last_change is not Change.CREATED]
+    for start in range(0, len(stale), CHUNK):
+        await conn.execute(t.delete().where(t.c.record_id.in_(stale[start : start + CHUNK])))
+    rows = [
+        {
+            "record_id": r.id,
+            "risk": risk,
+            "org_id": r.org_id,
+            "repository_id": r.repository_id,
+            "digest": r.digest,
+        }
+        for r in changed
+        if r.status is DeploymentStatus.DEPLOYED
+        for risk in r.runtime_risks
+    ]
+    if rows:
+        # As an executemany: the statement is compiled once, where a multi-row VALUES of a cluster
+        # set's thousands of rows would cost more to build than to run.
+        await conn.execute(t.insert(), rows)
 
 
 async def deployments_by_digest(
@@ -501,17 +533,23 @@ def _artifact_query(org_id: int, readable: Any, where: ArtifactFilter) -> Any:
             query = query.where(a.c.name.icontains(where.search.strip(), autoescape=True))
     # Each filter on deployments or storage is an uncorrelated set of (repository, digest), read once
     # through its index; probing per artifact instead costs a lookup for every row scanned.
-    deployed: list[Any] = []
-    if where.cluster is not None:
-        deployed.append(d.c.cluster == where.cluster)
-    if where.runtime_risk is not None:
-        # Risks are a closed set of plain words, stored as a sorted JSON array: the quoted word is
-        # found in its text the same way on both backends.
-        deployed.append(cast(d.c.runtime_risks, String).contains(f'"{where.runtime_risk.value}"'))
-    if deployed or where.environment is not None:
-        current = select(d.c.repository_id, d.c.digest).where(
-            d.c.org_id == org_id, d.c.status == DeploymentStatus.DEPLOYED, *deployed
-        )
+    placed = where.cluster is not None or where.environment is not None
+    if where.runtime_risk is not None or placed:
+        if where.runtime_risk is not None:
+            # The risk's rows name the artifacts themselves (and exist for deployed records only);
+            # the records are joined only for a place to match.
+            k = deployment_risks
+            current = select(k.c.repository_id, k.c.digest).where(
+                k.c.org_id == org_id, k.c.risk == where.runtime_risk.value
+            )
+            if placed:
+                current = current.join(d, d.c.id == k.c.record_id)
+        else:
+            current = select(d.c.repository_id, d.c.digest).where(
+                d.c.org_id == org_id, d.c.status == DeploymentStatus.DEPLOYED
+            )
+        if where.cluster is not None:
+            current = current.where(d.c.cluster == where.cluster)
         places: Any = current
         if where.environment is not None:
             # Logical or physical: two index ranges rather than an OR that neither index serves.
@@ -621,28 +659,58 @@ async def environment_summaries(
 # For other domains: which repositories have records, and the records of many repositories at once.
 
 
-async def storage_places(conn: AsyncConnection, org_id: int) -> list[tuple[int, str]]:
-    """(repository id, registry URL) of the organization's storage records that are not deleted."""
+async def registry_urls(conn: AsyncConnection, org_id: int) -> list[str]:
+    """The distinct registry URLs of the organization's storage records (deleted ones included).
+    Read by skipping through the index from one URL to the next, a probe per registry, where a
+    DISTINCT would read every record's entry."""
     t = storage_records
-    rows = await conn.execute(
-        select(t.c.repository_id, t.c.registry_url)
-        .where(t.c.org_id == org_id, t.c.status != StorageStatus.DELETED.value)
-        .distinct()
-    )
-    return [(row[0], row[1]) for row in rows]
+    first = select(func.min(t.c.registry_url)).where(t.c.org_id == org_id)
+    urls = select(first.scalar_subquery().label("url")).cte("urls", recursive=True)
+    after = first.where(t.c.registry_url > urls.c.url).scalar_subquery()
+    urls = urls.union_all(select(after).where(urls.c.url.is_not(None)))
+    rows = await conn.execute(select(urls.c.url).where(urls.c.url.is_not(None)))
+    return [row[0] for row in rows]
 
 
-async def deployed_risks(conn: AsyncConnection, org_id: int) -> list[tuple[int, list[str]]]:
-    """(repository id, runtime risks) of the organization's records currently deployed, each pair
-    once: an organization has few repositories and risk combinations, but may have a great many
-    records, which the database folds far faster than they could be sent over."""
-    t = deployment_records
-    rows = await conn.execute(
-        select(t.c.repository_id, t.c.runtime_risks)
-        .where(t.c.org_id == org_id, t.c.status == DeploymentStatus.DEPLOYED.value)
-        .distinct()
-    )
-    return [(row[0], list(row[1] or [])) for row in rows]
+async def repositories_with_records(
+    conn: AsyncConnection,
+    org_id: int,
+    *,
+    registries: Sequence[Sequence[str]],
+    deployed: bool,
+    runtime_risks: Sequence[str],
+) -> set[int]:
+    """Ids of the organization's repositories with, for each URL list of ``registries``, a storage
+    record not deleted in one of those registries; with a record deployed now if ``deployed``; and
+    with a record deployed now at one of ``runtime_risks`` if any. Each condition is an index probe
+    per repository: an organization has far fewer repositories than records."""
+    r = repositories
+    query = select(r.c.id).where(r.c.owner_id == org_id)
+    s = storage_records
+    for urls in registries:
+        query = query.where(
+            exists().where(
+                s.c.org_id == org_id,
+                s.c.registry_url.in_(urls),
+                s.c.repository_id == r.c.id,
+                s.c.status != StorageStatus.DELETED.value,
+            )
+        )
+    if deployed:
+        d = deployment_records
+        query = query.where(
+            exists().where(
+                d.c.repository_id == r.c.id,
+                d.c.status == DeploymentStatus.DEPLOYED.value,
+                d.c.org_id == org_id,
+            )
+        )
+    if runtime_risks:
+        k = deployment_risks
+        query = query.where(
+            exists().where(k.c.org_id == org_id, k.c.risk.in_(runtime_risks), k.c.repository_id == r.c.id)
+        )
+    return set((await conn.execute(query)).scalars())
 
 
 async def storage_of_repositories(

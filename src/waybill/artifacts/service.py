@@ -504,26 +504,25 @@ class RecordFilter:
 
 async def repositories_with_records(conn: AsyncConnection, org_id: int, where: RecordFilter) -> set[int]:
     """Ids of the organization's repositories whose storage and deployment records match."""
-    matching: set[int] | None = None
-
-    def narrow(ids: set[int]) -> None:
-        nonlocal matching
-        matching = ids if matching is None else matching & ids
-
+    registries: list[list[str]] = []
     if where.registry_urls or where.registries:
-        places = await sql.storage_places(conn, org_id)
+        # Registries are matched here, not in SQL (URLs compare loosely, products by their URL);
+        # an organization stores its artifacts in few registries.
+        known = await sql.registry_urls(conn, org_id)
         if where.registry_urls:
-            narrow({r for r, url in places if any(_same_registry(url, u) for u in where.registry_urls)})
+            wanted = where.registry_urls
+            registries.append([url for url in known if any(_same_registry(url, w) for w in wanted)])
         if where.registries:
-            narrow({r for r, url in places if registry_kind(url) in where.registries})
-    if where.deployed or where.runtime_risks:
-        deployed = await sql.deployed_risks(conn, org_id)
-        if where.deployed:
-            narrow({r for r, _ in deployed})
-        if where.runtime_risks:
-            wanted = {str(risk) for risk in where.runtime_risks}
-            narrow({r for r, risks in deployed if wanted.intersection(risks)})
-    return set() if matching is None else matching
+            registries.append([url for url in known if registry_kind(url) in where.registries])
+        if not all(registries):
+            return set()
+    return await sql.repositories_with_records(
+        conn,
+        org_id,
+        registries=registries,
+        deployed=where.deployed,
+        runtime_risks=[str(risk) for risk in where.runtime_risks],
+    )
 
 
 async def storage_of_repositories(
