@@ -67,6 +67,7 @@ class LiveServer:
     world: World
     backend: str
     log: Path
+    pid: int
 
     def get(self, path: str, token: str = "") -> httpx.Response:
         headers = {"Authorization": f"Bearer {token or self.world.owner_token}"}
@@ -167,7 +168,7 @@ def _serve(data_dir: Path, database_url: str, backend: str) -> Iterator[LiveServ
     try:
         _wait_until_up(url, process, log)
         asyncio.run(_seed_records(url, world))
-        yield LiveServer(url=url, world=world, backend=backend, log=log)
+        yield LiveServer(url=url, world=world, backend=backend, log=log, pid=process.pid)
     finally:
         process.terminate()
         try:

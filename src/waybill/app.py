@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from waybill.alerts import jobs as alerts_jobs
 from waybill.alerts import routes as alerts_routes
 from waybill.artifacts import jobs as artifacts_jobs
 from waybill.artifacts import routes as artifacts_routes
+from waybill.attestations import checking
 from waybill.attestations import jobs as attestations_jobs
 from waybill.attestations import routes as attestations_routes
 from waybill.attestations.verification import TrustRoots
@@ -84,6 +86,7 @@ def create_app(settings: Settings | None = None) -> WaybillApp:
             yield
         finally:
             await worker.stop()
+            await asyncio.to_thread(checking.shutdown)
             await db.dispose()
 
     litestar = Litestar(

@@ -138,6 +138,16 @@ def _discard(broken: ProcessPoolExecutor) -> None:
     broken.shutdown(wait=False, cancel_futures=True)
 
 
+def shutdown() -> None:
+    """Stop the workers, as the server stops. Each worker holds the pool's queues open, so a worker
+    left running never sees its server go and would outlive it."""
+    global _pool
+    with _pool_lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 async def verify_bundles(path: Path | None, bundles: Sequence[bytes]) -> list[Verdict]:
     """Verify ``bundles`` in the pool against the shipped roots and those configured at ``path``."""
     if not bundles:
