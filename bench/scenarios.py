@@ -591,7 +591,7 @@ RAW_WRITES: dict[str, RawWrite] = {
         pgbench=(
             "\\set d random(1, 2000000000)\n"
             f"WITH a AS (INSERT INTO attestations ({_ATTESTATION_COLUMNS}) VALUES (:repo_id,"
-            f" {_ATTESTATION_VALUES}, md5(:client_id || '-' || :d) || md5(:d || '-' || :client_id),"
+            f" {_ATTESTATION_VALUES}, md5(random()::text) || md5(random()::text),"
             " 'user', now()) RETURNING id),"
             " b AS (INSERT INTO attestation_bundles (attestation_id, data) SELECT a.id,"
             f" (SELECT decode(string_agg(md5(random()::text), ''), 'hex')"
