@@ -27,8 +27,9 @@ from waybill.core.db import SQLITE_PRAGMAS, Database
 from waybill.core.migrate import upgrade
 
 POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-# Production settings, except the per-token hourly quota, which a load test exhausts in a second: the
-# limiter stays on (its cost is part of every figure) with a quota no run reaches.
+# Production settings, except the hourly quotas (per token, and per address for the anonymous no-op
+# ceiling), which a load test exhausts in a second: the limiter stays on (its cost is part of every
+# figure) with quotas no run reaches.
 RATE_LIMIT_NO_QUOTA = str(10**9)
 
 
@@ -63,6 +64,7 @@ class Backend:
             WAYBILL_DATA_DIR=str(self.workdir / "data"),
             WAYBILL_DATABASE_URL=self.database_url,
             WAYBILL_RATE_LIMIT_AUTHENTICATED=RATE_LIMIT_NO_QUOTA,
+            WAYBILL_RATE_LIMIT_ANONYMOUS=RATE_LIMIT_NO_QUOTA,
         )
         return env
 

@@ -299,6 +299,9 @@ class Run:
                             0,
                             server,
                         )
+                        if m.non_2xx:
+                            # A refused no-op (e.g. rate-limited) is no ceiling: every ratio would lie.
+                            raise RuntimeError(f"the no-op endpoint answered {m.non_2xx} non-2xx responses")
                         pings[scenario.connections] = {
                             "name": "ping",
                             "scenario": f"no-op, {scenario.connections} conns",

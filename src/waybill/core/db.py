@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import Table, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 # SQLite durability: WAL with synchronous=NORMAL survives a process crash; a power loss may drop the
@@ -37,9 +39,12 @@ class Database:
             "max_overflow": pool_size // 2,
         }
         self.engine: AsyncEngine = create_async_engine(url, **options)
-        # SQLite has one writer at a time: queue this process's writers here instead of spinning
-        # on SQLITE_BUSY, and take the write lock at BEGIN so a reader never has to upgrade.
+        # SQLite has one writer at a time: queue this process's writers here, and the processes'
+        # writers on a lock file beside the database, instead of polling on SQLITE_BUSY (its retries
+        # sleep up to 100 ms, while the other process's queue keeps the lock); and take the write
+        # lock at BEGIN so a reader never has to upgrade.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._writers_file = _writers_file(url) if self.is_sqlite else None
         # query(): statements in autocommit. Not SQLAlchemy's AUTOCOMMIT level on SQLite, whose reset
         # on checkin would turn pysqlite's own implicit transactions back on: its BEGIN is skipped below.
         self._autocommit = self.engine.execution_options(
@@ -67,13 +72,44 @@ class Database:
             async with self.engine.connect() as conn, conn.begin():
                 yield conn
             return
-        async with self._write_lock, self.engine.connect() as conn:
+        async with self._write_lock, _exclusive(self._writers_file), self.engine.connect() as conn:
             conn = await conn.execution_options(waybill_write=True)
             async with conn.begin():
                 yield conn
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._writers_file is not None:
+            os.close(self._writers_file)
+            self._writers_file = None
+
+
+def _writers_file(url: str) -> int | None:
+    """The lock file the processes' writers of an SQLite database queue on (none in memory)."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    return os.open(f"{path}-writers.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+
+
+@asynccontextmanager
+async def _exclusive(fd: int | None) -> AsyncIterator[None]:
+    """Hold the exclusive lock of ``fd`` (waiting for it in a thread: the kernel hands it over in
+    turn, without polling). SQLite's own lock still guards the data: this only queues."""
+    if fd is None:
+        yield
+        return
+    acquiring = asyncio.ensure_future(asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX))
+    try:
+        await asyncio.shield(acquiring)
+    except asyncio.CancelledError:
+        # The thread goes on to take the lock: give it back as soon as it has.
+        acquiring.add_done_callback(lambda _: fcntl.flock(fd, fcntl.LOCK_UN))
+        raise
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
