@@ -16,12 +16,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.attestations.bundles import bundle_for
+from tests.attestations.bundles import bundle_for, random_digest
 from tests.contract.world import World, seed_accounts, seed_records
 from tests.harness import Harness, HttpClient
 from waybill.config import Settings
@@ -61,6 +62,16 @@ VULNERABLE_SNAPSHOT = {
 }
 
 
+def storage_record(world: World, digest: str) -> dict[str, Any]:
+    """A storage record body for ``digest`` in the seeded public repository."""
+    return {
+        "name": "web-image",
+        "digest": digest,
+        "registry_url": "https://registry.example.com",
+        "github_repository": world.public_repo,
+    }
+
+
 @dataclass
 class LiveServer:
     url: str
@@ -73,33 +84,30 @@ class LiveServer:
         headers = {"Authorization": f"Bearer {token or self.world.owner_token}"}
         return httpx.get(f"{self.url}{path}", headers=headers, timeout=30)
 
+    def post(self, path: str, body: Any, token: str = "") -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token or self.world.owner_token}"}
+        return httpx.post(f"{self.url}{path}", headers=headers, json=body, timeout=30)
+
     def attest(self, repo: str, digests: list[str], token: str = "") -> int:
         """A signed test attestation of ``digests`` in ``repo`` (owner/name), written through the API."""
-        response = httpx.post(
-            f"{self.url}/repos/{repo}/attestations",
-            headers={"Authorization": f"Bearer {token or self.world.owner_token}"},
-            json={"bundle": bundle_for(digests)},
-            timeout=30,
-        )
+        response = self.post(f"/repos/{repo}/attestations", {"bundle": bundle_for(digests)}, token)
         assert response.status_code == 201, response.text
         return int(response.json()["id"])
+
+    def attested(self, repo: str) -> str:
+        """The digest of a new test attestation in ``repo`` (owner/name)."""
+        digest = random_digest()
+        self.attest(repo, [digest])
+        return digest
 
     def vulnerable_repository(self) -> str:
         """A new repository of the seeded organization whose graph holds left-pad 1.3.0, which the
         seeded advisory affects; its full name, once the server's job worker has opened alert #1."""
-        headers = {"Authorization": f"Bearer {self.world.owner_token}"}
         name = f"vulnerable-{uuid.uuid4().hex[:8]}"
-        created = httpx.post(
-            f"{self.url}/orgs/{self.world.org}/repos", headers=headers, json={"name": name}, timeout=30
-        )
+        created = self.post(f"/orgs/{self.world.org}/repos", {"name": name})
         assert created.status_code == 201, created.text
         full_name = f"{self.world.org}/{name}"
-        submitted = httpx.post(
-            f"{self.url}/repos/{full_name}/dependency-graph/snapshots",
-            headers=headers,
-            json=VULNERABLE_SNAPSHOT,
-            timeout=30,
-        )
+        submitted = self.post(f"/repos/{full_name}/dependency-graph/snapshots", VULNERABLE_SNAPSHOT)
         assert submitted.status_code == 201, submitted.text
         # Alerts are evaluated by the queued job the snapshot started, not in the request.
         deadline = time.monotonic() + 30

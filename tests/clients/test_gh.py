@@ -17,12 +17,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.attestations.bundles import bundle_for, random_digest
 from tests.contract import description
-from tests.live import LiveServer
+from tests.live import LiveServer, storage_record
 
 # One worker runs the whole module, so each backend's server starts once (make test uses --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("test_gh")
@@ -171,7 +170,7 @@ OPERATIONS: dict[str, tuple[Callable[[LiveServer, str], Call], Callable[[Any, Li
     "orgs/delete-attestations-by-subject-digest": (
         lambda s, n: (
             "DELETE",
-            f"/orgs/{s.world.org}/attestations/digest/{_attested(s, _org_repo(s))}",
+            f"/orgs/{s.world.org}/attestations/digest/{s.attested(_org_repo(s))}",
             (),
             None,
         ),
@@ -180,7 +179,7 @@ OPERATIONS: dict[str, tuple[Callable[[LiveServer, str], Call], Callable[[Any, Li
     "users/delete-attestations-by-subject-digest": (
         lambda s, n: (
             "DELETE",
-            f"/users/{s.world.owner}/attestations/digest/{_attested(s, _user_repo(s))}",
+            f"/users/{s.world.owner}/attestations/digest/{s.attested(_user_repo(s))}",
             (),
             None,
         ),
@@ -199,7 +198,7 @@ OPERATIONS: dict[str, tuple[Callable[[LiveServer, str], Call], Callable[[Any, Li
         lambda s, n: (
             "POST",
             f"/users/{s.world.owner}/attestations/delete-request",
-            ("-f", f"subject_digests[]={_attested(s, _user_repo(s))}"),
+            ("-f", f"subject_digests[]={s.attested(_user_repo(s))}"),
             None,
         ),
         lambda d, s: d is None,
@@ -249,7 +248,7 @@ OPERATIONS: dict[str, tuple[Callable[[LiveServer, str], Call], Callable[[Any, Li
             "POST",
             f"/orgs/{s.world.org}/artifacts/metadata/storage-record",
             (),
-            _storage(s, _digest(n)),
+            storage_record(s.world, _digest(n)),
         ),
         lambda d, s: len(d["storage_records"]) == 1,
     ),
@@ -354,15 +353,6 @@ def _record(s: LiveServer, digest: str) -> dict[str, Any]:
     }
 
 
-def _storage(s: LiveServer, digest: str) -> dict[str, Any]:
-    return {
-        "name": "web-image",
-        "digest": digest,
-        "registry_url": "https://registry.example.com",
-        "github_repository": s.world.public_repo,
-    }
-
-
 def _cluster(s: LiveServer, n: str) -> dict[str, Any]:
     deployment = {
         "name": "web-image",
@@ -374,9 +364,7 @@ def _cluster(s: LiveServer, n: str) -> dict[str, Any]:
 
 
 def _post(s: LiveServer, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = httpx.post(
-        f"{s.url}{path}", json=body, headers={"Authorization": f"Bearer {s.world.owner_token}"}, timeout=30
-    )
+    response = s.post(path, body)
     assert response.status_code in (200, 201, 202), response.text
     return response.json()  # type: ignore[no-any-return]
 
@@ -389,7 +377,7 @@ def _recorded(s: LiveServer, n: str) -> str:
 
 def _stored(s: LiveServer, n: str) -> str:
     digest = _digest(n)
-    _post(s, f"/orgs/{s.world.org}/artifacts/metadata/storage-record", _storage(s, digest))
+    _post(s, f"/orgs/{s.world.org}/artifacts/metadata/storage-record", storage_record(s.world, digest))
     return digest
 
 
@@ -439,12 +427,6 @@ def _org_repo(s: LiveServer) -> str:
 
 def _user_repo(s: LiveServer) -> str:
     return f"{s.world.owner}/{s.world.user_repo}"
-
-
-def _attested(s: LiveServer, repo: str) -> str:
-    digest = random_digest()
-    s.attest(repo, [digest])
-    return digest
 
 
 def test_gh_is_the_pinned_version() -> None:

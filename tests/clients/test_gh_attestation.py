@@ -20,7 +20,6 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.clients.test_gh import GH
@@ -61,9 +60,8 @@ def artifact(bundle: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -
 def stored(server: LiveServer, bundle: dict[str, Any]) -> LiveServer:
     """The bundle stored where it was made (sigstore/sigstore-js) and, falsely, in acme's impostor
     repository; and a sigstore repository without it."""
-    admin = {"Authorization": f"Bearer {server.world.admin_token}"}
-    owner = {"Authorization": f"Bearer {server.world.owner_token}"}
-    steps: list[tuple[str, dict[str, Any], dict[str, str]]] = [
+    admin, owner = server.world.admin_token, server.world.owner_token
+    steps: list[tuple[str, dict[str, Any], str]] = [
         ("/admin/organizations", {"login": SIGNER_ORG, "admin": server.world.owner}, admin),
         (f"/orgs/{SIGNER_ORG}/repos", {"name": SIGNER_REPO}, owner),
         (f"/orgs/{SIGNER_ORG}/repos", {"name": "unattested"}, owner),
@@ -71,8 +69,8 @@ def stored(server: LiveServer, bundle: dict[str, Any]) -> LiveServer:
         (f"/repos/{SIGNER_ORG}/{SIGNER_REPO}/attestations", {"bundle": bundle}, owner),
         (f"/repos/{server.world.org}/impostor/attestations", {"bundle": bundle}, owner),
     ]
-    for path, body, headers in steps:
-        response = httpx.post(f"{server.url}{path}", json=body, headers=headers, timeout=30)
+    for path, body, token in steps:
+        response = server.post(path, body, token)
         assert response.status_code == 201, response.text
     return server
 

@@ -10,13 +10,12 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.attestations.bundles import bundle_for, random_digest
 from tests.clients.node import run_script
 from tests.contract import description
-from tests.live import LiveServer
+from tests.live import LiveServer, storage_record
 
 # One worker runs the whole module, so each backend's server starts once (make test uses --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("test_octokit")
@@ -30,12 +29,6 @@ def _org_repo(s: LiveServer) -> str:
 
 def _user_repo(s: LiveServer) -> str:
     return f"{s.world.owner}/{s.world.user_repo}"
-
-
-def _attested(s: LiveServer, repo: str) -> str:
-    digest = random_digest()
-    s.attest(repo, [digest])
-    return digest
 
 
 def _digest(label: str) -> str:
@@ -55,15 +48,6 @@ def _record(s: LiveServer, digest: str) -> dict[str, Any]:
     }
 
 
-def _storage(s: LiveServer, digest: str) -> dict[str, Any]:
-    return {
-        "name": "web-image",
-        "digest": digest,
-        "registry_url": "https://registry.example.com",
-        "github_repository": s.world.public_repo,
-    }
-
-
 def _cluster(s: LiveServer) -> dict[str, Any]:
     deployment = {
         "name": "web-image",
@@ -75,9 +59,7 @@ def _cluster(s: LiveServer) -> dict[str, Any]:
 
 
 def _post(s: LiveServer, path: str, body: dict[str, Any]) -> None:
-    response = httpx.post(
-        f"{s.url}{path}", json=body, headers={"Authorization": f"Bearer {s.world.owner_token}"}, timeout=30
-    )
+    response = s.post(path, body)
     assert response.status_code in (200, 201), response.text
 
 
@@ -89,7 +71,7 @@ def _recorded(s: LiveServer) -> str:
 
 def _stored(s: LiveServer) -> str:
     digest = _digest("stored")
-    _post(s, f"/orgs/{s.world.org}/artifacts/metadata/storage-record", _storage(s, digest))
+    _post(s, f"/orgs/{s.world.org}/artifacts/metadata/storage-record", storage_record(s.world, digest))
     return digest
 
 
@@ -208,11 +190,11 @@ OPERATIONS: dict[str, Plan] = {
         lambda d, s: True,
     ),
     "orgs/delete-attestations-by-subject-digest": (
-        lambda s: {"org": s.world.org, "subject_digest": _attested(s, _org_repo(s))},
+        lambda s: {"org": s.world.org, "subject_digest": s.attested(_org_repo(s))},
         lambda d, s: True,
     ),
     "users/delete-attestations-by-subject-digest": (
-        lambda s: {"username": s.world.owner, "subject_digest": _attested(s, _user_repo(s))},
+        lambda s: {"username": s.world.owner, "subject_digest": s.attested(_user_repo(s))},
         lambda d, s: True,
     ),
     "orgs/delete-attestations-bulk": (
@@ -220,7 +202,7 @@ OPERATIONS: dict[str, Plan] = {
         lambda d, s: True,
     ),
     "users/delete-attestations-bulk": (
-        lambda s: {"username": s.world.owner, "subject_digests": [_attested(s, _user_repo(s))]},
+        lambda s: {"username": s.world.owner, "subject_digests": [s.attested(_user_repo(s))]},
         lambda d, s: True,
     ),
     "orgs/create-artifact-deployment-record": (
@@ -236,7 +218,7 @@ OPERATIONS: dict[str, Plan] = {
         lambda d, s: [r["cluster"] for r in d["deployment_records"]] == ["octo-1"],
     ),
     "orgs/create-artifact-storage-record": (
-        lambda s: {"org": s.world.org, **_storage(s, _digest("storage"))},
+        lambda s: {"org": s.world.org, **storage_record(s.world, _digest("storage"))},
         lambda d, s: len(d["storage_records"]) == 1,
     ),
     "orgs/list-artifact-storage-records": (
