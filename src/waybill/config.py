@@ -47,6 +47,10 @@ class Settings:
     token_cache_seconds: float = 5.0
     # One log line per request costs a measurable share of a small request; off unless asked for.
     access_log: bool = False
+    # PostgreSQL connections one server may hold, all its worker processes together (``serve`` sets
+    # ``workers``): servers times this must stay under the database's ``max_connections``.
+    database_connections: int = 40
+    workers: int = 1
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -63,7 +67,13 @@ class Settings:
             trust_roots=Path(raw_roots) if (raw_roots := os.environ.get("WAYBILL_TRUST_ROOTS")) else None,
             access_log=_bool("WAYBILL_ACCESS_LOG", False),
             token_cache_seconds=_float("WAYBILL_TOKEN_CACHE_SECONDS", 5.0),
+            database_connections=_int("WAYBILL_DATABASE_CONNECTIONS", 40),
+            workers=_int("WAYBILL_WORKERS", 1),
         )
+
+    @property
+    def connections_per_process(self) -> int:
+        return max(4, self.database_connections // max(1, self.workers))
 
     @property
     def resolved_database_url(self) -> str:

@@ -10,10 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.harness import Harness
-from waybill.attestations import service as attestations
-from waybill.attestations.service import Provenance
+from waybill.attestations.models import attestation_subjects
+from waybill.attestations.models import attestations as attestation_table
+from waybill.attestations.schemas import SLSA_PROVENANCE
+from waybill.core import clock
 
 RECORD = "/orgs/acme/artifacts/metadata/deployment-record"
 STORAGE = "/orgs/acme/artifacts/metadata/storage-record"
@@ -92,16 +96,36 @@ async def world(api: Harness) -> World:
     )
 
 
+class StoredProvenance:
+    """Provenance attestations stored as rows (the bundle itself does not matter to these tests): the
+    artifact writes read them as they read uploaded ones."""
+
+    def __init__(self, api: Harness) -> None:
+        self.api = api
+
+    async def add(self, subject: str, *, attestation_id: int, repository_id: int) -> None:
+        async def store(conn: AsyncConnection) -> None:
+            await conn.execute(
+                insert(attestation_table).values(
+                    id=attestation_id,
+                    repository_id=repository_id,
+                    predicate_type=SLSA_PROVENANCE[-1],
+                    media_type="application/vnd.dev.sigstore.bundle.v0.3+json",
+                    bundle_hash=hashlib.sha256(subject.encode()).hexdigest(),
+                    initiator="user",
+                    created_at=clock.now(),
+                )
+            )
+            await conn.execute(
+                insert(attestation_subjects).values(digest=subject, attestation_id=attestation_id)
+            )
+
+        await self.api.tx(store)
+
+
 @pytest.fixture
-def provenance(monkeypatch: pytest.MonkeyPatch) -> dict[str, Provenance]:
-    """Stands in for the attestations domain: digest -> the provenance attestation it knows."""
-    known: dict[str, Provenance] = {}
-
-    async def provenance_for(conn: Any, owner_id: int, digests: Any) -> dict[str, Provenance]:
-        return {d: known[d] for d in digests if d in known}
-
-    monkeypatch.setattr(attestations, "provenance_for", provenance_for)
-    return known
+def provenance(api: Harness) -> StoredProvenance:
+    return StoredProvenance(api)
 
 
 @cache

@@ -8,7 +8,6 @@ import pytest
 
 from tests.artifacts.conftest import RECORD, digest, record_body
 from tests.spec import assert_conforms
-from waybill.attestations.service import Provenance
 
 OP = "orgs/create-artifact-deployment-record"
 ERROR = {"documentation_url": "https://docs.github.com/rest"}
@@ -114,7 +113,7 @@ async def test_github_repository_must_belong_to_the_org(world):
 
 
 async def test_provenance_repository_wins_over_github_repository(world, provenance):
-    provenance[digest("awesome")] = Provenance(attestation_id=31, repository_id=world.secret_id)
+    await provenance.add(digest("awesome"), attestation_id=31, repository_id=world.secret_id)
     # dave may write web (named) but cannot see secret (the attested repository).
     r = await _post(world, record_body(), token=world.dave)
     assert r.status_code == 404

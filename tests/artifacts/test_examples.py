@@ -6,14 +6,13 @@ import pytest
 
 from tests.artifacts.conftest import RECORD, STORAGE, VERSIONS, cluster_path, spec_request_example
 from tests.spec import assert_conforms
-from waybill.attestations.service import Provenance
 
 pytestmark = pytest.mark.parametrize("version", VERSIONS)
 
 
 async def test_deployment_record_example_with_provenance(world, provenance, shared_dir, version):
     body = spec_request_example(shared_dir, "orgs/create-artifact-deployment-record")
-    provenance[body["digest"]] = Provenance(attestation_id=456, repository_id=world.web_id)
+    await provenance.add(body["digest"], attestation_id=456, repository_id=world.web_id)
     r = await world.api.post(RECORD, token=world.alice, version=version, json=body)
     assert r.status_code == 200, r.text
     assert_conforms(r, "orgs/create-artifact-deployment-record")
@@ -70,7 +69,7 @@ async def test_cluster_set_example(world, shared_dir, version):
 
 async def test_cluster_set_example_as_given_with_provenance(world, provenance, shared_dir, version):
     body = spec_request_example(shared_dir, "orgs/set-cluster-deployment-records")
-    provenance[body["deployments"][0]["digest"]] = Provenance(attestation_id=9, repository_id=world.web_id)
+    await provenance.add(body["deployments"][0]["digest"], attestation_id=9, repository_id=world.web_id)
     r = await world.api.post(cluster_path(), token=world.alice, version=version, json=body)
     assert r.status_code == 200, r.text
     assert_conforms(r, "orgs/set-cluster-deployment-records")
@@ -79,7 +78,7 @@ async def test_cluster_set_example_as_given_with_provenance(world, provenance, s
 
 async def test_cluster_job_example(world, provenance, shared_dir, version):
     body = spec_request_example(shared_dir, "orgs/create-cluster-deployment-records-job")
-    provenance[body["deployments"][0]["digest"]] = Provenance(attestation_id=9, repository_id=world.web_id)
+    await provenance.add(body["deployments"][0]["digest"], attestation_id=9, repository_id=world.web_id)
     r = await world.api.post(cluster_path() + "/jobs", token=world.alice, version=version, json=body)
     assert r.status_code == 202, r.text
     assert_conforms(r, "orgs/create-cluster-deployment-records-job")
@@ -96,7 +95,7 @@ async def test_cluster_job_example(world, provenance, shared_dir, version):
 
 async def test_storage_record_example(world, provenance, shared_dir, version):
     body = spec_request_example(shared_dir, "orgs/create-artifact-storage-record")
-    provenance[body["digest"]] = Provenance(attestation_id=1, repository_id=world.web_id)
+    await provenance.add(body["digest"], attestation_id=1, repository_id=world.web_id)
     r = await world.api.post(STORAGE, token=world.alice, version=version, json=body)
     assert r.status_code == 200, r.text
     assert_conforms(r, "orgs/create-artifact-storage-record")

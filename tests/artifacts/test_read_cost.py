@@ -25,15 +25,36 @@ async def test_a_read_by_digest_is_one_statement(world, kind):
     assert (await api.post(STORAGE, token=world.alice, json=STORAGE_BODY)).status_code == 200
     path = f"/orgs/acme/artifacts/{SUBJECT}/metadata/{kind}"
     assert (await api.get(path, token=world.alice)).status_code == 200
-    statements: list[str] = []
+    through_sqlalchemy: list[str] = []
+    through_driver: list[str] = []
 
     @event.listens_for(api.db.engine.sync_engine, "before_cursor_execute")
     def _record(_conn, _cursor, statement, *_args):
-        statements.append(statement.split(None, 1)[0].upper())
+        through_sqlalchemy.append(statement.split(None, 1)[0].upper())
 
+    api.db.trace(lambda statement: through_driver.append(statement.split(None, 1)[0].upper()))
     response = await api.get(path, token=world.alice)
     assert response.json()["total_count"] == 1
-    assert statements == ["SELECT"]
+    assert through_sqlalchemy == []
+    assert through_driver == ["SELECT"]
+
+
+async def test_a_write_is_two_round_trips_on_postgresql(world, backend):
+    """What the caller may do where, then the write (artifact, record and history in one statement)."""
+    api = world.api
+    assert (await api.post(RECORD, token=world.alice, json=record_body())).status_code == 200
+    sent: list[str] = []
+    api.db.trace(lambda statement: sent.append(statement.split(None, 1)[0].upper()))
+    changed = record_body(digest=digest("another"))
+    response = await api.post(RECORD, token=world.alice, json=changed)
+    assert response.status_code == 200
+    if backend == "postgresql":
+        assert sent == ["WITH", "WITH"]
+    else:
+        # The same two steps; the write is one savepoint in a group the writer commits.
+        assert sent[0] == "WITH"
+        assert sent[1:3] == ["BEGIN", "SAVEPOINT"]
+        assert sent[-2:] == ["RELEASE", "COMMIT"]
 
 
 async def test_a_read_of_an_unknown_digest_still_tells_an_unknown_org(world):

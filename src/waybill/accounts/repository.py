@@ -11,7 +11,7 @@ from sqlalchemy import Row, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts.models import accounts, collaborators, memberships, repositories
-from waybill.accounts.types import Account, AccountType, OrgRole, Repository, Role
+from waybill.accounts.types import Account, AccountType, OrgRole, Repository, Role, own_role
 from waybill.core.db import upsert
 
 _owner = accounts.alias("owner")
@@ -219,32 +219,24 @@ async def set_collaborator(conn: AsyncConnection, repository_id: int, user_id: i
     )
 
 
-async def roles(conn: AsyncConnection, user_id: int, repos: Sequence[Repository]) -> dict[int, Role]:
+async def roles(conn: AsyncConnection, user: Account, repos: Sequence[Repository]) -> dict[int, Role]:
     """The user's own role on each repository (ownership, organization membership, collaboration)."""
-    result = {r.id: (Role.ADMIN if r.owner.id == user_id else Role.NONE) for r in repos}
     org_ids = {r.owner.id for r in repos if r.owner.is_org}
+    org_roles: dict[int, OrgRole] = {}
     if org_ids:
         rows = await conn.execute(
             select(memberships.c.org_id, memberships.c.role).where(
-                and_(memberships.c.user_id == user_id, memberships.c.org_id.in_(org_ids))
+                and_(memberships.c.user_id == user.id, memberships.c.org_id.in_(org_ids))
             )
         )
         org_roles = {row.org_id: OrgRole(row.role) for row in rows}
-        for r in repos:
-            org_role = org_roles.get(r.owner.id)
-            if org_role is OrgRole.OWNER:
-                result[r.id] = Role.ADMIN
-            elif org_role is OrgRole.MEMBER:
-                # Members get the organization's base permission, read, on every repository.
-                result[r.id] = max(result[r.id], Role.READ)
     rows = await conn.execute(
         select(collaborators.c.repository_id, collaborators.c.permission).where(
-            collaborators.c.user_id == user_id, collaborators.c.repository_id.in_(list(result))
+            collaborators.c.user_id == user.id, collaborators.c.repository_id.in_([r.id for r in repos])
         )
     )
-    for row in rows:
-        result[row.repository_id] = max(result[row.repository_id], Role.parse(row.permission))
-    return result
+    collaborations = {row.repository_id: Role.parse(row.permission) for row in rows}
+    return {r.id: own_role(user, r.owner, org_roles.get(r.owner.id), collaborations.get(r.id)) for r in repos}
 
 
 def readable_by_user(user_id: int) -> Any:

@@ -194,4 +194,4 @@ async def roles(conn: AsyncConnection, user: Account, repos: Sequence[Repository
     """The user's own role on each repository; site admins administer everything."""
     if user.site_admin:
         return {r.id: Role.ADMIN for r in repos}
-    return await repo_sql.roles(conn, user.id, repos)
+    return await repo_sql.roles(conn, user, repos)

@@ -68,3 +68,12 @@ class Repository:
     @property
     def visibility(self) -> str:
         return "private" if self.private else "public"
+
+
+def own_role(user: Account, owner: Account, org_role: OrgRole | None, collaborator: Role | None) -> Role:
+    """A user's own role on a repository of ``owner``: ownership, organization membership (owners
+    administer; members get the organization's base permission, read), and collaboration."""
+    if user.site_admin or owner.id == user.id or org_role is OrgRole.OWNER:
+        return Role.ADMIN
+    role = Role.READ if org_role is OrgRole.MEMBER else Role.NONE
+    return max(role, collaborator or Role.NONE)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,11 +15,8 @@ from sqlalchemy import (
     Row,
     and_,
     bindparam,
-    case,
     exists,
     func,
-    literal,
-    or_,
     select,
     text,
     tuple_,
@@ -27,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts.models import repositories
 from waybill.accounts.repository import org_id_by_login
+from waybill.accounts.types import Account, AccountType, OrgRole, Repository, Role
 from waybill.artifacts.models import (
     artifacts,
     deployment_history,
@@ -46,8 +46,11 @@ from waybill.artifacts.types import (
     StorageRecord,
     StorageStatus,
 )
+from waybill.attestations.schemas import SLSA_PROVENANCE
+from waybill.attestations.types import DEFAULT_MODE, Mode
 from waybill.core import keyset
-from waybill.core.db import upsert
+from waybill.core.db import Database
+from waybill.core.drivers import Sql, sqlite_time, utc
 
 # Rows per multi-row statement: 1000 rows of ~14 values stays under both backends' parameter limits.
 CHUNK = 1000
@@ -74,27 +77,6 @@ class DeploymentRow:
     attestation_id: int | None
 
 
-async def insert_artifacts(conn: AsyncConnection, rows: Sequence[ArtifactRow], now: datetime) -> None:
-    """Create the artifacts that do not exist yet; an existing artifact keeps its name and version.
-    Callers pass each (repository, digest) once, the first writer's values."""
-    ordered = sorted(rows, key=lambda r: (r.repository_id, r.digest))
-    for start in range(0, len(ordered), CHUNK):
-        chunk = ordered[start : start + CHUNK]
-        stmt = upsert(conn, artifacts).values(
-            [
-                {
-                    "repository_id": r.repository_id,
-                    "digest": r.digest,
-                    "name": r.name,
-                    "version": r.version,
-                    "created_at": now,
-                }
-                for r in chunk
-            ]
-        )
-        await conn.execute(stmt.on_conflict_do_nothing(index_elements=["repository_id", "digest"]))
-
-
 def _deployment(row: Any) -> DeploymentRecord:
     m = row._mapping
     return DeploymentRecord(
@@ -116,147 +98,8 @@ def _deployment(row: Any) -> DeploymentRecord:
     )
 
 
-async def upsert_deployments(
-    conn: AsyncConnection,
-    *,
-    org_id: int,
-    logical_environment: str,
-    physical_environment: str,
-    cluster: str,
-    rows: Sequence[DeploymentRow],
-    now: datetime,
-) -> list[DeploymentRecord]:
-    """Create or update one record per row (deployment names must be distinct), and append the
-    changes to the history, all in the caller's transaction. Returns the records, each with
-    ``last_change`` saying what this write changed (None: nothing but ``updated_at``)."""
-    t = deployment_records
-    # The same order in every writer, so that concurrent cluster sets lock rows without deadlocks.
-    ordered = sorted(rows, key=lambda r: r.deployment_name)
-    records: list[DeploymentRecord] = []
-    for start in range(0, len(ordered), CHUNK):
-        chunk = ordered[start : start + CHUNK]
-        stmt = upsert(conn, t).values(
-            [
-                {
-                    "org_id": org_id,
-                    "repository_id": r.repository_id,
-                    "digest": r.digest,
-                    "logical_environment": logical_environment,
-                    "physical_environment": physical_environment,
-                    "cluster": cluster,
-                    "deployment_name": r.deployment_name,
-                    "status": r.status,
-                    "tags": r.tags,
-                    "runtime_risks": r.runtime_risks,
-                    "attestation_id": r.attestation_id,
-                    "last_change": Change.CREATED,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for r in chunk
-            ]
-        )
-        new = stmt.excluded
-        # Computed against the row the upsert locked (the latest committed version), never against a
-        # snapshot read earlier: a concurrent writer's change is seen as this write's predecessor.
-        change = case(
-            (
-                and_(new.status == DeploymentStatus.DECOMMISSIONED, t.c.status != new.status),
-                literal(Change.DECOMMISSIONED.value),
-            ),
-            (t.c.digest != new.digest, literal(Change.DIGEST_CHANGED.value)),
-            (t.c.status != new.status, literal(Change.STATUS_CHANGED.value)),
-            (
-                or_(
-                    t.c.repository_id != new.repository_id,
-                    t.c.tags != new.tags,
-                    t.c.runtime_risks != new.runtime_risks,
-                    t.c.attestation_id.is_distinct_from(new.attestation_id),
-                ),
-                literal(Change.UPDATED.value),
-            ),
-            else_=None,
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[
-                "org_id",
-                "logical_environment",
-                "physical_environment",
-                "cluster",
-                "deployment_name",
-            ],
-            set_={
-                "last_change": change,
-                "repository_id": new.repository_id,
-                "digest": new.digest,
-                "status": new.status,
-                "tags": new.tags,
-                "runtime_risks": new.runtime_risks,
-                "attestation_id": new.attestation_id,
-                "updated_at": new.updated_at,
-            },
-        ).returning(*t.c)
-        records += [_deployment(row) for row in await conn.execute(stmt)]
-    changed = [r for r in records if r.last_change is not None]
-    for start in range(0, len(changed), CHUNK):
-        await conn.execute(
-            deployment_history.insert().values(
-                [
-                    {
-                        "record_id": r.id,
-                        "org_id": org_id,
-                        "repository_id": r.repository_id,
-                        "change": r.last_change,
-                        "digest": r.digest,
-                        "status": r.status,
-                        "tags": r.tags,
-                        "runtime_risks": r.runtime_risks,
-                        "attestation_id": r.attestation_id,
-                        "recorded_at": now,
-                    }
-                    for r in changed[start : start + CHUNK]
-                ]
-            )
-        )
-    await _mirror_risks(conn, changed)
-    return records
-
-
-async def _mirror_risks(conn: AsyncConnection, changed: Sequence[DeploymentRecord]) -> None:
-    """Rewrite the risk rows of the records an upsert changed. A record the upsert left as it was
-    keeps its rows, so that the common write (nothing but ``updated_at``) costs nothing here; a
-    concurrent writer of the same record waits on the row the upsert locked."""
-    t = deployment_risks
-    stale = [r.id for r in changed if r.last_change is not Change.CREATED]
-    for start in range(0, len(stale), CHUNK):
-        await conn.execute(t.delete().where(t.c.record_id.in_(stale[start : start + CHUNK])))
-    rows = [
-        {
-            "record_id": r.id,
-            "risk": risk,
-            "org_id": r.org_id,
-            "repository_id": r.repository_id,
-            "digest": r.digest,
-        }
-        for r in changed
-        if r.status is DeploymentStatus.DEPLOYED
-        for risk in r.runtime_risks
-    ]
-    if rows:
-        # As an executemany: the statement is compiled once, where a multi-row VALUES of a cluster
-        # set's thousands of rows would cost more to build than to run.
-        await conn.execute(t.insert(), rows)
-
-
-async def deployments_by_digest(
-    conn: AsyncConnection, org_login: str, digest: str, readable: Any
-) -> list[DeploymentRecord]:
-    rows = await conn.execute(_deployments_by_digest(org_login.lower(), readable), {"digest": digest})
-    return [_deployment(row) for row in rows]
-
-
-# The reads by digest are the hottest statements: each is built once per organization and caller
-# (``readable`` is memoized too), which also spares SQLAlchemy computing its cache key per request.
+# The reads by digest are the hottest statements: each is built and compiled once per organization and
+# caller (``readable`` is memoized too), then run through the driver.
 @lru_cache(maxsize=1024)
 def _deployments_by_digest(org_login: str, readable: Any) -> Any:
     t = deployment_records
@@ -264,7 +107,7 @@ def _deployments_by_digest(org_login: str, readable: Any) -> Any:
         select(t)
         .where(
             t.c.org_id == org_id_by_login(org_login),
-            t.c.digest == bindparam("digest"),
+            t.c.digest == bindparam("digest", ""),
             t.c.repository_id.in_(readable),
         )
         .order_by(t.c.id)
@@ -302,63 +145,12 @@ _storage_select = select(storage_records, artifacts.c.name).join(
 )
 
 
-async def upsert_storage_record(
-    conn: AsyncConnection,
-    *,
-    org_id: int,
-    repository_id: int,
-    digest: str,
-    registry_url: str,
-    registry_repository: str | None,
-    artifact_url: str | None,
-    path: str | None,
-    version: str | None,
-    status: StorageStatus,
-    now: datetime,
-) -> StorageRecord:
-    """One record per artifact and place in a registry (registry URL and repository within it): a
-    repeated POST for the same place updates the URL, path, version and status."""
-    t = storage_records
-    stmt = upsert(conn, t).values(
-        org_id=org_id,
-        repository_id=repository_id,
-        digest=digest,
-        registry_url=registry_url,
-        registry_repository=registry_repository or "",
-        artifact_url=artifact_url,
-        path=path,
-        version=version,
-        status=status,
-        created_at=now,
-        updated_at=now,
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["repository_id", "digest", "registry_url", "registry_repository"],
-        set_={
-            "artifact_url": stmt.excluded.artifact_url,
-            "path": stmt.excluded.path,
-            "version": stmt.excluded.version,
-            "status": stmt.excluded.status,
-            "updated_at": stmt.excluded.updated_at,
-        },
-    ).returning(t.c.id)
-    record_id = (await conn.execute(stmt)).scalar_one()
-    return _storage((await conn.execute(_storage_select.where(t.c.id == record_id))).one())
-
-
-async def storage_by_digest(
-    conn: AsyncConnection, org_login: str, digest: str, readable: Any
-) -> list[StorageRecord]:
-    rows = await conn.execute(_storage_by_digest(org_login.lower(), readable), {"digest": digest})
-    return [_storage(row) for row in rows]
-
-
 @lru_cache(maxsize=1024)
 def _storage_by_digest(org_login: str, readable: Any) -> Any:
     t = storage_records
     return _storage_select.where(
         t.c.org_id == org_id_by_login(org_login),
-        t.c.digest == bindparam("digest"),
+        t.c.digest == bindparam("digest", ""),
         t.c.repository_id.in_(readable),
     ).order_by(t.c.id)
 
@@ -748,3 +540,380 @@ async def deployed_digests(
         )
         out.extend(_deployment(row) for row in rows)
     return out
+
+
+# The hot writes and reads, through the drivers (``waybill.core.drivers``): SQL written once.
+
+_DEPLOYMENT_COLUMNS = ", ".join(c.name for c in deployment_records.c)
+
+
+@dataclass(frozen=True)
+class WriteTarget:
+    """What a single write needs to know, read in one statement: the organization, the repository the
+    artifact lands in (its provenance attestation's, else the named one), and the caller's roles."""
+
+    org: Account
+    repository: Repository | None
+    attestation_id: int | None
+    org_role: OrgRole | None
+    collaborator: Role | None
+
+
+_WRITE_TARGET = Sql(
+    f"""
+WITH org AS (
+    SELECT id, login, type, name, email, site_admin, created_at, updated_at
+    FROM accounts WHERE login_key = :org
+), provenance AS (
+    SELECT a.id AS attestation_id, a.repository_id
+    FROM attestation_subjects AS s
+    JOIN attestations AS a ON a.id = s.attestation_id
+    JOIN repositories AS r ON r.id = a.repository_id
+    LEFT JOIN attestation_repository_policies AS rp ON rp.repository_id = a.repository_id
+    LEFT JOIN attestation_owner_policies AS op ON op.account_id = r.owner_id
+    LEFT JOIN attestation_verifications AS v ON v.attestation_id = a.id
+    WHERE s.digest = :digest AND r.owner_id = (SELECT id FROM org)
+        AND a.predicate_type IN ({", ".join(f"'{p}'" for p in SLSA_PROVENANCE)})
+        AND (COALESCE(rp.mode, op.mode, '{DEFAULT_MODE.value}') <> '{Mode.ENFORCE.value}' OR v.verified)
+    ORDER BY a.id DESC LIMIT 1
+), target AS (
+    SELECT r.id, r.name, r.private, r.description, r.default_branch, r.created_at, r.updated_at,
+        p.attestation_id
+    FROM provenance AS p JOIN repositories AS r ON r.id = p.repository_id
+    UNION ALL
+    SELECT r.id, r.name, r.private, r.description, r.default_branch, r.created_at, r.updated_at, NULL
+    FROM repositories AS r
+    WHERE r.owner_id = (SELECT id FROM org) AND r.name_key = :repository
+        AND NOT EXISTS (SELECT 1 FROM provenance)
+)
+SELECT org.*, target.*,
+    (SELECT m.role FROM memberships AS m WHERE m.org_id = org.id AND m.user_id = :user_id),
+    (SELECT c.permission FROM collaborators AS c WHERE c.repository_id = target.id AND c.user_id = :user_id)
+FROM org LEFT JOIN target ON TRUE
+"""
+)
+
+
+async def write_target(
+    db: Database, org_login: str, digest: str, repository: str | None, user_id: int
+) -> WriteTarget | None:
+    """None when there is no such account."""
+    params = {
+        "org": org_login.lower(),
+        "digest": digest.lower(),
+        "repository": None if repository is None else repository.lower(),
+        "user_id": user_id,
+    }
+    rows = await db.fetch(_WRITE_TARGET, params)
+    if not rows:
+        return None
+    row = rows[0]
+    org = Account(
+        id=row[0],
+        login=row[1],
+        type=AccountType(row[2]),
+        name=row[3],
+        email=row[4],
+        site_admin=bool(row[5]),
+        created_at=utc(row[6]),
+        updated_at=utc(row[7]),
+    )
+    repository_found = None
+    if row[8] is not None:
+        repository_found = Repository(
+            id=row[8],
+            owner=org,
+            name=row[9],
+            private=bool(row[10]),
+            description=row[11],
+            default_branch=row[12],
+            created_at=utc(row[13]),
+            updated_at=utc(row[14]),
+        )
+    return WriteTarget(
+        org=org,
+        repository=repository_found,
+        attestation_id=row[15],
+        org_role=None if row[16] is None else OrgRole(row[16]),
+        collaborator=None if row[17] is None else Role.parse(row[17]),
+    )
+
+
+# What an upsert changed, computed against the row it locked (the latest committed version), never
+# against a snapshot read earlier: a concurrent writer's change is seen as this write's predecessor.
+_ON_RECORD_CONFLICT = f"""
+ON CONFLICT (org_id, logical_environment, physical_environment, cluster, deployment_name) DO UPDATE SET
+    last_change = CASE
+        WHEN excluded.status = '{DeploymentStatus.DECOMMISSIONED.value}' AND t.status <> excluded.status
+            THEN '{Change.DECOMMISSIONED.value}'
+        WHEN t.digest <> excluded.digest THEN '{Change.DIGEST_CHANGED.value}'
+        WHEN t.status <> excluded.status THEN '{Change.STATUS_CHANGED.value}'
+        WHEN t.repository_id <> excluded.repository_id OR t.tags <> excluded.tags
+            OR t.runtime_risks <> excluded.runtime_risks
+            OR t.attestation_id IS DISTINCT FROM excluded.attestation_id
+            THEN '{Change.UPDATED.value}'
+    END,
+    repository_id = excluded.repository_id, digest = excluded.digest, status = excluded.status,
+    tags = excluded.tags, runtime_risks = excluded.runtime_risks,
+    attestation_id = excluded.attestation_id, updated_at = excluded.updated_at
+RETURNING {_DEPLOYMENT_COLUMNS}
+"""
+
+_INSERT_RECORD = """
+INSERT INTO artifact_deployment_records AS t (org_id, repository_id, digest, logical_environment,
+    physical_environment, cluster, deployment_name, status, tags, runtime_risks, attestation_id,
+    last_change, created_at, updated_at)
+"""
+
+_HISTORY_COLUMNS = (
+    "record_id, org_id, repository_id, change, digest, status, tags, runtime_risks, attestation_id,"
+    " recorded_at"
+)
+
+# PostgreSQL: one statement, whatever the number of records (arrays, unnested), so it is prepared
+# once. Artifacts and records are written in key order, so that concurrent writers never deadlock.
+_UPSERT_DEPLOYMENTS_PG = Sql(
+    f"""
+WITH new_artifacts AS (
+    INSERT INTO artifacts (repository_id, digest, name, version, created_at)
+    SELECT a.repository_id, a.digest, a.name, a.version, :now
+    FROM unnest(:artifact_repositories::bigint[], :artifact_digests::text[], :artifact_names::text[],
+        :artifact_versions::text[]) AS a(repository_id, digest, name, version)
+    ORDER BY a.repository_id, a.digest
+    ON CONFLICT (repository_id, digest) DO NOTHING
+), upserted AS (
+    {_INSERT_RECORD}
+    SELECT :org_id, d.repository_id, d.digest, :logical_environment, :physical_environment, :cluster,
+        d.deployment_name, d.status, d.tags, d.runtime_risks, d.attestation_id, '{Change.CREATED.value}',
+        :now, :now
+    FROM unnest(:repositories::bigint[], :digests::text[], :deployment_names::text[], :statuses::text[],
+        :tags::jsonb[], :runtime_risks::jsonb[], :attestations::bigint[])
+        AS d(repository_id, digest, deployment_name, status, tags, runtime_risks, attestation_id)
+    ORDER BY d.deployment_name
+    {_ON_RECORD_CONFLICT}
+), history AS (
+    INSERT INTO artifact_deployment_history ({_HISTORY_COLUMNS})
+    SELECT id, org_id, repository_id, last_change, digest, status, tags, runtime_risks, attestation_id, :now
+    FROM upserted WHERE last_change IS NOT NULL
+)
+SELECT * FROM upserted
+"""
+)
+
+_INSERT_ARTIFACT_SQLITE = (
+    "INSERT INTO artifacts (repository_id, digest, name, version, created_at) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT (repository_id, digest) DO NOTHING"
+)
+_UPSERT_RECORD_SQLITE = f"""
+{_INSERT_RECORD}
+VALUES (:org_id, :repository_id, :digest, :logical_environment, :physical_environment, :cluster,
+    :deployment_name, :status, :tags, :runtime_risks, :attestation_id, '{Change.CREATED.value}', :now, :now)
+{_ON_RECORD_CONFLICT}
+"""
+_INSERT_HISTORY_SQLITE = (
+    f"INSERT INTO artifact_deployment_history ({_HISTORY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _json(value: Any) -> str:
+    # The same text SQLAlchemy's JSON type writes, so that SQLite compares old and new values alike.
+    return json.dumps(value)
+
+
+def _record(row: Sequence[Any]) -> DeploymentRecord:
+    """A record from a driver's row, in ``deployment_records``' column order."""
+    return DeploymentRecord(
+        id=row[0],
+        org_id=row[1],
+        repository_id=row[2],
+        digest=row[3],
+        logical_environment=row[4],
+        physical_environment=row[5],
+        cluster=row[6],
+        deployment_name=row[7],
+        status=DeploymentStatus(row[8]),
+        tags=json.loads(row[9]),
+        runtime_risks=json.loads(row[10]),
+        attestation_id=row[11],
+        last_change=None if row[12] is None else Change(row[12]),
+        created_at=utc(row[13]),
+        updated_at=utc(row[14]),
+    )
+
+
+async def upsert_deployments(
+    db: Database,
+    *,
+    org_id: int,
+    logical_environment: str,
+    physical_environment: str,
+    cluster: str,
+    artifacts: Sequence[ArtifactRow],
+    rows: Sequence[DeploymentRow],
+    now: datetime,
+) -> list[DeploymentRecord]:
+    """Create the artifacts not there yet (an existing one keeps its name and version), then create
+    or update one record per row (deployment names must be distinct) and append what changed to the
+    history; the risk rows follow the records by trigger (``artifacts_0004``). All or nothing.
+    Returns the records, each with ``last_change`` saying what this write changed (None: nothing
+    but ``updated_at``)."""
+    if db.is_sqlite:
+        return await db.group_write(
+            lambda conn: _upsert_deployments_sqlite(
+                conn, org_id, logical_environment, physical_environment, cluster, artifacts, rows, now
+            )
+        )
+    params = {
+        "now": now,
+        "artifact_repositories": [a.repository_id for a in artifacts],
+        "artifact_digests": [a.digest for a in artifacts],
+        "artifact_names": [a.name for a in artifacts],
+        "artifact_versions": [a.version for a in artifacts],
+        "org_id": org_id,
+        "logical_environment": logical_environment,
+        "physical_environment": physical_environment,
+        "cluster": cluster,
+        "repositories": [r.repository_id for r in rows],
+        "digests": [r.digest for r in rows],
+        "deployment_names": [r.deployment_name for r in rows],
+        "statuses": [r.status.value for r in rows],
+        "tags": [_json(r.tags) for r in rows],
+        "runtime_risks": [_json(r.runtime_risks) for r in rows],
+        "attestations": [r.attestation_id for r in rows],
+    }
+    return [_record(row) for row in await db.fetch(_UPSERT_DEPLOYMENTS_PG, params)]
+
+
+def _upsert_deployments_sqlite(
+    conn: sqlite3.Connection,
+    org_id: int,
+    logical_environment: str,
+    physical_environment: str,
+    cluster: str,
+    artifacts: Sequence[ArtifactRow],
+    rows: Sequence[DeploymentRow],
+    now: datetime,
+) -> list[DeploymentRecord]:
+    at = sqlite_time(now)
+    conn.executemany(
+        _INSERT_ARTIFACT_SQLITE,
+        sorted((a.repository_id, a.digest, a.name, a.version, at) for a in artifacts),
+    )
+    returned = []
+    for r in sorted(rows, key=lambda r: r.deployment_name):
+        params = {
+            "org_id": org_id,
+            "repository_id": r.repository_id,
+            "digest": r.digest,
+            "logical_environment": logical_environment,
+            "physical_environment": physical_environment,
+            "cluster": cluster,
+            "deployment_name": r.deployment_name,
+            "status": r.status.value,
+            "tags": _json(r.tags),
+            "runtime_risks": _json(r.runtime_risks),
+            "attestation_id": r.attestation_id,
+            "now": at,
+        }
+        returned.append(conn.execute(_UPSERT_RECORD_SQLITE, params).fetchone())
+    # (id, org_id, repository_id, ..., last_change) in the records' column order.
+    conn.executemany(
+        _INSERT_HISTORY_SQLITE,
+        [(*row[:3], row[12], row[3], row[8], row[9], row[10], row[11], at) for row in returned if row[12]],
+    )
+    return [_record(row) for row in returned]
+
+
+_STORAGE_UPSERT = f"""
+INSERT INTO artifact_storage_records AS t (org_id, repository_id, digest, registry_url, registry_repository,
+    artifact_url, path, version, status, created_at, updated_at)
+VALUES (:org_id, :repository_id, :digest, :registry_url, :registry_repository, :artifact_url, :path,
+    :version, :status, :now, :now)
+ON CONFLICT (repository_id, digest, registry_url, registry_repository) DO UPDATE SET
+    artifact_url = excluded.artifact_url, path = excluded.path, version = excluded.version,
+    status = excluded.status, updated_at = excluded.updated_at
+RETURNING {", ".join(c.name for c in storage_records.c)}
+"""
+_ARTIFACT_INSERT = """
+INSERT INTO artifacts (repository_id, digest, name, version, created_at)
+VALUES (:repository_id, :digest, :name, :version, :now)
+ON CONFLICT (repository_id, digest) DO NOTHING
+"""
+_ARTIFACT_NAME = "SELECT name FROM artifacts WHERE repository_id = :repository_id AND digest = :digest"
+
+# The artifact's name is its first writer's: the one inserted here, else the one already stored.
+_UPSERT_STORAGE_PG = Sql(
+    f"""
+WITH new_artifact AS ({_ARTIFACT_INSERT} RETURNING name), stored AS ({_STORAGE_UPSERT})
+SELECT stored.*, COALESCE((SELECT name FROM new_artifact), ({_ARTIFACT_NAME}), :name) FROM stored
+"""
+)
+
+
+def _storage_row(row: Sequence[Any]) -> StorageRecord:
+    """A storage record from a driver's row: ``storage_records``' columns, then the artifact's name."""
+    return StorageRecord(
+        id=row[0],
+        name=row[12],
+        digest=row[3],
+        artifact_url=row[6],
+        registry_url=row[4],
+        repository=row[5] or None,
+        status=StorageStatus(row[9]),
+        created_at=utc(row[10]),
+        updated_at=utc(row[11]),
+    )
+
+
+async def upsert_storage_record(
+    db: Database,
+    *,
+    org_id: int,
+    repository_id: int,
+    artifact: ArtifactRow,
+    registry_url: str,
+    registry_repository: str | None,
+    artifact_url: str | None,
+    path: str | None,
+    status: StorageStatus,
+    now: datetime,
+) -> StorageRecord:
+    """One record per artifact and place in a registry (registry URL and repository within it): a
+    repeated POST for the same place updates the URL, path, version and status. The artifact is
+    created first if it is new."""
+    params = {
+        "org_id": org_id,
+        "repository_id": repository_id,
+        "digest": artifact.digest,
+        "name": artifact.name,
+        "version": artifact.version,
+        "registry_url": registry_url,
+        "registry_repository": registry_repository or "",
+        "artifact_url": artifact_url,
+        "path": path,
+        "status": status.value,
+        "now": now,
+    }
+    if not db.is_sqlite:
+        return _storage_row((await db.fetch(_UPSERT_STORAGE_PG, params))[0])
+
+    def work(conn: sqlite3.Connection) -> StorageRecord:
+        local = {**params, "now": sqlite_time(now)}
+        conn.execute(_ARTIFACT_INSERT, local)
+        stored = conn.execute(_STORAGE_UPSERT, local).fetchone()
+        name = conn.execute(_ARTIFACT_NAME, local).fetchone()[0]
+        return _storage_row((*stored, name))
+
+    return await db.group_write(work)
+
+
+async def deployments_by_digest(
+    db: Database, org_login: str, digest: str, readable: Any
+) -> list[DeploymentRecord]:
+    query = db.compiled(_deployments_by_digest(org_login.lower(), readable))
+    return [_record(row) for row in await db.fetch(query.sql, query.bind(digest=digest))]
+
+
+async def storage_by_digest(db: Database, org_login: str, digest: str, readable: Any) -> list[StorageRecord]:
+    query = db.compiled(_storage_by_digest(org_login.lower(), readable))
+    return [_storage_row(row) for row in await db.fetch(query.sql, query.bind(digest=digest))]

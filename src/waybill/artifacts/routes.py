@@ -27,8 +27,8 @@ CLUSTER = METADATA + "/deployment-record/cluster/{cluster:str}"
 async def create_deployment_record(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
     body = await parse_body(request, schemas.DeploymentRecordBody, schemas.DEPLOYMENT_RESOURCE)
     schemas.check_deployment(body)
-    async with database(request).write() as conn:
-        record = await service.create_deployment_record(conn, await principal(request, conn), org, body)
+    caller = await principal(request)
+    record = await service.create_deployment_record(database(request), caller, org, body)
     return json_response(schemas.deployment_list([record], body.return_records))
 
 
@@ -39,8 +39,8 @@ async def set_cluster_records(
     schemas.check_cluster(cluster)
     body = await parse_body(request, schemas.ClusterSetBody, schemas.CLUSTER_RESOURCE)
     schemas.check_deployments(body.deployments)
-    async with database(request).write() as conn:
-        result = await service.set_cluster_records(conn, await principal(request, conn), org, cluster, body)
+    caller = await principal(request)
+    result = await service.set_cluster_records(database(request), caller, org, cluster, body)
     data = schemas.deployment_list(result.records, body.return_records)
     if not result.rejected:
         return json_response(data)
@@ -92,8 +92,8 @@ async def get_cluster_job(
 async def create_storage_record(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
     body = await parse_body(request, schemas.StorageRecordBody, schemas.STORAGE_RESOURCE)
     schemas.check_storage(body)
-    async with database(request).write() as conn:
-        record = await service.create_storage_record(conn, await principal(request, conn), org, body)
+    caller = await principal(request)
+    record = await service.create_storage_record(database(request), caller, org, body)
     data: dict[str, Any] = {"total_count": 1}
     if body.return_records:
         data["storage_records"] = [schemas.storage_record(record, nullable=True)]
@@ -105,9 +105,8 @@ async def list_deployment_records(
     request: AnyRequest, org: FromPath[str], subject_digest: FromPath[str]
 ) -> Response[bytes]:
     schemas.check_digest(subject_digest)
-    # One statement (two for a digest without records): no transaction needed.
-    async with database(request).query() as conn:
-        records = await service.deployment_records(conn, await principal(request, conn), org, subject_digest)
+    caller = await principal(request)
+    records = await service.deployment_records(database(request), caller, org, subject_digest)
     return json_response(schemas.deployment_list(records))
 
 
@@ -116,9 +115,8 @@ async def list_storage_records(
     request: AnyRequest, org: FromPath[str], subject_digest: FromPath[str]
 ) -> Response[bytes]:
     schemas.check_digest(subject_digest)
-    # One statement (two for a digest without records): no transaction needed.
-    async with database(request).query() as conn:
-        records = await service.storage_records(conn, await principal(request, conn), org, subject_digest)
+    caller = await principal(request)
+    records = await service.storage_records(database(request), caller, org, subject_digest)
     return json_response(
         {
             "total_count": len(records),

@@ -11,7 +11,7 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
-from waybill.accounts.types import Account, Repository, Role
+from waybill.accounts.types import Account, Repository, Role, own_role
 from waybill.artifacts import repository as sql
 from waybill.artifacts.schemas import (
     ClusterDeployment,
@@ -110,7 +110,7 @@ def _first_writers(entries: Sequence[ClusterDeployment], targets: Sequence[_Targ
 
 
 async def _write(
-    conn: AsyncConnection,
+    db: Database,
     org_id: int,
     *,
     logical_environment: str,
@@ -119,26 +119,42 @@ async def _write(
     entries: Sequence[ClusterDeployment],
     targets: Sequence[_Target],
 ) -> list[DeploymentRecord]:
-    now = clock.now()
-    await sql.insert_artifacts(conn, _first_writers(entries, targets), now)
+    """Write the entries in one all-or-nothing statement (PostgreSQL) or unit (SQLite's writer)."""
     records = await sql.upsert_deployments(
-        conn,
+        db,
         org_id=org_id,
         logical_environment=logical_environment,
         physical_environment=physical_environment or "",
         cluster=cluster or "",
+        artifacts=_first_writers(entries, targets),
         rows=[_normalised(e, t) for e, t in zip(entries, targets, strict=True)],
-        now=now,
+        now=clock.now(),
     )
     order = {e.deployment_name: i for i, e in enumerate(entries)}
     return sorted(records, key=lambda r: order[r.deployment_name])
 
 
+async def _writable_target(
+    db: Database, caller: Principal, org_login: str, digest: str, github_repository: str | None
+) -> tuple[Account, _Target]:
+    """The organization and the repository a single write lands in, once the caller may write it:
+    one statement (``sql.write_target``)."""
+    user = permissions.require_authenticated(caller)
+    found = await sql.write_target(db, org_login, digest, github_repository, user.id)
+    if found is None or not found.org.is_org:
+        raise NotFound()
+    repo = found.repository
+    if repo is None:
+        raise NotFound(_unresolved_message(github_repository))
+    own = own_role(user, found.org, found.org_role, found.collaborator)
+    permissions.require_role(caller, repo, permissions.effective_role(repo, own), WRITE)
+    return found.org, _Target(repo, found.attestation_id)
+
+
 async def create_deployment_record(
-    conn: AsyncConnection, caller: Principal, org_login: str, body: DeploymentRecordBody
+    db: Database, caller: Principal, org_login: str, body: DeploymentRecordBody
 ) -> DeploymentRecord:
-    permissions.require_authenticated(caller)
-    org = await _org(conn, org_login)
+    """Two round trips: what the caller may do where, and the write."""
     entry = ClusterDeployment(
         name=body.name,
         digest=body.digest,
@@ -149,12 +165,9 @@ async def create_deployment_record(
         tags=body.tags,
         runtime_risks=body.runtime_risks,
     )
-    [target] = await _resolve(conn, org, [(entry.digest, entry.github_repository)])
-    if target.repository is None:
-        raise NotFound(_unresolved_message(body.github_repository))
-    await permissions.require(conn, caller, target.repository, WRITE)
+    org, target = await _writable_target(db, caller, org_login, body.digest, body.github_repository)
     [record] = await _write(
-        conn,
+        db,
         org.id,
         logical_environment=body.logical_environment,
         physical_environment=body.physical_environment,
@@ -218,17 +231,18 @@ class ClusterResult:
 
 
 async def set_cluster_records(
-    conn: AsyncConnection, caller: Principal, org_login: str, cluster: str, body: ClusterSetBody
+    db: Database, caller: Principal, org_login: str, cluster: str, body: ClusterSetBody
 ) -> ClusterResult:
     """Validated already (schemas.check_deployments); every entry is checked before anything is
-    written, then all accepted entries are written in batched statements in this transaction."""
+    written, then all accepted entries are written at once (``_write``)."""
     permissions.require_authenticated(caller)
-    org = await _org(conn, org_login)
-    checked = await _check(conn, caller, org, body.deployments)
+    async with db.query() as conn:
+        org = await _org(conn, org_login)
+        checked = await _check(conn, caller, org, body.deployments)
     if checked.rejected and not body.partial_success:
         raise _refusal(checked.rejected)
     records = await _write(
-        conn,
+        db,
         org.id,
         logical_environment=body.logical_environment,
         physical_environment=body.physical_environment,
@@ -297,20 +311,20 @@ async def run_cluster_job(db: Database, job: job_queue.Job) -> dict[str, Any]:
     """Idempotent: a rerun after a crash upserts the same rows again, and an upsert that changes
     nothing appends no history."""
     payload = msgspec.convert(job.payload, _JobPayload)
-    async with db.write() as conn:
-        entries = [e.deployment for e in payload.entries]
+    entries = [e.deployment for e in payload.entries]
+    async with db.query() as conn:
         repos = await accounts.repositories_by_ids(conn, {e.repository_id for e in payload.entries})
-        targets = [_Target(repos.get(e.repository_id), e.attestation_id) for e in payload.entries]
-        kept = [(e, t) for e, t in zip(entries, targets, strict=True) if t.repository is not None]
-        records = await _write(
-            conn,
-            payload.org_id,
-            logical_environment=payload.logical_environment,
-            physical_environment=payload.physical_environment,
-            cluster=payload.cluster,
-            entries=[e for e, _ in kept],
-            targets=[t for _, t in kept],
-        )
+    targets = [_Target(repos.get(e.repository_id), e.attestation_id) for e in payload.entries]
+    kept = [(e, t) for e, t in zip(entries, targets, strict=True) if t.repository is not None]
+    records = await _write(
+        db,
+        payload.org_id,
+        logical_environment=payload.logical_environment,
+        physical_environment=payload.physical_environment,
+        cluster=payload.cluster,
+        entries=[e for e, _ in kept],
+        targets=[t for _, t in kept],
+    )
     errors = [
         {"cause": str(Cause.NOT_FOUND), "deployment_name": e.deployment_name}
         for e, t in zip(entries, targets, strict=True)
@@ -337,30 +351,22 @@ async def get_cluster_job(
 
 
 async def create_storage_record(
-    conn: AsyncConnection, caller: Principal, org_login: str, body: StorageRecordBody
+    db: Database, caller: Principal, org_login: str, body: StorageRecordBody
 ) -> StorageRecord:
-    permissions.require_authenticated(caller)
-    org = await _org(conn, org_login)
-    [target] = await _resolve(conn, org, [(body.digest, body.github_repository)])
-    if target.repository is None:
-        raise NotFound(_unresolved_message(body.github_repository))
-    await permissions.require(conn, caller, target.repository, WRITE)
-    now = clock.now()
-    await sql.insert_artifacts(
-        conn, [sql.ArtifactRow(target.repository.id, body.digest, body.name, body.version)], now
-    )
+    """Two round trips, as a deployment record."""
+    org, target = await _writable_target(db, caller, org_login, body.digest, body.github_repository)
+    assert target.repository is not None
     return await sql.upsert_storage_record(
-        conn,
+        db,
         org_id=org.id,
         repository_id=target.repository.id,
-        digest=body.digest,
+        artifact=sql.ArtifactRow(target.repository.id, body.digest, body.name, body.version),
         registry_url=body.registry_url,
         registry_repository=body.repository,
         artifact_url=body.artifact_url,
         path=body.path,
-        version=body.version,
         status=body.status,
-        now=now,
+        now=clock.now(),
     )
 
 
@@ -368,24 +374,26 @@ async def create_storage_record(
 
 
 async def deployment_records(
-    conn: AsyncConnection, caller: Principal, org_login: str, digest: str
+    db: Database, caller: Principal, org_login: str, digest: str
 ) -> list[DeploymentRecord]:
     """One statement when the digest has records; the organization is looked up only without."""
     readable = permissions.readable_repository_ids(caller, READ)
-    records = await sql.deployments_by_digest(conn, org_login, digest, readable)
+    records = await sql.deployments_by_digest(db, org_login, digest, readable)
     if not records:
-        await _org(conn, org_login)
+        async with db.query() as conn:
+            await _org(conn, org_login)
     return records
 
 
 async def storage_records(
-    conn: AsyncConnection, caller: Principal, org_login: str, digest: str
+    db: Database, caller: Principal, org_login: str, digest: str
 ) -> list[StorageRecord]:
     """One statement when the digest has records; the organization is looked up only without."""
     readable = permissions.readable_repository_ids(caller, READ)
-    records = await sql.storage_by_digest(conn, org_login, digest, readable)
+    records = await sql.storage_by_digest(db, org_login, digest, readable)
     if not records:
-        await _org(conn, org_login)
+        async with db.query() as conn:
+            await _org(conn, org_login)
     return records
 
 

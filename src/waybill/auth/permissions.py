@@ -56,11 +56,16 @@ def _token_missing(token: Token, repo: Repository, need: Need) -> str | None:
     return need.describe()
 
 
+def effective_role(repo: Repository, own: Role) -> Role:
+    """Everyone reads a public repository."""
+    return max(own, Role.NONE if repo.private else Role.READ)
+
+
 async def effective_roles(
     conn: AsyncConnection, principal: Principal, repos: Sequence[Repository]
 ) -> dict[int, Role]:
     own = {} if principal.user is None else await accounts.roles(conn, principal.user, repos)
-    return {r.id: max(own.get(r.id, Role.NONE), Role.NONE if r.private else Role.READ) for r in repos}
+    return {r.id: effective_role(r, own.get(r.id, Role.NONE)) for r in repos}
 
 
 def decide(principal: Principal, repo: Repository, role: Role, need: Need) -> Exception | None:
@@ -79,7 +84,12 @@ def decide(principal: Principal, repo: Repository, role: Role, need: Need) -> Ex
 
 async def require(conn: AsyncConnection, principal: Principal, repo: Repository, need: Need) -> None:
     roles = await effective_roles(conn, principal, [repo])
-    error = decide(principal, repo, roles[repo.id], need)
+    require_role(principal, repo, roles[repo.id], need)
+
+
+def require_role(principal: Principal, repo: Repository, role: Role, need: Need) -> None:
+    """``require``, for a caller whose effective role on ``repo`` was read already."""
+    error = decide(principal, repo, role, need)
     if error is not None:
         raise error
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -70,6 +71,8 @@ def serve(host: str, port: int, workers: int) -> None:
     if first is not None:
         login, token = first
         click.echo(f"Created site administrator '{login}'. Its token, shown only this once:\n{token}")
+    # Each worker process sizes its share of the database connections from this.
+    os.environ["WAYBILL_WORKERS"] = str(workers)
     uvicorn.run(
         "waybill.app:create_app_from_env",
         factory=True,

@@ -1,18 +1,25 @@
-"""The database: one async engine, and transactions that the request, job or command owns."""
+"""The database: one async engine, and transactions that the request, job or command owns; and the
+drivers themselves for the hot statements (``waybill.core.drivers``)."""
 
 from __future__ import annotations
 
 import asyncio
 import fcntl
 import os
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
+import asyncpg
 from sqlalchemy import Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from waybill.core.drivers import Compiled, GroupCommitWriter, Sql, compile_core, connect_sqlite, postgres_pool
+
+T = TypeVar("T")
 
 # SQLite durability: WAL with synchronous=NORMAL survives a process crash; a power loss may drop the
 # last transactions but never corrupts. Printed by the benchmarks next to their figures.
@@ -27,16 +34,21 @@ SQLITE_PRAGMAS = {
 
 
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 20) -> None:
+    """``connections`` is what this process may open to PostgreSQL: a third for SQLAlchemy's pool, the
+    rest for the hot statements' pool (``Settings.connections_per_process``)."""
+
+    def __init__(self, url: str, *, connections: int = 30) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        general = max(2, connections // 3)
+        self._hot_size = max(2, connections - general)
         # Overflow connections are closed on return; keep enough pooled that a busy worker never
         # pays for a new connection per request (TLS on PostgreSQL; on SQLite a thread, the file
         # and the PRAGMAs below).
         options: dict[str, Any] = {
             "pool_pre_ping": False,
-            "pool_size": pool_size,
-            "max_overflow": pool_size // 2,
+            "pool_size": general if not self.is_sqlite else 20,
+            "max_overflow": 0 if not self.is_sqlite else 10,
         }
         self.engine: AsyncEngine = create_async_engine(url, **options)
         # SQLite has one writer at a time: queue this process's writers here, and the processes'
@@ -50,8 +62,18 @@ class Database:
         self._autocommit = self.engine.execution_options(
             **({"waybill_autocommit": True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"})
         )
+        self._tracers: list[Callable[[str], None]] = []
+        self._reader: sqlite3.Connection | None = None
+        self._writer: GroupCommitWriter | None = None
+        self._pool: asyncpg.Pool | None = None
+        self._pool_opening = asyncio.Lock()
+        # Named parameters, which ``Sql`` turns into each driver's form.
+        self._dialect = (sqlite if self.is_sqlite else postgresql).dialect(paramstyle="named")
+        # By identity, with the statement kept beside so that its id cannot be reused meanwhile.
+        self._compiled: dict[int, tuple[Any, Compiled]] = {}
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+            self._sqlite_path = make_url(url).database or ""
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -77,19 +99,89 @@ class Database:
             async with conn.begin():
                 yield conn
 
+    # The hot statements, through the drivers.
+
+    def trace(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback`` with every statement the hot paths send (for counting them)."""
+        self._tracers.append(callback)
+        for conn in (self._reader, None if self._writer is None else self._writer.connection):
+            if conn is not None:
+                conn.set_trace_callback(self._traced)
+
+    def _traced(self, statement: str) -> None:
+        for callback in self._tracers:
+            callback(statement)
+
+    def compiled(self, statement: Any) -> Compiled:
+        """``statement`` (built once, and kept by its maker) compiled once for this database."""
+        found = self._compiled.get(id(statement))
+        if found is None:
+            if len(self._compiled) >= 4096:
+                self._compiled.clear()
+            found = self._compiled[id(statement)] = (statement, compile_core(statement, self._dialect))
+        return found[1]
+
+    async def fetch(self, sql: Sql, params: Mapping[str, Any]) -> Sequence[Sequence[Any]]:
+        """The rows of one statement, run on its own (no BEGIN or COMMIT). On SQLite a read only,
+        in the event loop: use it for indexed reads that take microseconds."""
+        if self.is_sqlite:
+            return self._sqlite_reader().execute(sql.text, params).fetchall()
+        pool = self._pool or await self._open_pool()
+        if self._tracers:
+            self._traced(sql.postgres)
+        async with pool.acquire() as conn:
+            rows: list[Sequence[Any]] = await conn.fetch(sql.postgres, *sql.args(params))
+            return rows
+
+    async def group_write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """SQLite: ``work`` run on the writer thread with the writes queued beside it, committed together."""
+        if self._writer is None:
+            self._writer = GroupCommitWriter(self._sqlite_path, SQLITE_PRAGMAS, _writers_path(self.url))
+            if self._tracers:
+                self._writer.connection.set_trace_callback(self._traced)
+        return await self._writer.run(work)
+
+    def _sqlite_reader(self) -> sqlite3.Connection:
+        if self._reader is None:
+            self._reader = connect_sqlite(self._sqlite_path, SQLITE_PRAGMAS)
+            if self._tracers:
+                self._reader.set_trace_callback(self._traced)
+        return self._reader
+
+    async def _open_pool(self) -> asyncpg.Pool:
+        async with self._pool_opening:
+            if self._pool is None:
+                url = make_url(self.url).set(drivername="postgresql")
+                self._pool = await postgres_pool(url.render_as_string(hide_password=False), self._hot_size)
+        return self._pool
+
     async def dispose(self) -> None:
+        if self._writer is not None:
+            await asyncio.to_thread(self._writer.close)
+            self._writer = None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
         await self.engine.dispose()
         if self._writers_file is not None:
             os.close(self._writers_file)
             self._writers_file = None
 
 
-def _writers_file(url: str) -> int | None:
+def _writers_path(url: str) -> str | None:
     """The lock file the processes' writers of an SQLite database queue on (none in memory)."""
     path = make_url(url).database
     if not path or path == ":memory:" or path.startswith("file:"):
         return None
-    return os.open(f"{path}-writers.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    return f"{path}-writers.lock"
+
+
+def _writers_file(url: str) -> int | None:
+    path = _writers_path(url)
+    return None if path is None else os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
 
 
 @asynccontextmanager

@@ -51,18 +51,23 @@ def web_base(request: AnyRequest) -> str:
     return public or f"{request.url.scheme}://{request.headers.get('host', 'localhost')}"
 
 
-async def principal(request: AnyRequest, conn: AsyncConnection) -> Principal:
-    """The caller, resolved once per request from its ``Authorization`` header."""
+async def principal(request: AnyRequest, conn: AsyncConnection | None = None) -> Principal:
+    """The caller, resolved once per request from its ``Authorization`` header. Without ``conn``, a
+    token this process has not cached is looked up on a connection of its own."""
     state = request.scope.setdefault("state", {})
     cached: Principal | None = state.get("principal")
     if cached is not None:
         return cached
     header = request.headers.get("authorization")
-    max_age = settings(request).token_cache_seconds
-    resolved = (
-        ANONYMOUS
-        if not header
-        else await tokens.authenticate(conn, tokens.parse_authorization(header), max_age=max_age)
-    )
+    if not header:
+        resolved = ANONYMOUS
+    else:
+        raw = tokens.parse_authorization(header)
+        max_age = settings(request).token_cache_seconds
+        if conn is not None:
+            resolved = await tokens.authenticate(conn, raw, max_age=max_age)
+        else:
+            async with database(request).query() as own:
+                resolved = await tokens.authenticate(own, raw, max_age=max_age)
     state["principal"] = resolved
     return resolved
