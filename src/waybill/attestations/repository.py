@@ -387,15 +387,23 @@ async def provenance_verdicts(
 # Verification.
 
 
+# Built once per dialect: ``excluded`` makes an alias with a proxy per column, which cost about 0.7 ms
+# of CPU on every verdict stored (a third of a queued verification's SQL). Statements are immutable.
+_upsert_verifications: dict[str, Any] = {}
+
+
 async def upsert_verifications(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     """Store verdicts (one statement for all); a newer check replaces the previous one."""
     if not rows:
         return
-    statement = upsert(conn, v)
-    statement = statement.on_conflict_do_update(
-        index_elements=[v.c.attestation_id],
-        set_={c.name: statement.excluded[c.name] for c in v.c if c.name != "attestation_id"},
-    )
+    statement = _upsert_verifications.get(conn.dialect.name)
+    if statement is None:
+        insert_ = upsert(conn, v)
+        statement = insert_.on_conflict_do_update(
+            index_elements=[v.c.attestation_id],
+            set_={c.name: insert_.excluded[c.name] for c in v.c if c.name != "attestation_id"},
+        )
+        _upsert_verifications[conn.dialect.name] = statement
     await conn.execute(statement, list(rows))
 
 
