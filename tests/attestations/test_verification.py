@@ -81,9 +81,15 @@ class World:
         return await self.api.post(f"/repos/{repo}/attestations", token=self.owner, json={"bundle": bundle})
 
     async def attest(self, bundle: Any, repo: str = "octo-org/app") -> int:
+        """Post and let the queued verification run, as the server's worker would within a second."""
         r = await self.post(bundle, repo)
         assert r.status_code == 201, r.text
+        await self.settle()
         return int(r.json()["id"])
+
+    async def settle(self) -> int:
+        """Run every queued job; how many ran."""
+        return await self.api.app.worker.run_until_idle()
 
     async def verification(self, attestation_id: int, repo: str = "octo-org/app") -> dict[str, Any]:
         r = await self.api.get(
@@ -180,6 +186,7 @@ async def test_record_stores_a_failure_and_accepts(world: World) -> None:
     r = await world.post(tampered_signature(made()))
     assert r.status_code == 201, r.text
     assert_conforms(r, "repos/create-attestation")
+    await world.settle()
     body = await world.verification(r.json()["id"])
     assert (body["status"], body["verified"], body["failed_step"], body["reason"]) == (
         "failed",
@@ -569,6 +576,7 @@ async def test_real_bundle_records_its_verdict(
         headers={"Content-Type": "application/json"},
     )
     assert r.status_code == 201, r.text
+    await api.app.worker.run_until_idle()
     v = await api.get(f"/waybill/repos/{repo}/attestations/{r.json()['id']}/verification", token=token)
     body = v.json()
     assert (body["status"], body["failed_step"], body["trust_root"], body["time_source"]) == (

@@ -7,4 +7,7 @@ from collections.abc import Mapping
 from waybill.attestations import service
 from waybill.core.jobs import Handler
 
-JOB_HANDLERS: Mapping[str, Handler] = {service.REVERIFY_JOB: service.reverify}
+JOB_HANDLERS: Mapping[str, Handler] = {
+    service.VERIFY_JOB: service.verify_queued,
+    service.REVERIFY_JOB: service.reverify,
+}

@@ -32,6 +32,10 @@ attestations = Table(
     Column("bundle_hash", String(64), nullable=False),
     Column("initiator", String(32), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # When a verification of the bundle was queued (policy ``record``; migration ``verification_0002``):
+    # with no verdict stored yet, the attestation is pending rather than unchecked. Cleared as the
+    # queued verdict is stored.
+    Column("verification_queued_at", UTCDateTime, nullable=True),
     UniqueConstraint("repository_id", "bundle_hash"),
 )
 
@@ -54,7 +58,8 @@ attestation_subjects = Table(
 # Verification (extends the domain; migration ``verification_0001``).
 
 # The verdict of the newest check of an attestation's bundle, and the identity in its certificate. No
-# row: never checked (the policy was ``off`` when it was stored). ``verified`` is the cryptographic
+# row: not checked yet (``attestations.verification_queued_at`` set) or never (the policy was ``off``
+# when it was stored). ``verified`` is the cryptographic
 # verdict held to the repository's identity rules (source repository, allowed workflows).
 attestation_verifications = Table(
     "attestation_verifications",

@@ -80,13 +80,18 @@ async def create_attestation(
 ) -> Response[bytes]:
     bundle = schemas.parse_create(await request.body())
     db = database(request)
-    # Three steps rather than one transaction: verification takes milliseconds of CPU (in a process
-    # pool) and must not hold SQLite's single write lock, nor run before the caller is known.
+    trust_roots = settings(request).trust_roots
+    # Three steps rather than one transaction: verification under ``enforce`` takes milliseconds of
+    # CPU (in a process pool) and must not hold SQLite's single write lock, nor run before the caller
+    # is known. Under ``record`` it is queued with the bundle instead.
     async with db.read() as conn:
         target = await attestations.upload_target(conn, await principal(request, conn), owner, repo)
-    verdict = await attestations.check(settings(request).trust_roots, target, bundle)
+    verdict = await attestations.check(trust_roots, target, bundle)
     async with db.write() as conn:
-        attestation_id = await attestations.store(conn, target, bundle, verdict)
+        attestation_id = await attestations.store(conn, target, bundle, verdict, trust_roots)
+    if target.verifies_later:
+        # Committed: the worker may take the job now rather than at its next poll.
+        request.app.state.worker.wake()
     return json_response({"id": attestation_id}, 201)
 
 

@@ -464,12 +464,13 @@ def parse_verified(raw: str | None) -> bool | None:
 
 def _status(row: Any) -> str:
     if row.checked_id is None:
-        return "unchecked"
+        # Queued under ``record`` and not checked yet, or stored under ``off``.
+        return "pending" if row.verification_queued_at is not None else "unchecked"
     return "verified" if row.verified else "failed"
 
 
 def verification_summary(row: Any) -> dict[str, Any]:
-    """The verdict columns of a row (``checked_id`` None: never checked)."""
+    """The verdict columns of a row (``checked_id`` None: not checked, yet or ever)."""
     checked = row.checked_id is not None
     return {
         "status": _status(row),

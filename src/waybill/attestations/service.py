@@ -1,4 +1,19 @@
-"""The rules of the attestations domain."""
+"""The rules of the attestations domain.
+
+Verification on create follows the repository's policy:
+
+- ``enforce``: the bundle is verified before anything is stored, and refused when it does not pass.
+- ``record``: the bundle is stored with a verification job, in one transaction, and the create is
+  answered without waiting for Sigstore; the server's job worker verifies it within about a second
+  and stores the verdict as an inline check would. Until then the attestation is pending (its
+  ``verification_queued_at`` set, no verdict). The job is in the database, so it outlives a restart,
+  and it stores the same verdict when run again.
+- ``off``: stored without verifying and nothing queued; the attestation stays unchecked, as ``off``
+  has always meant (``waybill attestations reverify`` leaves it so too).
+
+Everything that reads verdicts treats a pending attestation as one without a verdict: it is not
+verified for ``?verified=`` and does not vouch for an artifact's repository under ``enforce``.
+"""
 
 from __future__ import annotations
 
@@ -51,14 +66,20 @@ async def _owner(conn: AsyncConnection, login: str) -> Account:
     return owner
 
 
-# Creating: the caller and the policy are read first, the bundle is verified outside any transaction
-# (it takes milliseconds of CPU, in a process pool), then it is stored with its verdict.
+# Creating: the caller and the policy are read first; under ``enforce`` the bundle is verified outside
+# any transaction (it takes milliseconds of CPU, in a process pool); then it is stored, with its verdict
+# or with its queued verification.
 
 
 @dataclass(frozen=True)
 class UploadTarget:
     repository: Repository
     policy: Policy
+
+    @property
+    def verifies_later(self) -> bool:
+        """Whether a create here queues the verification rather than waiting for it."""
+        return self.policy.mode is Mode.RECORD
 
 
 async def upload_target(conn: AsyncConnection, principal: Principal, owner: str, name: str) -> UploadTarget:
@@ -71,18 +92,26 @@ async def upload_target(conn: AsyncConnection, principal: Principal, owner: str,
 
 
 async def check(trust_roots: Path | None, target: UploadTarget, bundle: Bundle) -> Verdict | None:
-    """The verdict the policy asks for (None when it is ``off``); under ``enforce``, a bundle that does
-    not pass is refused here, before anything is stored."""
-    if target.policy.mode is Mode.OFF:
+    """Under ``enforce``, the verdict, and a bundle that does not pass is refused here, before anything
+    is stored. None under ``record`` (verified by the queued job) and ``off`` (not verified)."""
+    if target.policy.mode is not Mode.ENFORCE:
         return None
     verdict = await checking.verify_bundle(trust_roots, bundle.raw)
     judged, violation = judge(verdict, target.repository.full_name, target.policy)
-    if target.policy.mode is Mode.ENFORCE and not judged.verified:
+    if not judged.verified:
         raise _refusal(judged, violation, target.repository.full_name)
     return judged
 
 
-async def store(conn: AsyncConnection, target: UploadTarget, bundle: Bundle, verdict: Verdict | None) -> int:
+async def store(
+    conn: AsyncConnection,
+    target: UploadTarget,
+    bundle: Bundle,
+    verdict: Verdict | None,
+    trust_roots: Path | None = None,
+) -> int:
+    """Store the bundle with its verdict (``enforce``), or with a job verifying it (``record``), in the
+    caller's transaction: a create that commits always has its verification done or queued."""
     now = clock.now()
     attestation_id = await sql.insert_attestation(
         conn,
@@ -92,9 +121,12 @@ async def store(conn: AsyncConnection, target: UploadTarget, bundle: Bundle, ver
         compressed=bytes(cramjam.snappy.compress_raw(bundle.raw)),
         initiator=USER_INITIATOR,
         now=now,
+        queued=target.verifies_later,
     )
     if verdict is not None:
         await sql.upsert_verifications(conn, [_verification_row(attestation_id, verdict, now)])
+    elif target.verifies_later:
+        await queue_verification(conn, attestation_id, trust_roots)
     return attestation_id
 
 
@@ -350,7 +382,7 @@ class StoredVerdict:
 @dataclass(frozen=True)
 class Summary:
     """An attestation as the web pages show it: who stored it where, its bundle as received, and its
-    verdict (None when it was never checked)."""
+    verdict (None when it was not checked; ``pending``: its verification is queued)."""
 
     id: int
     repository_id: int
@@ -358,6 +390,7 @@ class Summary:
     created_at: datetime
     bundle: bytes
     verdict: StoredVerdict | None = None
+    pending: bool = False
 
     @property
     def is_provenance(self) -> bool:
@@ -390,17 +423,25 @@ async def newest_for_digest(
         limit=limit,
     )
     return [
-        Summary(r.id, r.repository_id, r.predicate_type, r.created_at, decompress(r.data), _stored_verdict(r))
+        Summary(
+            r.id,
+            r.repository_id,
+            r.predicate_type,
+            r.created_at,
+            decompress(r.data),
+            _stored_verdict(r),
+            pending=r.verification_queued_at is not None,
+        )
         for r in rows
     ]
 
 
 async def provenance_verified(
     conn: AsyncConnection, principal: Principal, owner_id: int, digests: Sequence[str]
-) -> dict[str, bool | None]:
-    """For each digest with provenance in the owner's repositories the caller may read: whether its
-    newest provenance attestation verified (None: never checked). Digests without provenance are
-    left out."""
+) -> dict[str, str]:
+    """For each digest with provenance in the owner's repositories the caller may read, the status of
+    its newest provenance attestation: ``verified``, ``failed``, ``pending`` (queued, not checked yet)
+    or ``unchecked``. Digests without provenance are left out."""
     if not digests:
         return {}
     rows = await sql.provenance_verdicts(
@@ -410,9 +451,13 @@ async def provenance_verified(
         readable=permissions.readable_repository_ids(principal, READ),
         predicate_types=SLSA_PROVENANCE,
     )
-    found: dict[str, bool | None] = {}
+    found: dict[str, str] = {}
     for row in rows:
-        found.setdefault(row.digest, None if row.verified is None else bool(row.verified))
+        if row.verified is not None:
+            status = "verified" if row.verified else "failed"
+        else:
+            status = "pending" if row.verification_queued_at is not None else "unchecked"
+        found.setdefault(row.digest, status)
     return found
 
 
@@ -538,6 +583,49 @@ async def clear_policy(conn: AsyncConnection, scope: PolicyScope) -> PolicyView:
     else:
         await sql.delete_owner_policy(conn, scope.owner.id)
     return await show_policy(conn, scope)
+
+
+# The verification queued by a create under ``record``.
+
+VERIFY_JOB = "attestations.verify"
+
+
+async def queue_verification(conn: AsyncConnection, attestation_id: int, trust_roots: Path | None) -> int:
+    # Keyed by the attestation, so that its job can be found; the roots are the server's, as for an
+    # inline check (and as ``request_reverify`` records them).
+    payload = {
+        "attestation_id": attestation_id,
+        "trust_roots": None if trust_roots is None else str(trust_roots),
+    }
+    return await jobs.enqueue(conn, VERIFY_JOB, payload, key=str(attestation_id))
+
+
+async def verify_queued(db: Database, job: jobs.Job) -> dict[str, Any]:
+    """Verify one attestation stored under ``record`` and store its verdict, as ``check`` and ``store``
+    would have inline. The policy is the repository's when the job runs, as for a re-verification:
+    turned ``off`` meanwhile, no verdict is stored. Only upserts, so a job run again after a crash
+    stores the same verdict; an attestation deleted meanwhile ends the job with nothing stored."""
+    attestation_id = int(job.payload["attestation_id"])
+    raw_roots = job.payload.get("trust_roots")
+    async with db.read() as conn:
+        row = await sql.to_verify(conn, attestation_id)
+        if row is None:
+            return {"attestation_id": attestation_id, "status": "deleted"}
+        policy = _effective(*await sql.policies(conn, row.repository_id, row.owner_id))
+    record = None
+    if policy.mode is not Mode.OFF:
+        verdict = await checking.verify_bundle(Path(raw_roots) if raw_roots else None, decompress(row.data))
+        judged, _ = judge(verdict, f"{row.owner_login}/{row.repository_name}", policy)
+        record = _verification_row(attestation_id, judged, clock.now())
+    async with db.write() as conn:
+        stored = await sql.store_queued_verdict(conn, attestation_id, record)
+    if not stored:
+        status = "deleted"
+    elif record is None:
+        status = "skipped"
+    else:
+        status = "verified" if record["verified"] else "failed"
+    return {"attestation_id": attestation_id, "status": status}
 
 
 # Re-verification of every stored attestation, when the trust roots changed.
