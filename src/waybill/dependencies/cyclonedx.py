@@ -208,15 +208,12 @@ def _items(file: IO[bytes], prefix: str, phase: str, size: int, progress: Progre
         progress(phase, size, size)
 
 
-class _Counting(io.RawIOBase):
-    """The file, reporting the bytes read through it."""
+class _Counting:
+    """The file, reporting the bytes read through it (ijson needs only ``read``)."""
 
     def __init__(self, file: IO[bytes], phase: str, size: int, progress: Progress) -> None:
         self.file, self.phase, self.size, self.progress = file, phase, size, progress
         self.done = 0
-
-    def readable(self) -> bool:
-        return True
 
     def read(self, size: int = -1) -> bytes:
         chunk = self.file.read(size)

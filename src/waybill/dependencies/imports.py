@@ -23,7 +23,15 @@ import msgspec
 from waybill.core import clock
 from waybill.core.errors import BadRequest, FieldError, ValidationFailed
 from waybill.dependencies import cyclonedx
-from waybill.dependencies.sbom_graph import RESOURCE, Element, Read, invalid, manifest, package
+from waybill.dependencies.sbom_graph import (
+    RESOURCE,
+    Element,
+    Read,
+    collection_paused,
+    invalid,
+    manifest,
+    package,
+)
 from waybill.dependencies.schemas import Scope, Snapshot
 
 __all__ = ["RESOURCE", "Options", "Parsed", "parse", "read"]
@@ -87,12 +95,13 @@ class Parsed:
 
 def read(file: IO[bytes], options: Options, progress: cyclonedx.Progress | None = None) -> Parsed:
     """The document in ``file`` (seekable, read from its start): CycloneDX streamed, others whole."""
-    top = cyclonedx.head(file)
-    if top.kind != "cyclonedx":
-        file.seek(0)
-        return parse(file.read(), options)
-    options.check()
-    return _parsed(options, cyclonedx.stream(file, top, progress))
+    with collection_paused():
+        top = cyclonedx.head(file)
+        if top.kind != "cyclonedx":
+            file.seek(0)
+            return parse(file.read(), options)
+        options.check()
+        return _parsed(options, cyclonedx.stream(file, top, progress))
 
 
 def parse(raw: bytes, options: Options) -> Parsed:
