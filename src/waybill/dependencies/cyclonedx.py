@@ -81,7 +81,8 @@ class Collector:
         name = component.get("name")
         if not isinstance(name, str) or not name:
             raise invalid(f"{field}.name", f"{field}.name is missing", name)
-        self.components += 1
+        # The root is the project, not one of its components.
+        self.components += 0 if at_root else 1
         raw_purl = component.get("purl")
         if raw_purl is not None:
             if not isinstance(raw_purl, str):
