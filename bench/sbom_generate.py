@@ -26,10 +26,41 @@ from typing import IO
 import msgspec
 
 LICENSES = ("MIT", "Apache-2.0", "BSD-3-Clause", "ISC", "BSD-2-Clause", "MPL-2.0", "LGPL-2.1-only")
-WORDS = (
-    "core util http json parse stream async cache config log test io net crypto auth db orm cli "
-    "format codec image date time path fs queue pool client server proto schema type lint"
-).split()
+WORDS = [
+    "core",
+    "util",
+    "http",
+    "json",
+    "parse",
+    "stream",
+    "async",
+    "cache",
+    "config",
+    "log",
+    "test",
+    "io",
+    "net",
+    "crypto",
+    "auth",
+    "db",
+    "orm",
+    "cli",
+    "format",
+    "codec",
+    "image",
+    "date",
+    "time",
+    "path",
+    "fs",
+    "queue",
+    "pool",
+    "client",
+    "server",
+    "proto",
+    "schema",
+    "type",
+    "lint",
+]
 # Every 997th component repeats an earlier one's package URL; every 1,009th has none.
 DUPLICATE_EVERY = 997
 NO_PURL_EVERY = 1009
