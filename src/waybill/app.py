@@ -52,7 +52,7 @@ class WaybillApp(GitHubConventions):
     """The server: GitHub's HTTP conventions around the Litestar application."""
 
     def __init__(self, settings: Settings, litestar: Litestar) -> None:
-        super().__init__(litestar, settings)
+        super().__init__(litestar, settings, dependencies_routes.body_limits(settings))
         self.settings = settings
         self.litestar = litestar
 

@@ -30,6 +30,9 @@ class Settings:
     # Empty means the embedded SQLite database inside ``data_dir``.
     database_url: str = ""
     max_body_bytes: int = 10 * 1024 * 1024
+    # The SBOM import route's own limit: its body is streamed to a temporary file, not held in
+    # memory, and real SBOMs of large monorepos and container images run to hundreds of megabytes.
+    max_sbom_bytes: int = 512 * 1024 * 1024
     rate_limit_enabled: bool = True
     rate_limit_authenticated: int = 5000
     rate_limit_anonymous: int = 60
@@ -58,6 +61,7 @@ class Settings:
             data_dir=Path(os.environ.get("WAYBILL_DATA_DIR") or "var"),
             database_url=os.environ.get("WAYBILL_DATABASE_URL", ""),
             max_body_bytes=_int("WAYBILL_MAX_BODY_BYTES", 10 * 1024 * 1024),
+            max_sbom_bytes=_int("WAYBILL_MAX_SBOM_BYTES", 512 * 1024 * 1024),
             rate_limit_enabled=_bool("WAYBILL_RATE_LIMIT", True),
             rate_limit_authenticated=_int("WAYBILL_RATE_LIMIT_AUTHENTICATED", 5000),
             rate_limit_anonymous=_int("WAYBILL_RATE_LIMIT_ANONYMOUS", 60),

@@ -18,19 +18,15 @@ from waybill.attestations import service as attestations
 from waybill.attestations.types import Mode
 from waybill.auth import tokens
 from waybill.auth.types import CLASSIC_SCOPES
+from waybill.cli.common import message as _message
+from waybill.cli.sbom import sbom
 from waybill.config import Settings
 from waybill.core import jobs
 from waybill.core.db import Database
-from waybill.core.errors import DomainError, ValidationFailed
+from waybill.core.errors import DomainError
 from waybill.core.migrate import upgrade
 
 T = TypeVar("T")
-
-
-def _message(error: DomainError) -> str:
-    if isinstance(error, ValidationFailed) and error.errors:
-        return "; ".join(e.message or f"{e.field} is {e.code}" for e in error.errors)
-    return error.message
 
 
 def _run(action: Callable[[AsyncConnection], Awaitable[T]]) -> T:
@@ -57,6 +53,9 @@ def _run(action: Callable[[AsyncConnection], Awaitable[T]]) -> T:
 @click.version_option(package_name="waybill")
 def main() -> None:
     """Waybill: GitHub's supply-chain REST API, self-hosted."""
+
+
+main.add_command(sbom)
 
 
 @main.command()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +27,12 @@ from waybill.dependencies.schemas import Snapshot
 
 # Rows per statement for the IN lists of SQLite (its limit is 32,766 variables).
 _SQLITE_BATCH = 10_000
+# Rows per INSERT of a large snapshot (an imported SBOM has hundreds of thousands): each statement's
+# parameters stay a few megabytes, and progress can be reported between them.
+WRITE_BATCH = 10_000
+
+# Called with the rows written so far and the rows to write.
+Progress = Callable[[int, int], None]
 
 _packages = dependency_packages
 _snapshots = dependency_snapshots
@@ -58,11 +64,23 @@ async def _package_ids(conn: AsyncConnection, keys: Sequence[str]) -> dict[str, 
     return found
 
 
-async def package_ids(conn: AsyncConnection, packages: Iterable[Package]) -> dict[str, int]:
+async def package_ids(
+    conn: AsyncConnection, packages: Iterable[Package], progress: Progress | None = None
+) -> dict[str, int]:
     """Ids of the packages (by canonical package URL), inserting those not yet stored."""
     wanted = {p.purl: p for p in packages}
-    ids = await _package_ids(conn, list(wanted))
-    missing = [wanted[k] for k in wanted if k not in ids]
+    ids: dict[str, int] = {}
+    keys = list(wanted)
+    for start in range(0, len(keys), WRITE_BATCH):
+        await _package_batch(conn, [wanted[k] for k in keys[start : start + WRITE_BATCH]], ids)
+        if progress is not None:
+            progress(min(start + WRITE_BATCH, len(keys)), len(keys))
+    return ids
+
+
+async def _package_batch(conn: AsyncConnection, batch: list[Package], ids: dict[str, int]) -> None:
+    found = await _package_ids(conn, [p.purl for p in batch])
+    missing = [p for p in batch if p.purl not in found]
     if missing:
         # A concurrent writer inserting the same package makes the insert a no-op for it; the
         # select after it finds the row either way.
@@ -86,8 +104,8 @@ async def package_ids(conn: AsyncConnection, packages: Iterable[Package]) -> dic
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (purl) DO NOTHING",
                 rows,
             )
-        ids.update(await _package_ids(conn, [p.purl for p in missing]))
-    return ids
+        found.update(await _package_ids(conn, [p.purl for p in missing]))
+    ids.update(found)
 
 
 def _columns(rows: Sequence[tuple[Any, ...]], names: Sequence[str]) -> dict[str, list[Any]]:
@@ -122,7 +140,11 @@ async def insert_snapshot(conn: AsyncConnection, repository_id: int, snap: Snaps
 
 
 async def insert_manifests(
-    conn: AsyncConnection, snapshot_id: int, snap: Snapshot, ids: dict[str, int]
+    conn: AsyncConnection,
+    snapshot_id: int,
+    snap: Snapshot,
+    ids: dict[str, int],
+    progress: Progress | None = None,
 ) -> None:
     if not snap.manifests:
         return
@@ -140,21 +162,35 @@ async def insert_manifests(
         ],
     )
     manifest_ids = list(result.scalars())
-    rows = [
-        (
-            manifest_id,
-            ids[entry.package.purl],
-            entry.key,
-            entry.relationship,
-            entry.scope,
-            _json(entry.metadata),
-            _json([ids[c] for c in entry.dependencies]) if entry.dependencies else None,
-        )
-        for manifest_id, manifest in zip(manifest_ids, snap.manifests, strict=True)
-        for entry in manifest.resolved
-    ]
-    if not rows:
-        return
+    total = sum(len(m.resolved) for m in snap.manifests)
+    done = 0
+    batch: list[tuple[Any, ...]] = []
+    for manifest_id, manifest in zip(manifest_ids, snap.manifests, strict=True):
+        for entry in manifest.resolved:
+            batch.append(
+                (
+                    manifest_id,
+                    ids[entry.package.purl],
+                    entry.key,
+                    entry.relationship,
+                    entry.scope,
+                    _json(entry.metadata),
+                    _json([ids[c] for c in entry.dependencies]) if entry.dependencies else None,
+                )
+            )
+            if len(batch) == WRITE_BATCH:
+                await _insert_resolved(conn, batch)
+                done += len(batch)
+                batch = []
+                if progress is not None:
+                    progress(done, total)
+    if batch:
+        await _insert_resolved(conn, batch)
+    if progress is not None:
+        progress(total, total)
+
+
+async def _insert_resolved(conn: AsyncConnection, rows: list[tuple[Any, ...]]) -> None:
     # The bulk of a snapshot: inserted without per-row work in SQLAlchemy (JSON is encoded once
     # here), as one array-backed INSERT on PostgreSQL and one executemany on SQLite.
     if _is_postgres(conn):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -25,10 +25,11 @@ from waybill.auth.types import Need, Principal
 from waybill.core import clock, jobs
 from waybill.core.db import Database
 from waybill.core.errors import BadRequest, NotFound, ValidationFailed
-from waybill.dependencies import purls, sbom
+from waybill.dependencies import imports, purls, sbom
 from waybill.dependencies import repository as sql
 from waybill.dependencies.purls import Package
 from waybill.dependencies.repository import GraphRow
+from waybill.dependencies.sbom_graph import collection_paused
 from waybill.dependencies.schemas import Snapshot, manifest_path
 
 # Submitting a snapshot writes the repository's contents (classic tokens: the repo scope).
@@ -80,13 +81,25 @@ class Submitted:
     message: str
 
 
-async def submit_snapshot(conn: AsyncConnection, repo: Repository, snap: Snapshot) -> Submitted:
+# Called with a phase ("packages", "resolved"), the rows written so far in it and the rows to write.
+Progress = Callable[[str, int, int], None]
+
+
+def _phase(progress: Progress | None, phase: str) -> sql.Progress | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(phase, done, total)
+
+
+async def submit_snapshot(
+    conn: AsyncConnection, repo: Repository, snap: Snapshot, progress: Progress | None = None
+) -> Submitted:
     """Store the snapshot whole; it becomes part of the current graph when it is on the default
     branch and the newest for its (correlator, detector) pair."""
     now = clock.now()
-    ids = await sql.package_ids(conn, snap.packages().values())
+    ids = await sql.package_ids(conn, snap.packages().values(), _phase(progress, "packages"))
     snapshot_id = await sql.insert_snapshot(conn, repo.id, snap, now)
-    await sql.insert_manifests(conn, snapshot_id, snap, ids)
+    await sql.insert_manifests(conn, snapshot_id, snap, ids, _phase(progress, "resolved"))
     default_ref = f"refs/heads/{repo.default_branch}"
     if snap.ref != default_ref:
         result, message = (
@@ -107,6 +120,14 @@ async def submit_snapshot(conn: AsyncConnection, repo: Repository, snap: Snapsho
             "later for the same job correlator and detector is already current.",
         )
     return Submitted(snapshot_id, clock.iso(now), result, message)
+
+
+async def import_sbom(
+    conn: AsyncConnection, repo: Repository, parsed: imports.Parsed, progress: Progress | None = None
+) -> Submitted:
+    """Store an imported SBOM as a snapshot, in the caller's transaction: all of it or nothing."""
+    with collection_paused():
+        return await submit_snapshot(conn, repo, parsed.snapshot(repo.default_branch), progress)
 
 
 # The current graph, for this domain and the others.

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -22,6 +24,9 @@ ENTERPRISE_PREFIX = "/api/v3"
 
 Scope = dict[str, Any]
 ASGIApp = Any
+# A route (its path, after the /api/v3 prefix) with a body limit of its own instead of the global one;
+# the route enforces it on the bytes it receives, this layer on the announced Content-Length.
+BodyLimit = tuple[re.Pattern[str], int]
 
 
 @dataclass
@@ -53,9 +58,10 @@ class RateLimiter:
 
 
 class GitHubConventions:
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, body_limits: Sequence[BodyLimit] = ()) -> None:
         self.app = app
         self.max_body = settings.max_body_bytes
+        self.body_limits = tuple(body_limits)
         self.limiter = RateLimiter(settings) if settings.rate_limit_enabled else None
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
@@ -106,7 +112,7 @@ class GitHubConventions:
                 await _send_json(send, 403, error_body(f"API rate limit exceeded for {who}.", 403), extra)
                 return
         length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_body:
+        if length is not None and length.isdigit() and int(length) > self._body_limit(scope["path"]):
             await _send_json(send, 413, error_body("Payload Too Large", 413), extra)
             return
 
@@ -121,6 +127,12 @@ class GitHubConventions:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    def _body_limit(self, path: str) -> int:
+        for pattern, limit in self.body_limits:
+            if pattern.match(path):
+                return limit
+        return self.max_body
 
 
 def _nul_refusal(scope: Scope) -> tuple[int, dict[str, Any]] | None:
