@@ -29,7 +29,7 @@ from asgi_lifespan import LifespanManager
 from sqlalchemy import event
 from tests.verification.sigstore_double import SigstoreDouble
 
-from bench.read_cost import call
+from bench.request_cost import call
 from bench.scratch import scratch_settings
 from waybill.accounts import service as accounts
 from waybill.app import WaybillApp, create_app
