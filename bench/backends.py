@@ -57,6 +57,24 @@ def percentiles_ms(latencies_s: Sequence[float]) -> tuple[float, float]:
 class Backend:
     name: str
     workdir: Path
+    # The minimal same-stack app (bench.minimal_<minimal_app>) and its process count beside Waybill's.
+    minimal_app: str
+
+    def minimal_workers(self, workers: int) -> int:
+        return workers
+
+    def minimal_config(self, fixture: Fixture) -> dict[str, Any]:
+        """What the minimal app holds in memory: the database, the token and the bench's ids."""
+        return {
+            "database": self.minimal_database,
+            "tokens": [fixture.token],
+            "orgs": {fixture.org: fixture.org_id},
+            "repos": {f"{fixture.org}/{fixture.repo}": fixture.repo_id},
+        }
+
+    @property
+    def minimal_database(self) -> str:
+        return self.database_url
 
     def server_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("WAYBILL_")}
@@ -125,6 +143,14 @@ async def _provision(url: str) -> Fixture:
 
 class SQLiteBackend(Backend):
     name = "sqlite"
+    minimal_app = "sqlite"
+
+    def minimal_workers(self, workers: int) -> int:
+        return 1  # one writer for the whole database: a second process would queue on its lock
+
+    @property
+    def minimal_database(self) -> str:
+        return str(self.path)
 
     def __init__(self) -> None:
         self.workdir = Path(tempfile.mkdtemp(prefix="waybill-bench-sqlite-"))
@@ -214,6 +240,7 @@ class SQLiteBackend(Backend):
 
 class PostgresBackend(Backend):
     name = "postgresql"
+    minimal_app = "postgres"
 
     def __init__(self) -> None:
         self.workdir = Path(tempfile.mkdtemp(prefix="waybill-bench-pg-"))

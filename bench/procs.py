@@ -3,15 +3,18 @@ process group, stopped by that group's id; plus the memory figures of a process 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 PRISM = BENCH_DIR / "node_modules" / ".bin" / "prism"
@@ -129,6 +132,10 @@ def wait_http(url: str, process: Process, timeout_s: float = 90) -> None:
             with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback only)
                 if response.status < 500:
                     return
+        except urllib.error.HTTPError as error:
+            if error.code < 500:
+                return
+            time.sleep(0.2)
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"{process.name} did not answer {url} within {timeout_s:.0f}s (log: {process.log})")
@@ -155,6 +162,28 @@ def start_server(env: Mapping[str, str], workers: int, log: Path, cwd: Path) -> 
     base = f"http://127.0.0.1:{port}"
     try:
         wait_http(base + "/waybill/ping", server)
+    except Exception:
+        server.stop()
+        raise
+    return server, base
+
+
+def start_minimal(
+    database: str, config: Mapping[str, Any], workers: int, log: Path, cwd: Path
+) -> tuple[Process, str]:
+    """The minimal same-stack app for ``database`` (``sqlite`` or ``postgres``) under uvicorn, as
+    Waybill runs, minus its access log: the ceiling is the stack, not the log."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", f"bench.minimal_{database}:app", "--host", "127.0.0.1",
+        "--port", str(port), "--workers", str(workers), "--no-access-log", "--no-server-header",
+        "--log-level", "warning",
+    ]  # fmt: skip
+    env = {**os.environ, "BENCH_MINIMAL": json.dumps(dict(config)), "PYTHONPATH": str(cwd)}
+    server = Process(f"minimal {database}", command, env, log, cwd)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(base + "/", server)  # its 404 means the app is up
     except Exception:
         server.stop()
         raise

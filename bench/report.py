@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-CEILINGS = ("ping", "raw_db", "prism")
+CEILINGS = ("minimal", "ping", "raw_db", "prism")
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ class Target:
 def metric_value(row: Mapping[str, Any], metric: str) -> float | None:
     if metric.startswith("ratio:"):
         value = row.get("ratios", {}).get(metric.split(":", 1)[1])
+    elif metric.startswith("cpu_ratio:"):
+        value = row.get("cpu_ratios", {}).get(metric.split(":", 1)[1])
     else:
         value = row.get(metric)
     return None if value is None else float(value)
@@ -66,6 +68,10 @@ def ratio(figure: float | None, ceiling: float | None) -> float | None:
 def attach_ratios(row: dict[str, Any], ceilings: Mapping[str, Mapping[str, Any] | None]) -> dict[str, Any]:
     row["ceilings"] = {k: v for k, v in ceilings.items() if v is not None}
     row["ratios"] = {k: ratio(row.get("rps"), v.get("rps")) for k, v in row["ceilings"].items()}
+    # CPU the other way round: how many times the ceiling's server CPU a request of this row costs.
+    row["cpu_ratios"] = {
+        k: ratio(row.get("cpu_ms"), v.get("cpu_ms")) for k, v in row["ceilings"].items() if v.get("cpu_ms")
+    }
     return row
 
 
@@ -122,6 +128,8 @@ def table(result: Mapping[str, Any]) -> str:
         "p99 ms",
         "cpu ms/req",
         "err",
+        "xmin",
+        "cpu xmin",
         "xping",
         "xraw db",
         "xprism",
@@ -129,17 +137,18 @@ def table(result: Mapping[str, Any]) -> str:
     ]
     lines: list[list[str]] = []
     for r in rows:
-        ratios = r.get("ratios", {})
+        ratios, cpu_ratios = r.get("ratios", {}), r.get("cpu_ratios", {})
         targets = "; ".join(f"{t['target']}: {t['off']}" for t in r.get("targets", []))
         lines.append([
             r["backend"], r.get("scale", "-"), r["title"], _fmt(r.get("rps")), _fmt(r.get("p50_ms"), 2),
             _fmt(r.get("p99_ms"), 2), _fmt(r.get("cpu_ms"), 2), str(r.get("errors", 0) + r.get("non_2xx", 0)),
-            _fmt(ratios.get("ping"), 2), _fmt(ratios.get("raw_db"), 2), _fmt(ratios.get("prism"), 2), targets,
+            _fmt(ratios.get("minimal"), 2), _fmt(cpu_ratios.get("minimal"), 1), _fmt(ratios.get("ping"), 2),
+            _fmt(ratios.get("raw_db"), 2), _fmt(ratios.get("prism"), 2), targets,
         ])  # fmt: skip
     widths = [
         max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(headers)
     ]
-    numeric = {3, 4, 5, 6, 7, 8, 9, 10}
+    numeric = {3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
 
     def render(cells: Sequence[str]) -> str:
         return "  ".join(

@@ -22,8 +22,8 @@ import httpx
 from bench import loaders, report
 from bench.backends import Backend, backends
 from bench.measure import Measurement, RequestSpec, run_wrk
-from bench.procs import Process, cpu_seconds, memory_mib, start_prism, start_server
-from bench.scenarios import SCENARIOS, Context, Scenario
+from bench.procs import Process, cpu_seconds, memory_mib, start_minimal, start_prism, start_server
+from bench.scenarios import MINIMAL_SAME, MINIMAL_SPECS, SCENARIOS, Context, Scenario
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -144,6 +144,7 @@ class Run:
         self.prism: dict[str, tuple[Process, str]] = {}
         self.prism_broken: set[str] = set()
         self.nonce = secrets.token_hex(3)
+        self.current_workers = options.workers[0]
         routes = landed_routes()
         self.scenarios = [
             s
@@ -227,6 +228,36 @@ class Run:
         self.prism_cache[scenario.key] = result
         return result
 
+    def minimal_ceiling(
+        self, ctx: Context, scenario: Scenario, minimal: tuple[Process, str], label: str, scale: str
+    ) -> dict[str, Any] | None:
+        """The minimal app's upsert (for a write) or read by digest (for a read) at the scenario's
+        connection count, its server CPU measured as Waybill's is."""
+        if scenario.kind not in MINIMAL_SPECS:
+            return None
+        process, base = minimal
+        what = "upsert" if scenario.kind == "write" else "read by digest"
+        try:
+            spec = MINIMAL_SPECS[scenario.kind](ctx)
+            with httpx.Client(base_url=base, timeout=30) as client:
+                single = self.probe(client, spec, ctx.rng)
+            name = f"minimal-{scenario.kind}-c{scenario.connections}"
+            m = self.measure(base, spec, name, scenario.connections, ctx.workdir, single, process)
+            process.check_alive()
+        except Exception as error:  # a broken ceiling must not lose Waybill's own figures
+            self.failures.append(f"{label} {scale} minimal {scenario.kind}: {str(error)[-600:]}")
+            return None
+        processes = ctx.backend.minimal_workers(self.current_workers)
+        result = {
+            "name": "minimal",
+            "scenario": f"{what}, {scenario.connections} conns",
+            **m.as_dict(),
+            "how": f"bench.minimal_{ctx.backend.minimal_app}, uvicorn, "
+            + ("1 process" if processes == 1 else f"{processes} processes"),
+        }
+        self.ceilings.append({"backend": label, "scale": scale, **result})
+        return result
+
     # -- the run
 
     def backend(self, backend: Backend, workers: int) -> None:
@@ -248,11 +279,23 @@ class Run:
                     print(f"   loaded {counts} in {time.monotonic() - started:.0f}s", flush=True)
                 log = backend.workdir / f"server-{scale}.log"
                 server, base = start_server(backend.server_env(), workers, log, REPO)
+                minimal: tuple[Process, str] | None = None
                 try:
-                    self.level(backend, label, fixture, server, base, scale, level, index == 0, data)
+                    if any(s.kind in MINIMAL_SPECS for s in self.scenarios):
+                        # Beside Waybill, on the same database: idle while the other is measured.
+                        minimal = start_minimal(
+                            backend.minimal_app,
+                            backend.minimal_config(fixture),
+                            backend.minimal_workers(workers),
+                            backend.workdir / f"minimal-{scale}.log",
+                            REPO,
+                        )
+                    self.level(backend, label, fixture, server, base, scale, level, index == 0, data, minimal)
                 finally:
                     self.memory.append({"backend": label, "scale": scale, **memory_mib(server.pid)})
                     server.stop()
+                    if minimal is not None:
+                        minimal[0].stop()
         finally:
             backend.drop()
 
@@ -267,9 +310,11 @@ class Run:
         records: int,
         first: bool,
         data: dict[str, Any],
+        minimal: tuple[Process, str] | None = None,
     ) -> None:
         workdir = backend.workdir
         pings: dict[int, dict[str, Any]] = {}
+        minimals: dict[tuple[str, int], dict[str, Any] | None] = {}
         raw_ok = True
         with httpx.Client(base_url=base, timeout=60) as client:
             ctx = Context(
@@ -312,6 +357,10 @@ class Run:
                         )
                     m = self.measure(base, spec, scenario.key, scenario.connections, workdir, single, server)
                     server.check_alive()
+                    if minimal is not None and (scenario.kind, scenario.connections) not in minimals:
+                        minimals[(scenario.kind, scenario.connections)] = self.minimal_ceiling(
+                            ctx, scenario, minimal, label, scale
+                        )
                 except Exception as error:
                     print(f" FAILED: {error}", flush=True)
                     self.failures.append(f"{label} {scale} {scenario.key}: {error}")
@@ -346,8 +395,12 @@ class Run:
                     "connections": scenario.connections,
                     **m.as_dict(),
                 }
+                lowest = minimals.get((scenario.kind, scenario.connections))
+                if lowest is not None:
+                    row["minimal_same_operation"] = scenario.key in MINIMAL_SAME
                 report.attach_ratios(
-                    row, {"ping": pings[scenario.connections], "raw_db": raw, "prism": prism}
+                    row,
+                    {"minimal": lowest, "ping": pings[scenario.connections], "raw_db": raw, "prism": prism},
                 )
                 self.rows.append(row)
                 print(
@@ -361,6 +414,7 @@ class Run:
         self.durability: dict[str, dict[str, str]] = {}
         try:
             for workers in self.options.workers:
+                self.current_workers = workers
                 for backend in backends(self.options.backends):
                     try:
                         self.backend(backend, workers)

@@ -19,7 +19,7 @@ from bench.backends import Backend, Fixture
 from bench.measure import RequestSpec
 from bench.report import Target
 
-Kind = Literal["write", "read", "reference"]
+Kind = Literal["write", "read", "reference", "fleet"]
 V2022 = "2022-11-28"
 V2026 = "2026-03-10"
 
@@ -91,6 +91,8 @@ PRISM_3X = Target("≥3x Prism", "ratio:prism", ">=", 3.0)
 READ_HALF_PING = Target("≥0.5x no-op", "ratio:ping", ">=", 0.5)
 READ_P99_10MS = Target("p99 <10 ms", "p99_ms", "<", 10.0)
 PG_UPSERT_RAW = Target("≥0.4x pgbench", "ratio:raw_db", ">=", 0.4, backends=("postgresql",))
+MINIMAL_CPU_2X = Target("cpu <2x minimal", "cpu_ratio:minimal", "<", 2.0)
+MINIMAL_HALF = Target("≥0.5x minimal", "ratio:minimal", ">=", 0.5)
 
 
 # ------------------------------------------------------------------------------------------- scenarios
@@ -280,11 +282,12 @@ SCENARIOS: list[Scenario] = [
     Scenario(
         "deployment_upsert", "deployment record upsert", "write", "POST", METADATA + "/deployment-record",
         _deployment_upsert, operation="orgs/create-artifact-deployment-record", raw="deployment_upsert",
-        at_scale=True, targets=(PG_UPSERT_RAW, PRISM_3X),
+        at_scale=True, targets=(PG_UPSERT_RAW, PRISM_3X, MINIMAL_CPU_2X, MINIMAL_HALF),
     ),
     Scenario(
         "storage_record", "storage record", "write", "POST", METADATA + "/storage-record", _storage_record,
-        operation="orgs/create-artifact-storage-record", raw="storage_record", targets=(PRISM_3X,),
+        operation="orgs/create-artifact-storage-record", raw="storage_record",
+        targets=(PRISM_3X, MINIMAL_CPU_2X, MINIMAL_HALF),
     ),
     Scenario(
         "cluster_set_1000", "cluster set, 1000 records", "write", "POST",
@@ -313,7 +316,7 @@ SCENARIOS: list[Scenario] = [
     Scenario(
         "attestation_create", "attestation create", "write", "POST", "/repos/{owner}/{repo}/attestations",
         _attestation_create, operation="repos/create-attestation", raw="attestation_create", at_scale=True,
-        targets=(PRISM_3X,),
+        targets=(PRISM_3X, MINIMAL_CPU_2X, MINIMAL_HALF),
     ),
     Scenario(
         "snapshot_1k", "snapshot, 1,000 packages", "write", "POST", GRAPH + "/snapshots",
@@ -349,6 +352,15 @@ SCENARIOS: list[Scenario] = [
         _compare, operation="dependency-graph/diff-range", connections=1, targets=(PRISM_3X,),
     ),
 ]  # fmt: skip
+
+# The minimal same-stack app (bench/minimal_*.py) answers one write and one read. Every write row is set
+# beside its upsert and every read row beside its read by digest: the same operation for the
+# deployment-record rows, and for the others the cheapest write or read the stack can do at all.
+MINIMAL_SPECS: dict[str, Callable[[Context], RequestSpec]] = {
+    "write": _deployment_upsert,
+    "read": _deployments_by_digest,
+}
+MINIMAL_SAME = frozenset({"deployment_upsert", "deployments_by_digest", "deployments_by_digest_1c"})
 
 
 # ------------------------------------------------------------------------------------ raw writes
