@@ -2,8 +2,8 @@
 
 An artifact is identified by (repository, digest); storage and deployment records hang off that pair.
 Deployment records are never deleted (decommissioning is a status), and every change to one is
-appended to ``artifact_deployment_history`` and mirrored in ``artifact_deployment_risks`` in the same
-transaction.
+appended to ``artifact_deployment_history`` and mirrored in ``artifact_deployment_risks`` (by trigger)
+in the same statement or transaction.
 """
 
 from sqlalchemy import Column, ForeignKey, Index, String, Table, UniqueConstraint
@@ -108,8 +108,8 @@ deployment_records = Table(
 
 # The runtime risks of the records deployed now, one row per record and risk, with the record's
 # artifact copied beside it: the runtime-risk filters then read an index range, where the records'
-# JSON arrays would have to be read and searched one by one. Rewritten for a record by every upsert
-# that changes it (``repository.upsert_deployments``); a decommissioned record has no rows.
+# JSON arrays would have to be read and searched one by one. Rewritten for a record by a trigger
+# whenever an upsert changes it (migration ``artifacts_0004``); a decommissioned record has no rows.
 deployment_risks = Table(
     "artifact_deployment_risks",
     metadata,
