@@ -11,6 +11,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+import msgspec
 from sqlalchemy import (
     Row,
     and_,
@@ -720,6 +721,10 @@ def _json(value: Any) -> str:
     return json.dumps(value)
 
 
+# The drivers hand JSON columns over as text; msgspec reads it several times faster than json.
+_read_json = msgspec.json.Decoder().decode
+
+
 def _record(row: Sequence[Any]) -> DeploymentRecord:
     """A record from a driver's row, in ``deployment_records``' column order."""
     return DeploymentRecord(
@@ -732,8 +737,8 @@ def _record(row: Sequence[Any]) -> DeploymentRecord:
         cluster=row[6],
         deployment_name=row[7],
         status=DeploymentStatus(row[8]),
-        tags=json.loads(row[9]),
-        runtime_risks=json.loads(row[10]),
+        tags=_read_json(row[9]),
+        runtime_risks=_read_json(row[10]),
         attestation_id=row[11],
         last_change=None if row[12] is None else Change(row[12]),
         created_at=utc(row[13]),

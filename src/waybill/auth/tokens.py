@@ -7,7 +7,7 @@ import binascii
 import hashlib
 import secrets
 import string
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from datetime import timedelta
 
 from sqlalchemy import bindparam, insert, select, update
@@ -150,16 +150,26 @@ def parse_authorization(header: str) -> str:
     return value
 
 
+def cached(database: Hashable, raw: str, max_age: float) -> Principal | None:
+    """The caller ``raw`` names, if this process looked it up less than ``max_age`` seconds ago
+    (``waybill.auth.cache`` says why that is safe); None when it must be looked up."""
+    principal = PRINCIPALS.get(database, digest(raw), max_age) if max_age > 0 else None
+    return None if principal is None else _unexpired(principal)
+
+
 async def authenticate(conn: AsyncConnection, raw: str, *, max_age: float = 0.0) -> Principal:
-    """The caller ``raw`` names. A principal looked up less than ``max_age`` seconds ago may be
-    served from this process's cache (``waybill.auth.cache`` says why that is safe)."""
-    token_hash = digest(raw)
+    """The caller ``raw`` names, from this process's cache when fresh enough (``cached``)."""
     url = conn.engine.url
-    principal = PRINCIPALS.get(url, token_hash, max_age) if max_age > 0 else None
+    principal = cached(url, raw, max_age)
     if principal is None:
+        token_hash = digest(raw)
         generation = PRINCIPALS.generation
-        principal = await _lookup(conn, token_hash)
+        principal = _unexpired(await _lookup(conn, token_hash))
         PRINCIPALS.put(url, token_hash, principal, generation)
+    return principal
+
+
+def _unexpired(principal: Principal) -> Principal:
     expires_at = principal.token.expires_at if principal.token is not None else None
     if expires_at is not None and expires_at <= clock.now():
         raise Unauthenticated("Bad credentials")

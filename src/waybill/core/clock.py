@@ -11,7 +11,9 @@ def now() -> datetime:
 
 def iso(value: datetime) -> str:
     """``2026-03-10T12:00:00Z``: GitHub's timestamp form (UTC, second precision, ``Z``)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat is C and several times cheaper than strftime: this runs twice per record listed.
+    utc = value if value.tzinfo is UTC else value.astimezone(UTC)
+    return utc.isoformat(timespec="seconds")[:19] + "Z"
 
 
 def iso_or_none(value: datetime | None) -> str | None:

@@ -64,10 +64,14 @@ async def principal(request: AnyRequest, conn: AsyncConnection | None = None) ->
     else:
         raw = tokens.parse_authorization(header)
         max_age = settings(request).token_cache_seconds
-        if conn is not None:
+        db = database(request)
+        found = tokens.cached(db.engine.url, raw, max_age)
+        if found is not None:
+            resolved = found
+        elif conn is not None:
             resolved = await tokens.authenticate(conn, raw, max_age=max_age)
         else:
-            async with database(request).query() as own:
+            async with db.query() as own:
                 resolved = await tokens.authenticate(own, raw, max_age=max_age)
     state["principal"] = resolved
     return resolved
