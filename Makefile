@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.8
 
-.PHONY: install clients serve test fuzz lint typecheck lock clean browser screenshots bench bench-quick bench-tools
+.PHONY: install clients serve test fuzz lint typecheck lock clean browser pgbouncer screenshots bench bench-quick bench-fleet bench-tools
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,12 @@ browser:
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
 
-test: install clients browser
+# The connection-pooler test runs Debian's PgBouncer; installed the same way when it is missing.
+pgbouncer:
+	@test -x /usr/sbin/pgbouncer || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends pgbouncer; }
+
+test: install clients browser pgbouncer
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 # The long property-based run over every implemented operation, on SQLite and PostgreSQL.
@@ -70,12 +75,18 @@ bench-tools:
 	@test -x bench/node_modules/.bin/prism || (cd bench && npm ci --no-audit --no-fund --loglevel=error)
 
 # Every scenario on SQLite and PostgreSQL beside its ceilings; BENCH_SCALES=10k,1m,10m by default.
+# Then the fleet: 200 deployment-trackers against one server (bench/fleet.py).
 bench: install bench-tools
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.fleet
 
-# A few minutes: short runs at 10k records only, for trying the harness.
+# A few minutes: short runs at 10k records only, and a short fleet, for trying the harness.
 bench-quick: install bench-tools
 	BENCH_QUICK=1 $(BIN)/python -m bench
+	$(BIN)/python -m bench.fleet --seconds 10 --steps 10,50 --step-seconds 5
+
+bench-fleet: install bench-tools
+	$(BIN)/python -m bench.fleet
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(JS)/node_modules

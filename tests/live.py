@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -140,18 +140,28 @@ def postgres_database() -> Iterator[str]:
 
 
 @contextmanager
-def live_server(backend: str, data_dir: Path) -> Iterator[LiveServer]:
-    """Start ``waybill serve`` on ``backend`` ("sqlite" or "postgresql"), seed it, and stop it after."""
+def live_server(
+    backend: str, data_dir: Path, *, through: Callable[[str], dict[str, str]] | None = None, workers: int = 1
+) -> Iterator[LiveServer]:
+    """Start ``waybill serve`` on ``backend`` ("sqlite" or "postgresql"), seed it, and stop it after.
+    ``through`` gives the server settings that reach the (migrated, seeded) database another way,
+    such as a connection pooler, from its URL."""
     if backend == "postgresql":
-        with postgres_database() as url, _serve(data_dir, url, backend) as server:
+        with postgres_database() as url, _serve(data_dir, url, backend, through, workers) as server:
             yield server
     else:
-        with _serve(data_dir, "", backend) as server:
+        with _serve(data_dir, "", backend, through, workers) as server:
             yield server
 
 
 @contextmanager
-def _serve(data_dir: Path, database_url: str, backend: str) -> Iterator[LiveServer]:
+def _serve(
+    data_dir: Path,
+    database_url: str,
+    backend: str,
+    through: Callable[[str], dict[str, str]] | None = None,
+    workers: int = 1,
+) -> Iterator[LiveServer]:
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = replace(Settings(), data_dir=data_dir, database_url=database_url)
     upgrade(settings)
@@ -163,11 +173,15 @@ def _serve(data_dir: Path, database_url: str, backend: str) -> Iterator[LiveServ
         "WAYBILL_DATABASE_URL": database_url,
         # Fuzzing sends tens of thousands of requests with one token.
         "WAYBILL_RATE_LIMIT": "0",
+        **(through(database_url) if through else {}),
     }
     log = data_dir / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "waybill", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [
+                *(sys.executable, "-m", "waybill", "serve", "--host", "127.0.0.1", "--port", str(port)),
+                *("--workers", str(workers)),
+            ],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

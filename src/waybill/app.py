@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None) -> WaybillApp:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        db = Database(settings.resolved_database_url, connections=settings.connections_per_process)
+        db = Database.for_settings(settings, connections=settings.connections_per_process)
         async with db.write() as conn:
             app.state.signer = Signer(await load_key(conn))
         worker = Worker(db, JOB_HANDLERS, poll_seconds=settings.worker_poll_seconds)

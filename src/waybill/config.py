@@ -24,6 +24,14 @@ def _bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _choice(name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices``, the first by default."""
+    raw = (os.environ.get(name) or choices[0]).strip().lower()
+    if raw not in choices:
+        raise ValueError(f"{name}: expected one of {', '.join(choices)}, not {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("var")
@@ -54,6 +62,10 @@ class Settings:
     # ``workers``): servers times this must stay under the database's ``max_connections``.
     database_connections: int = 40
     workers: int = 1
+    # ``transaction`` when PostgreSQL is reached through a pooler in transaction mode (PgBouncer's
+    # ``pool_mode = transaction``): a connection then may change between transactions, so the
+    # drivers keep no prepared statements on it.
+    database_pool_mode: str = "session"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -73,6 +85,7 @@ class Settings:
             token_cache_seconds=_float("WAYBILL_TOKEN_CACHE_SECONDS", 5.0),
             database_connections=_int("WAYBILL_DATABASE_CONNECTIONS", 40),
             workers=_int("WAYBILL_WORKERS", 1),
+            database_pool_mode=_choice("WAYBILL_DATABASE_POOL_MODE", ("session", "transaction")),
         )
 
     @property

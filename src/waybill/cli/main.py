@@ -35,7 +35,7 @@ def _run(action: Callable[[AsyncConnection], Awaitable[T]]) -> T:
     upgrade(settings)
 
     async def main() -> T:
-        db = Database(settings.resolved_database_url)
+        db = Database.for_settings(settings)
         try:
             async with db.write() as conn:
                 return await action(conn)
@@ -377,7 +377,7 @@ def attestations_reverify(wait: bool) -> None:
     upgrade(settings)
 
     async def main() -> int:
-        db = Database(settings.resolved_database_url)
+        db = Database.for_settings(settings)
         try:
             async with db.write() as conn:
                 job, created = await attestations.request_reverify(conn, settings.trust_roots)

@@ -66,7 +66,7 @@ def sbom_import(full_name: str, file: Path, sha: str) -> None:
 async def _import(
     settings: Settings, full_name: str, file: Path, sha: str
 ) -> tuple[imports.Parsed, service.Submitted]:
-    db = Database(settings.resolved_database_url)
+    db = Database.for_settings(settings)
     try:
         # A misspelt repository fails before the file is read.
         async with db.read() as conn:

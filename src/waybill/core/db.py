@@ -7,6 +7,7 @@ import asyncio
 import fcntl
 import os
 import sqlite3
+import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -17,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from waybill.config import Settings
 from waybill.core.drivers import Compiled, GroupCommitWriter, Sql, compile_core, connect_sqlite, postgres_pool
 
 T = TypeVar("T")
@@ -33,13 +35,36 @@ SQLITE_PRAGMAS = {
 }
 
 
+def _unique_statement_name() -> str:
+    return f"__waybill_{uuid.uuid4().hex}__"
+
+
+# SQLAlchemy's asyncpg driver behind a transaction pooler: a named statement may be sent to a server
+# connection that never prepared it, or collide with another client's there, so nothing is kept
+# prepared and each statement gets a name of its own.
+TRANSACTION_POOLER_CONNECT_ARGS: dict[str, Any] = {
+    "statement_cache_size": 0,
+    "prepared_statement_cache_size": 0,
+    "prepared_statement_name_func": _unique_statement_name,
+}
+
+
 class Database:
     """``connections`` is what this process may open to PostgreSQL: a third for SQLAlchemy's pool, the
     rest for the hot statements' pool (``Settings.connections_per_process``)."""
 
-    def __init__(self, url: str, *, connections: int = 30) -> None:
+    @classmethod
+    def for_settings(cls, settings: Settings, *, connections: int = 30) -> Database:
+        return cls(
+            settings.resolved_database_url,
+            connections=connections,
+            transaction_pooler=settings.database_pool_mode == "transaction",
+        )
+
+    def __init__(self, url: str, *, connections: int = 30, transaction_pooler: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self._transaction_pooler = transaction_pooler and not self.is_sqlite
         general = max(2, connections // 3)
         self._hot_size = max(2, connections - general)
         # Overflow connections are closed on return; keep enough pooled that a busy worker never
@@ -50,6 +75,8 @@ class Database:
             "pool_size": general if not self.is_sqlite else 20,
             "max_overflow": 0 if not self.is_sqlite else 10,
         }
+        if self._transaction_pooler:
+            options["connect_args"] = TRANSACTION_POOLER_CONNECT_ARGS
         self.engine: AsyncEngine = create_async_engine(url, **options)
         # SQLite has one writer at a time: queue this process's writers here, and the processes'
         # writers on a lock file beside the database, instead of polling on SQLITE_BUSY (its retries
@@ -85,6 +112,12 @@ class Database:
         """A connection without a transaction: each statement runs and commits on its own, which
         saves the BEGIN and COMMIT round trips. For reads of one statement (consistent by itself), or
         of several that need not see one snapshot; never for writes."""
+        if self._transaction_pooler:
+            # SQLAlchemy's driver prepares, then runs, each statement: outside a transaction the
+            # pooler may hand the two steps to different server connections.
+            async with self.read() as conn:
+                yield conn
+            return
         async with self._autocommit.connect() as conn:
             yield conn
 
@@ -152,7 +185,11 @@ class Database:
         async with self._pool_opening:
             if self._pool is None:
                 url = make_url(self.url).set(drivername="postgresql")
-                self._pool = await postgres_pool(url.render_as_string(hide_password=False), self._hot_size)
+                self._pool = await postgres_pool(
+                    url.render_as_string(hide_password=False),
+                    self._hot_size,
+                    prepared=not self._transaction_pooler,
+                )
         return self._pool
 
     async def dispose(self) -> None:

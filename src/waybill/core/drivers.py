@@ -201,5 +201,9 @@ async def _keep_session(_conn: asyncpg.Connection) -> None:
     default reset is one more round trip per request."""
 
 
-async def postgres_pool(url: str, size: int) -> asyncpg.Pool:
-    return await asyncpg.create_pool(url, min_size=1, max_size=size, reset=_keep_session)
+async def postgres_pool(url: str, size: int, *, prepared: bool = True) -> asyncpg.Pool:
+    """``prepared``: keep each statement prepared on its connection (asyncpg's statement cache);
+    off behind a transaction pooler, where the next transaction may run on another connection."""
+    return await asyncpg.create_pool(
+        url, min_size=1, max_size=size, reset=_keep_session, statement_cache_size=100 if prepared else 0
+    )

@@ -8,10 +8,11 @@ from alembic.config import Config
 from waybill.config import Settings
 
 
-def alembic_config(database_url: str) -> Config:
+def alembic_config(database_url: str, *, transaction_pooler: bool = False) -> Config:
     config = Config()
     config.set_main_option("script_location", "waybill:migrations")
     config.set_main_option("sqlalchemy.url", database_url)
+    config.attributes["transaction_pooler"] = transaction_pooler
     return config
 
 
@@ -22,4 +23,5 @@ def upgrade(settings: Settings) -> None:
     """
     if not settings.database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(settings.resolved_database_url), "heads")
+    pooler = settings.database_pool_mode == "transaction"
+    command.upgrade(alembic_config(settings.resolved_database_url, transaction_pooler=pooler), "heads")

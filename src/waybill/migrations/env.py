@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from waybill.core.db import TRANSACTION_POOLER_CONNECT_ARGS
 from waybill.tables import metadata
 
 
@@ -23,7 +24,9 @@ def _run(connection: Connection) -> None:
 
 
 async def _online() -> None:
-    engine = create_async_engine(context.config.get_main_option("sqlalchemy.url") or "")
+    url = context.config.get_main_option("sqlalchemy.url") or ""
+    pooler = context.config.attributes.get("transaction_pooler", False) and not url.startswith("sqlite")
+    engine = create_async_engine(url, connect_args=TRANSACTION_POOLER_CONNECT_ARGS if pooler else {})
     async with engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()
