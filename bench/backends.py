@@ -306,7 +306,8 @@ class PostgresBackend(Backend):
         shutil.rmtree(logs, ignore_errors=True)
         logs.mkdir()
         command = [
-            "pgbench", "-n", "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432),
+            "pgbench", "-n", "-M", "prepared" if raw.prepared else "simple",
+            "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432),
             "-U", url.username or "postgres", "-c", str(connections), "-j", "1",
             "-T", str(max(1, round(seconds))), "-f", str(script), "-l", "--log-prefix", str(logs / "tx"),
             *(a for k, v in variables.items() for a in ("-D", f"{k}={v}")), self.dbname,
@@ -325,7 +326,8 @@ class PostgresBackend(Backend):
             "requests": len(latencies),
             "p50_ms": p50,
             "p99_ms": p99,
-            "how": f"pgbench -c {connections} -j 1, synchronous_commit as configured",
+            "how": f"pgbench -c {connections} -j 1{' -M prepared' if raw.prepared else ''},"
+            " synchronous_commit as configured",
         }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import random
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -75,10 +76,12 @@ class RawWrite:
     """The scenario's write straight to the database: a pgbench script (variables :org_id, :repo_id,
     :pool, :nonce and pgbench's :client_id), and for SQLite the statements of one transaction with
     the parameters each binds (a list of parameter sets is an executemany). Only the rows themselves
-    are written: the ceiling is the database, not the domain."""
+    are written, except where ``prepared`` says the script is Waybill's own statements: those run as
+    Waybill runs them, prepared once per connection (``pgbench -M prepared``)."""
 
     pgbench: str
     sqlite: Callable[[random.Random, int, Params], list[tuple[str, Params | list[Params]]]]
+    prepared: bool = False
 
 
 def hex64(rng: random.Random) -> str:
@@ -564,21 +567,48 @@ def _snapshot_pgbench(packages: int) -> str:
 
 
 _PG_DIGEST = "'sha256:' || md5(:d::text || 'a') || md5(:d::text || 'b')"
+_PG_DEPLOYMENT_NAME = "CASE WHEN :ins = 1 THEN 'raw-' || :client_id || '-' || :d ELSE 'dep-' || :n END"
+
+
+def _waybill_write_pgbench() -> str:
+    """Waybill's own two statements of a deployment-record write (what the caller may write where;
+    the artifact, record and history CTE, whose trigger keeps the risk rows), with pgbench's
+    variables for the request's values: the raw-database ceiling of the full semantics."""
+    from waybill.artifacts.repository import UPSERT_DEPLOYMENTS_PG, WRITE_TARGET
+
+    values = {
+        "org": "(SELECT login_key FROM accounts WHERE id = :org_id)",
+        "repository": "(SELECT name_key FROM repositories WHERE id = :repo_id)",
+        "user_id": "(SELECT user_id FROM memberships WHERE org_id = :org_id LIMIT 1)",
+        "digest": _PG_DIGEST,
+        "now": "now()",
+        "artifact_repositories": "ARRAY[:repo_id]",
+        "artifact_digests": f"ARRAY[{_PG_DIGEST}]",
+        "artifact_names": "ARRAY['app']",
+        "artifact_versions": "ARRAY['1.0.0']",
+        "org_id": ":org_id",
+        "logical_environment": "'production'",
+        "physical_environment": "'eu-west-1'",
+        "cluster": "'k8s-1'",
+        "repositories": "ARRAY[:repo_id]",
+        "digests": f"ARRAY[{_PG_DIGEST}]",
+        "deployment_names": f"ARRAY[{_PG_DEPLOYMENT_NAME}]",
+        "statuses": "ARRAY['deployed']",
+        "tags": """ARRAY['{"team": "payments"}']""",
+        "runtime_risks": """ARRAY['["internet-exposed"]']""",
+        "attestations": "ARRAY[NULL]",
+    }
+
+    def render(statement: str) -> str:
+        one_line = " ".join(statement.split())
+        return re.sub(r"(?<![:\w]):([a-z_][a-z0-9_]*)", lambda m: values.get(m[1], m[0]), one_line)
+
+    sets = "\\set n random(0, :pool - 1)\n\\set ins random(1, 10)\n\\set d random(1, 2000000000)\n"
+    return sets + render(WRITE_TARGET.text) + ";\n" + render(UPSERT_DEPLOYMENTS_PG.text) + ";\n"
+
 
 RAW_WRITES: dict[str, RawWrite] = {
-    "deployment_upsert": RawWrite(
-        pgbench=(
-            "\\set n random(0, :pool - 1)\n\\set ins random(1, 10)\n\\set d random(1, 2000000000)\n"
-            f"INSERT INTO artifact_deployment_records ({_DEPLOYMENT_COLUMNS})"
-            f" VALUES (:org_id, :repo_id, {_PG_DIGEST},"
-            " 'production', 'eu-west-1', 'k8s-1',"
-            " CASE WHEN :ins = 1 THEN 'raw-' || :client_id || '-' || :d ELSE 'dep-' || :n END,"
-            """ 'deployed', '{"team": "payments"}', '["internet-exposed"]', now(), now()) """
-            + _DEPLOYMENT_CONFLICT
-            + ";\n"
-        ),
-        sqlite=_deployment_sqlite,
-    ),
+    "deployment_upsert": RawWrite(pgbench=_waybill_write_pgbench(), sqlite=_deployment_sqlite, prepared=True),
     "storage_record": RawWrite(
         pgbench=(
             "\\set d random(1, 2000000000)\n"

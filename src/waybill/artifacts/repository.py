@@ -560,7 +560,7 @@ class WriteTarget:
     collaborator: Role | None
 
 
-_WRITE_TARGET = Sql(
+WRITE_TARGET = Sql(
     f"""
 WITH org AS (
     SELECT id, login, type, name, email, site_admin, created_at, updated_at
@@ -605,7 +605,7 @@ async def write_target(
         "repository": None if repository is None else repository.lower(),
         "user_id": user_id,
     }
-    rows = await db.fetch(_WRITE_TARGET, params)
+    rows = await db.fetch(WRITE_TARGET, params)
     if not rows:
         return None
     row = rows[0]
@@ -673,7 +673,7 @@ _HISTORY_COLUMNS = (
 
 # PostgreSQL: one statement, whatever the number of records (arrays, unnested), so it is prepared
 # once. Artifacts and records are written in key order, so that concurrent writers never deadlock.
-_UPSERT_DEPLOYMENTS_PG = Sql(
+UPSERT_DEPLOYMENTS_PG = Sql(
     f"""
 WITH new_artifacts AS (
     INSERT INTO artifacts (repository_id, digest, name, version, created_at)
@@ -786,7 +786,7 @@ async def upsert_deployments(
         "runtime_risks": [_json(r.runtime_risks) for r in rows],
         "attestations": [r.attestation_id for r in rows],
     }
-    return [_record(row) for row in await db.fetch(_UPSERT_DEPLOYMENTS_PG, params)]
+    return [_record(row) for row in await db.fetch(UPSERT_DEPLOYMENTS_PG, params)]
 
 
 def _upsert_deployments_sqlite(
