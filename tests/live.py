@@ -79,6 +79,8 @@ class LiveServer:
     backend: str
     log: Path
     pid: int
+    # What the server stores in: the SQLite file, or the PostgreSQL database's URL.
+    database: str
 
     def get(self, path: str, token: str = "") -> httpx.Response:
         headers = {"Authorization": f"Bearer {token or self.world.owner_token}"}
@@ -190,7 +192,8 @@ def _serve(
     try:
         _wait_until_up(url, process, log)
         asyncio.run(_seed_records(url, world))
-        yield LiveServer(url=url, world=world, backend=backend, log=log, pid=process.pid)
+        database = database_url or str(data_dir / "waybill.db")
+        yield LiveServer(url=url, world=world, backend=backend, log=log, pid=process.pid, database=database)
     finally:
         process.terminate()
         try:
