@@ -23,6 +23,7 @@ import queue
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -123,18 +124,32 @@ class GroupCommitWriter:
 
     The processes of one database take turns per group on the lock file that SQLAlchemy's writers
     queue on too (``waybill.core.db``), so that nobody polls on SQLITE_BUSY.
+
+    The writer never checkpoints: a commit that crossed SQLite's automatic checkpoint threshold
+    would copy the WAL into the database and wait for its fsync before its callers are answered.
+    A checkpointer thread of its own does that beside it (in WAL mode a passive checkpoint and the
+    writer do not block each other), at most every ``CHECKPOINT_SECONDS`` while writes come in.
     """
 
     MAX_GROUP = 256
+    CHECKPOINT_SECONDS = 0.25
 
     def __init__(self, path: str, pragmas: Mapping[str, str], lock_path: str | None) -> None:
         self.connection = connect_sqlite(path, pragmas)
+        self.connection.execute("PRAGMA wal_autocheckpoint=0")
+        self._checkpoints = connect_sqlite(path, pragmas)
         self._lock_fd = (
             None if lock_path is None else os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         )
         self._queue: queue.SimpleQueue[_Unit | None] = queue.SimpleQueue()
+        self._committed = threading.Event()
+        self._closing = False
         self._thread = threading.Thread(target=self._run, name="waybill-sqlite-writer", daemon=True)
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint, name="waybill-sqlite-checkpointer", daemon=True
+        )
         self._thread.start()
+        self._checkpointer.start()
 
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         loop = asyncio.get_running_loop()
@@ -145,6 +160,10 @@ class GroupCommitWriter:
     def close(self) -> None:
         self._queue.put(None)
         self._thread.join()
+        self._closing = True
+        self._committed.set()
+        self._checkpointer.join()
+        self._checkpoints.close()
         self.connection.close()
         if self._lock_fd is not None:
             os.close(self._lock_fd)
@@ -167,8 +186,19 @@ class GroupCommitWriter:
                 group.append(unit)
             for unit, (ok, value) in zip(group, self._commit(group), strict=True):
                 unit.loop.call_soon_threadsafe(_settle, unit.future, ok, value)
+            self._committed.set()
             if stop:
                 return
+
+    def _checkpoint(self) -> None:
+        while True:
+            self._committed.wait()
+            if self._closing:
+                self._checkpoints.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                return
+            self._committed.clear()
+            self._checkpoints.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            time.sleep(self.CHECKPOINT_SECONDS)
 
     def _commit(self, group: Sequence[_Unit]) -> list[tuple[bool, Any]]:
         conn = self.connection
