@@ -140,7 +140,8 @@ def _states(params: Any) -> tuple[str, ...]:
 
 
 def encode_position(sort: str, position: Position) -> str:
-    value = iso_or_none(position.value) if isinstance(position.value, datetime) else position.value
+    # Full precision: alerts of one analysis share a second.
+    value = position.value.isoformat() if isinstance(position.value, datetime) else position.value
     raw = json.dumps([sort, value, position.id], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
