@@ -72,6 +72,7 @@ async def _refused(org: Org, body: dict[str, Any]) -> tuple[int, str]:
             "Invalid SARIF: at runs/0/tool: 'driver' is a required property",
         ),
     ],
+    ids=["not base64", "not gzip", "not JSON", "SARIF 2.0.0", "no runs", "no driver"],
 )
 async def test_what_is_not_gzipped_base64_sarif_is_refused_with_the_reason(
     org: Org, sarif: str, reason: str
