@@ -114,6 +114,10 @@ code_scanning_alert_instances = Table(
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("alert_id", BigId, ForeignKey("code_scanning_alerts.id", ondelete="CASCADE"), nullable=False),
+    # The alert's repository and tool, repeated here so that an analysis finds the instances of its
+    # set (repository, tool, ref, category) in one index, without a join.
+    Column("repository_id", BigId, nullable=False),
+    Column("tool_name", Text, nullable=False),
     Column("ref", Text, nullable=False),
     Column("category", Text, nullable=False),
     Column("analysis_key", Text, nullable=False),
@@ -132,7 +136,14 @@ code_scanning_alert_instances = Table(
     UniqueConstraint(
         "alert_id", "ref", "category", name="uq_code_scanning_alert_instances_alert_id_ref_category"
     ),
-    Index("ix_code_scanning_alert_instances_ref_category", "ref", "category"),
+    Index(
+        "ix_code_scanning_alert_instances_set",
+        "repository_id",
+        "tool_name",
+        "ref",
+        "category",
+        "state",
+    ),
 )
 
 # The last alert number handed out per repository, allocated by one upsert that adds to it.

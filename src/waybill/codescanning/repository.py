@@ -160,9 +160,13 @@ async def delete_analysis(conn: AsyncConnection, analysis_id: int) -> None:
 async def delete_set_instances(conn: AsyncConnection, row: Any) -> None:
     """The last analysis of a set is gone: so are its instances, and alerts left with none."""
     i, t = _instances.c, _alerts.c
-    alert_ids = select(t.id).where(t.repository_id == row.repository_id, t.tool_name == row.tool_name)
     await conn.execute(
-        delete(_instances).where(i.ref == row.ref, i.category == row.category, i.alert_id.in_(alert_ids))
+        delete(_instances).where(
+            i.repository_id == row.repository_id,
+            i.tool_name == row.tool_name,
+            i.ref == row.ref,
+            i.category == row.category,
+        )
     )
     orphaned = select(i.id).where(i.alert_id == t.id).exists()
     await conn.execute(
@@ -195,9 +199,15 @@ async def allocate_numbers(conn: AsyncConnection, repository_id: int, count: int
     return last - count + 1
 
 
-async def insert_alerts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+async def insert_alerts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """identity -> id of the inserted alerts."""
+    out: dict[str, int] = {}
     for chunk in _chunks(rows, 200):
-        await conn.execute(insert(_alerts), list(chunk))
+        returned = await conn.execute(
+            insert(_alerts).returning(_alerts.c.identity, _alerts.c.id), list(chunk)
+        )
+        out.update({identity: ident for identity, ident in returned})
+    return out
 
 
 _RULE_COLUMNS = (
@@ -232,12 +242,13 @@ async def upsert_instances(conn: AsyncConnection, rows: list[dict[str, Any]]) ->
     """One instance per (alert, ref, category): the latest analysis's view of it replaces the last."""
     if not rows:
         return
-    for chunk in _chunks(rows, 200):
-        stmt = upsert(conn, _instances).values(list(chunk))
-        kept = {c: getattr(stmt.excluded, c) for c in rows[0] if c not in ("alert_id", "ref", "category")}
-        await conn.execute(
-            stmt.on_conflict_do_update(index_elements=["alert_id", "ref", "category"], set_=kept)
-        )
+    # One statement for every row (the driver sends them as a batch), not a statement per chunk
+    # of thousands of parameters for the server to parse and plan each time.
+    stmt = upsert(conn, _instances)
+    kept = {c: getattr(stmt.excluded, c) for c in rows[0] if c not in ("alert_id", "ref", "category")}
+    await conn.execute(
+        stmt.on_conflict_do_update(index_elements=["alert_id", "ref", "category"], set_=kept), rows
+    )
 
 
 async def fix_missing(
@@ -249,22 +260,22 @@ async def fix_missing(
     reported: Collection[int],
     values: dict[str, Any],
 ) -> list[int]:
-    """Mark fixed the open instances of this set's alerts that the analysis no longer reports;
-    the ids of their alerts."""
-    i, t = _instances.c, _alerts.c
-    alert_ids = select(t.id).where(t.repository_id == repository_id, t.tool_name == tool_name)
-    where = [
+    """Mark fixed the open instances of this set that the analysis no longer reports; the ids of
+    their alerts."""
+    i = _instances.c
+    in_set = [
+        i.repository_id == repository_id,
+        i.tool_name == tool_name,
         i.ref == ref,
         i.category == category,
         i.state == InstanceState.OPEN.value,
-        i.alert_id.in_(alert_ids),
     ]
-    candidates = [r[0] for r in await conn.execute(select(i.alert_id).where(*where))]
+    candidates = [r[0] for r in await conn.execute(select(i.alert_id).where(*in_set))]
     gone = sorted(set(candidates) - set(reported))
     for chunk in _chunks(gone):
         await conn.execute(
             update(_instances)
-            .where(i.ref == ref, i.category == category, i.alert_id.in_(chunk))
+            .where(*in_set, i.alert_id.in_(chunk))
             .values(state=InstanceState.FIXED.value, **values)
         )
     return gone

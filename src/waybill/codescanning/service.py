@@ -123,9 +123,10 @@ async def _store_run(conn: AsyncConnection, upload: Row[Any], run: Run, analysis
         findings.setdefault(identity(run.tool_name, finding), finding)
     existing = await repo.alerts_by_identities(conn, upload.repository_id, findings.keys())
     new = [key for key in findings if key not in existing]
+    ids = {key: row.id for key, row in existing.items()}
     if new:
         first = await repo.allocate_numbers(conn, upload.repository_id, len(new))
-        await repo.insert_alerts(
+        ids |= await repo.insert_alerts(
             conn,
             [
                 {
@@ -145,8 +146,9 @@ async def _store_run(conn: AsyncConnection, upload: Row[Any], run: Run, analysis
     await repo.refresh_rules(
         conn, [{"alert_id": row.id, **_rule_values(findings[key], run)} for key, row in existing.items()]
     )
-    alerts = await repo.alerts_by_identities(conn, upload.repository_id, findings.keys())
     base = {
+        "repository_id": upload.repository_id,
+        "tool_name": run.tool_name,
         "ref": upload.ref,
         "category": run.category,
         "analysis_key": run.category or "(default)",
@@ -160,7 +162,7 @@ async def _store_run(conn: AsyncConnection, upload: Row[Any], run: Run, analysis
         [
             {
                 **base,
-                "alert_id": alerts[key].id,
+                "alert_id": ids[key],
                 "state": InstanceState.OPEN.value,
                 "message": finding.message,
                 "path": finding.location.path,
@@ -172,7 +174,7 @@ async def _store_run(conn: AsyncConnection, upload: Row[Any], run: Run, analysis
             for key, finding in findings.items()
         ],
     )
-    reported = {row.id for row in alerts.values()}
+    reported = set(ids.values())
     fixed = await repo.fix_missing(
         conn,
         upload.repository_id,

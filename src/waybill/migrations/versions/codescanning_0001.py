@@ -135,6 +135,8 @@ def upgrade() -> None:
         "code_scanning_alert_instances",
         sa.Column("id", BigId, autoincrement=True, nullable=False),
         sa.Column("alert_id", BigId, nullable=False),
+        sa.Column("repository_id", BigId, nullable=False),
+        sa.Column("tool_name", sa.Text(), nullable=False),
         sa.Column("ref", sa.Text(), nullable=False),
         sa.Column("category", sa.Text(), nullable=False),
         sa.Column("analysis_key", sa.Text(), nullable=False),
@@ -161,7 +163,9 @@ def upgrade() -> None:
         ),
     )
     op.create_index(
-        "ix_code_scanning_alert_instances_ref_category", "code_scanning_alert_instances", ["ref", "category"]
+        "ix_code_scanning_alert_instances_set",
+        "code_scanning_alert_instances",
+        ["repository_id", "tool_name", "ref", "category", "state"],
     )
     op.create_table(
         "code_scanning_alert_numbers",
@@ -179,7 +183,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("code_scanning_alert_numbers")
-    op.drop_index("ix_code_scanning_alert_instances_ref_category", table_name="code_scanning_alert_instances")
+    op.drop_index("ix_code_scanning_alert_instances_set", table_name="code_scanning_alert_instances")
     op.drop_table("code_scanning_alert_instances")
     op.drop_index("ix_code_scanning_alerts_tool_name_rule_id", table_name="code_scanning_alerts")
     op.drop_index("ix_code_scanning_alerts_updated_at_id", table_name="code_scanning_alerts")
