@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import os
 from typing import Any
 
 import pytest
@@ -12,6 +13,9 @@ import pytest
 from tests.codescanning import sarifs
 from tests.codescanning.conftest import Org
 from tests.contract.description import API_VERSIONS, check_response
+from waybill.app import JOB_HANDLERS
+from waybill.codescanning import sarif, service
+from waybill.core.jobs import Worker
 
 UPLOAD = "code-scanning/upload-sarif"
 STATUS = "code-scanning/get-sarif"
@@ -99,8 +103,6 @@ async def test_githubs_hard_limits(org: Org) -> None:
 
 async def test_a_file_over_10_mb_gzipped_is_413(org: Org) -> None:
     # Random bytes do not compress: more than 10 MiB of them, as base64.
-    import os
-
     big = base64.b64encode(os.urandom(10 * 1024 * 1024 + 16)).decode()
     r = await org.upload({"commit_sha": sarifs.SHA, "ref": "refs/heads/main", "sarif": big})
     assert r.status_code == 413, r.text
@@ -123,8 +125,6 @@ async def test_bad_fields_are_422_naming_the_field(org: Org, body: dict[str, Any
 
 
 async def test_gzip_bomb_is_not_inflated_whole(org: Org) -> None:
-    from waybill.codescanning import sarif
-
     bomb = gzip.compress(b" " * (sarif.MAX_JSON_BYTES + 1))
     r = await org.upload(
         {"commit_sha": sarifs.SHA, "ref": "refs/heads/main", "sarif": base64.b64encode(bomb).decode()}
@@ -135,3 +135,22 @@ async def test_gzip_bomb_is_not_inflated_whole(org: Org) -> None:
 async def test_unknown_upload_is_404(org: Org) -> None:
     r = await org.api.get("/repos/acme/web/code-scanning/sarifs/nope", token=org.alice)
     assert r.status_code == 404
+
+
+async def test_an_upload_whose_processing_gives_up_is_failed(
+    org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(gzipped: bytes, checkout_uri: str | None) -> None:
+        raise RuntimeError("disk on fire")
+
+    r = await org.upload(sarifs.upload(sarifs.real("bandit")))
+    sarif_id = r.json()["id"]
+    monkeypatch.setattr(service.sarif, "read", broken)
+    worker = Worker(org.api.db, JOB_HANDLERS, max_attempts=1)
+    assert await worker.run_once()
+    status = await org.api.get(f"/repos/acme/web/code-scanning/sarifs/{sarif_id}", token=org.alice)
+    assert status.json() == {
+        "processing_status": "failed",
+        "analyses_url": None,
+        "errors": ["RuntimeError: disk on fire"],
+    }
