@@ -286,3 +286,18 @@ async def test_bad_filters_are_422(org: Org, query: str) -> None:
 async def test_unknown_alerts_are_404(org: Org, path: str) -> None:
     r = await org.api.get(f"{WEB}{path}", token=org.alice)
     assert r.status_code == 404
+
+
+async def test_the_newest_run_describes_the_rule(org: Org) -> None:
+    await org.uploaded(sarifs.upload(_one("sqli", 10)))
+    renamed = sarifs.rule("sqli", level="error", security_severity="8.0")
+    renamed["shortDescription"] = {"text": "SQL built from input"}
+    document = sarifs.document(sarifs.run([sarifs.result("sqli", "src/app.py", 10)], rules=[renamed]))
+    await org.uploaded(sarifs.upload(document))
+    [alert] = await org.alerts()
+    assert (alert["number"], alert["rule"]["description"], alert["rule"]["severity"]) == (
+        1,
+        "SQL built from input",
+        "error",
+    )
+    assert alert["rule"]["security_severity_level"] == "high"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -433,7 +432,3 @@ async def repositories_with_rule(conn: AsyncConnection, tool_name: str, rule_id:
         .group_by(t.repository_id)
     )
     return {repo: count for repo, count in await conn.execute(query)}
-
-
-def timestamp(value: Any) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))

@@ -143,9 +143,14 @@ async def _store_run(conn: AsyncConnection, upload: Row[Any], run: Run, analysis
                 for offset, key in enumerate(new)
             ],
         )
-    await repo.refresh_rules(
-        conn, [{"alert_id": row.id, **_rule_values(findings[key], run)} for key, row in existing.items()]
-    )
+    # The newest run's rule metadata, written only where it changed (a re-upload of the same file
+    # changes none).
+    changed = []
+    for key, row in existing.items():
+        values = _rule_values(findings[key], run)
+        if any(getattr(row, name) != value for name, value in values.items()):
+            changed.append({"alert_id": row.id, **values})
+    await repo.refresh_rules(conn, changed)
     base = {
         "repository_id": upload.repository_id,
         "tool_name": run.tool_name,
