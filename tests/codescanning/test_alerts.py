@@ -301,3 +301,13 @@ async def test_the_newest_run_describes_the_rule(org: Org) -> None:
         "error",
     )
     assert alert["rule"]["security_severity_level"] == "high"
+
+
+async def test_nul_characters_and_huge_lines_are_stored_without_them(org: Org) -> None:
+    odd = sarifs.result("nul\u0000rule", "src/a\u0000.py", 2**40, message="bad\u0000byte")
+    await org.uploaded(sarifs.upload(sarifs.document(sarifs.run([odd]))))
+    [alert] = await org.alerts()
+    assert alert["rule"]["id"] == "nulrule"
+    instance = alert["most_recent_instance"]
+    assert (instance["message"]["text"], instance["location"]["path"]) == ("badbyte", "src/a.py")
+    assert "start_line" not in instance["location"]

@@ -90,8 +90,12 @@ def inflate(gzipped: bytes) -> bytes:
 
 
 def load(gzipped: bytes) -> dict[str, Any]:
+    return _decode(inflate(gzipped))
+
+
+def _decode(raw: bytes) -> dict[str, Any]:
     try:
-        document = msgspec.json.decode(inflate(gzipped))
+        document = msgspec.json.decode(raw)
     except msgspec.DecodeError as exc:
         raise _invalid(f"not JSON ({exc})") from None
     if not isinstance(document, dict):
@@ -267,10 +271,10 @@ class _RunReader:
         return (
             Location(
                 path=relative_path(str(uri or ""), self.checkout_uri),
-                start_line=start,
-                end_line=region.get("endLine", start),
-                start_column=region.get("startColumn"),
-                end_column=region.get("endColumn"),
+                start_line=_line(start),
+                end_line=_line(region.get("endLine", start)),
+                start_column=_line(region.get("startColumn")),
+                end_column=_line(region.get("endColumn")),
             ),
             snippet,
         )
@@ -338,9 +342,28 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
 
+def _without_nul(node: Any) -> Any:
+    if isinstance(node, str):
+        return node.replace("\x00", "")
+    if isinstance(node, list):
+        return [_without_nul(n) for n in node]
+    if isinstance(node, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in node.items()}
+    return node
+
+
+def _line(value: Any) -> int | None:
+    """A line or column the tables can hold (SARIF sets no upper bound; the columns are 32-bit)."""
+    return value if isinstance(value, int) and 0 <= value < 2**31 else None
+
+
 def read(gzipped: bytes, checkout_uri: str | None) -> Sarif:
     """The runs of a file already checked by ``check``."""
-    document = load(gzipped)
+    raw = inflate(gzipped)
+    document = _decode(raw)
+    if b"\\u0000" in raw:
+        # PostgreSQL text cannot store NUL, which SARIF strings may hold (escaped as \u0000).
+        document = _without_nul(document)
     runs = [_RunReader(run, checkout_uri).read(i) for i, run in enumerate(document.get("runs") or [])]
     return Sarif(runs=runs, document=document)
 
