@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.attestations.bundles import bundle_for, random_digest
+from tests.codescanning import sarifs
 from tests.contract.world import World, seed_accounts, seed_records
 from tests.harness import Harness, HttpClient
 from waybill.config import Settings
@@ -117,6 +118,24 @@ class LiveServer:
             assert time.monotonic() < deadline, f"no alert in {full_name} after 30 s"
             time.sleep(0.1)
         return full_name
+
+    def scanned_repository(self) -> tuple[str, str]:
+        """A new repository of the seeded organization with bandit's SARIF uploaded; its full name
+        and the upload's id, once the server's job worker has processed it."""
+        name = f"scanned-{uuid.uuid4().hex[:8]}"
+        created = self.post(f"/orgs/{self.world.org}/repos", {"name": name})
+        assert created.status_code == 201, created.text
+        full_name = f"{self.world.org}/{name}"
+        uploaded = self.post(f"/repos/{full_name}/code-scanning/sarifs", sarifs.upload(sarifs.real("bandit")))
+        assert uploaded.status_code == 202, uploaded.text
+        sarif_id = uploaded.json()["id"]
+        deadline = time.monotonic() + 30
+        while self.get(f"/repos/{full_name}/code-scanning/sarifs/{sarif_id}").json()["processing_status"] != (
+            "complete"
+        ):
+            assert time.monotonic() < deadline, f"{sarif_id} not processed after 30 s"
+            time.sleep(0.1)
+        return full_name, sarif_id
 
     @property
     def api_v3(self) -> str:

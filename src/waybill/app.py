@@ -19,6 +19,8 @@ from waybill.attestations import checking
 from waybill.attestations import jobs as attestations_jobs
 from waybill.attestations import routes as attestations_routes
 from waybill.attestations.verification import TrustRoots
+from waybill.codescanning import jobs as codescanning_jobs
+from waybill.codescanning import routes as codescanning_routes
 from waybill.config import Settings
 from waybill.core.db import Database
 from waybill.core.jobs import Handler, Worker
@@ -37,6 +39,7 @@ ROUTE_HANDLERS: list[Any] = [
     *attestations_routes.route_handlers,
     *dependencies_routes.route_handlers,
     *alerts_routes.route_handlers,
+    *codescanning_routes.route_handlers,
     *web_routes.route_handlers,
 ]
 
@@ -45,6 +48,7 @@ JOB_HANDLERS: Mapping[str, Handler] = {
     **attestations_jobs.JOB_HANDLERS,
     **dependencies_jobs.JOB_HANDLERS,
     **alerts_jobs.JOB_HANDLERS,
+    **codescanning_jobs.JOB_HANDLERS,
 }
 
 
@@ -52,7 +56,11 @@ class WaybillApp(GitHubConventions):
     """The server: GitHub's HTTP conventions around the Litestar application."""
 
     def __init__(self, settings: Settings, litestar: Litestar) -> None:
-        super().__init__(litestar, settings, dependencies_routes.body_limits(settings))
+        super().__init__(
+            litestar,
+            settings,
+            [*dependencies_routes.body_limits(settings), *codescanning_routes.body_limits(settings)],
+        )
         self.settings = settings
         self.litestar = litestar
 

@@ -5,6 +5,7 @@ from waybill.alerts import models as alerts_models
 from waybill.artifacts import models as artifacts_models
 from waybill.attestations import models as attestations_models
 from waybill.auth import models as auth_models
+from waybill.codescanning import models as codescanning_models
 from waybill.core import jobs, signing
 from waybill.core.models import metadata
 from waybill.dependencies import models as dependencies_models
@@ -15,6 +16,7 @@ __all__ = [
     "artifacts_models",
     "attestations_models",
     "auth_models",
+    "codescanning_models",
     "dependencies_models",
     "jobs",
     "metadata",

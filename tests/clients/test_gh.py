@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.attestations.bundles import bundle_for, random_digest
+from tests.codescanning import sarifs
 from tests.contract import description
 from tests.live import LiveServer, storage_record
 
@@ -333,6 +334,24 @@ OPERATIONS: dict[str, tuple[Callable[[LiveServer, str], Call], Callable[[Any, Li
             None,
         ),
         lambda d, s: set(_alerting[s.url]) <= {a["repository"]["full_name"] for a in d if a["number"] == 1},
+    ),
+    "code-scanning/upload-sarif": (
+        lambda s, n: (
+            "POST",
+            f"/repos/{s.world.org}/{s.world.public_repo}/code-scanning/sarifs",
+            (),
+            sarifs.upload(sarifs.real("ruff"), checkout_uri=sarifs.CHECKOUT),
+        ),
+        lambda d, s: d["url"].endswith(f"/code-scanning/sarifs/{d['id']}"),
+    ),
+    "code-scanning/list-alerts-for-repo": (
+        lambda s, n: (
+            "GET",
+            f"/repos/{s.scanned_repository()[0]}/code-scanning/alerts?sort=number",
+            (),
+            None,
+        ),
+        lambda d, s: sorted(a["number"] for a in d) == list(range(1, 9)),
     ),
 }
 ADMIN = {"enterprise-admin/create-user", "enterprise-admin/create-org"}

@@ -16,6 +16,7 @@ from githubkit import GitHub
 from githubkit.exception import RequestFailed
 
 from tests.attestations.bundles import bundle_for, random_digest
+from tests.codescanning import sarifs
 from tests.contract import description
 from tests.live import LiveServer
 
@@ -361,6 +362,56 @@ def _org_alerts(rest: Any, s: LiveServer) -> None:
     assert by_repository[full_name].repository.owner.login == s.world.org
 
 
+def _upload_sarif(rest: Any, s: LiveServer) -> None:
+    body = sarifs.upload(sarifs.real("ruff"), checkout_uri=sarifs.CHECKOUT)
+    receipt = rest.code_scanning.upload_sarif(s.world.org, s.world.public_repo, data=body).parsed_data
+    assert receipt.url.endswith(f"/code-scanning/sarifs/{receipt.id}")
+
+
+def _get_sarif(rest: Any, s: LiveServer) -> None:
+    full_name, sarif_id = s.scanned_repository()
+    status = rest.code_scanning.get_sarif(*full_name.split("/"), sarif_id).parsed_data
+    assert (status.processing_status, status.errors) == ("complete", None)
+
+
+def _analyses(rest: Any, s: LiveServer) -> None:
+    full_name, sarif_id = s.scanned_repository()
+    owner, name = full_name.split("/")
+    [analysis] = rest.code_scanning.list_recent_analyses(owner, name, sarif_id=sarif_id).parsed_data
+    assert (analysis.tool.name, analysis.results_count, analysis.deletable) == ("Bandit", 8, True)
+
+
+def _analysis(rest: Any, s: LiveServer) -> None:
+    full_name, _ = s.scanned_repository()
+    owner, name = full_name.split("/")
+    [listed] = rest.code_scanning.list_recent_analyses(owner, name).parsed_data
+    analysis = rest.code_scanning.get_analysis(owner, name, listed.id).parsed_data
+    assert analysis.sarif_id == listed.sarif_id
+
+
+def _code_scanning_alerts(rest: Any, s: LiveServer) -> None:
+    owner, name = s.scanned_repository()[0].split("/")
+    alerts = rest.code_scanning.list_alerts_for_repo(owner, name, sort="number", direction="asc").parsed_data
+    assert [(a.number, a.state) for a in alerts][:2] == [(1, "open"), (2, "open")]
+    assert alerts[0].most_recent_instance.location.path == "app/handlers.py"
+
+
+def _code_scanning_alert(rest: Any, s: LiveServer) -> None:
+    owner, name = s.scanned_repository()[0].split("/")
+    alert = rest.code_scanning.get_alert(owner, name, 1).parsed_data
+    assert (alert.rule.id, alert.tool.name) == ("B403", "Bandit")
+    dismissed = rest.code_scanning.update_alert(
+        owner, name, 1, state="dismissed", dismissed_reason="false positive"
+    ).parsed_data
+    assert (dismissed.state, dismissed.dismissed_reason) == ("dismissed", "false positive")
+
+
+def _code_scanning_org_alerts(rest: Any, s: LiveServer) -> None:
+    full_name, _ = s.scanned_repository()
+    alerts = rest.code_scanning.list_alerts_for_org(s.world.org, per_page=100).parsed_data
+    assert full_name in {a.repository.full_name for a in alerts}
+
+
 def _version(rest: Any) -> str:
     return "2022-11-28" if "v2022_11_28" in type(rest).__module__ else "2026-03-10"
 
@@ -404,6 +455,14 @@ OPERATIONS: dict[str, Exercise] = {
     "dependabot/get-alert": _alert,
     "dependabot/update-alert": _update_alert,
     "dependabot/list-alerts-for-org": _org_alerts,
+    "code-scanning/upload-sarif": _upload_sarif,
+    "code-scanning/get-sarif": _get_sarif,
+    "code-scanning/list-recent-analyses": _analyses,
+    "code-scanning/get-analysis": _analysis,
+    "code-scanning/list-alerts-for-repo": _code_scanning_alerts,
+    "code-scanning/get-alert": _code_scanning_alert,
+    "code-scanning/update-alert": _code_scanning_alert,
+    "code-scanning/list-alerts-for-org": _code_scanning_org_alerts,
 }
 
 

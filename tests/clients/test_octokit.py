@@ -14,6 +14,7 @@ import pytest
 
 from tests.attestations.bundles import bundle_for, random_digest
 from tests.clients.node import run_script
+from tests.codescanning import sarifs
 from tests.contract import description
 from tests.live import LiveServer, storage_record
 
@@ -117,6 +118,26 @@ def _dismissed(d: Any, s: LiveServer) -> bool:
         "not reachable",
         s.world.owner,
     )
+
+
+def _scanned(s: LiveServer, **params: Any) -> dict[str, Any]:
+    """A new repository with bandit's SARIF processed, as Octokit names it, with ``params``."""
+    full_name, sarif_id = s.scanned_repository()
+    owner, repo = full_name.split("/")
+    return {"owner": owner, "repo": repo, "sarif_id": sarif_id, **params}
+
+
+def _scanned_analysis(s: LiveServer, **params: Any) -> dict[str, Any]:
+    scanned = _scanned(s, **params)
+    del scanned["sarif_id"]
+    listed = s.get(f"/repos/{scanned['owner']}/{scanned['repo']}/code-scanning/analyses").json()
+    return {**scanned, "analysis_id": listed[0]["id"]}
+
+
+def _scanned_alert(s: LiveServer, **params: Any) -> dict[str, Any]:
+    scanned = _scanned(s, alert_number=1, **params)
+    del scanned["sarif_id"]
+    return scanned
 
 
 # operationId -> (parameters, check of the response data)
@@ -270,6 +291,55 @@ OPERATIONS: dict[str, Plan] = {
         lambda s: {"org": s.world.org, "package": "left-pad", "per_page": 100},
         lambda d, s: set(_alerting[s.url]) <= {a["repository"]["full_name"] for a in d if a["number"] == 1},
     ),
+    "code-scanning/upload-sarif": (
+        lambda s: {
+            "owner": s.world.org,
+            "repo": s.world.public_repo,
+            **sarifs.upload(sarifs.real("ruff"), checkout_uri=sarifs.CHECKOUT),
+        },
+        lambda d, s: d["url"].endswith(f"/code-scanning/sarifs/{d['id']}"),
+    ),
+    "code-scanning/get-sarif": (
+        lambda s: _scanned(s),
+        lambda d, s: (d["processing_status"], d["errors"]) == ("complete", None),
+    ),
+    "code-scanning/list-recent-analyses": (
+        lambda s: {k: v for k, v in _scanned(s).items() if k != "sarif_id"},
+        lambda d, s: [(a["tool"]["name"], a["results_count"]) for a in d] == [("Bandit", 8)],
+    ),
+    "code-scanning/get-analysis": (
+        lambda s: _scanned_analysis(s),
+        lambda d, s: (d["tool"]["name"], d["deletable"]) == ("Bandit", True),
+    ),
+    "code-scanning/delete-analysis": (
+        lambda s: _scanned_analysis(s, confirm_delete="true"),
+        lambda d, s: d == {"next_analysis_url": None, "confirm_delete_url": None},
+    ),
+    "code-scanning/list-alerts-for-repo": (
+        lambda s: {**_scanned_alert(s), "state": "open", "sort": "number", "direction": "asc"},
+        lambda d, s: [a["number"] for a in d] == list(range(1, 9)),
+    ),
+    "code-scanning/get-alert": (
+        lambda s: _scanned_alert(s),
+        lambda d, s: (
+            (d["rule"]["id"], d["most_recent_instance"]["location"]["path"]) == ("B403", "app/handlers.py")
+        ),
+    ),
+    "code-scanning/update-alert": (
+        lambda s: _scanned_alert(s, state="dismissed", dismissed_reason="used in tests"),
+        lambda d, s: (
+            (d["state"], d["dismissed_reason"], d["dismissed_by"]["login"])
+            == ("dismissed", "used in tests", s.world.owner)
+        ),
+    ),
+    "code-scanning/list-alert-instances": (
+        lambda s: _scanned_alert(s),
+        lambda d, s: [(i["ref"], i["state"]) for i in d] == [("refs/heads/main", "open")],
+    ),
+    "code-scanning/list-alerts-for-org": (
+        lambda s: {"org": s.world.org, "tool_name": "Bandit", "per_page": 100},
+        lambda d, s: {a["rule"]["id"] for a in d} >= {"B403", "B602"},
+    ),
 }
 STATUS = {
     "dependency-graph/create-repository-snapshot": 201,
@@ -280,6 +350,7 @@ STATUS = {
     "users/delete-attestations-by-id": 204,
     "orgs/delete-attestations-by-subject-digest": 204,
     "users/delete-attestations-by-subject-digest": 204,
+    "code-scanning/upload-sarif": 202,
 }
 
 

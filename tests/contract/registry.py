@@ -64,5 +64,6 @@ def _load() -> None:
         cases_alerts,
         cases_artifacts,
         cases_attestations,
+        cases_codescanning,
         cases_dependencies,
     )

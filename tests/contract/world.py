@@ -11,6 +11,7 @@ import httpx
 
 from tests.alerts.osv_docs import as_file, osv_document
 from tests.attestations.bundles import bundle_for, random_digest
+from tests.codescanning import sarifs
 from waybill.alerts import service as alerts
 from waybill.auth.types import CLASSIC_SCOPES
 
@@ -99,6 +100,7 @@ async def seed_accounts(provision: Provisioner) -> World:
 async def seed_records(world: World, http: Http) -> None:
     """Records written through the API, for the domains that exist."""
     await _seed_attestations(world, http)
+    await _seed_code_scanning(world, http)
 
 
 async def attest(http: Http, world: World, repo: str, digests: list[str], token: str = "") -> int:
@@ -130,4 +132,20 @@ async def _seed_attestations(world: World, http: Http) -> None:
             "attestation_id": world.extra["attestation_id"],
             "ghsa_id": world.extra["ghsa_id"],
         }
+    )
+
+
+async def _seed_code_scanning(world: World, http: Http) -> None:
+    """Bandit's SARIF uploaded to the public repository. A server with its worker running turns it
+    into analysis 1 and alerts from 1; tests run the worker themselves."""
+    response = await http.request(
+        "POST",
+        f"/repos/{world.org}/{world.public_repo}/code-scanning/sarifs",
+        token=world.owner_token,
+        json=sarifs.upload(sarifs.real("bandit")),
+    )
+    assert response.status_code == 202, response.text
+    world.extra["sarif_id"] = response.json()["id"]
+    world.extra.setdefault("path_examples", {}).update(
+        {"sarif_id": world.extra["sarif_id"], "analysis_id": 1, "alert_number": 1}
     )

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from tests.codescanning import sarifs
 from tests.web.helpers import sign_in
 from tests.web.world import FRONTEND, SCRIPT_SUMMARY, VAULT, World
 
@@ -134,3 +135,45 @@ async def test_the_artifact_page_hides_alerts_from_a_viewer_who_may_not_read_the
     assert "Open alerts" not in page.text
     assert "left-pad" not in page.text.split('id="dependencies"')[0]
     assert "in express" not in page.text
+
+
+CODE_ROW = re.compile(
+    r'<tr class="code-scanning-alert">.*?<code class="muted">([^<]+)</code>'
+    r'.*?<a href="[^"]+">(acme/[a-z]+)</a>',
+    re.S,
+)
+
+
+async def _scanned(world: World, query: str = "") -> set[tuple[str, str]]:
+    for repo, name in (("web", "bandit"), ("secret", "ruff")):
+        r = await world.api.post(
+            f"/repos/acme/{repo}/code-scanning/sarifs",
+            token=world.alice,
+            json=sarifs.upload(sarifs.real(name)),
+        )
+        assert r.status_code == 202, r.text
+    await world.api.app.worker.run_until_idle()
+    await sign_in(world.api, world.alice)
+    page = await world.api.get(ALERTS + query)
+    assert page.status_code == 200, page.text
+    assert '<h2 id="code-scanning">Code scanning alerts</h2>' in page.text
+    return {(repo, rule) for rule, repo in CODE_ROW.findall(page.text)}
+
+
+@pytest.mark.parametrize(
+    ("query", "repositories"),
+    [
+        ("", {"acme/web", "acme/secret"}),
+        ("?runtime_risk=sensitive-data", {"acme/web"}),
+        ("?runtime_risk=lateral-movement", set()),
+        ("?has=deployment&state=open", {"acme/web", "acme/secret"}),
+        ("?state=fixed", set()),
+    ],
+)
+async def test_code_scanning_alerts_beside_dependabots_with_the_same_filters(
+    world: World, query: str, repositories: set[str]
+) -> None:
+    rows = await _scanned(world, query)
+    assert {repo for repo, _ in rows} == repositories
+    if "acme/web" in repositories:
+        assert ("acme/web", "B602") in rows

@@ -257,3 +257,57 @@ def repository(repo: Repository, api: str, web: str, version: str = "2022-11-28"
     if version < "2026-03-10":
         body["has_downloads"] = False
     return body
+
+
+def simple_repository(repo: Repository, api: str, web: str) -> dict[str, Any]:
+    """GitHub's ``simple-repository``: the repository shape's leading fields, as alert lists embed it."""
+    full = repository(repo, api, web)
+    keys = [
+        "id",
+        "node_id",
+        "name",
+        "full_name",
+        "owner",
+        "private",
+        "html_url",
+        "description",
+        "fork",
+        "url",
+        "archive_url",
+        "assignees_url",
+        "blobs_url",
+        "branches_url",
+        "collaborators_url",
+        "comments_url",
+        "commits_url",
+        "compare_url",
+        "contents_url",
+        "contributors_url",
+        "deployments_url",
+        "downloads_url",
+        "events_url",
+        "forks_url",
+        "git_commits_url",
+        "git_refs_url",
+        "git_tags_url",
+        "issue_comment_url",
+        "issue_events_url",
+        "issues_url",
+        "keys_url",
+        "labels_url",
+        "languages_url",
+        "merges_url",
+        "milestones_url",
+        "notifications_url",
+        "pulls_url",
+        "releases_url",
+        "stargazers_url",
+        "statuses_url",
+        "subscribers_url",
+        "subscription_url",
+        "tags_url",
+        "teams_url",
+        "trees_url",
+        "hooks_url",
+    ]
+    return {k: full[k] for k in keys}

@@ -163,59 +163,6 @@ def security_advisory(adv: Row[Any], vulns: list[Row[Any]], *, with_cvss: bool) 
     return body
 
 
-def simple_repository(repo: Repository, api: str, web: str) -> dict[str, Any]:
-    full = account_schemas.repository(repo, api, web)
-    keys = [
-        "id",
-        "node_id",
-        "name",
-        "full_name",
-        "owner",
-        "private",
-        "html_url",
-        "description",
-        "fork",
-        "url",
-        "archive_url",
-        "assignees_url",
-        "blobs_url",
-        "branches_url",
-        "collaborators_url",
-        "comments_url",
-        "commits_url",
-        "compare_url",
-        "contents_url",
-        "contributors_url",
-        "deployments_url",
-        "downloads_url",
-        "events_url",
-        "forks_url",
-        "git_commits_url",
-        "git_refs_url",
-        "git_tags_url",
-        "issue_comment_url",
-        "issue_events_url",
-        "issues_url",
-        "keys_url",
-        "labels_url",
-        "languages_url",
-        "merges_url",
-        "milestones_url",
-        "notifications_url",
-        "pulls_url",
-        "releases_url",
-        "stargazers_url",
-        "statuses_url",
-        "subscribers_url",
-        "subscription_url",
-        "tags_url",
-        "teams_url",
-        "trees_url",
-        "hooks_url",
-    ]
-    return {k: full[k] for k in keys}
-
-
 @dataclass(frozen=True)
 class AlertView:
     """An alert row with everything its shape shows."""
@@ -266,7 +213,7 @@ def alert(
         "assignees": [account_schemas.simple_user(a, api, web) for a in view.assignees],
     }
     if with_repository:
-        body["repository"] = simple_repository(repo, api, web)
+        body["repository"] = account_schemas.simple_repository(repo, api, web)
     return body
 
 

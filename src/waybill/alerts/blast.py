@@ -1,5 +1,6 @@
 """Blast radius (a Waybill extension, under ``/waybill/``): from an advisory or a package URL to
-the repositories whose current graph holds the vulnerable package, the artifact digests those
+the repositories whose current graph holds the vulnerable package (or from a code scanning rule,
+``TOOL/RULE_ID``, to the repositories with open alerts of it), the artifact digests those
 repositories built (attestation subjects and storage records), and the deployment records running
 those digests now, ranked by exposure.
 
@@ -8,8 +9,9 @@ sensitive data, 2 for lateral movement. A repository ranks by its most exposed d
 the sum over its deployments, then by the number of digests it built; repositories with nothing
 deployed come last.
 
-Visibility: only repositories whose alerts the caller may read are listed (the rule of the alert
-endpoints), and only the storage and deployment records the caller may read are shown.
+Visibility: only repositories whose alerts (Dependabot's, or code scanning's for a rule) the caller
+may read are listed (the rule of the alert endpoints), and only the storage and deployment records
+the caller may read are shown.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from waybill.artifacts import service as artifacts
 from waybill.artifacts.types import DeploymentRecord, RuntimeRisk, StorageRecord
 from waybill.attestations import service as attestations
 from waybill.auth.types import Principal
+from waybill.codescanning import access as code_scanning_access
+from waybill.codescanning import service as code_scanning
 from waybill.core.clock import iso
 from waybill.core.errors import FieldError, ValidationFailed
 from waybill.dependencies import service as dependencies
@@ -46,16 +50,25 @@ RISK_WEIGHTS = {
 class Target:
     advisory: str | None = None
     package_url: str | None = None
+    # (tool name, rule id): ``TOOL/RULE_ID``, split at the first ``/`` (rule ids hold slashes).
+    code_scanning_rule: tuple[str, str] | None = None
 
 
 def target(params: Any) -> Target:
     advisory = (params.get("advisory") or "").strip() or None
     package_url = (params.get("package_url") or "").strip() or None
-    if (advisory is None) == (package_url is None):
+    rule = (params.get("code_scanning_rule") or "").strip() or None
+    if sum(value is not None for value in (advisory, package_url, rule)) != 1:
+        message = "give exactly one of advisory, package_url or code_scanning_rule"
+        raise ValidationFailed([FieldError("BlastRadius", "advisory", "missing", message)])
+    if rule is None:
+        return Target(advisory, package_url)
+    tool, _, rule_id = rule.partition("/")
+    if not tool or not rule_id:
         raise ValidationFailed(
-            [FieldError("BlastRadius", "advisory", "missing", "give exactly one of advisory or package_url")]
+            [FieldError("BlastRadius", "code_scanning_rule", "invalid", "code_scanning_rule is TOOL/RULE_ID")]
         )
-    return Target(advisory, package_url)
+    return Target(code_scanning_rule=(tool, rule_id))
 
 
 def exposure(record: DeploymentRecord) -> int:
@@ -75,6 +88,8 @@ class Exposed:
     repository: Repository
     dependencies: list[tuple[dependencies.Dependency, list[str]]] = field(default_factory=list)
     artifacts: dict[str, Artifact] = field(default_factory=dict)
+    # Open code scanning alerts of the rule asked for.
+    code_scanning_alerts: int = 0
 
     @property
     def deployments(self) -> list[DeploymentRecord]:
@@ -134,14 +149,20 @@ async def _dependents_of_package(
     return out
 
 
-async def blast_radius(conn: AsyncConnection, caller: Principal, where: Target) -> Report:
-    if where.advisory is not None:
-        ghsa, found = await _dependents_of_advisory(conn, where.advisory)
-        named = [ghsa]
-    else:
-        assert where.package_url is not None
-        found = await _dependents_of_package(conn, where.package_url)
-        named = sorted({g for _, hits in found for g in hits})
+async def _with_rule(conn: AsyncConnection, caller: Principal, rule: tuple[str, str]) -> dict[int, Exposed]:
+    counts = await code_scanning.repositories_with_rule(conn, *rule)
+    repos = await accounts.repositories_by_ids(conn, counts)
+    visible = await code_scanning_access.readable(conn, caller, list(repos.values()))
+    return {
+        repository_id: Exposed(repos[repository_id], code_scanning_alerts=count)
+        for repository_id, count in counts.items()
+        if repository_id in visible
+    }
+
+
+async def _with_dependencies(
+    conn: AsyncConnection, caller: Principal, found: list[tuple[dependencies.Dependent, list[str]]]
+) -> dict[int, Exposed]:
     repos = await accounts.repositories_by_ids(conn, {d.repository_id for d, _ in found})
     visible = await access.readable(conn, caller, list(repos.values()))
     exposed: dict[int, Exposed] = {}
@@ -149,6 +170,22 @@ async def blast_radius(conn: AsyncConnection, caller: Principal, where: Target) 
         if dependent.repository_id in visible:
             entry = exposed.setdefault(dependent.repository_id, Exposed(repos[dependent.repository_id]))
             entry.dependencies.append((dependent.dependency, hits))
+    return exposed
+
+
+async def blast_radius(conn: AsyncConnection, caller: Principal, where: Target) -> Report:
+    named: list[str] = []
+    if where.code_scanning_rule is not None:
+        exposed = await _with_rule(conn, caller, where.code_scanning_rule)
+    elif where.advisory is not None:
+        ghsa, found = await _dependents_of_advisory(conn, where.advisory)
+        named = [ghsa]
+        exposed = await _with_dependencies(conn, caller, found)
+    else:
+        assert where.package_url is not None
+        found = await _dependents_of_package(conn, where.package_url)
+        named = sorted({g for _, hits in found for g in hits})
+        exposed = await _with_dependencies(conn, caller, found)
     ids = sorted(exposed)
     attested = await attestations.subject_digests(conn, ids)
     stored = await artifacts.storage_of_repositories(conn, caller, ids)
@@ -203,6 +240,7 @@ def render(report: Report, api: str, web: str) -> dict[str, Any]:
                     }
                     for dep, hits in entry.dependencies
                 ],
+                "code_scanning_alerts": entry.code_scanning_alerts,
                 "artifacts": [
                     {
                         "digest": artifact.digest,
@@ -237,9 +275,11 @@ def render(report: Report, api: str, web: str) -> dict[str, Any]:
                 ],
             }
         )
+    rule = report.target.code_scanning_rule
     return {
         "advisory": report.target.advisory,
         "package_url": report.target.package_url,
+        "code_scanning_rule": None if rule is None else "/".join(rule),
         "advisories": report.advisories,
         "repositories": repositories,
     }

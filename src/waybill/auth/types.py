@@ -36,7 +36,15 @@ CLASSIC_SCOPES = frozenset(
 
 # Fine-grained repository permissions and the levels each may take.
 FINE_GRAINED_PERMISSIONS = frozenset(
-    {"administration", "contents", "metadata", "attestations", "artifact_metadata", "vulnerability_alerts"}
+    {
+        "administration",
+        "contents",
+        "metadata",
+        "attestations",
+        "artifact_metadata",
+        "vulnerability_alerts",
+        "security_events",
+    }
 )
 LEVELS = {"read": Role.READ, "write": Role.WRITE}
 

@@ -35,6 +35,10 @@ class Conflict(DomainError):
     message = "Conflict"
 
 
+class PayloadTooLarge(DomainError):
+    message = "Payload Too Large"
+
+
 @dataclass(frozen=True)
 class FieldError:
     """One entry of GitHub's ``validation-error.errors``."""

@@ -16,6 +16,7 @@ from waybill.core.errors import (
     FieldError,
     Forbidden,
     NotFound,
+    PayloadTooLarge,
     SimpleValidationFailed,
     Unauthenticated,
     ValidationFailed,
@@ -31,6 +32,7 @@ STATUS = {
     Forbidden: 403,
     BadRequest: 400,
     Conflict: 409,
+    PayloadTooLarge: 413,
     ValidationFailed: 422,
 }
 

@@ -1,4 +1,5 @@
-"""The organization's Dependabot alerts, with the production-context filters of GitHub's list."""
+"""The organization's Dependabot alerts, with the production-context filters of GitHub's list, and
+its code scanning alerts beside them under the same state, severity and production-context filters."""
 
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ from waybill.alerts.ecosystems import Ecosystem
 from waybill.alerts.lifecycle import AlertState
 from waybill.alerts.schemas import encode_position
 from waybill.artifacts.types import RuntimeRisk
+from waybill.codescanning import schemas as code_scanning_schemas
+from waybill.codescanning import service as code_scanning
+from waybill.codescanning.repository import AlertFilter as CodeScanningFilter
+from waybill.codescanning.types import AlertState as CodeScanningState
+from waybill.codescanning.types import SecuritySeverity
 from waybill.core.errors import BadRequest, ValidationFailed
 from waybill.http.context import AnyRequest, database
 from waybill.web.common import organization, text_param
@@ -32,6 +38,30 @@ FILTERS = (
 )
 
 
+# How many code scanning alerts the page shows (the newest); the API lists them all.
+CODE_SCANNING_SHOWN = 30
+
+
+def code_scanning_query(query: Any) -> code_scanning_schemas.AlertQuery:
+    """The Dependabot query's state, severity and production-context filters, for code scanning:
+    a state code scanning does not have matches nothing; severities are security severities."""
+    f = query.filter
+    states = tuple(s for s in f.states if s in tuple(CodeScanningState)) or (("none",) if f.states else ())
+    return code_scanning_schemas.AlertQuery(
+        filter=CodeScanningFilter(
+            states=states,
+            security_severities=tuple(s for s in f.severities if s in tuple(SecuritySeverity)),
+        ),
+        records=query.records,
+        sort="created",
+        descending=True,
+        per_page=CODE_SCANNING_SHOWN,
+        page=1,
+        after=None,
+        before=None,
+    )
+
+
 @get("/ui/orgs/{org:str}/alerts")
 async def organization_alerts(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
     filters = {name: text_param(request, name) for name in FILTERS}
@@ -47,6 +77,9 @@ async def organization_alerts(request: AnyRequest, org: FromPath[str]) -> Respon
         owner = await organization(conn, org)
         # Refuses (404 to a stranger, 403 to a member who is not an owner) exactly as the API does.
         found = await dependabot.list_for_organization(conn, viewer.principal, owner.login, query)
+        scanned = await code_scanning.list_for_organization(
+            conn, viewer.principal, owner.login, code_scanning_query(query)
+        )
     views = found.views
     older = newer = None
     if views:
@@ -72,6 +105,10 @@ async def organization_alerts(request: AnyRequest, org: FromPath[str]) -> Respon
         "older": older,
         "newer": newer,
         "filtered": any(filters.values()),
+        "code_scanning": scanned.views,
+        "code_scanning_more": scanned.more,
+        # Ecosystem and package name Dependabot's packages; code scanning has none.
+        "package_filtered": bool(filters["ecosystem"] or filters["package"]),
     }
     return page("alerts.html", context)
 

@@ -1,0 +1,1 @@
+"""Code scanning: SARIF uploads, analyses and alerts, with production context."""

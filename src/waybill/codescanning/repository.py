@@ -1,0 +1,434 @@
+"""All SQL of the code scanning domain."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    and_,
+    bindparam,
+    delete,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from waybill.codescanning.models import (
+    code_scanning_alert_instances,
+    code_scanning_alert_numbers,
+    code_scanning_alerts,
+    code_scanning_analyses,
+    code_scanning_sarifs,
+)
+from waybill.codescanning.types import AlertState, InstanceState
+from waybill.core.db import upsert
+
+CHUNK = 500
+
+_sarifs = code_scanning_sarifs
+_analyses = code_scanning_analyses
+_alerts = code_scanning_alerts
+_instances = code_scanning_alert_instances
+_numbers = code_scanning_alert_numbers
+
+
+def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+# Uploads.
+
+
+async def insert_upload(conn: AsyncConnection, row: dict[str, Any]) -> None:
+    await conn.execute(insert(_sarifs).values(**row))
+
+
+async def upload(conn: AsyncConnection, repository_id: int, sarif_id: str) -> Row[Any] | None:
+    """The upload without its file."""
+    columns = [c for c in _sarifs.c if c.name != "gzipped"]
+    query = select(*columns).where(_sarifs.c.repository_id == repository_id, _sarifs.c.id == sarif_id)
+    return (await conn.execute(query)).first()
+
+
+async def upload_with_file(conn: AsyncConnection, sarif_id: str) -> Row[Any] | None:
+    return (await conn.execute(select(_sarifs).where(_sarifs.c.id == sarif_id))).first()
+
+
+async def file_of(conn: AsyncConnection, sarif_id: str) -> bytes | None:
+    value = (await conn.execute(select(_sarifs.c.gzipped).where(_sarifs.c.id == sarif_id))).scalar()
+    return None if value is None else bytes(value)
+
+
+async def set_upload(conn: AsyncConnection, sarif_id: str, values: dict[str, Any]) -> None:
+    await conn.execute(update(_sarifs).where(_sarifs.c.id == sarif_id).values(**values))
+
+
+# Analyses.
+
+
+async def analysis_ids_of_upload(conn: AsyncConnection, sarif_id: str) -> dict[int, int]:
+    """run index -> analysis id, for an upload processed before (a job run again)."""
+    rows = await conn.execute(
+        select(_analyses.c.run_index, _analyses.c.id).where(_analyses.c.sarif_id == sarif_id)
+    )
+    return {index: ident for index, ident in rows}
+
+
+async def insert_analysis(conn: AsyncConnection, row: dict[str, Any]) -> int:
+    result = await conn.execute(insert(_analyses).values(**row).returning(_analyses.c.id))
+    return int(result.scalar_one())
+
+
+@dataclass(frozen=True)
+class AnalysisFilter:
+    tool_name: str | None = None
+    tool_guid: str | None = None
+    ref: str | None = None
+    sarif_id: str | None = None
+
+
+async def list_analyses(
+    conn: AsyncConnection,
+    repository_id: int,
+    f: AnalysisFilter,
+    *,
+    descending: bool,
+    per_page: int,
+    page: int,
+) -> list[Row[Any]]:
+    a = _analyses.c
+    where: list[ColumnElement[bool]] = [a.repository_id == repository_id]
+    if f.tool_name is not None:
+        where.append(a.tool_name == f.tool_name)
+    if f.tool_guid is not None:
+        where.append(a.tool_guid == f.tool_guid)
+    if f.ref is not None:
+        where.append(a.ref == f.ref)
+    if f.sarif_id is not None:
+        where.append(a.sarif_id == f.sarif_id)
+    order = a.id.desc() if descending else a.id.asc()
+    query = select(_analyses).where(*where).order_by(order).limit(per_page).offset((page - 1) * per_page)
+    return list((await conn.execute(query)).all())
+
+
+async def analysis(conn: AsyncConnection, repository_id: int, analysis_id: int) -> Row[Any] | None:
+    a = _analyses.c
+    query = select(_analyses).where(a.repository_id == repository_id, a.id == analysis_id)
+    return (await conn.execute(query)).first()
+
+
+def _same_set(row: Any) -> list[ColumnElement[bool]]:
+    a = _analyses.c
+    return [
+        a.repository_id == row.repository_id,
+        a.tool_name == row.tool_name,
+        a.category == row.category,
+        a.ref == row.ref,
+    ]
+
+
+async def set_of(conn: AsyncConnection, row: Any) -> list[int]:
+    """Ids of the analyses in ``row``'s set (same repository, tool, category and ref), newest first."""
+    query = select(_analyses.c.id).where(*_same_set(row)).order_by(_analyses.c.id.desc())
+    return [r[0] for r in await conn.execute(query)]
+
+
+async def newest_of_sets(conn: AsyncConnection, rows: Sequence[Any]) -> set[int]:
+    """Which of ``rows`` are the newest of their sets (the deletable ones)."""
+    newest: set[int] = set()
+    for row in rows:
+        found = (await conn.execute(select(func.max(_analyses.c.id)).where(*_same_set(row)))).scalar()
+        if found == row.id:
+            newest.add(row.id)
+    return newest
+
+
+async def delete_analysis(conn: AsyncConnection, analysis_id: int) -> None:
+    await conn.execute(delete(_analyses).where(_analyses.c.id == analysis_id))
+
+
+async def delete_set_instances(conn: AsyncConnection, row: Any) -> None:
+    """The last analysis of a set is gone: so are its instances, and alerts left with none."""
+    i, t = _instances.c, _alerts.c
+    await conn.execute(
+        delete(_instances).where(
+            i.repository_id == row.repository_id,
+            i.tool_name == row.tool_name,
+            i.ref == row.ref,
+            i.category == row.category,
+        )
+    )
+    orphaned = select(i.id).where(i.alert_id == t.id).exists()
+    await conn.execute(
+        delete(_alerts).where(t.repository_id == row.repository_id, t.tool_name == row.tool_name, ~orphaned)
+    )
+
+
+# Alerts.
+
+
+async def alerts_by_identities(
+    conn: AsyncConnection, repository_id: int, identities: Collection[str]
+) -> dict[str, Row[Any]]:
+    out: dict[str, Row[Any]] = {}
+    for chunk in _chunks(sorted(identities)):
+        query = select(_alerts).where(_alerts.c.repository_id == repository_id, _alerts.c.identity.in_(chunk))
+        for row in await conn.execute(query):
+            out[row.identity] = row
+    return out
+
+
+async def allocate_numbers(conn: AsyncConnection, repository_id: int, count: int) -> int:
+    """Reserve ``count`` alert numbers for the repository; returns the first."""
+    stmt = upsert(conn, _numbers).values(repository_id=repository_id, last_number=count)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[_numbers.c.repository_id],
+        set_={"last_number": _numbers.c.last_number + stmt.excluded.last_number},
+    ).returning(_numbers.c.last_number)
+    last = int((await conn.execute(stmt)).scalar_one())
+    return last - count + 1
+
+
+async def insert_alerts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """identity -> id of the inserted alerts."""
+    out: dict[str, int] = {}
+    for chunk in _chunks(rows, 200):
+        returned = await conn.execute(
+            insert(_alerts).returning(_alerts.c.identity, _alerts.c.id), list(chunk)
+        )
+        out.update({identity: ident for identity, ident in returned})
+    return out
+
+
+_RULE_COLUMNS = (
+    "tool_version",
+    "tool_guid",
+    "rule_name",
+    "rule_severity",
+    "security_severity_level",
+    "rule_description",
+    "rule_full_description",
+    "rule_tags",
+    "rule_help",
+    "rule_help_uri",
+)
+
+
+async def refresh_rules(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Rows carry ``alert_id`` and every column of ``_RULE_COLUMNS``: the newest run's rule metadata."""
+    if not rows:
+        return
+    stmt = (
+        update(_alerts)
+        .where(_alerts.c.id == bindparam("alert_id"))
+        .values({name: bindparam(f"new_{name}") for name in _RULE_COLUMNS})
+    )
+    params = [{"alert_id": r["alert_id"], **{f"new_{n}": r[n] for n in _RULE_COLUMNS}} for r in rows]
+    for chunk in _chunks(params, 200):
+        await conn.execute(stmt, list(chunk))
+
+
+async def upsert_instances(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """One instance per (alert, ref, category): the latest analysis's view of it replaces the last."""
+    if not rows:
+        return
+    # One statement for every row (the driver sends them as a batch), not a statement per chunk
+    # of thousands of parameters for the server to parse and plan each time.
+    stmt = upsert(conn, _instances)
+    kept = {c: getattr(stmt.excluded, c) for c in rows[0] if c not in ("alert_id", "ref", "category")}
+    await conn.execute(
+        stmt.on_conflict_do_update(index_elements=["alert_id", "ref", "category"], set_=kept), rows
+    )
+
+
+async def fix_missing(
+    conn: AsyncConnection,
+    repository_id: int,
+    tool_name: str,
+    ref: str,
+    category: str,
+    reported: Collection[int],
+    values: dict[str, Any],
+) -> list[int]:
+    """Mark fixed the open instances of this set that the analysis no longer reports; the ids of
+    their alerts."""
+    i = _instances.c
+    in_set = [
+        i.repository_id == repository_id,
+        i.tool_name == tool_name,
+        i.ref == ref,
+        i.category == category,
+        i.state == InstanceState.OPEN.value,
+    ]
+    candidates = [r[0] for r in await conn.execute(select(i.alert_id).where(*in_set))]
+    gone = sorted(set(candidates) - set(reported))
+    for chunk in _chunks(gone):
+        await conn.execute(
+            update(_instances)
+            .where(*in_set, i.alert_id.in_(chunk))
+            .values(state=InstanceState.FIXED.value, **values)
+        )
+    return gone
+
+
+async def instances_of(conn: AsyncConnection, alert_ids: Collection[int]) -> dict[int, list[Row[Any]]]:
+    out: dict[int, list[Row[Any]]] = {}
+    for chunk in _chunks(sorted(alert_ids)):
+        query = select(_instances).where(_instances.c.alert_id.in_(chunk)).order_by(_instances.c.id)
+        for row in await conn.execute(query):
+            out.setdefault(row.alert_id, []).append(row)
+    return out
+
+
+async def alerts_by_ids(conn: AsyncConnection, ids: Collection[int]) -> list[Row[Any]]:
+    rows: list[Row[Any]] = []
+    for chunk in _chunks(sorted(ids)):
+        rows += (await conn.execute(select(_alerts).where(_alerts.c.id.in_(chunk)))).all()
+    return rows
+
+
+async def set_alert(conn: AsyncConnection, alert_id: int, values: dict[str, Any]) -> None:
+    await conn.execute(update(_alerts).where(_alerts.c.id == alert_id).values(**values))
+
+
+async def alert_by_number(conn: AsyncConnection, repository_id: int, number: int) -> Row[Any] | None:
+    t = _alerts.c
+    return (
+        await conn.execute(select(_alerts).where(t.repository_id == repository_id, t.number == number))
+    ).first()
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    """GitHub's code scanning alert filters, parsed; empty values filter nothing."""
+
+    tool_name: str | None = None
+    tool_guid: str | None = None
+    # Alerts seen on this ref; their state there (unless dismissed) is what ``states`` match.
+    ref: str | None = None
+    states: tuple[str, ...] = ()
+    # Security severity levels (critical...low) and levels (error, warning, note).
+    security_severities: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()
+    # Repositories allowed by the production-context filters (None: no such filter).
+    repository_ids: frozenset[int] | None = None
+    # tool/rule pairs (for blast radius).
+    rule: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Position:
+    value: Any
+    id: int
+
+
+SORTS = {
+    "created": _alerts.c.created_at,
+    "updated": _alerts.c.updated_at,
+    "number": _alerts.c.number,
+}
+
+
+def _alert_where(f: AlertFilter) -> list[ColumnElement[bool]]:
+    t, i = _alerts.c, _instances.c
+    where: list[ColumnElement[bool]] = []
+    if f.tool_name is not None:
+        where.append(t.tool_name == f.tool_name)
+    if f.tool_guid is not None:
+        where.append(t.tool_guid == f.tool_guid)
+    if f.ref is not None:
+        on_ref = select(i.id).where(i.alert_id == t.id, i.ref == f.ref)
+        where.append(on_ref.exists())
+        if f.states:
+            conditions: list[ColumnElement[bool]] = []
+            if AlertState.DISMISSED.value in f.states:
+                conditions.append(t.state == AlertState.DISMISSED.value)
+            instance_states = [s for s in f.states if s != AlertState.DISMISSED.value]
+            if instance_states:
+                conditions.append(
+                    and_(
+                        t.state != AlertState.DISMISSED.value,
+                        on_ref.where(i.state.in_(instance_states)).exists(),
+                    )
+                )
+            where.append(or_(*conditions))
+    elif f.states:
+        where.append(t.state.in_(f.states))
+    severity: list[ColumnElement[bool]] = []
+    if f.security_severities:
+        severity.append(t.security_severity_level.in_(f.security_severities))
+    if f.levels:
+        severity.append(t.rule_severity.in_(f.levels))
+    if severity:
+        where.append(or_(*severity))
+    if f.repository_ids is not None:
+        where.append(t.repository_id.in_(sorted(f.repository_ids)) if f.repository_ids else false())
+    if f.rule is not None:
+        where.append(and_(t.tool_name == f.rule[0], t.rule_id == f.rule[1]))
+    return where
+
+
+async def list_alerts(
+    conn: AsyncConnection,
+    f: AlertFilter,
+    scope: ColumnElement[bool],
+    *,
+    sort: str,
+    descending: bool,
+    per_page: int,
+    page: int = 1,
+    after: Position | None = None,
+    before: Position | None = None,
+) -> tuple[list[Row[Any]], bool]:
+    """A page of alerts within ``scope`` in (sort value, id) order, by page number or from a cursor
+    position, and whether more lie beyond it."""
+    t = _alerts.c
+    column = SORTS[sort]
+    where = [scope, *_alert_where(f)]
+    forward = before is None
+    desc = descending if forward else not descending
+    at = after if forward else before
+    if at is not None:
+        if desc:
+            where.append(or_(column < at.value, and_(column == at.value, t.id < at.id)))
+        else:
+            where.append(or_(column > at.value, and_(column == at.value, t.id > at.id)))
+    order = (column.desc(), t.id.desc()) if desc else (column.asc(), t.id.asc())
+    query = select(_alerts).where(*where).order_by(*order).limit(per_page + 1)
+    if at is None:
+        query = query.offset((page - 1) * per_page)
+    rows = list((await conn.execute(query)).all())
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    if not forward:
+        rows.reverse()
+    return rows, more
+
+
+async def instances_page(
+    conn: AsyncConnection, alert_id: int, ref: str | None, *, per_page: int, page: int
+) -> list[Row[Any]]:
+    i = _instances.c
+    where = [i.alert_id == alert_id] + ([] if ref is None else [i.ref == ref])
+    query = select(_instances).where(*where).order_by(i.id).limit(per_page).offset((page - 1) * per_page)
+    return list((await conn.execute(query)).all())
+
+
+async def repositories_with_rule(conn: AsyncConnection, tool_name: str, rule_id: str) -> dict[int, int]:
+    """repository id -> how many of its alerts of this rule are open."""
+    t = _alerts.c
+    query = (
+        select(t.repository_id, func.count())
+        .where(t.tool_name == tool_name, t.rule_id == rule_id, t.state == AlertState.OPEN.value)
+        .group_by(t.repository_id)
+    )
+    return {repo: count for repo, count in await conn.execute(query)}

@@ -1,0 +1,503 @@
+"""The rules of code scanning: uploads queued and processed into analyses and alerts, alerts fixed
+and reopened across analyses, dismissal, and the lists (per repository, and per organization with
+production context)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from waybill.accounts import service as accounts
+from waybill.accounts.types import Repository
+from waybill.artifacts import service as artifacts
+from waybill.auth.types import Principal
+from waybill.codescanning import access, sarif
+from waybill.codescanning import repository as repo
+from waybill.codescanning.models import code_scanning_alerts
+from waybill.codescanning.repository import AlertFilter
+from waybill.codescanning.schemas import AlertQuery, AlertUpdate, AlertView, AnalysisQuery, SarifUpload
+from waybill.codescanning.types import AlertState, Finding, InstanceState, ProcessingStatus, Run
+from waybill.core import clock, jobs
+from waybill.core.db import Database
+from waybill.core.errors import BadRequest, FieldError, NotFound, ValidationFailed
+
+PROCESS_JOB = "codescanning.process"
+# Environment of an analysis uploaded through the API (GitHub's Actions uploads name the matrix).
+API_ENVIRONMENT = "{}"
+LAST_OF_SET = (
+    "Analysis is last of its type and deletion may result in the loss of historical alert data. "
+    "Please specify confirm_delete."
+)
+
+
+async def repository(
+    conn: AsyncConnection, caller: Principal, owner: str, name: str, *, write: bool
+) -> Repository:
+    found = await accounts.find_repository(conn, owner, name)
+    if found is None:
+        raise NotFound()
+    await access.require(conn, caller, found, write=write)
+    return found
+
+
+# Uploads.
+
+
+async def queue_upload(conn: AsyncConnection, found: Repository, body: SarifUpload, gzipped: bytes) -> str:
+    """Store the (already checked) file and queue its processing; the upload's id."""
+    sarif_id = str(uuid.uuid4())
+    now = clock.now()
+    await repo.insert_upload(
+        conn,
+        {
+            "id": sarif_id,
+            "repository_id": found.id,
+            "commit_sha": body.commit_sha.lower(),
+            "ref": body.ref,
+            "checkout_uri": body.checkout_uri,
+            "tool_name": body.tool_name,
+            "started_at": body.started_at,
+            "gzipped": gzipped,
+            "status": ProcessingStatus.PENDING.value,
+            "errors": None,
+            "created_at": now,
+        },
+    )
+    job_id = await jobs.enqueue(conn, PROCESS_JOB, {"sarif_id": sarif_id}, key=sarif_id)
+    await repo.set_upload(conn, sarif_id, {"job_id": job_id})
+    return sarif_id
+
+
+@dataclass(frozen=True)
+class UploadStatus:
+    row: Row[Any]
+    status: str
+    errors: list[str] | None
+
+
+async def upload_status(conn: AsyncConnection, found: Repository, sarif_id: str) -> UploadStatus:
+    row = await repo.upload(conn, found.id, sarif_id)
+    if row is None:
+        raise NotFound()
+    if row.status == ProcessingStatus.PENDING and row.job_id is not None:
+        # A job that gave up for good leaves the upload pending: it failed.
+        job = await jobs.get(conn, row.job_id)
+        if job is not None and job.status is jobs.JobStatus.FAILED:
+            return UploadStatus(row, ProcessingStatus.FAILED.value, [job.error or "processing failed"])
+    return UploadStatus(row, row.status, row.errors)
+
+
+def identity(tool_name: str, finding: Finding) -> str:
+    return hashlib.sha256("\x00".join((tool_name, finding.rule.id, finding.fingerprint)).encode()).hexdigest()
+
+
+def _rule_values(finding: Finding, run: Run) -> dict[str, Any]:
+    rule = finding.rule
+    return {
+        "tool_version": run.tool_version,
+        "tool_guid": run.tool_guid,
+        "rule_name": rule.name,
+        "rule_severity": finding.level.value,
+        "security_severity_level": None
+        if rule.security_severity_level is None
+        else rule.security_severity_level.value,
+        "rule_description": rule.description,
+        "rule_full_description": rule.full_description,
+        "rule_tags": list(rule.tags),
+        "rule_help": rule.help,
+        "rule_help_uri": rule.help_uri,
+    }
+
+
+async def _store_run(conn: AsyncConnection, upload: Row[Any], run: Run, analysis_id: int) -> set[int]:
+    """Alerts and instances of one run; the ids of the alerts whose state may have changed."""
+    now = clock.now()
+    findings: dict[str, Finding] = {}
+    for finding in run.findings:
+        findings.setdefault(identity(run.tool_name, finding), finding)
+    existing = await repo.alerts_by_identities(conn, upload.repository_id, findings.keys())
+    new = [key for key in findings if key not in existing]
+    ids = {key: row.id for key, row in existing.items()}
+    if new:
+        first = await repo.allocate_numbers(conn, upload.repository_id, len(new))
+        ids |= await repo.insert_alerts(
+            conn,
+            [
+                {
+                    "repository_id": upload.repository_id,
+                    "number": first + offset,
+                    "identity": key,
+                    "tool_name": run.tool_name,
+                    "rule_id": findings[key].rule.id,
+                    **_rule_values(findings[key], run),
+                    "state": AlertState.OPEN.value,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for offset, key in enumerate(new)
+            ],
+        )
+    # The newest run's rule metadata, written only where it changed (a re-upload of the same file
+    # changes none).
+    changed = []
+    for key, row in existing.items():
+        values = _rule_values(findings[key], run)
+        if any(getattr(row, name) != value for name, value in values.items()):
+            changed.append({"alert_id": row.id, **values})
+    await repo.refresh_rules(conn, changed)
+    base = {
+        "repository_id": upload.repository_id,
+        "tool_name": run.tool_name,
+        "ref": upload.ref,
+        "category": run.category,
+        "analysis_key": run.category or "(default)",
+        "environment": API_ENVIRONMENT,
+        "analysis_id": analysis_id,
+        "commit_sha": upload.commit_sha,
+        "updated_at": now,
+    }
+    await repo.upsert_instances(
+        conn,
+        [
+            {
+                **base,
+                "alert_id": ids[key],
+                "state": InstanceState.OPEN.value,
+                "message": finding.message,
+                "path": finding.location.path,
+                "start_line": finding.location.start_line,
+                "end_line": finding.location.end_line,
+                "start_column": finding.location.start_column,
+                "end_column": finding.location.end_column,
+            }
+            for key, finding in findings.items()
+        ],
+    )
+    reported = set(ids.values())
+    fixed = await repo.fix_missing(
+        conn,
+        upload.repository_id,
+        run.tool_name,
+        upload.ref,
+        run.category,
+        reported,
+        {"analysis_id": analysis_id, "commit_sha": upload.commit_sha, "updated_at": now},
+    )
+    return reported | set(fixed)
+
+
+def _deciding(instances: Sequence[Row[Any]], default_ref: str) -> list[Row[Any]]:
+    """The instances that decide an alert's state: those on the default branch when it has any
+    there (as GitHub's alert state is the default branch's), else all of them."""
+    on_default = [i for i in instances if i.ref == default_ref]
+    return on_default or list(instances)
+
+
+async def settle_states(conn: AsyncConnection, found: Repository, alert_ids: set[int]) -> None:
+    """Open while an instance that decides it is open; fixed when none is; dismissed stays."""
+    if not alert_ids:
+        return
+    now = clock.now()
+    instances = await repo.instances_of(conn, alert_ids)
+    default_ref = f"refs/heads/{found.default_branch}"
+    for row in await repo.alerts_by_ids(conn, alert_ids):
+        if row.state == AlertState.DISMISSED:
+            continue
+        deciding = _deciding(instances.get(row.id, []), default_ref)
+        is_open = any(i.state == InstanceState.OPEN for i in deciding)
+        state = AlertState.OPEN if is_open else AlertState.FIXED
+        if state != row.state:
+            await repo.set_alert(
+                conn,
+                row.id,
+                {"state": state.value, "updated_at": now, "fixed_at": None if is_open else now},
+            )
+
+
+def _warning(run: Run) -> str:
+    return f"{run.ignored} results were ignored" if run.ignored else ""
+
+
+async def process(db: Database, job: jobs.Job) -> dict[str, Any]:
+    """The queued half of an upload: every run becomes an analysis, its results alerts. Idempotent:
+    a run stored by an earlier attempt is not stored again."""
+    sarif_id = job.payload["sarif_id"]
+    async with db.read() as conn:
+        upload = await repo.upload_with_file(conn, sarif_id)
+    if upload is None or upload.status != ProcessingStatus.PENDING:
+        return {"skipped": True}
+    parsed = sarif.read(bytes(upload.gzipped), upload.checkout_uri)
+    async with db.write() as conn:
+        found = (await accounts.repositories_by_ids(conn, [upload.repository_id])).get(upload.repository_id)
+        if found is None:
+            return {"skipped": True}
+        done = await repo.analysis_ids_of_upload(conn, sarif_id)
+        touched: set[int] = set()
+        for run in parsed.runs:
+            if run.index in done:
+                continue
+            analysis_id = await repo.insert_analysis(
+                conn,
+                {
+                    "repository_id": upload.repository_id,
+                    "sarif_id": sarif_id,
+                    "run_index": run.index,
+                    "ref": upload.ref,
+                    "commit_sha": upload.commit_sha,
+                    "analysis_key": run.category or "(default)",
+                    "environment": API_ENVIRONMENT,
+                    "category": run.category,
+                    "tool_name": run.tool_name,
+                    "tool_version": run.tool_version,
+                    "tool_guid": run.tool_guid,
+                    "results_count": len(run.findings),
+                    "rules_count": run.rules_count,
+                    "warning": _warning(run),
+                    "created_at": clock.now(),
+                },
+            )
+            touched |= await _store_run(conn, upload, run, analysis_id)
+        await settle_states(conn, found, touched)
+        await repo.set_upload(
+            conn, sarif_id, {"status": ProcessingStatus.COMPLETE.value, "processed_at": clock.now()}
+        )
+    return {"runs": len(parsed.runs), "alerts": len(touched)}
+
+
+# Analyses.
+
+
+@dataclass(frozen=True)
+class AnalysisView:
+    row: Row[Any]
+    deletable: bool
+
+
+async def list_analyses(conn: AsyncConnection, found: Repository, query: AnalysisQuery) -> list[AnalysisView]:
+    rows = await repo.list_analyses(
+        conn, found.id, query.filter, descending=query.descending, per_page=query.per_page, page=query.page
+    )
+    newest = await repo.newest_of_sets(conn, rows)
+    return [AnalysisView(r, r.id in newest) for r in rows]
+
+
+async def _analysis(conn: AsyncConnection, found: Repository, analysis_id: int) -> Row[Any]:
+    row = await repo.analysis(conn, found.id, analysis_id)
+    if row is None:
+        raise NotFound()
+    return row
+
+
+async def get_analysis(conn: AsyncConnection, found: Repository, analysis_id: int) -> AnalysisView:
+    row = await _analysis(conn, found, analysis_id)
+    return AnalysisView(row, row.id in await repo.newest_of_sets(conn, [row]))
+
+
+async def analysis_sarif(conn: AsyncConnection, found: Repository, analysis_id: int) -> dict[str, Any]:
+    """The analysis as SARIF: its upload's file with only its run."""
+    row = await _analysis(conn, found, analysis_id)
+    gzipped = await repo.file_of(conn, row.sarif_id)
+    if gzipped is None:
+        raise NotFound()
+    return sarif.run_document(sarif.load(gzipped), row.run_index)
+
+
+@dataclass(frozen=True)
+class Deletion:
+    next_id: int | None
+    # Whether the next analysis is in turn the last of its set (its deletion needs confirm_delete).
+    next_is_last: bool
+
+
+async def delete_analysis(
+    conn: AsyncConnection, found: Repository, analysis_id: int, *, confirmed: bool
+) -> Deletion:
+    """Only the newest analysis of a set may go; the last one of a set only with ``confirm_delete``,
+    and then the set's alert instances (and alerts left with none) go with it."""
+    row = await _analysis(conn, found, analysis_id)
+    in_set = await repo.set_of(conn, row)
+    if in_set[0] != row.id:
+        raise BadRequest("Analysis specified is not deletable.")
+    if len(in_set) == 1 and not confirmed:
+        raise BadRequest(LAST_OF_SET)
+    await repo.delete_analysis(conn, row.id)
+    if len(in_set) == 1:
+        await repo.delete_set_instances(conn, row)
+        return Deletion(None, False)
+    return Deletion(in_set[1], len(in_set) == 2)
+
+
+# Alerts.
+
+
+async def _views(
+    conn: AsyncConnection, rows: Sequence[Row[Any]], repos: dict[int, Repository], ref: str | None
+) -> list[AlertView]:
+    instances = await repo.instances_of(conn, [r.id for r in rows])
+    people = await accounts.accounts_by_ids(
+        conn, {r.dismissed_by_id for r in rows if r.dismissed_by_id is not None}
+    )
+    missing = {r.repository_id for r in rows} - repos.keys()
+    if missing:
+        repos = {**repos, **await accounts.repositories_by_ids(conn, missing)}
+    views: list[AlertView] = []
+    for r in rows:
+        found = repos[r.repository_id]
+        mine = instances.get(r.id, [])
+        shown: Row[Any] | None
+        state = r.state
+        if ref is not None:
+            shown = next((i for i in mine if i.ref == ref), None)
+            if shown is not None and r.state != AlertState.DISMISSED:
+                state = shown.state
+        else:
+            deciding = _deciding(mine, f"refs/heads/{found.default_branch}")
+            shown = max(deciding, key=lambda i: (i.updated_at, i.id)) if deciding else None
+        views.append(
+            AlertView(
+                row=r,
+                repository=found,
+                instance=shown,
+                dismissed_by=None if r.dismissed_by_id is None else people.get(r.dismissed_by_id),
+                state=state,
+            )
+        )
+    return views
+
+
+@dataclass(frozen=True)
+class AlertPage:
+    views: list[AlertView]
+    more: bool
+
+
+async def _page(
+    conn: AsyncConnection, query: AlertQuery, scope: ColumnElement[bool], repos: dict[int, Repository]
+) -> AlertPage:
+    rows, more = await repo.list_alerts(
+        conn,
+        query.filter,
+        scope,
+        sort=query.sort,
+        descending=query.descending,
+        per_page=query.per_page,
+        page=query.page,
+        after=query.after,
+        before=query.before,
+    )
+    return AlertPage(await _views(conn, rows, repos, query.filter.ref), more)
+
+
+async def list_for_repository(conn: AsyncConnection, found: Repository, query: AlertQuery) -> AlertPage:
+    return await _page(conn, query, code_scanning_alerts.c.repository_id == found.id, {found.id: found})
+
+
+async def list_for_organization(
+    conn: AsyncConnection, caller: Principal, login: str, query: AlertQuery
+) -> AlertPage:
+    org = await accounts.find_account(conn, login)
+    if org is None or not org.is_org:
+        raise NotFound()
+    scope = await access.organization_scope(conn, caller, org)
+    if not query.records.empty:
+        allowed = await artifacts.repositories_with_records(conn, org.id, query.records)
+        query = replace(query, filter=replace(query.filter, repository_ids=frozenset(allowed)))
+    return await _page(conn, query, scope, {})
+
+
+async def open_alerts(
+    conn: AsyncConnection, caller: Principal, repos: list[Repository], limit: int
+) -> AlertPage | None:
+    """The newest open alerts of those of ``repos`` whose alerts the caller may read (for pages);
+    None when it may read none of them."""
+    readable = await access.readable(conn, caller, repos)
+    if not readable:
+        return None
+    rows, more = await repo.list_alerts(
+        conn,
+        AlertFilter(states=(AlertState.OPEN.value,)),
+        code_scanning_alerts.c.repository_id.in_(sorted(readable)),
+        sort="created",
+        descending=True,
+        per_page=limit,
+    )
+    return AlertPage(await _views(conn, rows, {r.id: r for r in repos if r.id in readable}, None), more)
+
+
+async def _alert(conn: AsyncConnection, found: Repository, number: int) -> Row[Any]:
+    row = await repo.alert_by_number(conn, found.id, number)
+    if row is None:
+        raise NotFound()
+    return row
+
+
+async def get_alert(conn: AsyncConnection, found: Repository, number: int) -> AlertView:
+    [view] = await _views(conn, [await _alert(conn, found, number)], {found.id: found}, None)
+    return view
+
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed([FieldError("CodeScanningAlert", field, "invalid", message)])
+
+
+async def update_alert(
+    conn: AsyncConnection, caller: Principal, found: Repository, number: int, body: AlertUpdate
+) -> AlertView:
+    """Dismiss (with a reason and a comment) or reopen. A reopened alert whose instances are all
+    fixed is fixed, as it would have become had it not been dismissed."""
+    if body.state is None and body.assignees is None:
+        raise _invalid("state", "state or assignees must be given")
+    if body.assignees:
+        raise _invalid("assignees", "assigning code scanning alerts is not supported")
+    row = await _alert(conn, found, number)
+    now = clock.now()
+    if body.state == "dismissed":
+        if body.dismissed_reason is None:
+            raise _invalid("dismissed_reason", "dismissed_reason must be provided when dismissing an alert")
+        if row.state == AlertState.FIXED:
+            raise BadRequest("A fixed alert cannot be dismissed.")
+        await repo.set_alert(
+            conn,
+            row.id,
+            {
+                "state": AlertState.DISMISSED.value,
+                "dismissed_at": now,
+                "dismissed_by_id": None if caller.user is None else caller.user.id,
+                "dismissed_reason": body.dismissed_reason,
+                "dismissed_comment": body.dismissed_comment,
+                "updated_at": now,
+            },
+        )
+    elif body.state == "open" and row.state == AlertState.DISMISSED:
+        await repo.set_alert(
+            conn,
+            row.id,
+            {
+                "state": AlertState.OPEN.value,
+                "dismissed_at": None,
+                "dismissed_by_id": None,
+                "dismissed_reason": None,
+                "dismissed_comment": None,
+                "updated_at": now,
+            },
+        )
+        await settle_states(conn, found, {row.id})
+    return await get_alert(conn, found, number)
+
+
+async def instances(
+    conn: AsyncConnection, found: Repository, number: int, ref: str | None, *, per_page: int, page: int
+) -> list[Row[Any]]:
+    row = await _alert(conn, found, number)
+    return await repo.instances_page(conn, row.id, ref, per_page=per_page, page=page)
+
+
+async def repositories_with_rule(conn: AsyncConnection, tool_name: str, rule_id: str) -> dict[int, int]:
+    """Repository id -> its open alerts of a rule (for blast radius)."""
+    return await repo.repositories_with_rule(conn, tool_name, rule_id)

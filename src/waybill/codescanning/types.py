@@ -1,0 +1,113 @@
+"""Value types of code scanning: the closed sets GitHub names, and a SARIF upload once it is parsed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class ProcessingStatus(StrEnum):
+    PENDING = "pending"
+    COMPLETE = "complete"
+    FAILED = "failed"
+
+
+class AlertState(StrEnum):
+    OPEN = "open"
+    DISMISSED = "dismissed"
+    FIXED = "fixed"
+
+
+class InstanceState(StrEnum):
+    OPEN = "open"
+    FIXED = "fixed"
+
+
+class RuleSeverity(StrEnum):
+    """A result's level as code scanning shows it (SARIF's ``level``)."""
+
+    NONE = "none"
+    NOTE = "note"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class SecuritySeverity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class DismissedReason(StrEnum):
+    FALSE_POSITIVE = "false positive"
+    WONT_FIX = "won't fix"
+    USED_IN_TESTS = "used in tests"
+    MITIGATED = "mitigated"
+
+
+# Most severe first: the order in which a run's results are kept when it has too many.
+SEVERITY_RANK = {
+    SecuritySeverity.CRITICAL: 0,
+    SecuritySeverity.HIGH: 1,
+    SecuritySeverity.MEDIUM: 2,
+    SecuritySeverity.LOW: 3,
+}
+LEVEL_RANK = {RuleSeverity.ERROR: 0, RuleSeverity.WARNING: 1, RuleSeverity.NOTE: 2, RuleSeverity.NONE: 3}
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    severity: RuleSeverity
+    security_severity_level: SecuritySeverity | None
+    description: str
+    full_description: str
+    tags: tuple[str, ...]
+    help: str | None
+    help_uri: str | None
+
+
+@dataclass(frozen=True)
+class Location:
+    path: str
+    start_line: int | None
+    end_line: int | None
+    start_column: int | None
+    end_column: int | None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One result of a run: a rule at a place, with the fingerprint that names its alert."""
+
+    rule: Rule
+    fingerprint: str
+    message: str
+    location: Location
+    level: RuleSeverity
+
+
+@dataclass(frozen=True)
+class Run:
+    """One SARIF run: what becomes one analysis."""
+
+    index: int
+    tool_name: str
+    tool_version: str | None
+    tool_guid: str | None
+    category: str
+    findings: list[Finding]
+    rules_count: int
+    # Results left out by GitHub's limits ("123 results were ignored"), as the analysis warns.
+    ignored: int = 0
+
+
+@dataclass(frozen=True)
+class Sarif:
+    """An upload, decoded and validated: the runs to store and the document for SARIF downloads."""
+
+    runs: list[Run]
+    document: dict[str, Any] = field(repr=False)

@@ -1,0 +1,156 @@
+"""SARIF uploads: 202 and a receipt, the queued processing, the upload's status, and every refusal
+of a body that is not gzip+base64 SARIF 2.1.0 within GitHub's limits."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import os
+from typing import Any
+
+import pytest
+
+from tests.codescanning import sarifs
+from tests.codescanning.conftest import Org
+from tests.contract.description import API_VERSIONS, check_response
+from waybill.app import JOB_HANDLERS
+from waybill.codescanning import sarif, service
+from waybill.core.jobs import Worker
+
+UPLOAD = "code-scanning/upload-sarif"
+STATUS = "code-scanning/get-sarif"
+
+
+@pytest.mark.usefixtures("official_description")
+@pytest.mark.parametrize("version", API_VERSIONS)
+async def test_ruff_upload_is_processed_in_the_queue(org: Org, version: str) -> None:
+    body = sarifs.upload(sarifs.real("ruff"), checkout_uri=sarifs.CHECKOUT)
+    r = await org.api.post(
+        "/repos/acme/web/code-scanning/sarifs", token=org.alice, json=body, version=version
+    )
+    assert r.status_code == 202, r.text
+    check_response(r, UPLOAD)
+    sarif_id = r.json()["id"]
+    assert r.json()["url"] == f"http://waybill.test/repos/acme/web/code-scanning/sarifs/{sarif_id}"
+
+    status = await org.api.get(
+        f"/repos/acme/web/code-scanning/sarifs/{sarif_id}", token=org.alice, version=version
+    )
+    assert status.status_code == 200
+    check_response(status, STATUS)
+    assert status.json() == {"processing_status": "pending", "analyses_url": None, "errors": None}
+
+    assert await org.api.app.worker.run_until_idle() == 1
+    status = await org.api.get(
+        f"/repos/acme/web/code-scanning/sarifs/{sarif_id}", token=org.alice, version=version
+    )
+    check_response(status, STATUS)
+    assert status.json() == {
+        "processing_status": "complete",
+        "analyses_url": f"http://waybill.test/repos/acme/web/code-scanning/analyses?sarif_id={sarif_id}",
+        "errors": None,
+    }
+    alerts = await org.alerts(sort="number", direction="asc")
+    assert [a["rule"]["id"] for a in alerts] == ["S105", "S602", "S301", "S506", "S324", "S101", "E722"]
+    assert {a["most_recent_instance"]["location"]["path"] for a in alerts} == {"app/handlers.py"}
+
+
+async def _refused(org: Org, body: dict[str, Any]) -> tuple[int, str]:
+    r = await org.upload(body)
+    return r.status_code, r.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("sarif", "reason"),
+    [
+        ("not base64!", "Invalid SARIF: the sarif field is not base64"),
+        (base64.b64encode(b"{}").decode(), "Invalid SARIF: the sarif field is not gzip-compressed"),
+        (sarifs.encode(b"{not json"), "Invalid SARIF: not JSON"),
+        (
+            sarifs.encode({"version": "2.0.0", "runs": []}),
+            "Invalid SARIF: version must be 2.1.0, got '2.0.0'",
+        ),
+        (sarifs.encode({"version": "2.1.0"}), "Invalid SARIF: at (root): 'runs' is a required property"),
+        (
+            sarifs.encode({"version": "2.1.0", "runs": [{"tool": {}}]}),
+            "Invalid SARIF: at runs/0/tool: 'driver' is a required property",
+        ),
+    ],
+    ids=["not base64", "not gzip", "not JSON", "SARIF 2.0.0", "no runs", "no driver"],
+)
+async def test_what_is_not_gzipped_base64_sarif_is_refused_with_the_reason(
+    org: Org, sarif: str, reason: str
+) -> None:
+    status, message = await _refused(
+        org, {"commit_sha": sarifs.SHA, "ref": "refs/heads/main", "sarif": sarif}
+    )
+    assert status == 400
+    assert message.startswith(reason), message
+
+
+async def test_githubs_hard_limits(org: Org) -> None:
+    twenty_one = sarifs.document(*[sarifs.run([]) for _ in range(21)])
+    status, message = await _refused(org, sarifs.upload(twenty_one))
+    assert (status, message) == (400, "Invalid SARIF: 21 runs; a file may have at most 20")
+    crowded = sarifs.result("r", "a.py", 1)
+    crowded["locations"] = crowded["locations"] * 1001
+    status, message = await _refused(org, sarifs.upload(sarifs.document(sarifs.run([crowded]))))
+    assert (status, message) == (
+        400,
+        "Invalid SARIF: runs/0/results/0 has 1001 locations; a result may have at most 1000",
+    )
+
+
+async def test_a_file_over_10_mb_gzipped_is_413(org: Org) -> None:
+    # Random bytes do not compress: more than 10 MiB of them, as base64.
+    big = base64.b64encode(os.urandom(10 * 1024 * 1024 + 16)).decode()
+    r = await org.upload({"commit_sha": sarifs.SHA, "ref": "refs/heads/main", "sarif": big})
+    assert r.status_code == 413, r.text
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"ref": "refs/heads/main", "sarif": "x"}, "commit_sha"),
+        ({"commit_sha": "xyz", "ref": "refs/heads/main", "sarif": "x"}, "commit_sha"),
+        ({"commit_sha": sarifs.SHA, "ref": "main", "sarif": "x"}, "ref"),
+        ({"commit_sha": sarifs.SHA, "ref": "refs/heads/main"}, "sarif"),
+        ({"commit_sha": sarifs.SHA, "ref": "refs/heads/main", "sarif": "x", "extra": 1}, "extra"),
+    ],
+)
+async def test_bad_fields_are_422_naming_the_field(org: Org, body: dict[str, Any], field: str) -> None:
+    r = await org.upload(body)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == field
+
+
+async def test_gzip_bomb_is_not_inflated_whole(org: Org) -> None:
+    bomb = gzip.compress(b" " * (sarif.MAX_JSON_BYTES + 1))
+    r = await org.upload(
+        {"commit_sha": sarifs.SHA, "ref": "refs/heads/main", "sarif": base64.b64encode(bomb).decode()}
+    )
+    assert r.status_code == 413, r.text
+
+
+async def test_unknown_upload_is_404(org: Org) -> None:
+    r = await org.api.get("/repos/acme/web/code-scanning/sarifs/nope", token=org.alice)
+    assert r.status_code == 404
+
+
+async def test_an_upload_whose_processing_gives_up_is_failed(
+    org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(gzipped: bytes, checkout_uri: str | None) -> None:
+        raise RuntimeError("disk on fire")
+
+    r = await org.upload(sarifs.upload(sarifs.real("bandit")))
+    sarif_id = r.json()["id"]
+    monkeypatch.setattr(service.sarif, "read", broken)
+    worker = Worker(org.api.db, JOB_HANDLERS, max_attempts=1)
+    assert await worker.run_once()
+    status = await org.api.get(f"/repos/acme/web/code-scanning/sarifs/{sarif_id}", token=org.alice)
+    assert status.json() == {
+        "processing_status": "failed",
+        "analyses_url": None,
+        "errors": ["RuntimeError: disk on fire"],
+    }
