@@ -13,6 +13,7 @@ from litestar import Litestar
 from waybill.accounts import routes as accounts_routes
 from waybill.alerts import jobs as alerts_jobs
 from waybill.alerts import routes as alerts_routes
+from waybill.apps import routes as apps_routes
 from waybill.artifacts import jobs as artifacts_jobs
 from waybill.artifacts import routes as artifacts_routes
 from waybill.attestations import checking
@@ -33,6 +34,7 @@ log = logging.getLogger("waybill")
 
 ROUTE_HANDLERS: list[Any] = [
     *accounts_routes.route_handlers,
+    *apps_routes.route_handlers,
     *artifacts_routes.route_handlers,
     *attestations_routes.route_handlers,
     *dependencies_routes.route_handlers,
