@@ -74,7 +74,8 @@ async def delete_installation(request: AnyRequest, installation_id: FromPath[str
         await service.uninstall(
             conn, await service.app_installation(conn, app, _installation_id(installation_id))
         )
-    return no_content()
+    # API 2026-03-10 answers 202: GitHub finishes an uninstallation later (Waybill already has).
+    return no_content(202 if api_version(request) >= "2026-03-10" else 204)
 
 
 @put(INSTALLATION + "/suspended", status_code=200)

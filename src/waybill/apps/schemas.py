@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from waybill.accounts import schemas as accounts_schemas
-from waybill.accounts.types import Repository
+from waybill.accounts.types import Account, Repository
 from waybill.apps.types import App, Installation, InstallationToken, RepositorySelection
 from waybill.core.clock import iso, iso_or_none
 from waybill.core.ids import node_id
@@ -57,13 +57,25 @@ def integration(app: App, installations_count: int, api: str, web: str) -> dict[
     }
 
 
+def _account(account: Account, api: str, web: str) -> dict[str, Any]:
+    """The installation's account: a ``simple-user``, with the fields of an ``enterprise`` too, as
+    GitHub's description of ``GET /app/installations`` requires both at once."""
+    return {
+        **accounts_schemas.simple_user(account, api, web),
+        "name": account.name or account.login,
+        "slug": account.login.lower(),
+        "created_at": iso(account.created_at),
+        "updated_at": iso(account.updated_at),
+    }
+
+
 def installation(found: Installation, api: str, web: str) -> dict[str, Any]:
     """GitHub's ``installation``."""
     account = found.account
     settings = f"{web}/organizations/{account.login}" if account.is_org else web
     return {
         "id": found.id,
-        "account": accounts_schemas.simple_user(account, api, web),
+        "account": _account(account, api, web),
         "repository_selection": str(found.repository_selection),
         "access_tokens_url": f"{api}/app/installations/{found.id}/access_tokens",
         "repositories_url": f"{api}/installation/repositories",

@@ -256,7 +256,9 @@ def _narrowed_permissions(installation: Installation, wanted: dict[str, str] | N
         have = LEVELS.get(installation.permissions.get(name, ""))
         asked = LEVELS.get(level)
         if have is None or asked is None or asked > have:
-            raise ValidationFailed.one("Installation", "permissions", "invalid", NOT_GRANTED, {name: level})
+            raise ValidationFailed.one(
+                "Installation", "permissions", "invalid", NOT_GRANTED, f"{name}:{level}"
+            )
     return dict(wanted)
 
 
