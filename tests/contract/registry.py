@@ -70,8 +70,8 @@ def _load() -> None:
     from tests.contract import (  # noqa: F401
         cases_accounts,
         cases_advisories,
-        cases_apps,
         cases_alerts,
+        cases_apps,
         cases_artifacts,
         cases_attestations,
         cases_dependencies,

@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Protocol
 
-import jwt
-
 import httpx
+import jwt
 
 from tests.alerts.osv_docs import as_file, osv_document
 from tests.attestations.bundles import bundle_for, random_digest
