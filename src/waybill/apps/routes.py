@@ -127,8 +127,12 @@ async def get_repo_installation(
 @post(INSTALLATION + "/access_tokens")
 async def create_access_token(request: AnyRequest, installation_id: FromPath[str]) -> Response[bytes]:
     raw = await request.body()
-    # Clients that want the installation's full grant send no body at all.
-    body = decode(raw, schemas.CreateToken, "Installation") if raw.strip() else schemas.CreateToken()
+    # Clients that want the installation's full grant send no body, or (Go clients) JSON null.
+    body = (
+        schemas.CreateToken()
+        if raw.strip() in (b"", b"null")
+        else decode(raw, schemas.CreateToken, "Installation")
+    )
     wanted = service.TokenRequest(body.repositories, body.repository_ids, body.permissions)
     async with database(request).write() as conn:
         app = await _as_app(request, conn)
