@@ -28,6 +28,8 @@ from waybill.dependencies import jobs as dependencies_jobs
 from waybill.dependencies import routes as dependencies_routes
 from waybill.http.conventions import GitHubConventions
 from waybill.http.errors import EXCEPTION_HANDLERS
+from waybill.publishers import routes as publishers_routes
+from waybill.publishers.oidc import KeyCache
 from waybill.web import routes as web_routes
 
 log = logging.getLogger("waybill")
@@ -39,6 +41,7 @@ ROUTE_HANDLERS: list[Any] = [
     *attestations_routes.route_handlers,
     *dependencies_routes.route_handlers,
     *alerts_routes.route_handlers,
+    *publishers_routes.route_handlers,
     *web_routes.route_handlers,
 ]
 
@@ -100,6 +103,7 @@ def create_app(settings: Settings | None = None) -> WaybillApp:
         state=None,
     )
     litestar.state.settings = settings
+    litestar.state.oidc_keys = KeyCache()
     return WaybillApp(settings, litestar)
 
 

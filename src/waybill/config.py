@@ -66,6 +66,9 @@ class Settings:
     # ``pool_mode = transaction``): a connection then may change between transactions, so the
     # drivers keep no prepared statements on it.
     database_pool_mode: str = "session"
+    # The audience (``aud``) a CI job's OIDC token must name to be exchanged; empty means the
+    # server's public URL (``public_url``, else the one the request came to).
+    oidc_audience: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -86,6 +89,7 @@ class Settings:
             database_connections=_int("WAYBILL_DATABASE_CONNECTIONS", 40),
             workers=_int("WAYBILL_WORKERS", 1),
             database_pool_mode=_choice("WAYBILL_DATABASE_POOL_MODE", ("session", "transaction")),
+            oidc_audience=os.environ.get("WAYBILL_OIDC_AUDIENCE", "").strip(),
         )
 
     @property

@@ -9,6 +9,7 @@ from waybill.auth import models as auth_models
 from waybill.core import jobs, signing
 from waybill.core.models import metadata
 from waybill.dependencies import models as dependencies_models
+from waybill.publishers import models as publishers_models
 
 __all__ = [
     "accounts_models",
@@ -20,5 +21,6 @@ __all__ = [
     "dependencies_models",
     "jobs",
     "metadata",
+    "publishers_models",
     "signing",
 ]

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 
@@ -12,8 +12,6 @@ from waybill.accounts.types import Account, Repository
 from waybill.apps.types import App, Installation, InstallationToken, RepositorySelection
 from waybill.core.clock import iso, iso_or_none
 from waybill.core.ids import node_id
-
-Level = Literal["read", "write"]
 
 
 class CreateToken(msgspec.Struct, forbid_unknown_fields=True):
@@ -25,7 +23,7 @@ class CreateToken(msgspec.Struct, forbid_unknown_fields=True):
 class RegisterApp(msgspec.Struct, forbid_unknown_fields=True):
     slug: Annotated[str, msgspec.Meta(min_length=1, max_length=34)]
     owner: Annotated[str, msgspec.Meta(min_length=1, max_length=39)]
-    permissions: dict[str, Level]
+    permissions: dict[str, str]
     name: str | None = None
     # PEM; absent: a key pair is made and its private key answered once.
     public_key: str | None = None

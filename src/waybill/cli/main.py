@@ -20,6 +20,7 @@ from waybill.auth.types import CLASSIC_SCOPES
 from waybill.cli.apps import apps
 from waybill.cli.common import permissions as _permissions
 from waybill.cli.common import run as _run
+from waybill.cli.publishers import oidc, publishers
 from waybill.cli.sbom import sbom
 from waybill.config import Settings
 from waybill.core import jobs
@@ -35,6 +36,8 @@ def main() -> None:
 
 main.add_command(sbom)
 main.add_command(apps)
+main.add_command(oidc)
+main.add_command(publishers)
 
 
 @main.command()
