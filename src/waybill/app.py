@@ -20,6 +20,7 @@ from waybill.attestations import checking
 from waybill.attestations import jobs as attestations_jobs
 from waybill.attestations import routes as attestations_routes
 from waybill.attestations.verification import TrustRoots
+from waybill.auth.cache import PRINCIPALS
 from waybill.config import Settings
 from waybill.core.db import Database
 from waybill.core.jobs import Handler, Worker
@@ -83,6 +84,8 @@ def create_app(settings: Settings | None = None) -> WaybillApp:
         async with db.write() as conn:
             app.state.signer = Signer(await load_key(conn))
         worker = Worker(db, JOB_HANDLERS, poll_seconds=settings.worker_poll_seconds)
+        # Tokens revoked by other processes must be refused here at once (waybill.auth.signals).
+        await PRINCIPALS.signals.start(db.engine.url)
         app.state.db = db
         app.state.worker = worker
         if settings.run_worker:
@@ -91,6 +94,7 @@ def create_app(settings: Settings | None = None) -> WaybillApp:
             yield
         finally:
             await worker.stop()
+            await PRINCIPALS.signals.stop(db.engine.url)
             await asyncio.to_thread(checking.shutdown)
             await db.dispose()
 

@@ -53,8 +53,8 @@ class Settings:
     # Sigstore trusted_root.json file, or directory of them, added to the shipped roots; a root named
     # like a shipped one ("public-good", "github") replaces it.
     trust_roots: Path | None = None
-    # How long a process may reuse a token it looked up (0: look it up on every request). A token
-    # revoked by another process (the CLI) stops working within this; in this process, at once.
+    # How long a process may reuse a token it looked up (0: look it up on every request). Revocation
+    # does not wait for it: every process hears of a change at once (``waybill.auth.signals``).
     token_cache_seconds: float = 5.0
     # One log line per request costs a measurable share of a small request; off unless asked for.
     access_log: bool = False

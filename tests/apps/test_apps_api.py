@@ -3,14 +3,19 @@ may do, on both backends."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 import time
+from dataclasses import replace
 
 import pytest
 
 from tests.apps.helpers import AppKey, install, installation_token, register
 from tests.attestations.bundles import bundle_for, random_digest
-from tests.harness import Harness
+from tests.harness import Harness, running
 from waybill.apps import keys
+from waybill.config import Settings
 
 
 async def _world(api: Harness) -> AppKey:
@@ -252,3 +257,27 @@ async def test_site_administrators_register_and_install_over_http(api: Harness) 
         json={"slug": "x", "owner": "acme", "permissions": {}},
     )
     assert not_admin.status_code == 404
+
+
+async def test_suspension_by_another_process_is_honoured_on_the_next_request(
+    settings: Settings, backend: str
+) -> None:
+    """``waybill apps suspend`` in a process of its own; this server, which cached the installation
+    token for a minute, refuses it on its very next request."""
+    async with running(replace(settings, token_cache_seconds=60), backend) as api:
+        app = await _world(api)
+        installation_id = await install(api, "tracker", "acme")
+        token = await installation_token(api, app, installation_id)
+        assert (await api.get("/installation/repositories", token=token)).status_code == 200
+        env = {"WAYBILL_DATA_DIR": str(settings.data_dir), "WAYBILL_DATABASE_URL": settings.database_url}
+        suspend = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            "from waybill.cli.main import main; main()",
+            *("apps", "suspend", "tracker", "acme"),
+            env={**os.environ, **env},
+            stdout=asyncio.subprocess.DEVNULL,
+        )
+        assert await suspend.wait() == 0
+        await asyncio.sleep(0)  # PostgreSQL's notification arrives through the event loop
+        assert (await api.get("/installation/repositories", token=token)).status_code == 401

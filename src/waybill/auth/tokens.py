@@ -167,7 +167,7 @@ async def _insert(
 
 
 async def revoke(conn: AsyncConnection, raw: str) -> None:
-    """Revoke a token; this process drops its cached principals at once (``waybill.auth.cache``)."""
+    """Revoke a token; every process refuses it on its next request (``waybill.auth.cache``)."""
     result = await conn.execute(
         update(tokens)
         .where(tokens.c.token_hash == digest(raw), tokens.c.revoked_at.is_(None))
@@ -217,9 +217,9 @@ async def authenticate(conn: AsyncConnection, raw: str, *, max_age: float = 0.0)
     principal = cached(url, raw, max_age)
     if principal is None:
         token_hash = digest(raw)
-        generation = PRINCIPALS.generation
+        stamp = PRINCIPALS.stamp(url)
         principal = _unexpired(await _lookup(conn, token_hash))
-        PRINCIPALS.put(url, token_hash, principal, generation)
+        PRINCIPALS.put(url, token_hash, principal, stamp)
     return principal
 
 
