@@ -121,11 +121,19 @@ class Signals:
 
     def __init__(self) -> None:
         self._by_database: dict[Hashable, Signal | None] = {}
+        # The last database asked about, by identity: every request names the same URL object, and
+        # hashing a URL costs more than the rest of a cache hit.
+        self._last: tuple[object, Signal | None] = (None, None)
 
     def of(self, database: Hashable) -> Signal | None:
+        last, signal = self._last
+        if database is last:
+            return signal
         if database not in self._by_database:
             self._by_database[database] = self._file_signal(database)
-        return self._by_database[database]
+        signal = self._by_database[database]
+        self._last = (database, signal)
+        return signal
 
     @staticmethod
     def _file_signal(database: Hashable) -> Signal | None:
@@ -148,8 +156,10 @@ class Signals:
         signal = NotifySignal(url.set(drivername="postgresql").render_as_string(hide_password=False))
         await signal.start()
         self._by_database[url] = signal
+        self._last = (None, None)
 
     async def stop(self, url: URL) -> None:
         signal = self._by_database.pop(url, None)
+        self._last = (None, None)
         if isinstance(signal, NotifySignal):
             await signal.stop()
