@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None) -> WaybillApp:
             app.state.signer = Signer(await load_key(conn))
         worker = Worker(db, JOB_HANDLERS, poll_seconds=settings.worker_poll_seconds)
         # Tokens revoked by other processes must be refused here at once (waybill.auth.signals).
-        await PRINCIPALS.signals.start(db.engine.url)
+        await PRINCIPALS.signals.start(db.engine.url, listen_url=settings.principal_listen_url)
         app.state.db = db
         app.state.worker = worker
         if settings.run_worker:

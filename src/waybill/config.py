@@ -69,6 +69,9 @@ class Settings:
     # The audience (``aud``) a CI job's OIDC token must name to be exchanged; empty means the
     # server's public URL (``public_url``, else the one the request came to).
     oidc_audience: str = ""
+    # A direct PostgreSQL URL the server listens on for token revocations, for when the database is
+    # reached through a transaction pooler (which cannot keep a session's LISTEN).
+    database_listen_url: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -90,7 +93,17 @@ class Settings:
             workers=_int("WAYBILL_WORKERS", 1),
             database_pool_mode=_choice("WAYBILL_DATABASE_POOL_MODE", ("session", "transaction")),
             oidc_audience=os.environ.get("WAYBILL_OIDC_AUDIENCE", "").strip(),
+            database_listen_url=os.environ.get("WAYBILL_DATABASE_LISTEN_URL", "").strip(),
         )
+
+    @property
+    def principal_listen_url(self) -> str | None:
+        """Where revocations are heard (``waybill.auth.signals``): "" for the database itself, None
+        for nowhere (behind a transaction pooler without ``database_listen_url``: every request then
+        looks its token up)."""
+        if self.database_listen_url:
+            return self.database_listen_url
+        return None if self.database_pool_mode == "transaction" else ""
 
     @property
     def connections_per_process(self) -> int:

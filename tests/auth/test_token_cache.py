@@ -205,3 +205,24 @@ def test_nothing_is_cached_while_changes_could_go_unnoticed(cache: PrincipalCach
     signals.signal.value = None
     cache.put(URL, "h", _principal(1), cache.stamp(URL))
     assert cache.get(URL, "h", 60) is None
+
+
+async def test_behind_a_transaction_pooler_without_a_listen_url_nothing_is_cached(
+    settings: Settings, backend: str
+) -> None:
+    """A transaction pooler does not keep a LISTEN, so revocations could go unheard: every request
+    looks its token up, unless a direct URL to listen on is given."""
+    if backend != "postgresql":
+        pytest.skip("the pool mode is PostgreSQL's")
+    pooled = replace(settings, database_pool_mode="transaction", token_cache_seconds=60)
+    assert pooled.principal_listen_url is None
+    assert (
+        replace(pooled, database_listen_url="postgresql://db/x").principal_listen_url == "postgresql://db/x"
+    )
+    async with running(pooled, backend) as api:
+        await api.user("alice")
+        token = await api.token("alice")
+        lookups = _token_lookups(api)
+        for _ in range(2):
+            assert (await api.get("/user", token=token)).status_code == 200
+        assert len(lookups) == 2

@@ -149,11 +149,14 @@ class Signals:
             return None
         return FileSignal(f"{path}-principals")
 
-    async def start(self, url: URL) -> None:
-        """Listen for PostgreSQL's notifications (the server's lifespan calls it)."""
-        if url.drivername.startswith("sqlite"):
+    async def start(self, url: URL, *, listen_url: str | None = "") -> None:
+        """Listen for PostgreSQL's notifications (the server's lifespan calls it), on ``listen_url``,
+        by default the database's own. None: nowhere to listen (a transaction pooler, which does
+        not keep a session's LISTEN), so nothing is served from the cache."""
+        if url.drivername.startswith("sqlite") or listen_url is None:
             return
-        signal = NotifySignal(url.set(drivername="postgresql").render_as_string(hide_password=False))
+        where = make_url(listen_url) if listen_url else url
+        signal = NotifySignal(where.set(drivername="postgresql").render_as_string(hide_password=False))
         await signal.start()
         self._by_database[url] = signal
         self._last = (None, None)
