@@ -13,12 +13,14 @@ from litestar import Litestar
 from waybill.accounts import routes as accounts_routes
 from waybill.alerts import jobs as alerts_jobs
 from waybill.alerts import routes as alerts_routes
+from waybill.apps import routes as apps_routes
 from waybill.artifacts import jobs as artifacts_jobs
 from waybill.artifacts import routes as artifacts_routes
 from waybill.attestations import checking
 from waybill.attestations import jobs as attestations_jobs
 from waybill.attestations import routes as attestations_routes
 from waybill.attestations.verification import TrustRoots
+from waybill.auth.cache import PRINCIPALS
 from waybill.codescanning import jobs as codescanning_jobs
 from waybill.codescanning import routes as codescanning_routes
 from waybill.config import Settings
@@ -29,17 +31,21 @@ from waybill.dependencies import jobs as dependencies_jobs
 from waybill.dependencies import routes as dependencies_routes
 from waybill.http.conventions import GitHubConventions
 from waybill.http.errors import EXCEPTION_HANDLERS
+from waybill.publishers import routes as publishers_routes
+from waybill.publishers.oidc import KeyCache
 from waybill.web import routes as web_routes
 
 log = logging.getLogger("waybill")
 
 ROUTE_HANDLERS: list[Any] = [
     *accounts_routes.route_handlers,
+    *apps_routes.route_handlers,
     *artifacts_routes.route_handlers,
     *attestations_routes.route_handlers,
     *dependencies_routes.route_handlers,
     *alerts_routes.route_handlers,
     *codescanning_routes.route_handlers,
+    *publishers_routes.route_handlers,
     *web_routes.route_handlers,
 ]
 
@@ -86,6 +92,8 @@ def create_app(settings: Settings | None = None) -> WaybillApp:
         async with db.write() as conn:
             app.state.signer = Signer(await load_key(conn))
         worker = Worker(db, JOB_HANDLERS, poll_seconds=settings.worker_poll_seconds)
+        # Tokens revoked by other processes must be refused here at once (waybill.auth.signals).
+        await PRINCIPALS.signals.start(db.engine.url, listen_url=settings.principal_listen_url)
         app.state.db = db
         app.state.worker = worker
         if settings.run_worker:
@@ -94,6 +102,7 @@ def create_app(settings: Settings | None = None) -> WaybillApp:
             yield
         finally:
             await worker.stop()
+            await PRINCIPALS.signals.stop(db.engine.url)
             await asyncio.to_thread(checking.shutdown)
             await db.dispose()
 
@@ -106,6 +115,7 @@ def create_app(settings: Settings | None = None) -> WaybillApp:
         state=None,
     )
     litestar.state.settings = settings
+    litestar.state.oidc_keys = KeyCache()
     return WaybillApp(settings, litestar)
 
 

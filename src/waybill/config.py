@@ -53,8 +53,8 @@ class Settings:
     # Sigstore trusted_root.json file, or directory of them, added to the shipped roots; a root named
     # like a shipped one ("public-good", "github") replaces it.
     trust_roots: Path | None = None
-    # How long a process may reuse a token it looked up (0: look it up on every request). A token
-    # revoked by another process (the CLI) stops working within this; in this process, at once.
+    # How long a process may reuse a token it looked up (0: look it up on every request). Revocation
+    # does not wait for it: every process hears of a change at once (``waybill.auth.signals``).
     token_cache_seconds: float = 5.0
     # One log line per request costs a measurable share of a small request; off unless asked for.
     access_log: bool = False
@@ -66,6 +66,12 @@ class Settings:
     # ``pool_mode = transaction``): a connection then may change between transactions, so the
     # drivers keep no prepared statements on it.
     database_pool_mode: str = "session"
+    # The audience (``aud``) a CI job's OIDC token must name to be exchanged; empty means the
+    # server's public URL (``public_url``, else the one the request came to).
+    oidc_audience: str = ""
+    # A direct PostgreSQL URL the server listens on for token revocations, for when the database is
+    # reached through a transaction pooler (which cannot keep a session's LISTEN).
+    database_listen_url: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -86,7 +92,18 @@ class Settings:
             database_connections=_int("WAYBILL_DATABASE_CONNECTIONS", 40),
             workers=_int("WAYBILL_WORKERS", 1),
             database_pool_mode=_choice("WAYBILL_DATABASE_POOL_MODE", ("session", "transaction")),
+            oidc_audience=os.environ.get("WAYBILL_OIDC_AUDIENCE", "").strip(),
+            database_listen_url=os.environ.get("WAYBILL_DATABASE_LISTEN_URL", "").strip(),
         )
+
+    @property
+    def principal_listen_url(self) -> str | None:
+        """Where revocations are heard (``waybill.auth.signals``): "" for the database itself, None
+        for nowhere (behind a transaction pooler without ``database_listen_url``: every request then
+        looks its token up)."""
+        if self.database_listen_url:
+            return self.database_listen_url
+        return None if self.database_pool_mode == "transaction" else ""
 
     @property
     def connections_per_process(self) -> int:

@@ -2,6 +2,7 @@
 
 from waybill.accounts import models as accounts_models
 from waybill.alerts import models as alerts_models
+from waybill.apps import models as apps_models
 from waybill.artifacts import models as artifacts_models
 from waybill.attestations import models as attestations_models
 from waybill.auth import models as auth_models
@@ -9,10 +10,12 @@ from waybill.codescanning import models as codescanning_models
 from waybill.core import jobs, signing
 from waybill.core.models import metadata
 from waybill.dependencies import models as dependencies_models
+from waybill.publishers import models as publishers_models
 
 __all__ = [
     "accounts_models",
     "alerts_models",
+    "apps_models",
     "artifacts_models",
     "attestations_models",
     "auth_models",
@@ -20,5 +23,6 @@ __all__ = [
     "dependencies_models",
     "jobs",
     "metadata",
+    "publishers_models",
     "signing",
 ]

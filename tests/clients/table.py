@@ -8,7 +8,7 @@ no call for the operation (measured by ``test_octokit.test_operations_without_a_
 
 from __future__ import annotations
 
-from tests.clients import test_gh, test_githubkit, test_octokit
+from tests.clients import test_gh, test_github_apps, test_githubkit, test_octokit
 from tests.contract import registry
 
 # Operations the Actions libraries perform, each covered by a test in test_actions_toolkits.py.
@@ -37,6 +37,7 @@ def rows() -> list[list[str]]:
                 "yes" if op in GH_ATTESTATION else "",
                 "yes" if op in ACTIONS_ATTEST else "",
                 "yes" if op in SUBMISSION_TOOLKIT else "",
+                ", ".join(name for name, ops in test_github_apps.OPERATIONS.items() if op in ops),
             ]
         )
     return out
@@ -53,6 +54,7 @@ def main() -> None:
         "gh attestation 2.103.3",
         "@actions/attest 3.2.0",
         "dependency-submission-toolkit 2.0.5",
+        "as a GitHub App (githubkit, @octokit/auth-app 8.3.1, deployment-tracker)",
     ]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))

@@ -37,9 +37,18 @@ class Case:
 CASES: list[Case] = []
 
 
-def case(operation_id: str, name: str, status: int, *, message: str | None = None) -> Callable[[Call], Call]:
+def case(
+    operation_id: str,
+    name: str,
+    status: int,
+    *,
+    message: str | None = None,
+    versions: tuple[str, ...] = API_VERSIONS,
+) -> Callable[[Call], Call]:
+    """Register a case; ``versions`` narrows it to the API versions whose answer it states."""
+
     def register(call: Call) -> Call:
-        CASES.append(Case(operation_id, name, status, call, message))
+        CASES.append(Case(operation_id, name, status, call, message, versions))
         return call
 
     return register
@@ -62,6 +71,7 @@ def _load() -> None:
         cases_accounts,
         cases_advisories,
         cases_alerts,
+        cases_apps,
         cases_artifacts,
         cases_attestations,
         cases_codescanning,

@@ -4,15 +4,21 @@ hit real resources."""
 
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Protocol
 
 import httpx
+import jwt
 
 from tests.alerts.osv_docs import as_file, osv_document
 from tests.attestations.bundles import bundle_for, random_digest
 from tests.codescanning import sarifs
 from waybill.alerts import service as alerts
+from waybill.apps import keys
+from waybill.apps import service as apps
 from waybill.auth.types import CLASSIC_SCOPES
 
 
@@ -51,6 +57,34 @@ PUBLIC_REPO = "widgets"
 PRIVATE_REPO = "secret"
 USER_REPO = "hello"
 ADMIN_REPO = "tools"
+APP = "waybill-ci"
+APP_PERMISSIONS = {"artifact_metadata": "write", "attestations": "write", "contents": "read"}
+
+
+@cache
+def app_private_key() -> str:
+    """One key pair per test process: making an RSA key for every seeded world would cost more than
+    the rest of the seed."""
+    private, _ = keys.generate()
+    return private
+
+
+@dataclass(frozen=True)
+class SeededApp:
+    """The seeded GitHub App, installed on the organization (all repositories) and on the owner."""
+
+    id: int
+    client_id: str
+    org_installation_id: int
+    user_installation_id: int
+    private_key: str
+    slug: str = APP
+
+    def jwt(self, lifetime: int = 600) -> str:
+        now = int(time.time())
+        claims = {"iat": now - 60, "exp": now + lifetime, "iss": self.id}
+        # Signed as JWS over the JSON itself: Octokit sends a numeric ``iss``, which ``jwt.encode`` refuses.
+        return jwt.api_jws.encode(json.dumps(claims).encode(), self.private_key, algorithm="RS256")
 
 
 @dataclass
@@ -66,8 +100,14 @@ class World:
     user_repo: str = USER_REPO
     admin: str = ADMIN
     admin_repo: str = ADMIN_REPO
+    app: SeededApp | None = None
     # Filled in by the domains' seeds as they land (digests, ids, ...).
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def seeded_app(self) -> SeededApp:
+        assert self.app is not None
+        return self.app
 
 
 async def seed(provision: Provisioner, http: Http) -> World:
@@ -90,11 +130,26 @@ async def seed_accounts(provision: Provisioner) -> World:
     await provision.repo(f"{ADMIN}/{ADMIN_REPO}")
     await provision.tx(lambda c: alerts.import_files(c, [as_file(ADVISORY)]))
     return World(
+        app=await seed_app(provision),
         extra={"ghsa_id": ADVISORY["id"]},
         admin_token=await provision.token(ADMIN, ",".join(sorted(CLASSIC_SCOPES))),
         owner_token=await provision.token(OWNER, ",".join(sorted(CLASSIC_SCOPES))),
         outsider_token=await provision.token(OUTSIDER, "repo"),
     )
+
+
+async def seed_app(provision: Provisioner) -> SeededApp:
+    private = app_private_key()
+    public = keys.parse_public(private)
+
+    async def register(conn: Any) -> SeededApp:
+        created = await apps.create_app(conn, APP, owner=ORG, permissions=APP_PERMISSIONS, public_key=public)
+        on_org = await apps.install(conn, APP, ORG, None)
+        on_user = await apps.install(conn, APP, OWNER, None)
+        return SeededApp(created.app.id, created.app.client_id, on_org.id, on_user.id, private)
+
+    seeded: SeededApp = await provision.tx(register)
+    return seeded
 
 
 async def seed_records(world: World, http: Http) -> None:
@@ -131,6 +186,7 @@ async def _seed_attestations(world: World, http: Http) -> None:
             "subject_digest": digest,
             "attestation_id": world.extra["attestation_id"],
             "ghsa_id": world.extra["ghsa_id"],
+            "installation_id": world.seeded_app.org_installation_id,
         }
     )
 

@@ -208,6 +208,20 @@ async def repositories_by_names(
     return {row.name_key: _repository(row) for row in rows}
 
 
+async def repositories_owned(
+    conn: AsyncConnection, owner_id: int, ids: Iterable[int] | None, *, limit: int, offset: int
+) -> tuple[int, list[Repository]]:
+    """The owner's repositories (only ``ids`` among them, unless None), by id: how many, and a page."""
+    where = [repositories.c.owner_id == owner_id]
+    if ids is not None:
+        where.append(repositories.c.id.in_(sorted(ids)))
+    total = (await conn.execute(select(func.count()).select_from(repositories).where(*where))).scalar_one()
+    rows = await conn.execute(
+        _repository_select.where(*where).order_by(repositories.c.id).limit(limit).offset(offset)
+    )
+    return int(total), [_repository(row) for row in rows]
+
+
 async def set_collaborator(conn: AsyncConnection, repository_id: int, user_id: int, role: Role) -> None:
     stmt = upsert(conn, collaborators).values(
         repository_id=repository_id, user_id=user_id, permission=role.label

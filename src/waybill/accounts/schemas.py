@@ -89,7 +89,7 @@ def simple_user(account: Account, api: str, web: str) -> dict[str, Any]:
     return {
         "login": account.login,
         "id": account.id,
-        "node_id": node_id("Organization" if account.is_org else "User", account.id),
+        "node_id": node_id(str(account.type), account.id),
         "avatar_url": f"{web}/avatars/{account.login}",
         "gravatar_id": "",
         "url": u,

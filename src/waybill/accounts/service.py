@@ -55,6 +55,12 @@ async def create_org(
     return org
 
 
+async def create_bot(conn: AsyncConnection, slug: str) -> Account:
+    """The bot account ``SLUG[bot]`` an app acts as; its name is outside the login syntax on purpose,
+    so that no user or organization can ever take it."""
+    return await _create(conn, f"{slug}[bot]", AccountType.BOT, site_admin=False, name=None, email=None)
+
+
 async def _create(
     conn: AsyncConnection,
     login: str,
@@ -69,7 +75,7 @@ async def _create(
     )
     if account is None:
         raise ValidationFailed.one(
-            "User" if type_ is AccountType.USER else "Organization",
+            "Organization" if type_ is AccountType.ORGANIZATION else "User",
             "login",
             "already_exists",
             f"login already exists: {login}",
@@ -182,6 +188,13 @@ async def repositories_of(
 ) -> dict[str, Repository]:
     """The owner's repositories with these names, keyed by lower-cased name."""
     return await repo_sql.repositories_by_names(conn, owner.id, names)
+
+
+async def repositories_owned(
+    conn: AsyncConnection, owner: Account, ids: Iterable[int] | None, *, limit: int, offset: int
+) -> tuple[int, list[Repository]]:
+    """A page of the owner's repositories (those of ``ids`` only, unless None), and their number."""
+    return await repo_sql.repositories_owned(conn, owner.id, ids, limit=limit, offset=offset)
 
 
 async def add_collaborator(conn: AsyncConnection, full_name: str, login: str, role: Role) -> None:

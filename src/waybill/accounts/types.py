@@ -10,6 +10,8 @@ from enum import IntEnum, StrEnum
 class AccountType(StrEnum):
     USER = "User"
     ORGANIZATION = "Organization"
+    # The account a GitHub App acts as (``SLUG[bot]``), never signed in to by anyone.
+    BOT = "Bot"
 
 
 class OrgRole(StrEnum):

@@ -46,13 +46,12 @@ def _token_refusal(token: Token, private: bool, reaches: bool, write: bool) -> E
     level = Role.WRITE if write else Role.READ
     if reaches and token.level(PERMISSION) >= level:
         return None
-    return Forbidden(
-        f"Resource not accessible by personal access token (requires {PERMISSION}:{level.label})."
-    )
+    return Forbidden(f"Resource not accessible by {token.refusal} (requires {PERMISSION}:{level.label}).")
 
 
 def decide(principal: Principal, repo: Repository, role: Role, *, write: bool) -> Exception | None:
     """The error refusing the repository's alerts (to read, or to ``write``), or None."""
+    role = permissions.acting_role(principal, repo, role)
     token = principal.token
     if repo.private:
         visible = role >= Role.READ and token is not None

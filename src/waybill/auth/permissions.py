@@ -56,6 +56,16 @@ def _token_missing(token: Token, repo: Repository, need: Need) -> str | None:
     return need.describe()
 
 
+def acting_role(principal: Principal, repo: Repository, role: Role) -> Role:
+    """The role the caller acts with: an integration token's bot has no role of its own, so on the
+    repositories its token reaches it acts as an administrator, narrowed by the token's permissions
+    like any fine-grained token; elsewhere it keeps what everyone has (read, on public ones)."""
+    token = principal.token
+    if token is not None and token.integration and _token_reaches(token, repo):
+        return Role.ADMIN
+    return role
+
+
 def effective_role(repo: Repository, own: Role) -> Role:
     """Everyone reads a public repository."""
     return max(own, Role.NONE if repo.private else Role.READ)
@@ -70,15 +80,19 @@ async def effective_roles(
 
 def decide(principal: Principal, repo: Repository, role: Role, need: Need) -> Exception | None:
     """The error that refuses ``need`` (404, 401 or 403), or None when it is allowed."""
+    role = acting_role(principal, repo, role)
     if not _visible(principal, repo, role):
         return NotFound()
     if principal.token is None:
         return None if need.role is Role.READ else Unauthenticated()
     if role < need.role:
+        if principal.token.integration:
+            # An integration has no role to name: only the repository its token does not reach.
+            return Forbidden(f"Resource not accessible by integration (requires {need.describe()}).")
         return Forbidden(f"Must have {need.role.label} access to repository {repo.full_name}.")
     missing = _token_missing(principal.token, repo, need)
     if missing is not None:
-        return Forbidden(f"Resource not accessible by personal access token (requires {missing}).")
+        return Forbidden(f"Resource not accessible by {principal.token.refusal} (requires {missing}).")
     return None
 
 
@@ -115,7 +129,10 @@ def readable_repository_ids(principal: Principal, need: Need) -> Any:
         return _readable_ids(user.id if "repo" in token.scopes else None, user.site_admin, None, None)
     if token.resource_owner_id is None or not any(token.level(p) >= Role.READ for p in need.permissions):
         return _readable_ids(None, False, None, None)
-    return _readable_ids(user.id, user.site_admin, token.resource_owner_id, token.repository_ids)
+    # An integration reads every private repository its token reaches, as an administrator would.
+    return _readable_ids(
+        user.id, user.site_admin or token.integration, token.resource_owner_id, token.repository_ids
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -150,8 +167,8 @@ def require_site_admin(principal: Principal) -> Account:
         raise NotFound()
     if token is not None and token.kind is TokenKind.CLASSIC and "site_admin" not in token.scopes:
         raise Forbidden("Resource not accessible by personal access token (requires the site_admin scope).")
-    if token is not None and token.kind is TokenKind.FINE_GRAINED:
-        raise Forbidden("Resource not accessible by personal access token (requires a classic token).")
+    if token is not None and token.kind is not TokenKind.CLASSIC:
+        raise Forbidden(f"Resource not accessible by {token.refusal} (requires a classic token).")
     return user
 
 
@@ -174,7 +191,7 @@ async def require_repository_creation(
             return
         raise Forbidden("Resource not accessible by personal access token (requires the repo scope).")
     if token.resource_owner_id != owner.id or token.level("administration") < Role.WRITE:
-        raise Forbidden("Resource not accessible by personal access token (requires administration:write).")
+        raise Forbidden(f"Resource not accessible by {token.refusal} (requires administration:write).")
 
 
 async def require_org_member(conn: AsyncConnection, principal: Principal, org: Account) -> OrgRole:

@@ -8,7 +8,8 @@ import hashlib
 import secrets
 import string
 from collections.abc import Hashable, Iterable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -23,7 +24,9 @@ from waybill.auth.types import (
     CLASSIC_SCOPES,
     FINE_GRAINED_PERMISSIONS,
     FINE_GRAINED_PREFIX,
+    INSTALLATION_PREFIX,
     LEVELS,
+    PUBLISHER_PREFIX,
     Principal,
     Token,
     TokenKind,
@@ -89,9 +92,46 @@ async def create_fine_grained(
         resource_owner_id=owner.id,
         repository_ids=repository_ids,
         permissions=permissions,
-        expires_in_days=expires_in_days,
+        expires_at=None if expires_in_days is None else clock.now() + timedelta(days=expires_in_days),
     )
     return raw
+
+
+@dataclass(frozen=True)
+class Issued:
+    raw: str
+    id: int
+    expires_at: datetime
+
+
+_INTEGRATION_PREFIXES = {TokenKind.INSTALLATION: INSTALLATION_PREFIX, TokenKind.PUBLISHER: PUBLISHER_PREFIX}
+
+
+async def issue_integration(
+    conn: AsyncConnection,
+    kind: TokenKind,
+    *,
+    acting_as: int,
+    resource_owner_id: int,
+    repository_ids: list[int] | None,
+    permissions: dict[str, str],
+    lifetime: timedelta,
+) -> Issued:
+    """A short-lived token of an app installation or a trusted publisher, acting as the bot account
+    ``acting_as``. Its grants were settled by the caller (the installation's, narrowed)."""
+    raw = _generate(_INTEGRATION_PREFIXES[kind], 36)
+    expires_at = clock.now() + lifetime
+    token_id = await _insert(
+        conn,
+        raw,
+        acting_as,
+        kind,
+        resource_owner_id=resource_owner_id,
+        repository_ids=repository_ids,
+        permissions=permissions,
+        expires_at=expires_at,
+    )
+    return Issued(raw, token_id, expires_at)
 
 
 async def _insert(
@@ -104,11 +144,12 @@ async def _insert(
     resource_owner_id: int | None = None,
     repository_ids: list[int] | None = None,
     permissions: dict[str, str] | None = None,
-    expires_in_days: int | None = None,
-) -> None:
+    expires_at: datetime | None = None,
+) -> int:
     now = clock.now()
-    await conn.execute(
-        insert(tokens).values(
+    result = await conn.execute(
+        insert(tokens)
+        .values(
             user_id=user_id,
             kind=kind,
             token_hash=digest(raw),
@@ -117,14 +158,16 @@ async def _insert(
             resource_owner_id=resource_owner_id,
             repository_ids=repository_ids,
             permissions=permissions or {},
-            expires_at=None if expires_in_days is None else now + timedelta(days=expires_in_days),
+            expires_at=expires_at,
             created_at=now,
         )
+        .returning(tokens.c.id)
     )
+    return int(result.scalar_one())
 
 
 async def revoke(conn: AsyncConnection, raw: str) -> None:
-    """Revoke a token; this process drops its cached principals at once (``waybill.auth.cache``)."""
+    """Revoke a token; every process refuses it on its next request (``waybill.auth.cache``)."""
     result = await conn.execute(
         update(tokens)
         .where(tokens.c.token_hash == digest(raw), tokens.c.revoked_at.is_(None))
@@ -132,6 +175,17 @@ async def revoke(conn: AsyncConnection, raw: str) -> None:
     )
     if result.rowcount == 0:
         raise NotFound("token not found (or already revoked)")
+
+
+async def revoke_ids(conn: AsyncConnection, ids: Iterable[int]) -> None:
+    """Revoke these tokens (those still live), as when their app installation is suspended."""
+    wanted = sorted(set(ids))
+    if wanted:
+        await conn.execute(
+            update(tokens)
+            .where(tokens.c.id.in_(wanted), tokens.c.revoked_at.is_(None))
+            .values(revoked_at=clock.now())
+        )
 
 
 def parse_authorization(header: str) -> str:
@@ -163,9 +217,9 @@ async def authenticate(conn: AsyncConnection, raw: str, *, max_age: float = 0.0)
     principal = cached(url, raw, max_age)
     if principal is None:
         token_hash = digest(raw)
-        generation = PRINCIPALS.generation
+        stamp = PRINCIPALS.stamp(url)
         principal = _unexpired(await _lookup(conn, token_hash))
-        PRINCIPALS.put(url, token_hash, principal, generation)
+        PRINCIPALS.put(url, token_hash, principal, stamp)
     return principal
 
 

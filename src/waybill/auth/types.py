@@ -12,10 +12,17 @@ from waybill.accounts.types import Account, Role
 class TokenKind(StrEnum):
     CLASSIC = "classic"
     FINE_GRAINED = "fine_grained"
+    # A GitHub App installation's token, acting as the app's bot account.
+    INSTALLATION = "installation"
+    # A CI job's token, exchanged for its OIDC token through a trusted publisher.
+    PUBLISHER = "publisher"
 
 
 CLASSIC_PREFIX = "wbp_"
 FINE_GRAINED_PREFIX = "wbpat_"
+# GitHub's own prefix for installation tokens: clients and secret scanners recognise it.
+INSTALLATION_PREFIX = "ghs_"
+PUBLISHER_PREFIX = "wbo_"
 
 CLASSIC_SCOPES = frozenset(
     {
@@ -59,6 +66,17 @@ class Token:
     repository_ids: frozenset[int] | None
     permissions: dict[str, str]
     expires_at: datetime | None
+
+    @property
+    def integration(self) -> bool:
+        """An app's or a CI job's token: it grants exactly its permissions on its repositories, with
+        no user's role behind it (the bot account it acts as has none)."""
+        return self.kind in (TokenKind.INSTALLATION, TokenKind.PUBLISHER)
+
+    @property
+    def refusal(self) -> str:
+        """How GitHub names the token in a 403: "Resource not accessible by ..."."""
+        return "integration" if self.integration else "personal access token"
 
     def level(self, permission: str) -> Role:
         if permission == "metadata":

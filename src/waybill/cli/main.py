@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -18,35 +17,15 @@ from waybill.attestations import service as attestations
 from waybill.attestations.types import Mode
 from waybill.auth import tokens
 from waybill.auth.types import CLASSIC_SCOPES
-from waybill.cli.common import message as _message
+from waybill.cli.apps import apps
+from waybill.cli.common import permissions as _permissions
+from waybill.cli.common import run as _run
+from waybill.cli.publishers import oidc, publishers
 from waybill.cli.sbom import sbom
 from waybill.config import Settings
 from waybill.core import jobs
 from waybill.core.db import Database
-from waybill.core.errors import DomainError
 from waybill.core.migrate import upgrade
-
-T = TypeVar("T")
-
-
-def _run(action: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-    """Run ``action`` in one transaction on an up-to-date database; domain errors exit non-zero."""
-    settings = Settings.from_env()
-    upgrade(settings)
-
-    async def main() -> T:
-        db = Database.for_settings(settings)
-        try:
-            async with db.write() as conn:
-                return await action(conn)
-        finally:
-            await db.dispose()
-
-    try:
-        return asyncio.run(main())
-    except DomainError as error:
-        click.echo(f"waybill: {_message(error)}", err=True)
-        sys.exit(1)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -56,6 +35,9 @@ def main() -> None:
 
 
 main.add_command(sbom)
+main.add_command(apps)
+main.add_command(oidc)
+main.add_command(publishers)
 
 
 @main.command()
@@ -187,18 +169,6 @@ def repos_add_collaborator(full_name: str, login: str, permission: str) -> None:
 @main.group("tokens")
 def tokens_group() -> None:
     """Personal access tokens (classic and fine-grained)."""
-
-
-def _permissions(values: tuple[str, ...]) -> dict[str, str]:
-    result: dict[str, str] = {}
-    for value in values:
-        name, sep, level = value.partition(":")
-        if not sep:
-            raise click.BadParameter(
-                f"{value!r}: expected NAME:LEVEL, e.g. contents:write", param_hint="--permission"
-            )
-        result[name.strip()] = level.strip()
-    return result
 
 
 @tokens_group.command("create")
