@@ -28,6 +28,8 @@ from waybill.dependencies import routes as dependencies_routes
 from waybill.http.conventions import GitHubConventions
 from waybill.http.errors import EXCEPTION_HANDLERS
 from waybill.web import routes as web_routes
+from waybill.webhooks import jobs as webhooks_jobs
+from waybill.webhooks import routes as webhooks_routes
 
 log = logging.getLogger("waybill")
 
@@ -37,6 +39,7 @@ ROUTE_HANDLERS: list[Any] = [
     *attestations_routes.route_handlers,
     *dependencies_routes.route_handlers,
     *alerts_routes.route_handlers,
+    *webhooks_routes.route_handlers,
     *web_routes.route_handlers,
 ]
 
@@ -46,6 +49,11 @@ JOB_HANDLERS: Mapping[str, Handler] = {
     **dependencies_jobs.JOB_HANDLERS,
     **alerts_jobs.JOB_HANDLERS,
 }
+
+
+def job_handlers(settings: Settings) -> Mapping[str, Handler]:
+    """Every domain's, with the webhooks' own (which take their links and destinations from settings)."""
+    return {**JOB_HANDLERS, **webhooks_jobs.job_handlers(settings)}
 
 
 class WaybillApp(GitHubConventions):
@@ -77,7 +85,7 @@ def create_app(settings: Settings | None = None) -> WaybillApp:
         db = Database(settings.resolved_database_url, connections=settings.connections_per_process)
         async with db.write() as conn:
             app.state.signer = Signer(await load_key(conn))
-        worker = Worker(db, JOB_HANDLERS, poll_seconds=settings.worker_poll_seconds)
+        worker = Worker(db, job_handlers(settings), poll_seconds=settings.worker_poll_seconds)
         app.state.db = db
         app.state.worker = worker
         if settings.run_worker:

@@ -54,6 +54,8 @@ class Settings:
     # ``workers``): servers times this must stay under the database's ``max_connections``.
     database_connections: int = 40
     workers: int = 1
+    # Webhooks may point at loopback, link-local and private addresses (tests, closed networks).
+    webhook_allow_private: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -73,6 +75,7 @@ class Settings:
             token_cache_seconds=_float("WAYBILL_TOKEN_CACHE_SECONDS", 5.0),
             database_connections=_int("WAYBILL_DATABASE_CONNECTIONS", 40),
             workers=_int("WAYBILL_WORKERS", 1),
+            webhook_allow_private=_bool("WAYBILL_WEBHOOK_ALLOW_PRIVATE", False),
         )
 
     @property

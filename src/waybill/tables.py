@@ -5,9 +5,10 @@ from waybill.alerts import models as alerts_models
 from waybill.artifacts import models as artifacts_models
 from waybill.attestations import models as attestations_models
 from waybill.auth import models as auth_models
-from waybill.core import jobs, signing
+from waybill.core import jobs, outbox, signing
 from waybill.core.models import metadata
 from waybill.dependencies import models as dependencies_models
+from waybill.webhooks import models as webhooks_models
 
 __all__ = [
     "accounts_models",
@@ -18,5 +19,7 @@ __all__ = [
     "dependencies_models",
     "jobs",
     "metadata",
+    "outbox",
     "signing",
+    "webhooks_models",
 ]

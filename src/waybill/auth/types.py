@@ -31,12 +31,27 @@ CLASSIC_SCOPES = frozenset(
         "write:packages",
         "security_events",
         "site_admin",
+        # Webhooks: organization hooks need admin:org_hook; repository hooks read, write or admin.
+        "admin:org_hook",
+        "admin:repo_hook",
+        "write:repo_hook",
+        "read:repo_hook",
     }
 )
 
 # Fine-grained repository permissions and the levels each may take.
 FINE_GRAINED_PERMISSIONS = frozenset(
-    {"administration", "contents", "metadata", "attestations", "artifact_metadata", "vulnerability_alerts"}
+    {
+        "administration",
+        "contents",
+        "metadata",
+        "attestations",
+        "artifact_metadata",
+        "vulnerability_alerts",
+        # GitHub's "Webhooks" permission, of a repository and of an organization.
+        "repository_hooks",
+        "organization_hooks",
+    }
 )
 LEVELS = {"read": Role.READ, "write": Role.WRITE}
 
