@@ -65,4 +65,5 @@ def _load() -> None:
         cases_artifacts,
         cases_attestations,
         cases_dependencies,
+        cases_webhooks,
     )
