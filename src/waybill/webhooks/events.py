@@ -8,7 +8,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from waybill.accounts import service as accounts
+from waybill.accounts.types import Account, Repository
+from waybill.artifacts import schemas as artifacts
+from waybill.artifacts.types import Change, DeploymentRecord, DeploymentStatus, StorageRecord, StorageStatus
+from waybill.core.drivers import utc
+from waybill.webhooks import payloads
 from waybill.webhooks.payloads import Links
+from waybill.webhooks.types import Event
 
 
 @dataclass(frozen=True)
@@ -21,7 +28,96 @@ class Message:
 
 
 Builder = Callable[[AsyncConnection, dict[str, Any], Links], Awaitable[list[Message]]]
-BUILDERS: dict[str, Builder] = {}
+
+
+@dataclass(frozen=True)
+class Parties:
+    """The accounts and repositories an event's bodies name, read in two queries."""
+
+    accounts: dict[int, Account]
+    repositories: dict[int, Repository]
+
+
+async def parties(conn: AsyncConnection, account_ids: set[int | None], repository_ids: set[int]) -> Parties:
+    return Parties(
+        await accounts.accounts_by_ids(conn, {i for i in account_ids if i is not None}),
+        await accounts.repositories_by_ids(conn, repository_ids),
+    )
+
+
+def _deployment(raw: dict[str, Any]) -> DeploymentRecord:
+    return DeploymentRecord(
+        id=raw["id"],
+        org_id=raw["org_id"],
+        repository_id=raw["repository_id"],
+        digest=raw["digest"],
+        logical_environment=raw["logical_environment"],
+        physical_environment=raw["physical_environment"],
+        cluster=raw["cluster"],
+        deployment_name=raw["deployment_name"],
+        status=DeploymentStatus(raw["status"]),
+        tags=raw["tags"],
+        runtime_risks=raw["runtime_risks"],
+        attestation_id=raw["attestation_id"],
+        last_change=None if raw["last_change"] is None else Change(raw["last_change"]),
+        created_at=utc(raw["created_at"]),
+        updated_at=utc(raw["updated_at"]),
+    )
+
+
+async def _deployment_records(conn: AsyncConnection, payload: dict[str, Any], links: Links) -> list[Message]:
+    """``deployment_record``: one event per record the write changed, its action the change."""
+    records = [_deployment(raw) for raw in payload["records"]]
+    found = await parties(
+        conn, {payload["account_id"], payload.get("sender_id")}, {r.repository_id for r in records}
+    )
+    org, sender = found.accounts.get(payload["account_id"]), found.accounts.get(payload.get("sender_id") or 0)
+    messages = []
+    for record in records:
+        assert record.last_change is not None
+        body = payloads.envelope(
+            links,
+            action=record.last_change.value,
+            repository_=found.repositories.get(record.repository_id),
+            organization_=org,
+            sender=sender,
+            deployment_record={**artifacts.deployment_record(record), "status": record.status.value},
+        )
+        messages.append(Message(record.last_change.value, record.repository_id, body))
+    return messages
+
+
+async def _storage_record(conn: AsyncConnection, payload: dict[str, Any], links: Links) -> list[Message]:
+    """``storage_record``: created, or updated when a write for the same place changed it."""
+    raw = payload["record"]
+    record = StorageRecord(
+        id=raw["id"],
+        name=payload["name"],
+        digest=raw["digest"],
+        artifact_url=raw["artifact_url"],
+        registry_url=raw["registry_url"],
+        repository=raw["registry_repository"] or None,
+        status=StorageStatus(raw["status"]),
+        created_at=utc(raw["created_at"]),
+        updated_at=utc(raw["updated_at"]),
+    )
+    found = await parties(conn, {payload["account_id"], payload.get("sender_id")}, {raw["repository_id"]})
+    action = "created" if record.created_at == record.updated_at else "updated"
+    body = payloads.envelope(
+        links,
+        action=action,
+        repository_=found.repositories.get(raw["repository_id"]),
+        organization_=found.accounts.get(payload["account_id"]),
+        sender=found.accounts.get(payload.get("sender_id") or 0),
+        storage_record=artifacts.storage_record(record, nullable=True),
+    )
+    return [Message(action, raw["repository_id"], body)]
+
+
+BUILDERS: dict[str, Builder] = {
+    Event.DEPLOYMENT_RECORD.value: _deployment_records,
+    Event.STORAGE_RECORD.value: _storage_record,
+}
 
 
 async def build(conn: AsyncConnection, event: str, payload: dict[str, Any], links: Links) -> list[Message]:
