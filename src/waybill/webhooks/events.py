@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
 from waybill.accounts.types import Account, Repository
+from waybill.alerts import alert_schemas, dependabot
 from waybill.artifacts import schemas as artifacts
 from waybill.artifacts.types import Change, DeploymentRecord, DeploymentStatus, StorageRecord, StorageStatus
 from waybill.core.drivers import utc
@@ -114,7 +115,44 @@ async def _storage_record(conn: AsyncConnection, payload: dict[str, Any], links:
     return [Message(action, raw["repository_id"], body)]
 
 
+# The REST alert carries fields that GitHub's webhook shape of an alert (a closed object) has not:
+# its assignees, and its advisory's classification.
+_REST_ONLY_ALERT = frozenset({"assignees"})
+_REST_ONLY_ADVISORY = frozenset({"classification"})
+
+
+def _webhook_alert(alert: dict[str, Any]) -> dict[str, Any]:
+    advisory = {k: v for k, v in alert["security_advisory"].items() if k not in _REST_ONLY_ADVISORY}
+    return {**{k: v for k, v in alert.items() if k not in _REST_ONLY_ALERT}, "security_advisory": advisory}
+
+
+async def _dependabot_alerts(conn: AsyncConnection, payload: dict[str, Any], links: Links) -> list[Message]:
+    """``dependabot_alert``: GitHub's shape, the alert as it is when the event is sent."""
+    repository_id = int(payload["repository_id"])
+    changes = [(int(number), str(action)) for number, action in payload["alerts"]]
+    views = {
+        v.row.number: v for v in await dependabot.alert_views(conn, repository_id, [n for n, _ in changes])
+    }
+    found = await parties(conn, {payload["account_id"], payload.get("sender_id")}, {repository_id})
+    messages = []
+    for number, action in changes:
+        view = views.get(number)
+        if view is None:
+            continue
+        body = payloads.envelope(
+            links,
+            action=action,
+            repository_=found.repositories.get(repository_id),
+            organization_=found.accounts.get(payload["account_id"]),
+            sender=found.accounts.get(payload.get("sender_id") or 0),
+            alert=_webhook_alert(alert_schemas.alert(view, links.api, links.web, with_cvss=True)),
+        )
+        messages.append(Message(action, repository_id, body))
+    return messages
+
+
 BUILDERS: dict[str, Builder] = {
+    Event.DEPENDABOT_ALERT.value: _dependabot_alerts,
     Event.DEPLOYMENT_RECORD.value: _deployment_records,
     Event.STORAGE_RECORD.value: _storage_record,
 }
