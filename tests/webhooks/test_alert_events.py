@@ -69,3 +69,27 @@ async def test_an_alerts_life_is_told_to_the_hooks(world: World, receiver: Recei
     assert events[0][1]["alert"]["security_advisory"]["ghsa_id"] == "GHSA-aaaa-aaaa-aaaa"
     deliveries = [r for r in receiver.received if r.headers["X-GitHub-Event"] == "dependabot_alert"]
     assert all(r["verified"] for r in octokit_verify(SECRET, deliveries))
+
+
+async def test_advisory_imports_send_security_advisory_events(world: World, receiver: Receiver) -> None:
+    api = world.api
+    created = await api.post(
+        "/repos/acme/web/hooks", token=world.owner, json=hook_body(receiver.url, events=["security_advisory"])
+    )
+    assert created.status_code == 201
+    ranges = [{"introduced": "0"}, {"fixed": "2.0.0"}]
+    first = osv_document("GHSA-eeee-eeee-eeee", "npm", "minimist", ranges, modified="2026-02-01T00:00:00Z")
+    changed = {**first, "summary": "Prototype pollution, now explained", "modified": "2026-02-02T00:00:00Z"}
+    withdrawn = {**changed, "withdrawn": "2026-02-03T00:00:00Z", "modified": "2026-02-03T00:00:00Z"}
+    for doc in (first, first, changed, withdrawn):
+        await api.tx(lambda c, doc=doc: alerts.import_files(c, [as_file(doc)]))
+    await world.run_jobs()
+    events = [
+        json.loads(r.body) for r in receiver.received if r.headers["X-GitHub-Event"] == "security_advisory"
+    ]
+    assert [e["action"] for e in events] == ["published", "updated", "withdrawn"]
+    for body in events:
+        check_github("security_advisory", body["action"], body)
+        githubkit.webhooks.parse("security_advisory", json.dumps(body))
+    assert events[1]["security_advisory"]["summary"] == "Prototype pollution, now explained"
+    assert events[2]["security_advisory"]["withdrawn_at"] is not None

@@ -80,6 +80,27 @@ async def publish(conn: AsyncConnection, account_id: int, event: str, payload: d
     )
 
 
+_PUBLISH_GLOBAL_WHERE = "WHERE EXISTS (SELECT 1 FROM event_subscriptions WHERE event IN (:event, '*'))"
+_PUBLISH_GLOBAL = {
+    "sqlite": text(f"{JOB_INSERT} SELECT {JOB_VALUES}, :payload, 0, :now, :now {_PUBLISH_GLOBAL_WHERE}"),
+    "postgresql": text(
+        f"{JOB_INSERT} SELECT {JOB_VALUES}, CAST(:payload AS jsonb), 0, :now, :now {_PUBLISH_GLOBAL_WHERE}"
+    ),
+}
+
+
+async def publish_global(conn: AsyncConnection, event: str, payload: dict[str, Any]) -> None:
+    """Queue an event of no account (a global advisory) for every hook, of any account, that hears
+    it. Rare writes (advisory imports): the probe reads the small subscriptions table whole."""
+    body = json.dumps({**payload, "event": event, "account_id": None})
+    now = clock.now()
+    sqlite = conn.dialect.name == "sqlite"
+    await conn.execute(
+        _PUBLISH_GLOBAL["sqlite" if sqlite else "postgresql"],
+        {"payload": body, "now": sqlite_time(now) if sqlite else now, "event": event},
+    )
+
+
 def subscribed(conn: sqlite3.Connection, account_id: int, event: str) -> bool:
     """On SQLite's writer thread: whether an active hook hears ``event`` of the account."""
     found = conn.execute(f"SELECT {subscribed_sql('?', '?')}", (account_id, event)).fetchone()

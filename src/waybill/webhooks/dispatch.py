@@ -15,7 +15,8 @@ from waybill.webhooks.payloads import Links
 def handler(links: Links) -> Handler:
     async def dispatch(db: Database, job: Job) -> dict[str, Any]:
         payload = job.payload
-        event, account_id = payload["event"], int(payload["account_id"])
+        event = payload["event"]
+        account_id = None if payload["account_id"] is None else int(payload["account_id"])
         queued = 0
         # One transaction: the job is retried whole if it fails, and a retry finds nothing queued twice
         # only because nothing was committed.

@@ -11,9 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from waybill.accounts import service as accounts
 from waybill.accounts.types import Account, Repository
 from waybill.alerts import alert_schemas, dependabot
+from waybill.alerts import service as alerts
 from waybill.artifacts import schemas as artifacts
 from waybill.artifacts.types import Change, DeploymentRecord, DeploymentStatus, StorageRecord, StorageStatus
 from waybill.core.drivers import utc
+from waybill.core.errors import NotFound
 from waybill.webhooks import payloads
 from waybill.webhooks.payloads import Links
 from waybill.webhooks.types import Event
@@ -151,7 +153,27 @@ async def _dependabot_alerts(conn: AsyncConnection, payload: dict[str, Any], lin
     return messages
 
 
+async def _security_advisories(
+    conn: AsyncConnection, payload: dict[str, Any], _links: Links
+) -> list[Message]:
+    """``security_advisory``: published, updated or withdrawn by an import; GitHub sends it with no
+    repository, and so does Waybill, to every hook that hears it."""
+    messages = []
+    for ghsa_id, action in payload["advisories"]:
+        try:
+            advisory, vulnerabilities = await alerts.get_advisory(conn, ghsa_id)
+        except NotFound:
+            continue  # rebuilt away since (no document left)
+        body = {
+            "action": action,
+            "security_advisory": alert_schemas.security_advisory(advisory, vulnerabilities, with_cvss=True),
+        }
+        messages.append(Message(action, None, body))
+    return messages
+
+
 BUILDERS: dict[str, Builder] = {
+    Event.SECURITY_ADVISORY.value: _security_advisories,
     Event.DEPENDABOT_ALERT.value: _dependabot_alerts,
     Event.DEPLOYMENT_RECORD.value: _deployment_records,
     Event.STORAGE_RECORD.value: _storage_record,

@@ -138,10 +138,18 @@ async def set_last_response(conn: AsyncConnection, hook_id: int, response: dict[
 
 
 async def hooks_hearing(
-    conn: AsyncConnection, owner_id: int, repository_id: int | None, event: str
+    conn: AsyncConnection, owner_id: int | None, repository_id: int | None, event: str
 ) -> list[Hook]:
-    """The active hooks that hear ``event`` of the account (and of the repository, if any)."""
+    """The active hooks that hear ``event`` of the account (and of the repository, if any); of an
+    event of no account (None), every active hook that hears it."""
     s = event_subscriptions
+    if owner_id is None:
+        rows = await conn.execute(
+            select(hooks)
+            .where(hooks.c.id.in_(select(s.c.hook_id).where(s.c.event.in_([event, "*"]))))
+            .order_by(hooks.c.id)
+        )
+        return [_hook(row) for row in rows]
     scope: Any = hooks.c.repository_id.is_(None)
     if repository_id is not None:
         scope = or_(scope, hooks.c.repository_id == repository_id)
