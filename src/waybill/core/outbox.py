@@ -101,6 +101,29 @@ async def publish_global(conn: AsyncConnection, event: str, payload: dict[str, A
     )
 
 
+async def publish_object(
+    conn: AsyncConnection,
+    account_id: int,
+    event: str,
+    *,
+    action: str,
+    repository_id: int,
+    sender_id: int | None,
+    body: dict[str, Any],
+) -> None:
+    """``publish`` an event whose object is complete now (it may be gone when the event is sent)."""
+    payload = {"action": action, "repository_id": repository_id, "sender_id": sender_id, "object": body}
+    await publish(conn, account_id, event, payload)
+
+
+_SUBSCRIBED = text(f"SELECT {subscribed_sql(':account_id', ':event')}")
+
+
+async def is_subscribed(conn: AsyncConnection, account_id: int, event: str) -> bool:
+    """Whether a hook hears the event: for a write that must read more to describe its event."""
+    return bool((await conn.execute(_SUBSCRIBED, {"account_id": account_id, "event": event})).scalar())
+
+
 def subscribed(conn: sqlite3.Connection, account_id: int, event: str) -> bool:
     """On SQLite's writer thread: whether an active hook hears ``event`` of the account."""
     found = conn.execute(f"SELECT {subscribed_sql('?', '?')}", (account_id, event)).fetchone()

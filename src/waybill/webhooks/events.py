@@ -172,7 +172,32 @@ async def _security_advisories(
     return messages
 
 
+def _prebuilt(event: Event) -> Builder:
+    """For events whose object was described when it was written (``outbox.publish_object``)."""
+
+    async def build(conn: AsyncConnection, payload: dict[str, Any], links: Links) -> list[Message]:
+        repository_id = int(payload["repository_id"])
+        account_id = int(payload["account_id"])
+        found = await parties(conn, {account_id, payload.get("sender_id")}, {repository_id})
+        repo = found.repositories.get(repository_id)
+        # A change the system made (a queued verification) is sent by the repository's owner.
+        sender = found.accounts.get(payload.get("sender_id") or account_id)
+        body = payloads.envelope(
+            links,
+            action=payload["action"],
+            repository_=repo,
+            organization_=found.accounts.get(account_id),
+            sender=sender,
+            **{event.value: payload["object"]},
+        )
+        return [Message(payload["action"], repository_id, body)]
+
+    return build
+
+
 BUILDERS: dict[str, Builder] = {
+    Event.ATTESTATION.value: _prebuilt(Event.ATTESTATION),
+    Event.DEPENDENCY_SNAPSHOT.value: _prebuilt(Event.DEPENDENCY_SNAPSHOT),
     Event.SECURITY_ADVISORY.value: _security_advisories,
     Event.DEPENDABOT_ALERT.value: _dependabot_alerts,
     Event.DEPLOYMENT_RECORD.value: _deployment_records,
