@@ -13,6 +13,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.core import clock, jobs
@@ -160,6 +161,16 @@ async def _take(db: Database, hook_id: int) -> tuple[Hook, Delivery] | None:
 
 
 def deliver_handler(allow_private: bool) -> jobs.Handler:
+    # One client per certificate setting, kept for the process: building one (its TLS context) costs
+    # more than a delivery, and its pool keeps connections to a busy receiver open.
+    clients: dict[bool, httpx.AsyncClient] = {}
+
+    def client_for(hook: Hook) -> httpx.AsyncClient:
+        verify = hook.insecure_ssl != "1"
+        if verify not in clients:
+            clients[verify] = sending.client(verify=verify)
+        return clients[verify]
+
     async def deliver(db: Database, job: jobs.Job) -> dict[str, Any]:
         hook_id = int(job.payload["hook_id"])
         sent = 0
@@ -168,8 +179,7 @@ def deliver_handler(allow_private: bool) -> jobs.Handler:
             if taken is None:
                 break
             hook, head = taken
-            async with sending.client(verify=hook.insecure_ssl != "1") as client:
-                outcome = await sending.attempt(client, hook, head, allow_private=allow_private)
+            outcome = await sending.attempt(client_for(hook), hook, head, allow_private=allow_private)
             async with db.write() as conn:
                 await _record(conn, hook, head, outcome)
             sent += 1
