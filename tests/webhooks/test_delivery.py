@@ -13,9 +13,11 @@ from urllib.parse import parse_qs
 import githubkit.webhooks
 import pytest
 
+from tests.harness import running
 from tests.webhooks.conftest import ORG_HOOKS, REPO_HOOKS, SECRET, World, hook_body
 from tests.webhooks.receiver import Receiver
 from tests.webhooks.verifiers import octokit_verify
+from waybill.config import Settings
 from waybill.core import clock
 from waybill.webhooks import sending
 
@@ -199,3 +201,39 @@ async def test_an_inactive_hook_is_not_pinged(world: World, receiver: Receiver) 
     await _create(world, ORG_HOOKS, receiver.url, active=False)
     await world.run_jobs()
     assert receiver.received == []
+
+
+async def test_deliveries_pending_when_a_server_stops_are_sent_after_it_restarts(
+    settings: Settings, backend: str, receiver: Receiver
+) -> None:
+    async with running(settings, backend) as first:
+        await first.user("octocat")
+        await first.org("acme", owner="octocat")
+        token = await first.token("octocat", "admin:org_hook")
+        created = await first.post(ORG_HOOKS, token=token, json=hook_body(receiver.url))
+        assert created.status_code == 201
+        # The server stops before its worker took the ping.
+    assert receiver.received == []
+    async with running(settings, backend) as second:
+        await second.app.worker.run_until_idle()
+    [ping] = receiver.received
+    assert ping.headers["X-GitHub-Hook-ID"] == str(created.json()["id"])
+
+
+async def test_a_delivery_cut_short_by_a_crash_is_sent_again(
+    world: World, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that dies mid-attempt leaves its claim to run out; the attempt is then made again."""
+    await _create(world, ORG_HOOKS, receiver.url)
+
+    async def crash(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(sending, "attempt", crash)
+    await world.run_jobs()
+    monkeypatch.undo()
+    assert receiver.received == []
+    later = clock.now() + timedelta(minutes=10)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    await world.run_jobs()
+    assert len(receiver.received) == 1
