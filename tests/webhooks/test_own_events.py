@@ -72,3 +72,17 @@ async def test_dependency_snapshot_events(world: World, receiver: Receiver) -> N
     assert body["dependency_snapshot"]["sha"] == f"{7:040x}"
     assert body["dependency_snapshot"]["job"] == {"correlator": "ci", "id": "7"}
     assert body["sender"]["login"] == "octocat"
+
+
+async def test_a_reverification_that_fails_is_told(world: World, receiver: Receiver) -> None:
+    api = world.api
+    await api.user("root", site_admin=True)
+    admin = await api.token("root", "site_admin")
+    await _hook(world, receiver.url, ["attestation"])
+    body = {"bundle": bundle_for([random_digest()])}
+    assert (await api.post("/repos/acme/web/attestations", token=world.owner, json=body)).status_code == 201
+    await world.run_jobs()
+    assert (await api.post("/waybill/attestations/reverify", token=admin)).status_code in (200, 202)
+    await world.run_jobs()
+    actions = [b["action"] for b in _bodies(receiver, "attestation")]
+    assert actions == ["created", "verification_failed", "verification_failed"]

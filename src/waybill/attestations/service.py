@@ -144,6 +144,35 @@ async def store(
 ATTESTATION_EVENT = "attestation"
 
 
+async def _announce_failures(
+    conn: AsyncConnection, owners: dict[int, int], records: Sequence[dict[str, Any]]
+) -> None:
+    """Queue ``attestation`` ``verification_failed`` for the failed verdicts among ``records``
+    (``owners``: attestation id -> its repository's owner)."""
+    failed = {r["attestation_id"]: r for r in records if not r["verified"]}
+    # Read only for the owners whose hooks hear it: a re-verification may fail thousands at once.
+    heard = {o for o in {owners[i] for i in failed} if await outbox.is_subscribed(conn, o, ATTESTATION_EVENT)}
+    failed = {i: r for i, r in failed.items() if owners[i] in heard}
+    if not failed:
+        return
+    for summary in await sql.summaries(conn, sorted(failed)):
+        await outbox.publish_object(
+            conn,
+            owners[summary.id],
+            ATTESTATION_EVENT,
+            action="verification_failed",
+            repository_id=summary.repository_id,
+            sender_id=None,
+            body=_event_object(
+                summary.id,
+                summary.predicate_type,
+                summary.digests,
+                summary.created_at,
+                verification={"verified": False, "reason": failed[summary.id]["reason"]},
+            ),
+        )
+
+
 def _event_object(
     attestation_id: int, predicate_type: str | None, digests: list[str], created_at: datetime, **extra: Any
 ) -> dict[str, Any]:
@@ -660,22 +689,7 @@ async def verify_queued(db: Database, job: jobs.Job) -> dict[str, Any]:
     async with db.write() as conn:
         stored = await sql.store_queued_verdict(conn, attestation_id, record)
         if stored and record is not None and not record["verified"]:
-            [summary] = await sql.summaries(conn, [attestation_id])
-            await outbox.publish_object(
-                conn,
-                row.owner_id,
-                ATTESTATION_EVENT,
-                action="verification_failed",
-                repository_id=row.repository_id,
-                sender_id=None,
-                body=_event_object(
-                    attestation_id,
-                    summary.predicate_type,
-                    summary.digests,
-                    summary.created_at,
-                    verification={"verified": False, "reason": record["reason"]},
-                ),
-            )
+            await _announce_failures(conn, {attestation_id: row.owner_id}, [record])
     if not stored:
         status = "deleted"
     elif record is None:
@@ -754,7 +768,9 @@ async def reverify(db: Database, job: jobs.Job) -> dict[str, Any]:
         async with db.write() as conn:
             # Attestations deleted since the batch was read are left out.
             remaining = set(await sql.existing_ids(conn, [r["attestation_id"] for r in records]))
-            await sql.upsert_verifications(conn, [r for r in records if r["attestation_id"] in remaining])
+            kept = [r for r in records if r["attestation_id"] in remaining]
+            await sql.upsert_verifications(conn, kept)
+            await _announce_failures(conn, {r.id: r.owner_id for r in checked}, kept)
             verified = sum(1 for r in records if r["verified"])
             progress = {
                 **progress,
