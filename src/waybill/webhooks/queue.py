@@ -140,23 +140,22 @@ async def _record(conn: AsyncConnection, hook: Hook, head: Delivery, outcome: Ou
     await repo.set_last_response(conn, hook.id, _last_response(outcome))
 
 
-async def _take(db: Database, hook_id: int) -> tuple[Hook, Delivery] | None:
+async def _take(conn: AsyncConnection, hook_id: int) -> tuple[Hook, Delivery] | None:
     """Claim the hook's next due attempt; None when there is none due (a job is queued for the
     next one) or another worker is sending it."""
     now = clock.now()
-    async with db.write() as conn:
-        head = await repo.queue_head(conn, hook_id)
-        if head is None:
-            return None
-        if head.state is DeliveryState.SENDING and head.lease_until is not None and head.lease_until > now:
-            return None
-        if head.due_at > now:
-            await wake(conn, hook_id, head.due_at)
-            return None
-        hook = (await repo.hooks_by_ids(conn, [hook_id])).get(hook_id)
-        if hook is None:
-            return None
-        await repo.claim(conn, head.id, now + SEND_LEASE)
+    head = await repo.queue_head(conn, hook_id)
+    if head is None:
+        return None
+    if head.state is DeliveryState.SENDING and head.lease_until is not None and head.lease_until > now:
+        return None
+    if head.due_at > now:
+        await wake(conn, hook_id, head.due_at)
+        return None
+    hook = (await repo.hooks_by_ids(conn, [hook_id])).get(hook_id)
+    if hook is None:
+        return None
+    await repo.claim(conn, head.id, now + SEND_LEASE)
     return hook, head
 
 
@@ -174,18 +173,19 @@ def deliver_handler(allow_private: bool) -> jobs.Handler:
     async def deliver(db: Database, job: jobs.Job) -> dict[str, Any]:
         hook_id = int(job.payload["hook_id"])
         sent = 0
-        while sent < BATCH:
-            taken = await _take(db, hook_id)
-            if taken is None:
-                break
+        async with db.write() as conn:
+            taken = await _take(conn, hook_id)
+        while taken is not None:
             hook, head = taken
             outcome = await sending.attempt(client_for(hook), hook, head, allow_private=allow_private)
+            sent += 1
+            # The outcome and the next claim in one transaction: one commit per delivery.
             async with db.write() as conn:
                 await _record(conn, hook, head, outcome)
-            sent += 1
-        else:
-            async with db.write() as conn:
-                await jobs.enqueue(conn, DELIVER_JOB, {"hook_id": hook_id}, key=job_key(hook_id))
+                if sent >= BATCH:
+                    await jobs.enqueue(conn, DELIVER_JOB, {"hook_id": hook_id}, key=job_key(hook_id))
+                    break
+                taken = await _take(conn, hook_id)
         return {"attempts": sent}
 
     return deliver
