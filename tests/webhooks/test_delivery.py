@@ -3,10 +3,13 @@ by standard verifiers, the deliveries API, redelivery, and retries with backoff.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
+import socket
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import parse_qs
 
@@ -19,6 +22,8 @@ from tests.webhooks.receiver import Receiver
 from tests.webhooks.verifiers import octokit_verify
 from waybill.config import Settings
 from waybill.core import clock
+from waybill.core.jobs import Worker
+from waybill.webhooks import jobs as webhooks_jobs
 from waybill.webhooks import sending
 
 
@@ -237,3 +242,20 @@ async def test_a_delivery_cut_short_by_a_crash_is_sent_again(
     monkeypatch.setattr(clock, "now", lambda: later)
     await world.run_jobs()
     assert len(receiver.received) == 1
+
+
+async def test_a_name_that_resolves_to_a_private_address_is_refused_at_delivery(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = world.api
+    strict = replace(api.app.settings, webhook_allow_private=False)
+    hook = await _create(world, ORG_HOOKS, "http://intranet.example.com/hook")
+
+    async def private(*_args: object, **_kwargs: object) -> list[tuple]:
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.1.2.3", 80))]
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", private)
+    await Worker(api.db, webhooks_jobs.job_handlers(strict)).run_until_idle()
+    [item] = (await api.get(f"{ORG_HOOKS}/{hook['id']}/deliveries", token=world.owner)).json()
+    assert item["status"] == "refused: url resolves to a loopback, link-local or private address"
+    assert item["status_code"] == 0
