@@ -4,7 +4,7 @@ load generator share the CPU, so the figures hold steady on a busy machine, wher
 throughput does not.
 
     python -m bench.request_cost [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
-        [--concurrency 16]
+        [--concurrency 16] [--hooks 10]
 
 Requests go straight into the ASGI application (every middleware, the token check, the handler
 and the response), one at a time or from ``--concurrency`` tasks at once (so that SQLite's writer
@@ -32,6 +32,8 @@ from waybill.accounts import service as accounts
 from waybill.app import WaybillApp, create_app
 from waybill.auth import tokens
 from waybill.config import Settings
+from waybill.core import clock
+from waybill.webhooks import repository as webhooks
 
 DIGEST = "sha256:" + "ab" * 32
 DEPLOYMENTS = 10
@@ -91,10 +93,35 @@ async def provision(app: WaybillApp) -> dict[str, str]:
     return headers
 
 
-async def run(settings: Settings, requests: int, concurrency: int) -> None:
+async def add_hooks(app: WaybillApp, count: int) -> None:
+    async with app.db.write() as conn:
+        org = await accounts.get_org(conn, "bench")
+        for _ in range(count):
+            await webhooks.insert_hook(
+                conn,
+                {
+                    "owner_id": org.id,
+                    "repository_id": None,
+                    "name": "web",
+                    "active": True,
+                    "events": ["*"],
+                    "url": "https://hooks.example.com/bench",
+                    "content_type": "json",
+                    "secret": "bench",
+                    "insecure_ssl": "0",
+                    "last_response": {"code": None, "status": "unused", "message": None},
+                    "created_at": clock.now(),
+                    "updated_at": clock.now(),
+                },
+            )
+
+
+async def run(settings: Settings, requests: int, concurrency: int, hooks: int = 0) -> None:
     app = create_app(settings)
     async with LifespanManager(app):
         headers = await provision(app)
+        await add_hooks(app, hooks)
+        print(f"hooks: {hooks}")
         statements: Counter[str] = Counter()
 
         @event.listens_for(app.db.engine.sync_engine, "before_cursor_execute")
@@ -174,9 +201,10 @@ def main() -> None:
     parser.add_argument("--database-url", default="", help="PostgreSQL server to make a scratch database on")
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=1, help="requests in flight at once")
+    parser.add_argument("--hooks", type=int, default=0, help="active organization hooks hearing every event")
     args = parser.parse_args()
     with scratch_settings(args.database_url) as settings:
-        asyncio.run(run(settings, args.requests, args.concurrency))
+        asyncio.run(run(settings, args.requests, args.concurrency, args.hooks))
 
 
 if __name__ == "__main__":

@@ -34,6 +34,8 @@ from waybill.http.errors import EXCEPTION_HANDLERS
 from waybill.publishers import routes as publishers_routes
 from waybill.publishers.oidc import KeyCache
 from waybill.web import routes as web_routes
+from waybill.webhooks import jobs as webhooks_jobs
+from waybill.webhooks import routes as webhooks_routes
 
 log = logging.getLogger("waybill")
 
@@ -46,6 +48,7 @@ ROUTE_HANDLERS: list[Any] = [
     *alerts_routes.route_handlers,
     *codescanning_routes.route_handlers,
     *publishers_routes.route_handlers,
+    *webhooks_routes.route_handlers,
     *web_routes.route_handlers,
 ]
 
@@ -56,6 +59,11 @@ JOB_HANDLERS: Mapping[str, Handler] = {
     **alerts_jobs.JOB_HANDLERS,
     **codescanning_jobs.JOB_HANDLERS,
 }
+
+
+def job_handlers(settings: Settings) -> Mapping[str, Handler]:
+    """Every domain's, with the webhooks' own (which take their links and destinations from settings)."""
+    return {**JOB_HANDLERS, **webhooks_jobs.job_handlers(settings)}
 
 
 class WaybillApp(GitHubConventions):
@@ -91,7 +99,7 @@ def create_app(settings: Settings | None = None) -> WaybillApp:
         db = Database.for_settings(settings, connections=settings.connections_per_process)
         async with db.write() as conn:
             app.state.signer = Signer(await load_key(conn))
-        worker = Worker(db, JOB_HANDLERS, poll_seconds=settings.worker_poll_seconds)
+        worker = Worker(db, job_handlers(settings), poll_seconds=settings.worker_poll_seconds)
         # Tokens revoked by other processes must be refused here at once (waybill.auth.signals).
         await PRINCIPALS.signals.start(db.engine.url, listen_url=settings.principal_listen_url)
         app.state.db = db

@@ -72,6 +72,8 @@ class Settings:
     # A direct PostgreSQL URL the server listens on for token revocations, for when the database is
     # reached through a transaction pooler (which cannot keep a session's LISTEN).
     database_listen_url: str = ""
+    # Webhooks may point at loopback, link-local and private addresses (tests, closed networks).
+    webhook_allow_private: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -94,6 +96,7 @@ class Settings:
             database_pool_mode=_choice("WAYBILL_DATABASE_POOL_MODE", ("session", "transaction")),
             oidc_audience=os.environ.get("WAYBILL_OIDC_AUDIENCE", "").strip(),
             database_listen_url=os.environ.get("WAYBILL_DATABASE_LISTEN_URL", "").strip(),
+            webhook_allow_private=_bool("WAYBILL_WEBHOOK_ALLOW_PRIVATE", False),
         )
 
     @property

@@ -76,4 +76,5 @@ def _load() -> None:
         cases_attestations,
         cases_codescanning,
         cases_dependencies,
+        cases_webhooks,
     )

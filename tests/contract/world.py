@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+import asyncio
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Protocol
@@ -20,6 +21,8 @@ from waybill.alerts import service as alerts
 from waybill.apps import keys
 from waybill.apps import service as apps
 from waybill.auth.types import CLASSIC_SCOPES
+from waybill.core.jobs import Worker
+from waybill.webhooks import jobs as webhooks_jobs
 
 
 class Provisioner(Protocol):
@@ -156,6 +159,7 @@ async def seed_records(world: World, http: Http) -> None:
     """Records written through the API, for the domains that exist."""
     await _seed_attestations(world, http)
     await _seed_code_scanning(world, http)
+    await _seed_hooks(world, http)
 
 
 async def attest(http: Http, world: World, repo: str, digests: list[str], token: str = "") -> int:
@@ -205,3 +209,51 @@ async def _seed_code_scanning(world: World, http: Http) -> None:
     world.extra.setdefault("path_examples", {}).update(
         {"sarif_id": world.extra["sarif_id"], "analysis_id": 1, "alert_number": 1}
     )
+# Where nothing listens: the seeded hooks' deliveries fail to connect, quickly and offline.
+HOOK_URL = "http://127.0.0.1:9/hook"
+
+
+async def run_hook_jobs(http: Http) -> None:
+    """In-process, deliver what the hooks queued (nothing else, so that other cases see their jobs
+    pending); a live server's own worker runs by itself."""
+    app: Any = getattr(http, "app", None)
+    if app is not None:
+        await Worker(app.db, webhooks_jobs.job_handlers(app.settings)).run_until_idle()
+
+
+async def attempted_delivery(http: Http, world: World, hooks: str, hook_id: int) -> int:
+    """The id of the hook's latest attempted delivery (its ping), waiting for the worker to make it."""
+    for _ in range(100):
+        await run_hook_jobs(http)
+        response = await http.request("GET", f"{hooks}/{hook_id}/deliveries", token=world.owner_token)
+        assert response.status_code == 200, response.text
+        if response.json():
+            return int(response.json()[0]["id"])
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no delivery of hook {hook_id} was attempted")
+
+
+async def create_hook(http: Http, world: World, hooks: str, version: str | None = None) -> int:
+    body = {
+        "name": "web",
+        "events": ["*"],
+        "config": {"url": HOOK_URL, "content_type": "json", "secret": "s"},
+    }
+    response = await http.request("POST", hooks, token=world.owner_token, version=version, json=body)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+async def _seed_hooks(world: World, http: Http) -> None:
+    """An organization hook and a repository hook, each with its ping attempted; the fuzzer names the
+    repository hook (``hook_id``) and its delivery (``delivery_id``)."""
+    org_hooks = f"/orgs/{world.org}/hooks"
+    repo_hooks = f"/repos/{world.org}/{world.public_repo}/hooks"
+    world.extra["org_hook_id"] = await create_hook(http, world, org_hooks)
+    world.extra["repo_hook_id"] = hook_id = await create_hook(http, world, repo_hooks)
+    delivery_id = await attempted_delivery(http, world, repo_hooks, hook_id)
+    world.extra["org_delivery_id"] = await attempted_delivery(
+        http, world, org_hooks, world.extra["org_hook_id"]
+    )
+    world.extra["repo_delivery_id"] = delivery_id
+    world.extra.setdefault("path_examples", {}).update({"hook_id": hook_id, "delivery_id": delivery_id})

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
 from waybill.accounts.types import Account, Repository
-from waybill.alerts import access
+from waybill.alerts import access, lifecycle
 from waybill.alerts import repository as repo
 from waybill.alerts.alert_schemas import AlertQuery, AlertUpdate, AlertView
 from waybill.alerts.lifecycle import AlertState
@@ -142,6 +142,12 @@ async def _alert(conn: AsyncConnection, found: Repository, number: int) -> Row[A
     return row
 
 
+async def alert_views(conn: AsyncConnection, repository_id: int, numbers: Sequence[int]) -> list[AlertView]:
+    """The repository's alerts of these numbers as they are now, in that order (for the webhooks)."""
+    rows = [row for n in numbers if (row := await repo.alert_by_number(conn, repository_id, n)) is not None]
+    return await _views(conn, rows, {})
+
+
 async def get_alert(
     conn: AsyncConnection, caller: Principal, owner: str, name: str, number: int
 ) -> AlertView:
@@ -175,6 +181,7 @@ async def update_alert(
             raise _invalid("assignees", f"unknown users: {', '.join(unknown)}")
         assignees = [known[login.lower()] for login in body.assignees]
     now = clock.now()
+    sender_id = None if caller.user is None else caller.user.id
     if body.state == "dismissed":
         if row.state == AlertState.FIXED:
             raise Conflict("A fixed alert cannot be dismissed.")
@@ -190,6 +197,8 @@ async def update_alert(
                 "updated_at": now,
             },
         )
+        if row.state != AlertState.DISMISSED:
+            await lifecycle.announce(conn, found.id, [(number, "dismissed")], sender_id=sender_id)
     elif body.state == "open" and row.state != AlertState.OPEN:
         if row.state == AlertState.FIXED:
             raise Conflict(
@@ -208,6 +217,8 @@ async def update_alert(
         else:
             values.update(state=AlertState.FIXED.value, fixed_at=now)
         await repo.set_alert_state(conn, row.id, values)
+        action = "reopened" if row.present else "fixed"
+        await lifecycle.announce(conn, found.id, [(number, action)], sender_id=sender_id)
     if assignees is not None:
         await repo.set_assignees(conn, row.id, [a.id for a in assignees])
         if body.state is None:

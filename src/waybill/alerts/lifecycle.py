@@ -19,10 +19,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from waybill.accounts import service as accounts
 from waybill.alerts import repository as repo
 from waybill.alerts.ecosystems import Ecosystem, normalise_name, parse
 from waybill.alerts.matching import MatchIndex, RangeFinder
-from waybill.core import clock
+from waybill.core import clock, outbox
 from waybill.dependencies import service as dependencies
 
 
@@ -162,12 +163,34 @@ class Outcome:
     fixed: int = 0
     reopened: int = 0
     auto_dismissed: int = 0
+    # (alert number, GitHub's dependabot_alert action) of each change, for the webhooks.
+    announced: list[tuple[int, str]] = field(default_factory=list)
 
     def add(self, other: Outcome) -> None:
         self.opened += other.opened
         self.fixed += other.fixed
         self.reopened += other.reopened
         self.auto_dismissed += other.auto_dismissed
+        self.announced += other.announced
+
+
+DEPENDABOT_EVENT = "dependabot_alert"
+
+
+async def announce(
+    conn: AsyncConnection, repository_id: int, changes: Sequence[tuple[int, str]], *, sender_id: int | None
+) -> None:
+    """Queue the ``dependabot_alert`` events of ``changes`` (alert number, action) in the caller's
+    transaction; their sender is ``sender_id``, or the repository's owner for what the graph did."""
+    if not changes:
+        return
+    repo_found = (await accounts.repositories_by_ids(conn, [repository_id]))[repository_id]
+    payload = {
+        "repository_id": repository_id,
+        "alerts": [list(c) for c in changes],
+        "sender_id": sender_id or repo_found.owner.id,
+    }
+    await outbox.publish(conn, repo_found.owner.id, DEPENDABOT_EVENT, payload)
 
 
 def _finding_columns(f: Finding) -> dict[str, Any]:
@@ -218,10 +241,12 @@ async def apply(
         if row.state == AlertState.FIXED:
             new.update(state=AlertState.OPEN.value, fixed_at=None, updated_at=now)
             outcome.reopened += 1
+            outcome.announced.append((row.number, "reintroduced"))
         elif row.state == AlertState.AUTO_DISMISSED:
             # Auto-dismissed for a withdrawn advisory that stands again.
             new.update(state=AlertState.OPEN.value, auto_dismissed_at=None, updated_at=now)
             outcome.reopened += 1
+            outcome.announced.append((row.number, "auto_reopened"))
         if new != _kept(row):
             changes.append(new)
     for row in vanished:
@@ -230,9 +255,11 @@ async def apply(
             if row.advisory_id in silenced:
                 new.update(state=AlertState.AUTO_DISMISSED.value, auto_dismissed_at=now, updated_at=now)
                 outcome.auto_dismissed += 1
+                outcome.announced.append((row.number, "auto_dismissed"))
             else:
                 new.update(state=AlertState.FIXED.value, fixed_at=now, updated_at=now)
                 outcome.fixed += 1
+                outcome.announced.append((row.number, "fixed"))
         changes.append(new)
     await repo.update_alerts(conn, changes)
     fresh = [f for ident, f in found.items() if ident not in existing]
@@ -262,6 +289,8 @@ async def apply(
             ],
         )
         outcome.opened += len(fresh)
+        outcome.announced += [(first + i, "created") for i in range(len(fresh))]
+    await announce(conn, repository_id, outcome.announced, sender_id=None)
     return outcome
 
 

@@ -17,7 +17,7 @@ from waybill.alerts.ecosystems import Ecosystem, normalise_name, parse
 from waybill.alerts.matching import MatchIndex
 from waybill.alerts.osv import Document, InvalidDocument
 from waybill.alerts.osv import parse as parse_osv
-from waybill.core import clock, jobs
+from waybill.core import clock, jobs, outbox
 from waybill.core.db import Database
 from waybill.core.errors import NotFound
 from waybill.dependencies import service as dependencies
@@ -51,19 +51,25 @@ async def import_documents(conn: AsyncConnection, docs: Iterable[Document], coun
     now = clock.now()
     rows: list[dict[str, Any]] = []
     touched: set[str] = set()
+    # GHSA id -> the security_advisory action its documents' changes make (withdrawn wins).
+    actions: dict[str, str] = {}
     for osv_id, doc in latest.items():
         digest = records.content_hash(doc)
         before = stored.get(osv_id)
         if before is not None and (before.content_hash == digest or doc.modified < before.modified_at):
             counts.unchanged += 1
             continue
+        ghsa = records.ghsa_id(doc)
         if doc.withdrawn is not None and (before is None or before.withdrawn_at is None):
             counts.withdrawn += 1
+            actions[ghsa] = "withdrawn"
         elif before is None:
             counts.added += 1
+            actions.setdefault(ghsa, "published")
         else:
             counts.updated += 1
-        ghsa = records.ghsa_id(doc)
+            if actions.get(ghsa) != "withdrawn":
+                actions[ghsa] = "updated"
         touched.add(ghsa)
         if before is not None:
             touched.add(before.ghsa_id)
@@ -80,7 +86,14 @@ async def import_documents(conn: AsyncConnection, docs: Iterable[Document], coun
         )
     await repo.upsert_documents(conn, rows)
     await rebuild(conn, touched)
+    if actions:
+        await outbox.publish_global(
+            conn, SECURITY_ADVISORY_EVENT, {"advisories": [[g, a] for g, a in sorted(actions.items())]}
+        )
     return touched
+
+
+SECURITY_ADVISORY_EVENT = "security_advisory"
 
 
 BATCH = 500

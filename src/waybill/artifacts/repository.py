@@ -49,7 +49,7 @@ from waybill.artifacts.types import (
 )
 from waybill.attestations.schemas import SLSA_PROVENANCE
 from waybill.attestations.types import DEFAULT_MODE, Mode
-from waybill.core import keyset
+from waybill.core import keyset, outbox
 from waybill.core.db import Database
 from waybill.core.drivers import Sql, sqlite_time, utc
 
@@ -671,8 +671,17 @@ _HISTORY_COLUMNS = (
     " recorded_at"
 )
 
+# The webhook event of a record's change (``outbox``): queued by the write itself, and only when a
+# hook hears it. "updated" (tags, risks, repository or attestation alone) is no event.
+DEPLOYMENT_EVENT = "deployment_record"
+STORAGE_EVENT = "storage_record"
+EVENT_CHANGES = (Change.CREATED, Change.DIGEST_CHANGED, Change.STATUS_CHANGED, Change.DECOMMISSIONED)
+_EVENT_CHANGES = ", ".join(f"'{c.value}'" for c in EVENT_CHANGES)
+_RECORD_COLUMNS = [c.name for c in deployment_records.c]
+
 # PostgreSQL: one statement, whatever the number of records (arrays, unnested), so it is prepared
-# once. Artifacts and records are written in key order, so that concurrent writers never deadlock.
+# once; the event, if a hook hears it, is a job inserted by the same statement. Artifacts and records
+# are written in key order, so that concurrent writers never deadlock.
 UPSERT_DEPLOYMENTS_PG = Sql(
     f"""
 WITH new_artifacts AS (
@@ -696,6 +705,15 @@ WITH new_artifacts AS (
     INSERT INTO artifact_deployment_history ({_HISTORY_COLUMNS})
     SELECT id, org_id, repository_id, last_change, digest, status, tags, runtime_risks, attestation_id, :now
     FROM upserted WHERE last_change IS NOT NULL
+), events AS (
+    {outbox.JOB_INSERT}
+    SELECT {outbox.JOB_VALUES},
+        jsonb_build_object('event', '{DEPLOYMENT_EVENT}', 'account_id', CAST(:org_id AS bigint),
+            'sender_id', CAST(:sender_id AS bigint), 'records', jsonb_agg(to_jsonb(u) ORDER BY u.id)),
+        0, :now, :now
+    FROM upserted AS u
+    WHERE u.last_change IN ({_EVENT_CHANGES}) AND {outbox.subscribed_sql(":org_id", f"'{DEPLOYMENT_EVENT}'")}
+    HAVING count(*) > 0
 )
 SELECT * FROM upserted
 """
@@ -756,6 +774,7 @@ async def upsert_deployments(
     artifacts: Sequence[ArtifactRow],
     rows: Sequence[DeploymentRow],
     now: datetime,
+    sender_id: int | None = None,
 ) -> list[DeploymentRecord]:
     """Create the artifacts not there yet (an existing one keeps its name and version), then create
     or update one record per row (deployment names must be distinct) and append what changed to the
@@ -765,7 +784,15 @@ async def upsert_deployments(
     if db.is_sqlite:
         return await db.group_write(
             lambda conn: _upsert_deployments_sqlite(
-                conn, org_id, logical_environment, physical_environment, cluster, artifacts, rows, now
+                conn,
+                org_id,
+                logical_environment,
+                physical_environment,
+                cluster,
+                artifacts,
+                rows,
+                now,
+                sender_id,
             )
         )
     params = {
@@ -785,6 +812,7 @@ async def upsert_deployments(
         "tags": [_json(r.tags) for r in rows],
         "runtime_risks": [_json(r.runtime_risks) for r in rows],
         "attestations": [r.attestation_id for r in rows],
+        "sender_id": sender_id,
     }
     return [_record(row) for row in await db.fetch(UPSERT_DEPLOYMENTS_PG, params)]
 
@@ -798,6 +826,7 @@ def _upsert_deployments_sqlite(
     artifacts: Sequence[ArtifactRow],
     rows: Sequence[DeploymentRow],
     now: datetime,
+    sender_id: int | None,
 ) -> list[DeploymentRecord]:
     at = sqlite_time(now)
     conn.executemany(
@@ -826,6 +855,19 @@ def _upsert_deployments_sqlite(
         _INSERT_HISTORY_SQLITE,
         [(*row[:3], row[12], row[3], row[8], row[9], row[10], row[11], at) for row in returned if row[12]],
     )
+    # The writer is in this process: the probe costs no round trip, and without hooks nothing else runs.
+    changed = [row for row in returned if row[12] in EVENT_CHANGES]
+    if changed and outbox.subscribed(conn, org_id, DEPLOYMENT_EVENT):
+        records = [
+            {
+                **dict(zip(_RECORD_COLUMNS, row, strict=True)),
+                "tags": json.loads(row[9]),
+                "runtime_risks": json.loads(row[10]),
+            }
+            for row in changed
+        ]
+        event = {"event": DEPLOYMENT_EVENT, "account_id": org_id, "sender_id": sender_id, "records": records}
+        outbox.enqueue_sqlite(conn, event, now)
     return [_record(row) for row in returned]
 
 
@@ -847,12 +889,21 @@ ON CONFLICT (repository_id, digest) DO NOTHING
 _ARTIFACT_NAME = "SELECT name FROM artifacts WHERE repository_id = :repository_id AND digest = :digest"
 
 # The artifact's name is its first writer's: the one inserted here, else the one already stored.
+_STORAGE_NAME = f"COALESCE((SELECT name FROM new_artifact), ({_ARTIFACT_NAME}), :name)"
 _UPSERT_STORAGE_PG = Sql(
     f"""
-WITH new_artifact AS ({_ARTIFACT_INSERT} RETURNING name), stored AS ({_STORAGE_UPSERT})
-SELECT stored.*, COALESCE((SELECT name FROM new_artifact), ({_ARTIFACT_NAME}), :name) FROM stored
+WITH new_artifact AS ({_ARTIFACT_INSERT} RETURNING name), stored AS ({_STORAGE_UPSERT}), event AS (
+    {outbox.JOB_INSERT}
+    SELECT {outbox.JOB_VALUES},
+        jsonb_build_object('event', '{STORAGE_EVENT}', 'account_id', CAST(:org_id AS bigint),
+            'sender_id', CAST(:sender_id AS bigint), 'record', to_jsonb(s), 'name', {_STORAGE_NAME}),
+        0, :now, :now
+    FROM stored AS s WHERE {outbox.subscribed_sql(":org_id", f"'{STORAGE_EVENT}'")}
+)
+SELECT stored.*, {_STORAGE_NAME} FROM stored
 """
 )
+_STORAGE_COLUMNS = [c.name for c in storage_records.c]
 
 
 def _storage_row(row: Sequence[Any]) -> StorageRecord:
@@ -882,6 +933,7 @@ async def upsert_storage_record(
     path: str | None,
     status: StorageStatus,
     now: datetime,
+    sender_id: int | None = None,
 ) -> StorageRecord:
     """One record per artifact and place in a registry (registry URL and repository within it): a
     repeated POST for the same place updates the URL, path, version and status. The artifact is
@@ -898,6 +950,7 @@ async def upsert_storage_record(
         "path": path,
         "status": status.value,
         "now": now,
+        "sender_id": sender_id,
     }
     if not db.is_sqlite:
         return _storage_row((await db.fetch(_UPSERT_STORAGE_PG, params))[0])
@@ -907,6 +960,10 @@ async def upsert_storage_record(
         conn.execute(_ARTIFACT_INSERT, local)
         stored = conn.execute(_STORAGE_UPSERT, local).fetchone()
         name = conn.execute(_ARTIFACT_NAME, local).fetchone()[0]
+        if outbox.subscribed(conn, org_id, STORAGE_EVENT):
+            record = dict(zip(_STORAGE_COLUMNS, stored, strict=True))
+            event = {"event": STORAGE_EVENT, "account_id": org_id, "sender_id": sender_id, "record": record}
+            outbox.enqueue_sqlite(conn, {**event, "name": name}, now)
         return _storage_row((*stored, name))
 
     return await db.group_write(work)

@@ -118,6 +118,7 @@ async def _write(
     cluster: str | None,
     entries: Sequence[ClusterDeployment],
     targets: Sequence[_Target],
+    sender_id: int | None,
 ) -> list[DeploymentRecord]:
     """Write the entries in one all-or-nothing statement (PostgreSQL) or unit (SQLite's writer)."""
     records = await sql.upsert_deployments(
@@ -129,6 +130,7 @@ async def _write(
         artifacts=_first_writers(entries, targets),
         rows=[_normalised(e, t) for e, t in zip(entries, targets, strict=True)],
         now=clock.now(),
+        sender_id=sender_id,
     )
     order = {e.deployment_name: i for i, e in enumerate(entries)}
     return sorted(records, key=lambda r: order[r.deployment_name])
@@ -174,6 +176,7 @@ async def create_deployment_record(
         cluster=body.cluster,
         entries=[entry],
         targets=[target],
+        sender_id=None if caller.user is None else caller.user.id,
     )
     return record
 
@@ -235,7 +238,7 @@ async def set_cluster_records(
 ) -> ClusterResult:
     """Validated already (schemas.check_deployments); every entry is checked before anything is
     written, then all accepted entries are written at once (``_write``)."""
-    permissions.require_authenticated(caller)
+    user = permissions.require_authenticated(caller)
     async with db.query() as conn:
         org = await _org(conn, org_login)
         checked = await _check(conn, caller, org, body.deployments)
@@ -249,6 +252,7 @@ async def set_cluster_records(
         cluster=cluster,
         entries=[e for e, _ in checked.accepted],
         targets=[t for _, t in checked.accepted],
+        sender_id=user.id,
     )
     return ClusterResult(records, checked.rejected)
 
@@ -324,6 +328,7 @@ async def run_cluster_job(db: Database, job: job_queue.Job) -> dict[str, Any]:
         cluster=payload.cluster,
         entries=[e for e, _ in kept],
         targets=[t for _, t in kept],
+        sender_id=payload.requested_by,
     )
     errors = [
         {"cause": str(Cause.NOT_FOUND), "deployment_name": e.deployment_name}
@@ -367,6 +372,7 @@ async def create_storage_record(
         path=body.path,
         status=body.status,
         now=clock.now(),
+        sender_id=None if caller.user is None else caller.user.id,
     )
 
 

@@ -241,6 +241,32 @@ async def owned(
     return list((await conn.execute(query)).all())
 
 
+@dataclass(frozen=True)
+class Summary:
+    """What an attestation's webhook event says of it."""
+
+    id: int
+    repository_id: int
+    predicate_type: str
+    created_at: datetime
+    digests: list[str]
+
+
+async def summaries(conn: AsyncConnection, ids: Sequence[int]) -> list[Summary]:
+    rows = await conn.execute(
+        select(a.c.id, a.c.repository_id, a.c.predicate_type, a.c.created_at)
+        .where(a.c.id.in_(ids))
+        .order_by(a.c.id)
+    )
+    found = list(rows)
+    digests: dict[int, list[str]] = {row.id: [] for row in found}
+    for subject in await conn.execute(
+        select(s.c.attestation_id, s.c.digest).where(s.c.attestation_id.in_(ids)).order_by(s.c.digest)
+    ):
+        digests[subject.attestation_id].append(subject.digest)
+    return [Summary(r.id, r.repository_id, r.predicate_type, r.created_at, digests[r.id]) for r in found]
+
+
 async def delete_ids(conn: AsyncConnection, ids: Sequence[int]) -> None:
     # Subjects and bundles go with their attestation (ON DELETE CASCADE).
     await conn.execute(delete(a).where(a.c.id.in_(ids)))

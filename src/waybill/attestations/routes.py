@@ -88,7 +88,9 @@ async def create_attestation(
         target = await attestations.upload_target(conn, await principal(request, conn), owner, repo)
     verdict = await attestations.check(trust_roots, target, bundle)
     async with db.write() as conn:
-        attestation_id = await attestations.store(conn, target, bundle, verdict, trust_roots)
+        caller = await principal(request, conn)
+        sender_id = None if caller.user is None else caller.user.id
+        attestation_id = await attestations.store(conn, target, bundle, verdict, trust_roots, sender_id)
     if target.verifies_later:
         # Committed: the worker may take the job now rather than at its next poll.
         request.app.state.worker.wake()

@@ -37,7 +37,7 @@ from waybill.attestations.types import DEFAULT_POLICY, Mode, Policy, PolicySourc
 from waybill.attestations.verification import IdentityPolicy, Step, Verdict
 from waybill.auth import permissions
 from waybill.auth.types import Need, Principal
-from waybill.core import clock, jobs
+from waybill.core import clock, jobs, outbox
 from waybill.core.db import Database
 from waybill.core.errors import FieldError, NotFound, ValidationFailed
 from waybill.core.keyset import KeysetPage
@@ -109,6 +109,7 @@ async def store(
     bundle: Bundle,
     verdict: Verdict | None,
     trust_roots: Path | None = None,
+    sender_id: int | None = None,
 ) -> int:
     """Store the bundle with its verdict (``enforce``), or with a job verifying it (``record``), in the
     caller's transaction: a create that commits always has its verification done or queued."""
@@ -127,7 +128,62 @@ async def store(
         await sql.upsert_verifications(conn, [_verification_row(attestation_id, verdict, now)])
     elif target.verifies_later:
         await queue_verification(conn, attestation_id, trust_roots)
+    repo = target.repository
+    await outbox.publish_object(
+        conn,
+        repo.owner.id,
+        ATTESTATION_EVENT,
+        action="created",
+        repository_id=repo.id,
+        sender_id=sender_id,
+        body=_event_object(attestation_id, bundle.predicate_type, sorted(bundle.subject_digests), now),
+    )
     return attestation_id
+
+
+ATTESTATION_EVENT = "attestation"
+
+
+async def _announce_failures(
+    conn: AsyncConnection, owners: dict[int, int], records: Sequence[dict[str, Any]]
+) -> None:
+    """Queue ``attestation`` ``verification_failed`` for the failed verdicts among ``records``
+    (``owners``: attestation id -> its repository's owner)."""
+    failed = {r["attestation_id"]: r for r in records if not r["verified"]}
+    # Read only for the owners whose hooks hear it: a re-verification may fail thousands at once.
+    heard = {o for o in {owners[i] for i in failed} if await outbox.is_subscribed(conn, o, ATTESTATION_EVENT)}
+    failed = {i: r for i, r in failed.items() if owners[i] in heard}
+    if not failed:
+        return
+    for summary in await sql.summaries(conn, sorted(failed)):
+        await outbox.publish_object(
+            conn,
+            owners[summary.id],
+            ATTESTATION_EVENT,
+            action="verification_failed",
+            repository_id=summary.repository_id,
+            sender_id=None,
+            body=_event_object(
+                summary.id,
+                summary.predicate_type,
+                summary.digests,
+                summary.created_at,
+                verification={"verified": False, "reason": failed[summary.id]["reason"]},
+            ),
+        )
+
+
+def _event_object(
+    attestation_id: int, predicate_type: str | None, digests: list[str], created_at: datetime, **extra: Any
+) -> dict[str, Any]:
+    """The ``attestation`` of the webhook event (docs/webhooks/attestation.schema.json)."""
+    return {
+        "id": attestation_id,
+        "subject_digests": digests,
+        "predicate_type": predicate_type,
+        "created_at": clock.iso(created_at),
+        **extra,
+    }
 
 
 def _source_repository_violation(identity_uri: str | None, full_name: str) -> str | None:
@@ -309,6 +365,19 @@ async def delete(
         error = decisions[repository_id]
         if error is not None:
             raise error
+    if await outbox.is_subscribed(conn, owner.id, ATTESTATION_EVENT):
+        # Described before they go: the event outlives them.
+        sender_id = None if principal.user is None else principal.user.id
+        for row in await sql.summaries(conn, [row.id for row in visible]):
+            await outbox.publish_object(
+                conn,
+                owner.id,
+                ATTESTATION_EVENT,
+                action="deleted",
+                repository_id=row.repository_id,
+                sender_id=sender_id,
+                body=_event_object(row.id, row.predicate_type, row.digests, row.created_at),
+            )
     await sql.delete_ids(conn, [row.id for row in visible])
     return len(visible)
 
@@ -619,6 +688,8 @@ async def verify_queued(db: Database, job: jobs.Job) -> dict[str, Any]:
         record = _verification_row(attestation_id, judged, clock.now())
     async with db.write() as conn:
         stored = await sql.store_queued_verdict(conn, attestation_id, record)
+        if stored and record is not None and not record["verified"]:
+            await _announce_failures(conn, {attestation_id: row.owner_id}, [record])
     if not stored:
         status = "deleted"
     elif record is None:
@@ -697,7 +768,9 @@ async def reverify(db: Database, job: jobs.Job) -> dict[str, Any]:
         async with db.write() as conn:
             # Attestations deleted since the batch was read are left out.
             remaining = set(await sql.existing_ids(conn, [r["attestation_id"] for r in records]))
-            await sql.upsert_verifications(conn, [r for r in records if r["attestation_id"] in remaining])
+            kept = [r for r in records if r["attestation_id"] in remaining]
+            await sql.upsert_verifications(conn, kept)
+            await _announce_failures(conn, {r.id: r.owner_id for r in checked}, kept)
             verified = sum(1 for r in records if r["verified"])
             progress = {
                 **progress,

@@ -38,6 +38,11 @@ CLASSIC_SCOPES = frozenset(
         "write:packages",
         "security_events",
         "site_admin",
+        # Webhooks: organization hooks need admin:org_hook; repository hooks read, write or admin.
+        "admin:org_hook",
+        "admin:repo_hook",
+        "write:repo_hook",
+        "read:repo_hook",
     }
 )
 
@@ -51,6 +56,9 @@ FINE_GRAINED_PERMISSIONS = frozenset(
         "artifact_metadata",
         "vulnerability_alerts",
         "security_events",
+        # GitHub's "Webhooks" permission, of a repository and of an organization.
+        "repository_hooks",
+        "organization_hooks",
     }
 )
 LEVELS = {"read": Role.READ, "write": Role.WRITE}

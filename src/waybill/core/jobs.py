@@ -105,7 +105,14 @@ def _job(row: Any) -> Job:
     )
 
 
-async def enqueue(conn: AsyncConnection, kind: str, payload: Any, *, key: str | None = None) -> int:
+async def enqueue(
+    conn: AsyncConnection,
+    kind: str,
+    payload: Any,
+    *,
+    key: str | None = None,
+    run_after: datetime | None = None,
+) -> int:
     now = clock.now()
     result = await conn.execute(
         insert(jobs)
@@ -115,7 +122,7 @@ async def enqueue(conn: AsyncConnection, kind: str, payload: Any, *, key: str | 
             status=JobStatus.PENDING,
             payload=payload,
             attempts=0,
-            run_after=now,
+            run_after=run_after or now,
             created_at=now,
         )
         .returning(jobs.c.id)

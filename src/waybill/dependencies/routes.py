@@ -38,7 +38,8 @@ async def create_snapshot(request: AnyRequest, owner: FromPath[str], repo: FromP
     async with database(request).write() as conn:
         caller = await principal(request, conn)
         found = await service.repository(conn, caller, owner, repo, service.WRITE)
-        done = await service.submit_snapshot(conn, found, snapshot)
+        sender_id = None if caller.user is None else caller.user.id
+        done = await service.submit_snapshot(conn, found, snapshot, sender_id=sender_id)
     return json_response(schemas.snapshot_created(done.id, done.created_at, done.result, done.message), 201)
 
 
@@ -140,7 +141,8 @@ async def import_sbom(request: AnyRequest, owner: FromPath[str], repo: FromPath[
         parsed = await asyncio.to_thread(imports.read, spool, options)
     async with database(request).write() as conn:
         found = await service.repository(conn, caller, owner, repo, service.WRITE)
-        done = await service.import_sbom(conn, found, parsed)
+        sender_id = None if caller.user is None else caller.user.id
+        done = await service.import_sbom(conn, found, parsed, sender_id=sender_id)
     body: dict[str, Any] = schemas.snapshot_created(done.id, done.created_at, done.result, done.message)
     return json_response(body, 201)
 

@@ -22,7 +22,7 @@ from waybill.accounts import service as accounts
 from waybill.accounts.types import Repository, Role
 from waybill.auth import permissions
 from waybill.auth.types import Need, Principal
-from waybill.core import clock, jobs
+from waybill.core import clock, jobs, outbox
 from waybill.core.db import Database
 from waybill.core.errors import BadRequest, NotFound, ValidationFailed
 from waybill.dependencies import imports, purls, sbom
@@ -92,7 +92,12 @@ def _phase(progress: Progress | None, phase: str) -> sql.Progress | None:
 
 
 async def submit_snapshot(
-    conn: AsyncConnection, repo: Repository, snap: Snapshot, progress: Progress | None = None
+    conn: AsyncConnection,
+    repo: Repository,
+    snap: Snapshot,
+    progress: Progress | None = None,
+    *,
+    sender_id: int | None = None,
 ) -> Submitted:
     """Store the snapshot whole; it becomes part of the current graph when it is on the default
     branch and the newest for its (correlator, detector) pair."""
@@ -119,15 +124,44 @@ async def submit_snapshot(
             "Snapshot stored. The repository's dependencies were not updated: a snapshot scanned "
             "later for the same job correlator and detector is already current.",
         )
+    await outbox.publish_object(
+        conn,
+        repo.owner.id,
+        SNAPSHOT_EVENT,
+        action="submitted",
+        repository_id=repo.id,
+        sender_id=sender_id,
+        body={
+            "id": snapshot_id,
+            "sha": snap.sha,
+            "ref": snap.ref,
+            "job": {"correlator": snap.correlator, "id": snap.job_id},
+            "detector": {
+                "name": snap.detector_name,
+                "version": snap.detector_version,
+                "url": snap.detector_url,
+            },
+            "created_at": clock.iso(now),
+        },
+    )
     return Submitted(snapshot_id, clock.iso(now), result, message)
 
 
+SNAPSHOT_EVENT = "dependency_snapshot"
+
+
 async def import_sbom(
-    conn: AsyncConnection, repo: Repository, parsed: imports.Parsed, progress: Progress | None = None
+    conn: AsyncConnection,
+    repo: Repository,
+    parsed: imports.Parsed,
+    progress: Progress | None = None,
+    *,
+    sender_id: int | None = None,
 ) -> Submitted:
     """Store an imported SBOM as a snapshot, in the caller's transaction: all of it or nothing."""
     with collection_paused():
-        return await submit_snapshot(conn, repo, parsed.snapshot(repo.default_branch), progress)
+        snapshot = parsed.snapshot(repo.default_branch)
+        return await submit_snapshot(conn, repo, snapshot, progress, sender_id=sender_id)
 
 
 # The current graph, for this domain and the others.
