@@ -597,6 +597,7 @@ def _waybill_write_pgbench() -> str:
         "tags": """ARRAY['{"team": "payments"}']""",
         "runtime_risks": """ARRAY['["internet-exposed"]']""",
         "attestations": "ARRAY[NULL]",
+        "sender_id": "(SELECT user_id FROM memberships WHERE org_id = :org_id LIMIT 1)",
     }
 
     def render(statement: str) -> str:

@@ -7,10 +7,10 @@ from waybill.artifacts import models as artifacts_models
 from waybill.attestations import models as attestations_models
 from waybill.auth import models as auth_models
 from waybill.codescanning import models as codescanning_models
+from waybill.core import jobs, outbox, signing
 from waybill.core.models import metadata
 from waybill.dependencies import models as dependencies_models
 from waybill.publishers import models as publishers_models
-from waybill.core import jobs, outbox, signing
 from waybill.webhooks import models as webhooks_models
 
 __all__ = [
@@ -24,8 +24,8 @@ __all__ = [
     "dependencies_models",
     "jobs",
     "metadata",
-    "publishers_models",
     "outbox",
+    "publishers_models",
     "signing",
     "webhooks_models",
 ]

@@ -4,9 +4,9 @@ hit real resources."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-import asyncio
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Protocol
@@ -209,6 +209,8 @@ async def _seed_code_scanning(world: World, http: Http) -> None:
     world.extra.setdefault("path_examples", {}).update(
         {"sarif_id": world.extra["sarif_id"], "analysis_id": 1, "alert_number": 1}
     )
+
+
 # Where nothing listens: the seeded hooks' deliveries fail to connect, quickly and offline.
 HOOK_URL = "http://127.0.0.1:9/hook"
 
