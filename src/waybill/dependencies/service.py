@@ -91,34 +91,68 @@ def _phase(progress: Progress | None, phase: str) -> sql.Progress | None:
     return lambda done, total: progress(phase, done, total)
 
 
+_UPDATED = "Dependency results for the repo have been successfully updated."
+_NOT_CURRENT = (
+    "Snapshot stored. The repository's dependencies were not updated: a snapshot scanned later for "
+    "the same job correlator and detector is already current."
+)
+
+
+def _not_default(snap: Snapshot, default_ref: str) -> str:
+    return (
+        f"Snapshot stored. The repository's dependencies were not updated: {snap.ref} is not "
+        f"the default branch ({default_ref})."
+    )
+
+
+async def store_snapshot(db: Database, repo: Repository, snap: Snapshot) -> Submitted:
+    """A submission: stored whole in one unit through the drivers (``sql.store_snapshot``); it
+    becomes part of the current graph when it is on the default branch and the newest for its
+    (correlator, detector) pair, and then the repository's alerts are queued for evaluation in the
+    same transaction, as ``submit_snapshot`` does."""
+    # Imported here: the alerts domain builds on this one's service.
+    from waybill.alerts import service as alerts
+
+    now = clock.now()
+    default_ref = f"refs/heads/{repo.default_branch}"
+    on_default = snap.ref == default_ref
+    stored = await sql.store_snapshot(
+        db,
+        repo.id,
+        snap,
+        now,
+        may_become_head=on_default,
+        on_head=sql.Queued(*alerts.evaluation_job(repo.id)),
+    )
+    if not on_default:
+        result, message = Result.ACCEPTED, _not_default(snap, default_ref)
+    elif stored.head:
+        result, message = Result.SUCCESS, _UPDATED
+    else:
+        result, message = Result.ACCEPTED, _NOT_CURRENT
+    return Submitted(stored.snapshot_id, clock.iso(now), result, message)
+
+
 async def submit_snapshot(
     conn: AsyncConnection, repo: Repository, snap: Snapshot, progress: Progress | None = None
 ) -> Submitted:
-    """Store the snapshot whole; it becomes part of the current graph when it is on the default
-    branch and the newest for its (correlator, detector) pair."""
+    """Store the snapshot whole in the caller's transaction, in batches that ``progress`` follows
+    (SBOM imports); it becomes part of the current graph as in ``store_snapshot``."""
     now = clock.now()
     ids = await sql.package_ids(conn, snap.packages().values(), _phase(progress, "packages"))
     snapshot_id = await sql.insert_snapshot(conn, repo.id, snap, now)
     await sql.insert_manifests(conn, snapshot_id, snap, ids, _phase(progress, "resolved"))
     default_ref = f"refs/heads/{repo.default_branch}"
     if snap.ref != default_ref:
-        result, message = (
-            Result.ACCEPTED,
-            f"Snapshot stored. The repository's dependencies were not updated: {snap.ref} is not "
-            f"the default branch ({default_ref}).",
-        )
+        result, message = Result.ACCEPTED, _not_default(snap, default_ref)
     elif await sql.advance_head(conn, repo.id, snap, snapshot_id):
-        result, message = Result.SUCCESS, "Dependency results for the repo have been successfully updated."
+        result, message = Result.SUCCESS, _UPDATED
         # Imported here: the alerts domain builds on this one's service.
         from waybill.alerts import service as alerts
 
         await alerts.graph_updated(conn, repo.id)
     else:
-        result, message = (
-            Result.ACCEPTED,
-            "Snapshot stored. The repository's dependencies were not updated: a snapshot scanned "
-            "later for the same job correlator and detector is already current.",
-        )
+        result, message = Result.ACCEPTED, _NOT_CURRENT
     return Submitted(snapshot_id, clock.iso(now), result, message)
 
 
