@@ -329,6 +329,46 @@ async def graph_rows(conn: AsyncConnection, snapshot_ids: Sequence[int]) -> list
     return [GraphRow(*list(row)) for row in await conn.execute(stmt)]
 
 
+# The current graph in one statement (so it is consistent without a transaction), run straight
+# through the drivers: ``depends_on`` comes back as JSON text from both, and is read by msgspec.
+_CURRENT_GRAPH = Sql(
+    """
+SELECT m.key, m.name, m.source_location, p.id, p.purl, p.type, p.namespace, p.name, p.version,
+    r.relationship, r.scope, r.depends_on
+FROM dependency_heads AS h
+JOIN dependency_manifests AS m ON m.snapshot_id = h.snapshot_id
+JOIN dependency_resolved AS r ON r.manifest_id = m.id
+JOIN dependency_packages AS p ON p.id = r.package_id
+WHERE h.repository_id = :repository_id
+ORDER BY m.id, p.id
+"""
+)
+_read_ids = msgspec.json.Decoder(list[int]).decode
+
+
+async def current_graph_rows(db: Database, repository_id: int) -> list[GraphRow]:
+    """``graph_rows`` of the repository's head snapshots. On SQLite the rows are read in the event
+    loop: fetching them is C code, and costs the loop less than SQLAlchemy's rows would."""
+    rows = await db.fetch(_CURRENT_GRAPH, {"repository_id": repository_id})
+    return [
+        GraphRow(
+            key,
+            name,
+            location,
+            pid,
+            purl,
+            type_,
+            ns,
+            pname,
+            ver,
+            rel,
+            scope,
+            None if d is None else _read_ids(d),
+        )
+        for key, name, location, pid, purl, type_, ns, pname, ver, rel, scope, d in rows
+    ]
+
+
 async def packages_by_ids(conn: AsyncConnection, ids: Iterable[int]) -> dict[int, Package]:
     wanted = sorted(set(ids))
     found: dict[int, Package] = {}

@@ -50,11 +50,14 @@ async def create_snapshot(request: AnyRequest, owner: FromPath[str], repo: FromP
 
 @get(f"{REPO}/sbom")
 async def export_sbom(request: AnyRequest, owner: FromPath[str], repo: FromPath[str]) -> Response[bytes]:
-    async with database(request).read() as conn:
+    db = database(request)
+    async with db.read() as conn:
         caller = await principal(request, conn)
         found = await service.repository(conn, caller, owner, repo, service.READ)
-        document = await service.export_sbom(conn, found, web_base(request))
-    return json_response({"sbom": document})
+    # The document of a large graph is tens of thousands of small objects, none cyclic.
+    with collection_paused():
+        document = await service.export_current_sbom(db, found, web_base(request))
+        return json_response({"sbom": document})
 
 
 @get(f"{REPO}/sbom/generate-report")
