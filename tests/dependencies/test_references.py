@@ -4,11 +4,14 @@ checking each statement on PostgreSQL (``dependencies_0002``)."""
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from tests.dependencies.conftest import Setup
 from tests.dependencies.helpers import SNAPSHOTS, snapshot
+from waybill.config import Settings
+from waybill.core.migrate import alembic_config
 from waybill.dependencies.models import dependency_manifests, dependency_packages, dependency_resolved
 
 
@@ -47,3 +50,9 @@ async def test_a_package_that_resolved_rows_name_cannot_be_deleted(alice: Setup)
         async with alice.api.db.write() as conn:
             await conn.execute(delete(dependency_packages))
     assert await _count(alice) == 2
+
+
+def test_the_migration_goes_down_and_up_again(settings: Settings) -> None:
+    config = alembic_config(settings.resolved_database_url)
+    command.downgrade(config, "dependencies_0001")
+    command.upgrade(config, "heads")
