@@ -84,9 +84,9 @@ class InvalidPurl(ValueError):
 _UNRESERVED = r"[A-Za-z0-9._~-]"
 # Escapes that decode to a character ``packageurl`` encodes again in the same form.
 _ESCAPE = r"%40|%2B"
-_SEGMENT = rf"(?:{_UNRESERVED}|{_ESCAPE})+"
+# Non-empty, and unrolled so that a failing match cannot backtrack through the ways to split a run.
+_SEGMENT = rf"(?={_UNRESERVED}|{_ESCAPE}){_UNRESERVED}*(?:(?:{_ESCAPE}){_UNRESERVED}*)*"
 _CANONICAL = re.compile(rf"pkg:([a-z][a-z0-9.-]*)/((?:{_SEGMENT}/)*)({_SEGMENT})(?:@({_SEGMENT}))?")
-_LOWER_CASE = re.compile(r"[a-z0-9._~-]+")
 # Types whose rules ``packageurl`` applies are mirrored here: the set lower-casing the namespace,
 # the set lower-casing the name (whose escapes it lower-cases too, so none may appear there).
 _NAMESPACE_FOLDED = frozenset(
@@ -116,7 +116,7 @@ def _canonical(raw: str) -> Package | None:
         return None
     if type_ in _NAMESPACE_FOLDED and namespace != namespace.lower():
         return None
-    if type_ in _NAME_FOLDED and (_LOWER_CASE.fullmatch(name) is None or (type_ == "pypi" and "_" in name)):
+    if type_ in _NAME_FOLDED and ("%" in name or name != name.lower() or (type_ == "pypi" and "_" in name)):
         return None
     return Package(
         purl=raw,
