@@ -254,10 +254,16 @@ async def graph_updated(conn: AsyncConnection, repository_id: int) -> None:
     packages, a graph of 30,000 rows), since it reads the whole current graph back and looks up
     each package's advisories; the queued job leaves ingest as it was. An evaluation still waiting
     to start covers this snapshot too, as it reads the graph when it runs."""
-    key = str(repository_id)
-    waiting = await jobs.find_active(conn, EVALUATE_JOB, key)
+    kind, key, payload = evaluation_job(repository_id)
+    waiting = await jobs.find_active(conn, kind, key)
     if waiting is None or waiting.status is not jobs.JobStatus.PENDING:
-        await jobs.enqueue(conn, EVALUATE_JOB, {"repository_id": repository_id}, key=key)
+        await jobs.enqueue(conn, kind, payload, key=key)
+
+
+def evaluation_job(repository_id: int) -> tuple[str, str, dict[str, Any]]:
+    """The job (kind, key, payload) that ``graph_updated`` queues, for the writers that queue it in
+    their own statements (``jobs.ENQUEUE_UNLESS_PENDING_*``)."""
+    return EVALUATE_JOB, str(repository_id), {"repository_id": repository_id}
 
 
 async def evaluate(db: Database, job: jobs.Job) -> dict[str, Any]:

@@ -166,6 +166,14 @@ class Database:
             rows: list[Sequence[Any]] = await conn.fetch(sql.postgres, *sql.args(params))
             return rows
 
+    @asynccontextmanager
+    async def driver_transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        """PostgreSQL: a connection of the hot statements' pool in a transaction, for a write of
+        several statements through asyncpg that stands or falls as one (SQLite: ``group_write``)."""
+        pool = self._pool or await self._open_pool()
+        async with pool.acquire() as conn, conn.transaction():
+            yield conn
+
     async def group_write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """SQLite: ``work`` run on the writer thread with the writes queued beside it, committed together."""
         if self._writer is None:

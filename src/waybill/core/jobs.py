@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.core import clock
 from waybill.core.db import Database
+from waybill.core.drivers import Sql
 from waybill.core.models import BigId, Json, UTCDateTime, metadata
 
 log = logging.getLogger("waybill.jobs")
@@ -128,6 +129,28 @@ async def enqueue(
         .returning(jobs.c.id)
     )
     return int(result.scalar_one())
+
+
+# For writes that run straight through the drivers (``waybill.core.drivers``) and queue a job in the
+# same transaction: a job of this kind and key, unless one is already waiting to start (it will see
+# whatever this write changed when it runs). Parameters: kind, key, payload (JSON text), now.
+_ENQUEUE_UNLESS_PENDING = """
+INSERT INTO jobs (kind, key, status, payload, attempts, run_after, created_at)
+SELECT CAST(:kind AS text), CAST(:key AS text), '{pending}', {payload}, 0, {now}, {now}
+WHERE NOT EXISTS (
+    SELECT 1 FROM jobs WHERE kind = CAST(:kind AS text) AND key = CAST(:key AS text) AND status = '{pending}'
+)
+"""
+# PostgreSQL types the values of a SELECT list from themselves, not from the columns they go to:
+# hence the casts.
+ENQUEUE_UNLESS_PENDING_SQLITE = Sql(
+    _ENQUEUE_UNLESS_PENDING.format(pending=JobStatus.PENDING.value, payload=":payload", now=":now")
+)
+ENQUEUE_UNLESS_PENDING_POSTGRES = Sql(
+    _ENQUEUE_UNLESS_PENDING.format(
+        pending=JobStatus.PENDING.value, payload="CAST(:payload AS jsonb)", now="CAST(:now AS timestamptz)"
+    )
+)
 
 
 async def get(conn: AsyncConnection, job_id: int) -> Job | None:

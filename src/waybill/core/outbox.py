@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Column, ForeignKey, String, Table, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.core import clock
-from waybill.core.drivers import sqlite_time
+from waybill.core.drivers import Sql, sqlite_time
 from waybill.core.models import BigId, metadata
 
 DISPATCH_JOB = "webhooks.dispatch"
@@ -101,6 +103,31 @@ async def publish_global(conn: AsyncConnection, event: str, payload: dict[str, A
     )
 
 
+@dataclass(frozen=True)
+class Event:
+    """An event of an object complete now (it may be gone when the event is sent), for the hooks of
+    ``account_id`` that hear ``event``."""
+
+    account_id: int
+    event: str
+    action: str
+    repository_id: int
+    sender_id: int | None
+    body: dict[str, Any]
+
+    def payload(self) -> str:
+        return json.dumps(
+            {
+                "action": self.action,
+                "repository_id": self.repository_id,
+                "sender_id": self.sender_id,
+                "object": self.body,
+                "event": self.event,
+                "account_id": self.account_id,
+            }
+        )
+
+
 async def publish_object(
     conn: AsyncConnection,
     account_id: int,
@@ -114,6 +141,28 @@ async def publish_object(
     """``publish`` an event whose object is complete now (it may be gone when the event is sent)."""
     payload = {"action": action, "repository_id": repository_id, "sender_id": sender_id, "object": body}
     await publish(conn, account_id, event, payload)
+
+
+# The same statement for writes made through the drivers themselves (``waybill.core.drivers``).
+_PUBLISH_DRIVER = {
+    "sqlite": Sql(f"{JOB_INSERT} SELECT {JOB_VALUES}, :payload, 0, :now, :now {_PUBLISH_WHERE}"),
+    "postgresql": Sql(
+        f"{JOB_INSERT} SELECT {JOB_VALUES}, CAST(:payload AS jsonb), 0, :now, :now {_PUBLISH_WHERE}"
+    ),
+}
+
+
+def publish_sqlite(conn: sqlite3.Connection, event: Event, now: datetime) -> None:
+    """On SQLite's writer thread, in the write's own transaction: ``publish``."""
+    params = {"payload": event.payload(), "now": sqlite_time(now), "account_id": event.account_id}
+    conn.execute(_PUBLISH_DRIVER["sqlite"].text, {**params, "event": event.event})
+
+
+async def publish_asyncpg(conn: asyncpg.Connection, event: Event, now: datetime) -> None:
+    """In an asyncpg transaction of the write: ``publish``."""
+    statement = _PUBLISH_DRIVER["postgresql"]
+    params = {"payload": event.payload(), "now": now, "account_id": event.account_id, "event": event.event}
+    await conn.execute(statement.postgres, *statement.args(params))
 
 
 _SUBSCRIBED = text(f"SELECT {subscribed_sql(':account_id', ':event')}")

@@ -71,7 +71,8 @@ dependency_manifests = Table(
 
 # One row per package of a manifest: how the manifest uses it, and the packages it depends on
 # (``depends_on``: ids of dependency_packages), kept per manifest because the same package can be
-# direct in one manifest and indirect in another.
+# direct in one manifest and indirect in another. On PostgreSQL its two references are checked by
+# triggers once per statement rather than by foreign keys row by row (``dependencies_0002``).
 dependency_resolved = Table(
     "dependency_resolved",
     metadata,

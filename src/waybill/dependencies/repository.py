@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 import msgspec
 from sqlalchemy import and_, any_, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import Text
 
-from waybill.core.db import upsert
+from waybill.core import jobs, outbox
+from waybill.core.db import Database, upsert
+from waybill.core.drivers import Sql, sqlite_time
 from waybill.dependencies.models import (
     dependency_heads,
     dependency_manifests,
@@ -23,7 +27,7 @@ from waybill.dependencies.models import (
     dependency_snapshots,
 )
 from waybill.dependencies.purls import Package
-from waybill.dependencies.schemas import Snapshot
+from waybill.dependencies.schemas import Manifest, Snapshot
 
 # Rows per statement for the IN lists of SQLite (its limit is 32,766 variables).
 _SQLITE_BATCH = 10_000
@@ -325,6 +329,46 @@ async def graph_rows(conn: AsyncConnection, snapshot_ids: Sequence[int]) -> list
     return [GraphRow(*list(row)) for row in await conn.execute(stmt)]
 
 
+# The current graph in one statement (so it is consistent without a transaction), run straight
+# through the drivers: ``depends_on`` comes back as JSON text from both, and is read by msgspec.
+_CURRENT_GRAPH = Sql(
+    """
+SELECT m.key, m.name, m.source_location, p.id, p.purl, p.type, p.namespace, p.name, p.version,
+    r.relationship, r.scope, r.depends_on
+FROM dependency_heads AS h
+JOIN dependency_manifests AS m ON m.snapshot_id = h.snapshot_id
+JOIN dependency_resolved AS r ON r.manifest_id = m.id
+JOIN dependency_packages AS p ON p.id = r.package_id
+WHERE h.repository_id = :repository_id
+ORDER BY m.id, p.id
+"""
+)
+_read_ids = msgspec.json.Decoder(list[int]).decode
+
+
+async def current_graph_rows(db: Database, repository_id: int) -> list[GraphRow]:
+    """``graph_rows`` of the repository's head snapshots. On SQLite the rows are read in the event
+    loop: fetching them is C code, and costs the loop less than SQLAlchemy's rows would."""
+    rows = await db.fetch(_CURRENT_GRAPH, {"repository_id": repository_id})
+    return [
+        GraphRow(
+            key,
+            name,
+            location,
+            pid,
+            purl,
+            type_,
+            ns,
+            pname,
+            ver,
+            rel,
+            scope,
+            None if d is None else _read_ids(d),
+        )
+        for key, name, location, pid, purl, type_, ns, pname, ver, rel, scope, d in rows
+    ]
+
+
 async def packages_by_ids(conn: AsyncConnection, ids: Iterable[int]) -> dict[int, Package]:
     wanted = sorted(set(ids))
     found: dict[int, Package] = {}
@@ -432,3 +476,268 @@ async def complete_report(conn: AsyncConnection, uuid: str, document: bytes, now
 async def repositories_with_graph(conn: AsyncConnection) -> list[int]:
     stmt = select(_heads.c.repository_id).distinct().order_by(_heads.c.repository_id)
     return list((await conn.execute(stmt)).scalars())
+
+
+# A submitted snapshot, written in one unit straight through the drivers: SQLite's group-commit
+# writer, or one asyncpg transaction of prepared statements over arrays on PostgreSQL. (An imported
+# SBOM takes the batched path above, in its caller's transaction, with progress between batches.)
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A job to queue in the snapshot's transaction when the snapshot becomes its pair's head,
+    unless one of its kind and key is already waiting to start."""
+
+    kind: str
+    key: str
+    payload: Any
+
+
+@dataclass(frozen=True)
+class Stored:
+    snapshot_id: int
+    # Whether the snapshot became its (correlator, detector) pair's head.
+    head: bool
+
+
+_PACKAGE_COLUMNS = "purl, type, namespace, name, version, base"
+
+_KNOWN_PACKAGES_SQLITE = (
+    "SELECT j.value, p.id FROM json_each(?) AS j JOIN dependency_packages AS p ON p.purl = j.value"
+)
+_INSERT_PACKAGES_SQLITE = (
+    f"INSERT INTO dependency_packages ({_PACKAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (purl) DO NOTHING"
+)
+
+# The packages not stored yet are inserted (in key order, so that concurrent writers never
+# deadlock), and the ids of all are returned. A package a concurrent transaction commits meanwhile
+# is neither inserted nor seen here: the caller looks those up again (``_PACKAGES_BY_PURL_PG``).
+_PACKAGE_IDS_PG = Sql(
+    f"""
+WITH wanted AS (
+    SELECT * FROM unnest(:purl::text[], :type::text[], :namespace::text[], :name::text[],
+        :version::text[], :base::text[]) AS w({_PACKAGE_COLUMNS})
+), known AS (
+    SELECT p.purl, p.id FROM dependency_packages AS p JOIN wanted AS w ON w.purl = p.purl
+), inserted AS (
+    INSERT INTO dependency_packages ({_PACKAGE_COLUMNS})
+    SELECT * FROM wanted AS w WHERE NOT EXISTS (SELECT 1 FROM known WHERE known.purl = w.purl)
+    ORDER BY w.purl
+    ON CONFLICT (purl) DO NOTHING
+    RETURNING purl, id
+)
+SELECT purl, id FROM known UNION ALL SELECT purl, id FROM inserted
+"""
+)
+_PACKAGES_BY_PURL_PG = Sql("SELECT purl, id FROM dependency_packages WHERE purl = ANY(:purls::text[])")
+
+_SNAPSHOT_COLUMNS = (
+    "repository_id, sha, ref, version, job_id, correlator, job_html_url, detector_name,"
+    " detector_version, detector_url, metadata, scanned, created_at"
+)
+# JSON columns are text on SQLite and jsonb on PostgreSQL, which takes the JSON text with a cast.
+_INSERT_SNAPSHOT = (
+    f"INSERT INTO dependency_snapshots ({_SNAPSHOT_COLUMNS}) VALUES (:repository_id, :sha, :ref,"
+    " :version, :job_id, :correlator, :job_html_url, :detector_name, :detector_version,"
+    " :detector_url, {metadata}, :scanned, :created_at) RETURNING id"
+)
+_INSERT_SNAPSHOT_SQLITE = _INSERT_SNAPSHOT.format(metadata=":metadata")
+_INSERT_SNAPSHOT_PG = Sql(_INSERT_SNAPSHOT.format(metadata="CAST(:metadata AS jsonb)"))
+_INSERT_MANIFEST = (
+    "INSERT INTO dependency_manifests (snapshot_id, key, name, source_location, metadata)"
+    " VALUES (:snapshot_id, :key, :name, :source_location, {metadata}) RETURNING id"
+)
+_INSERT_MANIFEST_SQLITE = _INSERT_MANIFEST.format(metadata=":metadata")
+_INSERT_MANIFEST_PG = Sql(_INSERT_MANIFEST.format(metadata="CAST(:metadata AS jsonb)"))
+_RESOLVED_COLUMNS = "manifest_id, package_id, key, relationship, scope, metadata, depends_on"
+_INSERT_RESOLVED_SQLITE = (
+    f"INSERT INTO dependency_resolved ({_RESOLVED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_RESOLVED_PG = Sql(
+    f"""
+INSERT INTO dependency_resolved ({_RESOLVED_COLUMNS})
+SELECT m, p, k, r, s, CAST(md AS jsonb), CAST(d AS jsonb)
+FROM unnest(:m::bigint[], :p::bigint[], :k::text[], :r::text[], :s::text[], :md::text[], :d::text[])
+    AS t(m, p, k, r, s, md, d)
+"""
+)
+# As ``advance_head``: the newer snapshot by scan time, then submission order, wins.
+_ADVANCE_HEAD = Sql(
+    """
+INSERT INTO dependency_heads AS h (repository_id, correlator, detector_name, snapshot_id, scanned)
+VALUES (:repository_id, :correlator, :detector_name, :snapshot_id, :scanned)
+ON CONFLICT (repository_id, correlator, detector_name) DO UPDATE SET
+    snapshot_id = excluded.snapshot_id, scanned = excluded.scanned
+WHERE excluded.scanned > h.scanned OR (excluded.scanned = h.scanned AND excluded.snapshot_id > h.snapshot_id)
+RETURNING snapshot_id
+"""
+)
+
+
+def _package_row(p: Package) -> tuple[str, str, str | None, str, str | None, str]:
+    return (p.purl, p.type, p.namespace, p.name, p.version, p.base)
+
+
+def _id_list(ids: Iterable[int]) -> str:
+    # The JSON of a list of integers, without an encoder call per row.
+    return "[" + ",".join(map(str, ids)) + "]"
+
+
+def _resolved_rows(manifest_id: int, manifest: Manifest, ids: dict[str, int]) -> list[tuple[Any, ...]]:
+    return [
+        (
+            manifest_id,
+            ids[entry.package.purl],
+            entry.key,
+            entry.relationship,
+            entry.scope,
+            None if entry.metadata is None else _json(entry.metadata),
+            _id_list(ids[c] for c in entry.dependencies) if entry.dependencies else None,
+        )
+        for entry in manifest.resolved
+    ]
+
+
+def _snapshot_params(repository_id: int, snap: Snapshot, now: Any, scanned: Any) -> dict[str, Any]:
+    return {
+        "repository_id": repository_id,
+        "sha": snap.sha,
+        "ref": snap.ref,
+        "version": snap.version,
+        "job_id": snap.job_id,
+        "correlator": snap.correlator,
+        "job_html_url": snap.job_html_url,
+        "detector_name": snap.detector_name,
+        "detector_version": snap.detector_version,
+        "detector_url": snap.detector_url,
+        "metadata": _json(snap.metadata),
+        "scanned": scanned,
+        "created_at": now,
+    }
+
+
+async def store_snapshot(
+    db: Database,
+    repository_id: int,
+    snap: Snapshot,
+    now: datetime,
+    *,
+    may_become_head: bool,
+    on_head: Queued | None,
+    event: Callable[[int], outbox.Event],
+) -> Stored:
+    """The snapshot with its manifests, resolved packages and new packages, all or nothing; then,
+    when ``may_become_head``, the head advanced as ``advance_head`` does, and ``on_head`` queued
+    when the snapshot became the head; and ``event`` (of the new snapshot's id) published."""
+    if db.is_sqlite:
+
+        def work(conn: sqlite3.Connection) -> Stored:
+            stored = _store_snapshot_sqlite(conn, repository_id, snap, now, may_become_head, on_head)
+            outbox.publish_sqlite(conn, event(stored.snapshot_id), now)
+            return stored
+
+        return await db.group_write(work)
+    async with db.driver_transaction() as conn:
+        stored = await _store_snapshot_pg(conn, repository_id, snap, now, may_become_head, on_head)
+        await outbox.publish_asyncpg(conn, event(stored.snapshot_id), now)
+        return stored
+
+
+def _store_snapshot_sqlite(
+    conn: sqlite3.Connection,
+    repository_id: int,
+    snap: Snapshot,
+    now: datetime,
+    may_become_head: bool,
+    on_head: Queued | None,
+) -> Stored:
+    packages = snap.packages()
+    # One JSON array parameter: no limit on the number of variables, and no statement per size.
+    ids: dict[str, int] = dict(conn.execute(_KNOWN_PACKAGES_SQLITE, (_json(list(packages)),)).fetchall())
+    missing = [purl for purl in packages if purl not in ids]
+    if missing:
+        conn.executemany(_INSERT_PACKAGES_SQLITE, [_package_row(packages[purl]) for purl in missing])
+        ids.update(conn.execute(_KNOWN_PACKAGES_SQLITE, (_json(missing),)).fetchall())
+    at = sqlite_time(now)
+    scanned = sqlite_time(snap.scanned)
+    snapshot_id = conn.execute(
+        _INSERT_SNAPSHOT_SQLITE, _snapshot_params(repository_id, snap, at, scanned)
+    ).fetchone()[0]
+    for manifest in snap.manifests:
+        manifest_id = conn.execute(
+            _INSERT_MANIFEST_SQLITE,
+            {
+                "snapshot_id": snapshot_id,
+                "key": manifest.key,
+                "name": manifest.name,
+                "source_location": manifest.source_location,
+                "metadata": _json(manifest.metadata),
+            },
+        ).fetchone()[0]
+        conn.executemany(_INSERT_RESOLVED_SQLITE, _resolved_rows(manifest_id, manifest, ids))
+    if not may_become_head:
+        return Stored(snapshot_id, head=False)
+    head = conn.execute(
+        _ADVANCE_HEAD.text,
+        {
+            "repository_id": repository_id,
+            "correlator": snap.correlator,
+            "detector_name": snap.detector_name,
+            "snapshot_id": snapshot_id,
+            "scanned": scanned,
+        },
+    ).fetchone()
+    became_head = head is not None and head[0] == snapshot_id
+    if became_head and on_head is not None:
+        conn.execute(
+            jobs.ENQUEUE_UNLESS_PENDING_SQLITE.text,
+            {"kind": on_head.kind, "key": on_head.key, "payload": _json(on_head.payload), "now": at},
+        )
+    return Stored(snapshot_id, became_head)
+
+
+async def _store_snapshot_pg(
+    conn: asyncpg.Connection,
+    repository_id: int,
+    snap: Snapshot,
+    now: datetime,
+    may_become_head: bool,
+    on_head: Queued | None,
+) -> Stored:
+    packages = snap.packages()
+    columns = _columns([_package_row(p) for p in packages.values()], _PACKAGE_COLUMNS.split(", "))
+    ids: dict[str, int] = dict(await conn.fetch(_PACKAGE_IDS_PG.postgres, *_PACKAGE_IDS_PG.args(columns)))
+    missing = [purl for purl in packages if purl not in ids]
+    if missing:
+        ids.update(await conn.fetch(_PACKAGES_BY_PURL_PG.postgres, missing))
+    params = _snapshot_params(repository_id, snap, now, snap.scanned)
+    snapshot_id = await conn.fetchval(_INSERT_SNAPSHOT_PG.postgres, *_INSERT_SNAPSHOT_PG.args(params))
+    for manifest in snap.manifests:
+        manifest_params = {
+            "snapshot_id": snapshot_id,
+            "key": manifest.key,
+            "name": manifest.name,
+            "source_location": manifest.source_location,
+            "metadata": _json(manifest.metadata),
+        }
+        manifest_id = await conn.fetchval(
+            _INSERT_MANIFEST_PG.postgres, *_INSERT_MANIFEST_PG.args(manifest_params)
+        )
+        rows = _columns(_resolved_rows(manifest_id, manifest, ids), ("m", "p", "k", "r", "s", "md", "d"))
+        await conn.execute(_INSERT_RESOLVED_PG.postgres, *_INSERT_RESOLVED_PG.args(rows))
+    if not may_become_head:
+        return Stored(snapshot_id, head=False)
+    head = await conn.fetchval(
+        _ADVANCE_HEAD.postgres, repository_id, snap.correlator, snap.detector_name, snapshot_id, snap.scanned
+    )
+    became_head = head == snapshot_id
+    if became_head and on_head is not None:
+        enqueue = jobs.ENQUEUE_UNLESS_PENDING_POSTGRES
+        await conn.execute(
+            enqueue.postgres,
+            *enqueue.args(
+                {"kind": on_head.kind, "key": on_head.key, "payload": _json(on_head.payload), "now": now}
+            ),
+        )
+    return Stored(snapshot_id, became_head)

@@ -21,6 +21,7 @@ from litestar.params import FromPath
 from waybill.config import Settings
 from waybill.core.errors import Forbidden
 from waybill.dependencies import imports, schemas, service
+from waybill.dependencies.sbom_graph import collection_paused
 from waybill.http.context import AnyRequest, api_base, database, principal, settings, signer, web_base
 from waybill.http.conventions import BodyLimit
 from waybill.http.pagination import page, page_links, per_page
@@ -34,22 +35,30 @@ DOWNLOAD_TTL_SECONDS = 600
 
 @post(f"{REPO}/snapshots")
 async def create_snapshot(request: AnyRequest, owner: FromPath[str], repo: FromPath[str]) -> Response[bytes]:
-    snapshot = schemas.parse_snapshot(await request.body())
-    async with database(request).write() as conn:
-        caller = await principal(request, conn)
-        found = await service.repository(conn, caller, owner, repo, service.WRITE)
+    """The permission is read first, then the snapshot is written in one unit through the drivers."""
+    db = database(request)
+    body = await request.body()
+    # A snapshot of thousands of packages makes tens of thousands of small objects, none cyclic.
+    with collection_paused():
+        snapshot = schemas.parse_snapshot(body)
+        async with db.read() as conn:
+            caller = await principal(request, conn)
+            found = await service.repository(conn, caller, owner, repo, service.WRITE)
         sender_id = None if caller.user is None else caller.user.id
-        done = await service.submit_snapshot(conn, found, snapshot, sender_id=sender_id)
+        done = await service.store_snapshot(db, found, snapshot, sender_id=sender_id)
     return json_response(schemas.snapshot_created(done.id, done.created_at, done.result, done.message), 201)
 
 
 @get(f"{REPO}/sbom")
 async def export_sbom(request: AnyRequest, owner: FromPath[str], repo: FromPath[str]) -> Response[bytes]:
-    async with database(request).read() as conn:
+    db = database(request)
+    async with db.read() as conn:
         caller = await principal(request, conn)
         found = await service.repository(conn, caller, owner, repo, service.READ)
-        document = await service.export_sbom(conn, found, web_base(request))
-    return json_response({"sbom": document})
+    # The document of a large graph is tens of thousands of small objects, none cyclic.
+    with collection_paused():
+        document = await service.export_current_sbom(db, found, web_base(request))
+        return json_response({"sbom": document})
 
 
 @get(f"{REPO}/sbom/generate-report")

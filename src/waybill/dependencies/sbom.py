@@ -53,10 +53,13 @@ def document(repo: Repository, rows: Sequence[GraphRow], web_base: str, now: dat
     edges: dict[int, list[int]] = {}
     has_parent: set[int] = set()
     for row in rows:
-        if row.package_id not in ids:
-            spdx_id = ids[row.package_id] = _spdx_id(row.type, _full_name(row), row.version, taken)
+        package_id = row.package_id
+        if package_id not in ids:
+            # GitHub names SPDX packages ecosystem-style (``@scope/name``, ``group:artifact``).
+            name = display_name(row.type, row.namespace, row.name)
+            spdx_id = ids[package_id] = _spdx_id(row.type, name, row.version, taken)
             package: dict[str, Any] = {
-                "name": _full_name(row),
+                "name": name,
                 "SPDXID": spdx_id,
                 "downloadLocation": "NOASSERTION",
                 "filesAnalyzed": False,
@@ -66,13 +69,15 @@ def document(repo: Repository, rows: Sequence[GraphRow], web_base: str, now: dat
                 package["versionInfo"] = row.version
             packages.append(package)
         if row.relationship == "direct":
-            direct.add(row.package_id)
+            direct.add(package_id)
         if row.depends_on:
-            children = edges.setdefault(row.package_id, [])
-            for child in row.depends_on:
-                if child not in children:
-                    children.append(child)
-                has_parent.add(child)
+            children = edges.get(package_id)
+            if children is None:
+                # A package's first row (the usual case: one manifest) keeps its edges as they are.
+                edges[package_id] = list(row.depends_on)
+            else:
+                children.extend(c for c in row.depends_on if c not in children)
+            has_parent.update(row.depends_on)
     relationships: list[dict[str, str]] = [
         {"relationshipType": "DESCRIBES", "spdxElementId": "SPDXRef-DOCUMENT", "relatedSpdxElement": root}
     ]
@@ -103,8 +108,3 @@ def document(repo: Repository, rows: Sequence[GraphRow], web_base: str, now: dat
         "packages": packages,
         "relationships": relationships,
     }
-
-
-def _full_name(row: GraphRow) -> str:
-    # GitHub names SPDX packages ecosystem-style (``@scope/name``, ``group:artifact``).
-    return display_name(row.type, row.namespace, row.name)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import UNSET, Meta, Raw, Struct, UnsetType
@@ -54,8 +54,9 @@ class DependencyBody(Struct, forbid_unknown_fields=True):
     # the manifest and key (msgspec paths do not name map keys).
     package_url: str | UnsetType = UNSET
     metadata: Metadata | UnsetType = UNSET
-    relationship: Literal["direct", "indirect"] | UnsetType = UNSET
-    scope: Literal["runtime", "development"] | UnsetType = UNSET
+    # Decoded into the enums by msgspec itself (the same errors as literals would give).
+    relationship: Relationship | UnsetType = UNSET
+    scope: Scope | UnsetType = UNSET
     dependencies: list[str] | UnsetType = UNSET
 
 
@@ -221,8 +222,8 @@ def _manifest(key: str, body: ManifestBody) -> Manifest:
         entry = Resolved(
             key=name,
             package=package,
-            relationship=None if dep.relationship is UNSET else Relationship(dep.relationship),
-            scope=None if dep.scope is UNSET else Scope(dep.scope),
+            relationship=None if dep.relationship is UNSET else dep.relationship,
+            scope=None if dep.scope is UNSET else dep.scope,
             metadata=_unset(dep.metadata),
             dependencies=tuple(children),
         )

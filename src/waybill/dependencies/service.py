@@ -10,7 +10,7 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -91,6 +91,70 @@ def _phase(progress: Progress | None, phase: str) -> sql.Progress | None:
     return lambda done, total: progress(phase, done, total)
 
 
+_UPDATED = "Dependency results for the repo have been successfully updated."
+_NOT_CURRENT = (
+    "Snapshot stored. The repository's dependencies were not updated: a snapshot scanned later for "
+    "the same job correlator and detector is already current."
+)
+
+
+def _not_default(snap: Snapshot, default_ref: str) -> str:
+    return (
+        f"Snapshot stored. The repository's dependencies were not updated: {snap.ref} is not "
+        f"the default branch ({default_ref})."
+    )
+
+
+def _snapshot_body(snapshot_id: int, snap: Snapshot, now: datetime) -> dict[str, Any]:
+    """The object of a ``dependency_snapshot`` event."""
+    return {
+        "id": snapshot_id,
+        "sha": snap.sha,
+        "ref": snap.ref,
+        "job": {"correlator": snap.correlator, "id": snap.job_id},
+        "detector": {"name": snap.detector_name, "version": snap.detector_version, "url": snap.detector_url},
+        "created_at": clock.iso(now),
+    }
+
+
+async def store_snapshot(
+    db: Database, repo: Repository, snap: Snapshot, *, sender_id: int | None = None
+) -> Submitted:
+    """A submission: stored whole in one unit through the drivers (``sql.store_snapshot``); it
+    becomes part of the current graph when it is on the default branch and the newest for its
+    (correlator, detector) pair, and then the repository's alerts are queued for evaluation in the
+    same transaction, as ``submit_snapshot`` does."""
+    # Imported here: the alerts domain builds on this one's service.
+    from waybill.alerts import service as alerts
+
+    now = clock.now()
+    default_ref = f"refs/heads/{repo.default_branch}"
+    on_default = snap.ref == default_ref
+    stored = await sql.store_snapshot(
+        db,
+        repo.id,
+        snap,
+        now,
+        may_become_head=on_default,
+        on_head=sql.Queued(*alerts.evaluation_job(repo.id)),
+        event=lambda snapshot_id: outbox.Event(
+            repo.owner.id,
+            SNAPSHOT_EVENT,
+            "submitted",
+            repo.id,
+            sender_id,
+            _snapshot_body(snapshot_id, snap, now),
+        ),
+    )
+    if not on_default:
+        result, message = Result.ACCEPTED, _not_default(snap, default_ref)
+    elif stored.head:
+        result, message = Result.SUCCESS, _UPDATED
+    else:
+        result, message = Result.ACCEPTED, _NOT_CURRENT
+    return Submitted(stored.snapshot_id, clock.iso(now), result, message)
+
+
 async def submit_snapshot(
     conn: AsyncConnection,
     repo: Repository,
@@ -99,31 +163,23 @@ async def submit_snapshot(
     *,
     sender_id: int | None = None,
 ) -> Submitted:
-    """Store the snapshot whole; it becomes part of the current graph when it is on the default
-    branch and the newest for its (correlator, detector) pair."""
+    """Store the snapshot whole in the caller's transaction, in batches that ``progress`` follows
+    (SBOM imports); it becomes part of the current graph as in ``store_snapshot``."""
     now = clock.now()
     ids = await sql.package_ids(conn, snap.packages().values(), _phase(progress, "packages"))
     snapshot_id = await sql.insert_snapshot(conn, repo.id, snap, now)
     await sql.insert_manifests(conn, snapshot_id, snap, ids, _phase(progress, "resolved"))
     default_ref = f"refs/heads/{repo.default_branch}"
     if snap.ref != default_ref:
-        result, message = (
-            Result.ACCEPTED,
-            f"Snapshot stored. The repository's dependencies were not updated: {snap.ref} is not "
-            f"the default branch ({default_ref}).",
-        )
+        result, message = Result.ACCEPTED, _not_default(snap, default_ref)
     elif await sql.advance_head(conn, repo.id, snap, snapshot_id):
-        result, message = Result.SUCCESS, "Dependency results for the repo have been successfully updated."
+        result, message = Result.SUCCESS, _UPDATED
         # Imported here: the alerts domain builds on this one's service.
         from waybill.alerts import service as alerts
 
         await alerts.graph_updated(conn, repo.id)
     else:
-        result, message = (
-            Result.ACCEPTED,
-            "Snapshot stored. The repository's dependencies were not updated: a snapshot scanned "
-            "later for the same job correlator and detector is already current.",
-        )
+        result, message = Result.ACCEPTED, _NOT_CURRENT
     await outbox.publish_object(
         conn,
         repo.owner.id,
@@ -131,18 +187,7 @@ async def submit_snapshot(
         action="submitted",
         repository_id=repo.id,
         sender_id=sender_id,
-        body={
-            "id": snapshot_id,
-            "sha": snap.sha,
-            "ref": snap.ref,
-            "job": {"correlator": snap.correlator, "id": snap.job_id},
-            "detector": {
-                "name": snap.detector_name,
-                "version": snap.detector_version,
-                "url": snap.detector_url,
-            },
-            "created_at": clock.iso(now),
-        },
+        body=_snapshot_body(snapshot_id, snap, now),
     )
     return Submitted(snapshot_id, clock.iso(now), result, message)
 
@@ -259,6 +304,11 @@ async def vulnerabilities(
 
 async def export_sbom(conn: AsyncConnection, repo: Repository, web_base: str) -> dict[str, Any]:
     return sbom.document(repo, await current_graph(conn, repo.id), web_base, clock.now())
+
+
+async def export_current_sbom(db: Database, repo: Repository, web_base: str) -> dict[str, Any]:
+    """``export_sbom`` with the graph read in one statement through the drivers (the API's export)."""
+    return sbom.document(repo, await sql.current_graph_rows(db, repo.id), web_base, clock.now())
 
 
 async def generate_report(conn: AsyncConnection, repo: Repository, web_base: str) -> str:
