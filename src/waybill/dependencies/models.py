@@ -84,6 +84,7 @@ dependency_resolved = Table(
     Column("metadata", Json, nullable=True),
     Column("depends_on", Json, nullable=True),
     Index("ix_dependency_resolved_package_id", "package_id"),
+    info={"postgresql_references_by_trigger": True},
 )
 
 dependency_heads = Table(
