@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -719,19 +719,40 @@ SELECT * FROM upserted
 """
 )
 
-_INSERT_ARTIFACT_SQLITE = (
-    "INSERT INTO artifacts (repository_id, digest, name, version, created_at) VALUES (?, ?, ?, ?, ?)"
-    " ON CONFLICT (repository_id, digest) DO NOTHING"
-)
-_UPSERT_RECORD_SQLITE = f"""
+
+def _element(i: int) -> str:
+    return f"json_extract(value, '$[{i}]')"
+
+
+def _elements(first: int, last: int) -> str:
+    return ", ".join(_element(i) for i in range(first, last + 1))
+
+
+# SQLite: each statement takes all of a write's rows as one JSON array (``_rows``): one call into
+# sqlite3 per statement, however many rows. A call per row re-takes the GIL after every row, and
+# under load the event loop's thread holds it for up to the switch interval each time.
+_INSERT_ARTIFACTS_SQLITE = f"""
+INSERT INTO artifacts (repository_id, digest, name, version, created_at)
+SELECT {_elements(0, 3)}, :now FROM json_each(:rows) WHERE true
+ON CONFLICT (repository_id, digest) DO NOTHING
+"""
+_UPSERT_RECORDS_SQLITE = f"""
 {_INSERT_RECORD}
-VALUES (:org_id, :repository_id, :digest, :logical_environment, :physical_environment, :cluster,
-    :deployment_name, :status, :tags, :runtime_risks, :attestation_id, '{Change.CREATED.value}', :now, :now)
+SELECT :org_id, {_elements(0, 1)}, :logical_environment, :physical_environment, :cluster, {_elements(2, 6)},
+    '{Change.CREATED.value}', :now, :now
+FROM json_each(:rows) WHERE true
 {_ON_RECORD_CONFLICT}
 """
-_INSERT_HISTORY_SQLITE = (
-    f"INSERT INTO artifact_deployment_history ({_HISTORY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+_INSERT_HISTORY_SQLITE = f"""
+INSERT INTO artifact_deployment_history ({_HISTORY_COLUMNS})
+SELECT {_elements(0, 8)}, :now FROM json_each(:rows)
+"""
+
+
+def _rows(rows: Iterable[Sequence[Any]]) -> str:
+    """Rows for ``json_each``; a JSON column's value goes in as its text, so that it is stored (and
+    compared) exactly as the other writes store it."""
+    return json.dumps(list(rows))
 
 
 def _json(value: Any) -> str:
@@ -829,32 +850,26 @@ def _upsert_deployments_sqlite(
     sender_id: int | None,
 ) -> list[DeploymentRecord]:
     at = sqlite_time(now)
-    conn.executemany(
-        _INSERT_ARTIFACT_SQLITE,
-        sorted((a.repository_id, a.digest, a.name, a.version, at) for a in artifacts),
-    )
-    returned = []
-    for r in sorted(rows, key=lambda r: r.deployment_name):
-        params = {
-            "org_id": org_id,
-            "repository_id": r.repository_id,
-            "digest": r.digest,
-            "logical_environment": logical_environment,
-            "physical_environment": physical_environment,
-            "cluster": cluster,
-            "deployment_name": r.deployment_name,
-            "status": r.status.value,
-            "tags": _json(r.tags),
-            "runtime_risks": _json(r.runtime_risks),
-            "attestation_id": r.attestation_id,
-            "now": at,
-        }
-        returned.append(conn.execute(_UPSERT_RECORD_SQLITE, params).fetchone())
+    artifact_rows = sorted((a.repository_id, a.digest, a.name, a.version) for a in artifacts)
+    conn.execute(_INSERT_ARTIFACTS_SQLITE, {"rows": _rows(artifact_rows), "now": at})
+    record_rows = (
+        (r.repository_id, r.digest, r.deployment_name, r.status.value, _json(r.tags), _json(r.runtime_risks),
+         r.attestation_id)
+        for r in sorted(rows, key=lambda r: r.deployment_name)
+    )  # fmt: skip
+    params = {
+        "org_id": org_id,
+        "logical_environment": logical_environment,
+        "physical_environment": physical_environment,
+        "cluster": cluster,
+        "rows": _rows(record_rows),
+        "now": at,
+    }
+    returned = conn.execute(_UPSERT_RECORDS_SQLITE, params).fetchall()
     # (id, org_id, repository_id, ..., last_change) in the records' column order.
-    conn.executemany(
-        _INSERT_HISTORY_SQLITE,
-        [(*row[:3], row[12], row[3], row[8], row[9], row[10], row[11], at) for row in returned if row[12]],
-    )
+    history = [(*row[:3], row[12], row[3], row[8], row[9], row[10], row[11]) for row in returned if row[12]]
+    if history:
+        conn.execute(_INSERT_HISTORY_SQLITE, {"rows": _rows(history), "now": at})
     # The writer is in this process: the probe costs no round trip, and without hooks nothing else runs.
     changed = [row for row in returned if row[12] in EVENT_CHANGES]
     if changed and outbox.subscribed(conn, org_id, DEPLOYMENT_EVENT):
