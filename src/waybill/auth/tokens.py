@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
 import secrets
 import string
-from collections.abc import Hashable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -209,6 +210,37 @@ def cached(database: Hashable, raw: str, max_age: float) -> Principal | None:
     (``waybill.auth.cache`` says why that is safe); None when it must be looked up."""
     principal = PRINCIPALS.get(database, digest(raw), max_age) if max_age > 0 else None
     return None if principal is None else _unexpired(principal)
+
+
+# Lookups in flight, by database and token hash: a burst of requests with a token this process has
+# not cached (a deployment-tracker sends 50 at once) makes one lookup, not one each.
+_LOOKUPS: dict[tuple[Hashable, str], asyncio.Future[Principal]] = {}
+
+
+async def looked_up_once(
+    database: Hashable, raw: str, lookup: Callable[[], Awaitable[Principal]]
+) -> Principal:
+    """``lookup()``'s answer for ``raw``, shared with the requests that ask for it meanwhile."""
+    key = (database, digest(raw))
+    pending = _LOOKUPS.get(key)
+    if pending is not None:
+        return await asyncio.shield(pending)
+    future: asyncio.Future[Principal] = asyncio.get_running_loop().create_future()
+    _LOOKUPS[key] = future
+    try:
+        principal = await lookup()
+    except Exception as exc:
+        future.set_exception(exc)
+        future.exception()  # retrieved: nobody else may be waiting
+        raise
+    except BaseException:
+        future.cancel()
+        raise
+    else:
+        future.set_result(principal)
+        return principal
+    finally:
+        del _LOOKUPS[key]
 
 
 async def authenticate(conn: AsyncConnection, raw: str, *, max_age: float = 0.0) -> Principal:

@@ -66,12 +66,13 @@ async def principal(request: AnyRequest, conn: AsyncConnection | None = None) ->
         max_age = settings(request).token_cache_seconds
         db = database(request)
         found = tokens.cached(db.engine.url, raw, max_age)
-        if found is not None:
-            resolved = found
-        elif conn is not None:
-            resolved = await tokens.authenticate(conn, raw, max_age=max_age)
-        else:
+
+        async def lookup() -> Principal:
+            if conn is not None:
+                return await tokens.authenticate(conn, raw, max_age=max_age)
             async with db.query() as own:
-                resolved = await tokens.authenticate(own, raw, max_age=max_age)
+                return await tokens.authenticate(own, raw, max_age=max_age)
+
+        resolved = found if found is not None else await tokens.looked_up_once(db.engine.url, raw, lookup)
     state["principal"] = resolved
     return resolved
