@@ -12,95 +12,12 @@ Visibility comes first: a private repository the caller cannot see answers 404, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
-from sqlalchemy import ColumnElement, false, select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from waybill.accounts.models import repositories
-from waybill.accounts.types import Account, OrgRole, Repository, Role
 from waybill.alerts.models import dependabot_alerts
-from waybill.auth import permissions
-from waybill.auth.types import Principal, Token, TokenKind
-from waybill.core.errors import Forbidden, NotFound, Unauthenticated
+from waybill.auth.security_access import SecurityAccess
 
 PERMISSION = "vulnerability_alerts"
-# Classic scopes granting security alerts on every repository the user can reach.
-FULL_SCOPES = frozenset({"repo", "security_events"})
-
-
-def _reaches(token: Token, repo: Repository) -> bool:
-    return repo.owner.id == token.resource_owner_id and (
-        token.repository_ids is None or repo.id in token.repository_ids
-    )
-
-
-def _token_refusal(token: Token, private: bool, reaches: bool, write: bool) -> Exception | None:
-    if token.kind is TokenKind.CLASSIC:
-        if token.scopes & FULL_SCOPES or (not private and "public_repo" in token.scopes):
-            return None
-        return Forbidden(
-            "Resource not accessible by personal access token (requires the security_events scope)."
-        )
-    level = Role.WRITE if write else Role.READ
-    if reaches and token.level(PERMISSION) >= level:
-        return None
-    return Forbidden(f"Resource not accessible by {token.refusal} (requires {PERMISSION}:{level.label}).")
-
-
-def decide(principal: Principal, repo: Repository, role: Role, *, write: bool) -> Exception | None:
-    """The error refusing the repository's alerts (to read, or to ``write``), or None."""
-    role = permissions.acting_role(principal, repo, role)
-    token = principal.token
-    if repo.private:
-        visible = role >= Role.READ and token is not None
-        if visible and token is not None and token.kind is TokenKind.CLASSIC:
-            visible = bool(token.scopes & FULL_SCOPES)
-        elif visible and token is not None:
-            visible = _reaches(token, repo)
-        if not visible:
-            return NotFound()
-    if principal.user is None or token is None:
-        return Unauthenticated()
-    if role < Role.WRITE:
-        return Forbidden(f"Must have {Role.WRITE.label} access to repository {repo.full_name}.")
-    return _token_refusal(token, repo.private, _reaches(token, repo), write)
-
-
-async def require(conn: AsyncConnection, principal: Principal, repo: Repository, *, write: bool) -> None:
-    roles = await permissions.effective_roles(conn, principal, [repo])
-    error = decide(principal, repo, roles[repo.id], write=write)
-    if error is not None:
-        raise error
-
-
-async def readable(conn: AsyncConnection, principal: Principal, repos: Sequence[Repository]) -> set[int]:
-    """Ids of the repositories whose alerts the caller may read."""
-    roles = await permissions.effective_roles(conn, principal, repos)
-    return {r.id for r in repos if decide(principal, r, roles[r.id], write=False) is None}
-
-
-async def organization_scope(
-    conn: AsyncConnection, principal: Principal, org: Account
-) -> ColumnElement[bool]:
-    """The condition on alerts for the organization list: its repositories the token reaches.
-    Raises 401/404 (not a member)/403 (not an owner, or a token without the permission)."""
-    role = await permissions.require_org_member(conn, principal, org)
-    if role is not OrgRole.OWNER:
-        raise Forbidden("Must be an owner or security manager of the organization.")
-    token = principal.token
-    assert token is not None
-    r = repositories.c
-    where: list[Any] = [r.owner_id == org.id]
-    if token.kind is TokenKind.CLASSIC:
-        if not token.scopes & FULL_SCOPES:
-            if "public_repo" not in token.scopes:
-                raise _token_refusal(token, True, False, False) or Forbidden()
-            where.append(r.private == false())
-    else:
-        if token.resource_owner_id != org.id or token.level(PERMISSION) < Role.READ:
-            raise Forbidden(f"Resource not accessible by personal access token (requires {PERMISSION}:read).")
-        if token.repository_ids is not None:
-            where.append(r.id.in_(sorted(token.repository_ids)))
-    return dependabot_alerts.c.repository_id.in_(select(r.id).where(*where))
+ACCESS = SecurityAccess(PERMISSION, dependabot_alerts.c.repository_id)
+decide = ACCESS.decide
+require = ACCESS.require
+readable = ACCESS.readable
+organization_scope = ACCESS.organization_scope
