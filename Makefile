@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.8
 
-.PHONY: install clients serve test fuzz lint typecheck lock clean browser pgbouncer screenshots bench bench-quick bench-fleet bench-tools
+# `make help` lists the targets with the line above each.
+.PHONY: help install clients serve test fuzz lint typecheck lock clean browser pgbouncer screenshots bench bench-quick bench-fleet bench-tools
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +15,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
+# Installs Waybill and its pinned dependencies into .venv.
 install: $(STAMP)
 
 # GitHub's OpenAPI description and the JavaScript clients the conformance tests drive, pinned by the
@@ -25,8 +27,10 @@ $(JS_STAMP): $(JS)/package.json $(JS)/package-lock.json
 	cd $(JS) && npm ci --prefer-offline --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Installs the pinned JavaScript clients and GitHub's OpenAPI description.
 clients: $(JS_STAMP)
 
+# Serves http://127.0.0.1:8080 on the embedded SQLite database in ./var.
 serve: install
 	$(BIN)/waybill serve
 
@@ -35,6 +39,7 @@ serve: install
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+# Installs Debian's Chromium for the page tests when it is missing.
 browser:
 	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
@@ -44,8 +49,10 @@ pgbouncer:
 	@test -x /usr/sbin/pgbouncer || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends pgbouncer; }
 
+# Every test, or one file or directory: make test T=tests/artifacts
+T ?=
 test: install clients browser pgbouncer
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadgroup $(T)
 
 # The long property-based run over every implemented operation, on SQLite and PostgreSQL.
 FUZZ_EXAMPLES ?= 100
@@ -57,13 +64,17 @@ fuzz: install clients
 screenshots: install browser
 	WAYBILL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -q tests/web/test_browser.py -k sqlite
 
+# Style, formatting and the import contracts (pyproject.toml's [tool.importlinter]).
 lint: install
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
+# mypy --strict.
 typecheck: install
 	$(BIN)/mypy
 
+# Re-pins requirements.lock from pyproject.toml.
 lock:
 	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
 
@@ -90,3 +101,8 @@ bench-fleet: install bench-tools
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(JS)/node_modules
+
+help:
+	@awk '/^# / { if (!doc) doc = substr($$0, 3); next } /^$$/ { doc = ""; next } \
+		/^[a-z-]+:/ { if (doc) printf "  %-14s %s\n", substr($$1, 1, length($$1) - 1), doc; doc = "" }' \
+		$(MAKEFILE_LIST)

@@ -30,9 +30,10 @@ from waybill.core.signing import Signer, load_key
 from waybill.dependencies import jobs as dependencies_jobs
 from waybill.dependencies import routes as dependencies_routes
 from waybill.http.conventions import GitHubConventions
-from waybill.http.errors import EXCEPTION_HANDLERS
+from waybill.http.errors import exception_handlers
 from waybill.publishers import routes as publishers_routes
 from waybill.publishers.oidc import KeyCache
+from waybill.web import errors as web_errors
 from waybill.web import routes as web_routes
 from waybill.webhooks import jobs as webhooks_jobs
 from waybill.webhooks import routes as webhooks_routes
@@ -116,7 +117,7 @@ def create_app(settings: Settings | None = None) -> WaybillApp:
 
     litestar = Litestar(
         route_handlers=ROUTE_HANDLERS,
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers=exception_handlers(web_errors.page_for),
         lifespan=[lifespan],
         openapi_config=None,
         request_max_body_size=settings.max_body_bytes,

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 
 from waybill.alerts import service
 from waybill.core.jobs import Handler
+from waybill.dependencies.service import GRAPH_CHANGED_JOB
 
 JOB_HANDLERS: Mapping[str, Handler] = {
     service.REMATCH_JOB: service.rematch,
-    service.EVALUATE_JOB: service.evaluate,
+    GRAPH_CHANGED_JOB: service.evaluate,
 }

@@ -240,34 +240,14 @@ async def count_advisories(conn: AsyncConnection) -> int:
 # Alerts: evaluation after snapshots and imports.
 
 REMATCH_JOB = "alerts.rematch"
-EVALUATE_JOB = "alerts.evaluate"
 # Repositories evaluated per transaction by the rematch job: short enough not to hold SQLite's one
 # writer for long, long enough that commits do not dominate.
 REMATCH_BATCH = 50
 
 
-async def graph_updated(conn: AsyncConnection, repository_id: int) -> None:
-    """A snapshot changed the repository's current graph: queue the evaluation of its alerts.
-
-    Queued, not done in the snapshot's transaction: measured on a 10,000-package snapshot (SQLite),
-    evaluating inline took ingest from 1.6 s to 3.9 s (new packages) and from 0.6 s to 4.2 s (known
-    packages, a graph of 30,000 rows), since it reads the whole current graph back and looks up
-    each package's advisories; the queued job leaves ingest as it was. An evaluation still waiting
-    to start covers this snapshot too, as it reads the graph when it runs."""
-    kind, key, payload = evaluation_job(repository_id)
-    waiting = await jobs.find_active(conn, kind, key)
-    if waiting is None or waiting.status is not jobs.JobStatus.PENDING:
-        await jobs.enqueue(conn, kind, payload, key=key)
-
-
-def evaluation_job(repository_id: int) -> tuple[str, str, dict[str, Any]]:
-    """The job (kind, key, payload) that ``graph_updated`` queues, for the writers that queue it in
-    their own statements (``jobs.ENQUEUE_UNLESS_PENDING_*``)."""
-    return EVALUATE_JOB, str(repository_id), {"repository_id": repository_id}
-
-
 async def evaluate(db: Database, job: jobs.Job) -> dict[str, Any]:
-    """The ``alerts.evaluate`` job: one repository's alerts against its current graph."""
+    """The job that a change of a repository's current graph queues (``dependencies.GRAPH_CHANGED_JOB``):
+    its alerts against that graph."""
     async with db.write() as conn:
         outcome = await lifecycle.evaluate_repository(conn, int(job.payload["repository_id"]))
     return {

@@ -38,6 +38,9 @@ WRITE = Need(Role.WRITE, ("contents",))
 READ = Need(Role.READ, ("contents",))
 
 REPORT_JOB = "dependencies.sbom_report"
+# Queued when a snapshot changes a repository's current graph; whoever builds on the graph handles it
+# (the alerts domain re-evaluates the repository's alerts). Its name predates this domain owning it.
+GRAPH_CHANGED_JOB = "alerts.evaluate"
 REPORT_RETENTION = timedelta(days=7)
 
 NO_DATA = (
@@ -117,6 +120,26 @@ def _snapshot_body(snapshot_id: int, snap: Snapshot, now: datetime) -> dict[str,
     }
 
 
+def _graph_changed_job(repository_id: int) -> tuple[str, str, dict[str, Any]]:
+    """The job (kind, key, payload) that ``_graph_changed`` queues, for the writers that queue it in
+    their own statements (``jobs.ENQUEUE_UNLESS_PENDING_*``)."""
+    return GRAPH_CHANGED_JOB, str(repository_id), {"repository_id": repository_id}
+
+
+async def _graph_changed(conn: AsyncConnection, repository_id: int) -> None:
+    """Queue ``GRAPH_CHANGED_JOB`` for the repository, unless one is still waiting to start: that
+    one reads the graph when it runs, so it covers this change too.
+
+    Queued, not run in the snapshot's transaction: measured on a 10,000-package snapshot (SQLite),
+    evaluating alerts inline took ingest from 1.6 s to 3.9 s (new packages) and from 0.6 s to 4.2 s
+    (known packages, a graph of 30,000 rows), since it reads the whole current graph back and looks
+    up each package's advisories; the queued job leaves ingest as it was."""
+    kind, key, payload = _graph_changed_job(repository_id)
+    waiting = await jobs.find_active(conn, kind, key)
+    if waiting is None or waiting.status is not jobs.JobStatus.PENDING:
+        await jobs.enqueue(conn, kind, payload, key=key)
+
+
 async def store_snapshot(
     db: Database, repo: Repository, snap: Snapshot, *, sender_id: int | None = None
 ) -> Submitted:
@@ -124,9 +147,6 @@ async def store_snapshot(
     becomes part of the current graph when it is on the default branch and the newest for its
     (correlator, detector) pair, and then the repository's alerts are queued for evaluation in the
     same transaction, as ``submit_snapshot`` does."""
-    # Imported here: the alerts domain builds on this one's service.
-    from waybill.alerts import service as alerts
-
     now = clock.now()
     default_ref = f"refs/heads/{repo.default_branch}"
     on_default = snap.ref == default_ref
@@ -136,7 +156,7 @@ async def store_snapshot(
         snap,
         now,
         may_become_head=on_default,
-        on_head=sql.Queued(*alerts.evaluation_job(repo.id)),
+        on_head=sql.Queued(*_graph_changed_job(repo.id)),
         event=lambda snapshot_id: outbox.Event(
             repo.owner.id,
             SNAPSHOT_EVENT,
@@ -174,10 +194,7 @@ async def submit_snapshot(
         result, message = Result.ACCEPTED, _not_default(snap, default_ref)
     elif await sql.advance_head(conn, repo.id, snap, snapshot_id):
         result, message = Result.SUCCESS, _UPDATED
-        # Imported here: the alerts domain builds on this one's service.
-        from waybill.alerts import service as alerts
-
-        await alerts.graph_updated(conn, repo.id)
+        await _graph_changed(conn, repo.id)
     else:
         result, message = Result.ACCEPTED, _NOT_CURRENT
     await outbox.publish_object(
@@ -292,6 +309,8 @@ async def vulnerabilities(
     """Known vulnerabilities of the packages, by package URL, each as dependency review reports it
     (``severity``, ``advisory_ghsa_id``, ``advisory_summary``, ``advisory_url``), from the
     advisory database."""
+    # Imported here, and the one import of this domain upward (declared in the import contracts):
+    # the advisory database lives in the alerts domain, which builds on this one.
     from waybill.alerts import service as alerts
 
     return await alerts.package_vulnerabilities(

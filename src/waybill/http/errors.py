@@ -1,8 +1,12 @@
-"""The one place where errors become GitHub error bodies (``basic-error``, ``validation-error``)."""
+"""The one place where errors become GitHub error bodies (``basic-error``, ``validation-error``).
+
+The layer above may render some requests' errors its own way (the web pages answer HTML): it passes a
+``PageErrors`` to ``exception_handlers``, so this layer never imports it."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Request, Response
@@ -22,9 +26,11 @@ from waybill.core.errors import (
     ValidationFailed,
 )
 from waybill.http.responses import error_body, json_response
-from waybill.web.errors import error_page, is_page
 
 log = logging.getLogger("waybill.http")
+
+# Given a request, a status and a message: the response for that request, or None for the JSON body.
+PageErrors = Callable[[Request[Any, Any, Any], int, str], Response[bytes] | None]
 
 STATUS = {
     NotFound: 404,
@@ -74,38 +80,29 @@ def domain_error_response(error: DomainError) -> Response[bytes]:
     return json_response(body, status)
 
 
-def _domain_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    assert isinstance(exc, DomainError)
-    if is_page(request):
-        return error_page(status_of(exc), exc.message)
-    return domain_error_response(exc)
+def exception_handlers(pages: PageErrors) -> ExceptionHandlersMap:
+    def json_or_page(request: Request[Any, Any, Any], status: int, message: str) -> Response[bytes]:
+        return pages(request, status, message) or json_response(error_body(message, status), status)
 
+    def domain(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+        assert isinstance(exc, DomainError)
+        return pages(request, status_of(exc), exc.message) or domain_error_response(exc)
 
-def _http_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    assert isinstance(exc, HTTPException)
-    status = exc.status_code
-    if status == 405 or isinstance(exc, NotFoundException):
-        # GitHub answers an unknown route and a known route with the wrong method alike.
-        status = 404
-    if status >= 500:
-        log.error("HTTP %s: %s", status, exc.detail)
-        message = "Server Error"
-    else:
-        message = _HTTP_MESSAGES.get(status, exc.detail)
-    if is_page(request):
-        return error_page(status, message)
-    return json_response(error_body(message, status), status)
+    def http(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+        assert isinstance(exc, HTTPException)
+        status = exc.status_code
+        if status == 405 or isinstance(exc, NotFoundException):
+            # GitHub answers an unknown route and a known route with the wrong method alike.
+            status = 404
+        if status >= 500:
+            log.error("HTTP %s: %s", status, exc.detail)
+            message = "Server Error"
+        else:
+            message = _HTTP_MESSAGES.get(status, exc.detail)
+        return json_or_page(request, status, message)
 
+    def unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return json_or_page(request, 500, "Server Error")
 
-def _unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    if is_page(request):
-        return error_page(500, "Server Error")
-    return json_response(error_body("Server Error", 500), 500)
-
-
-EXCEPTION_HANDLERS: ExceptionHandlersMap = {
-    DomainError: _domain_handler,
-    HTTPException: _http_handler,
-    Exception: _unexpected_handler,
-}
+    return {DomainError: domain, HTTPException: http, Exception: unexpected}

@@ -1,4 +1,4 @@
-"""Errors on ``/ui/`` answer HTML pages; ``waybill.http.errors`` asks here first."""
+"""Errors on ``/ui/`` answer HTML pages: the ``PageErrors`` the application gives ``waybill.http.errors``."""
 
 from __future__ import annotations
 
@@ -31,3 +31,7 @@ def error_page(status: int, message: str) -> Response[bytes]:
     title = _TITLES.get(status, "Error")
     context = {"title": title, "message": message, "status": status, "viewer": None}
     return page("error.html", context, status=status)
+
+
+def page_for(request: Request[Any, Any, Any], status: int, message: str) -> Response[bytes] | None:
+    return error_page(status, message) if is_page(request) else None
