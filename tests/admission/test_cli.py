@@ -32,7 +32,8 @@ def test_set_and_show(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> No
     assert waybill("admission", "set", "acme", "--environment", "staging").exit_code == 0
     shown = json.loads(waybill("admission", "show", "acme").output)
     prod = shown["environments"]["prod"]
-    assert prod["mode"] == "enforce" and prod["require_provenance"] is True
+    assert prod["mode"] == "enforce"
+    assert prod["require_provenance"] is True
     assert prod["max_open_alert_severity"] == "high"
     assert prod["registries"] == ["https://ghcr.io", "https://quay.io"]
     assert prod["exempt_namespaces"] == ["kube-system"]
