@@ -220,8 +220,6 @@ async def _facts(
 ) -> _Facts:
     needs_provenance = policy.require_provenance or policy.max_open_alert_severity is not None
     provenance = await attestations.provenance_signers(conn, org.id, digests) if needs_provenance else {}
-    repository_ids = {c.repository_id for found in provenance.values() for c in found}
-    repositories = await accounts.repositories_by_ids(conn, repository_ids) if repository_ids else {}
     registries = await artifacts.registries_of_digests(conn, org.id, digests) if policy.registries else {}
     open_alerts: dict[int, list[alerts.OpenAlert]] = {}
     if policy.max_open_alert_severity is not None:
@@ -231,6 +229,12 @@ async def _facts(
             open_alerts[builder] = await alerts.open_alerts(
                 conn, builder, forbidden, with_patch=policy.only_alerts_with_patch, limit=ALERTS_NAMED
             )
+    # Names are read only where a rule compares them or a reason shows them.
+    named = (
+        {c.repository_id for found in provenance.values() for c in found} if policy.repositories else set()
+    )
+    named |= {builder for builder, found in open_alerts.items() if found}
+    repositories = await accounts.repositories_by_ids(conn, named) if named else {}
     return _Facts(provenance, repositories, registries, open_alerts)
 
 
@@ -260,7 +264,8 @@ async def decide(
 async def admit(db: Database, caller: Principal, login: str, request: Request) -> Decision:
     """Decide, and record the decision (a dry run is decided, never recorded: the webhook declares
     no side effects on dry runs)."""
-    async with db.read() as conn:
+    # The reads need not share one snapshot: without a transaction they save its round trips.
+    async with db.query() as conn:
         org = await reader(conn, caller, login)
         policy = await sql.policy(conn, org.id, request.environment)
         decision = await decide(conn, org, request, policy)
