@@ -26,6 +26,7 @@ CHECK_RESOURCE = "AdmissionCheck"
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+Reference = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
 
 
 class EnvironmentBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -188,7 +189,7 @@ PROVIDER_VERSION = "externaldata.gatekeeper.sh/v1beta1"
 
 
 class ProviderKeys(msgspec.Struct):
-    keys: list[Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]]
+    keys: Annotated[list[Reference], msgspec.Meta(max_length=1024)]
 
 
 class ProviderRequest(msgspec.Struct):
