@@ -40,7 +40,8 @@ DEPLOYMENTS = 10
 
 
 async def call(app: WaybillApp, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> int:
-    """One request through the ASGI application; its status."""
+    """One request through the ASGI application (``path`` may carry a query); its status."""
+    path, _, query = path.partition("?")
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -49,7 +50,7 @@ async def call(app: WaybillApp, method: str, path: str, headers: dict[str, str],
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
-        "query_string": b"",
+        "query_string": query.encode(),
         "root_path": "",
         "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
         "client": ("127.0.0.1", 50000),

@@ -11,6 +11,7 @@ from typing import Any
 from litestar import Litestar
 
 from waybill.accounts import routes as accounts_routes
+from waybill.admission import routes as admission_routes
 from waybill.alerts import jobs as alerts_jobs
 from waybill.alerts import routes as alerts_routes
 from waybill.apps import routes as apps_routes
@@ -50,6 +51,7 @@ ROUTE_HANDLERS: list[Any] = [
     *codescanning_routes.route_handlers,
     *publishers_routes.route_handlers,
     *webhooks_routes.route_handlers,
+    *admission_routes.route_handlers,
     *web_routes.route_handlers,
 ]
 

@@ -994,3 +994,36 @@ async def deployments_by_digest(
 async def storage_by_digest(db: Database, org_login: str, digest: str, readable: Any) -> list[StorageRecord]:
     query = db.compiled(_storage_by_digest(org_login.lower(), readable))
     return [_storage_row(row) for row in await db.fetch(query.sql, query.bind(digest=digest))]
+
+
+async def registries_of_digests(conn: AsyncConnection, org_id: int, digests: Sequence[str]) -> list[Any]:
+    """``(digest, registry_url)`` of the organization's storage records of these digests that are
+    not marked deleted."""
+    r = storage_records.c
+    query = (
+        select(r.digest, r.registry_url)
+        .where(r.org_id == org_id, r.digest.in_(digests), r.status != StorageStatus.DELETED.value)
+        .distinct()
+    )
+    return list((await conn.execute(query)).all())
+
+
+async def first_deployments_since(
+    conn: AsyncConnection, org_id: int, logical_environment: str, digests: Sequence[str], since: datetime
+) -> list[Any]:
+    """``(digest, record_id, deployment_name, cluster, recorded_at)`` of every history entry of these
+    digests in the logical environment recorded at or after ``since``, oldest first."""
+    h = deployment_history.c
+    d = deployment_records.c
+    query = (
+        select(h.digest, h.record_id, d.deployment_name, d.cluster, h.recorded_at)
+        .join(deployment_records, d.id == h.record_id)
+        .where(
+            h.org_id == org_id,
+            h.digest.in_(digests),
+            h.recorded_at >= since,
+            d.logical_environment == logical_environment,
+        )
+        .order_by(h.recorded_at, h.id)
+    )
+    return list((await conn.execute(query)).all())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -555,3 +556,34 @@ async def current_deployments(
 ) -> list[DeploymentRecord]:
     """Deployment records (of repositories the caller may read) deploying any of the digests now."""
     return await sql.deployed_digests(conn, digests, permissions.readable_repository_ids(caller, READ))
+
+
+# For the admission gate.
+
+
+async def registries_of_digests(
+    conn: AsyncConnection, org_id: int, digests: Sequence[str]
+) -> dict[str, set[str]]:
+    """For each digest, the registry URLs of the organization's live storage records of it."""
+    found: dict[str, set[str]] = {}
+    if digests:
+        for digest, url in await sql.registries_of_digests(conn, org_id, sorted(set(digests))):
+            found.setdefault(digest, set()).add(url)
+    return found
+
+
+def same_registry(a: str, b: str) -> bool:
+    return _same_registry(a, b)
+
+
+async def first_deployments_since(
+    conn: AsyncConnection, org_id: int, logical_environment: str, digests: Sequence[str], since: datetime
+) -> dict[str, Any]:
+    """For each digest, the first deployment record history entry in the environment since ``since``."""
+    found: dict[str, Any] = {}
+    if digests:
+        wanted = sorted(set(digests))
+        rows = await sql.first_deployments_since(conn, org_id, logical_environment, wanted, since)
+        for row in rows:
+            found.setdefault(row.digest, row)
+    return found

@@ -17,6 +17,7 @@ from waybill.attestations import service as attestations
 from waybill.attestations.types import Mode
 from waybill.auth import tokens
 from waybill.auth.types import CLASSIC_SCOPES
+from waybill.cli.admission import admission
 from waybill.cli.apps import apps
 from waybill.cli.common import permissions as _permissions
 from waybill.cli.common import run as _run
@@ -38,6 +39,7 @@ main.add_command(sbom)
 main.add_command(apps)
 main.add_command(oidc)
 main.add_command(publishers)
+main.add_command(admission)
 
 
 @main.command()

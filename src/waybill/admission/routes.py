@@ -1,0 +1,119 @@
+"""HTTP handlers of the admission gate, under ``/waybill/orgs/{org}``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from litestar import Response, get, post, put
+from litestar.params import FromPath
+
+from waybill.admission import schemas, service
+from waybill.admission.types import Decision, DecisionFilter, Request, Verdict
+from waybill.core.errors import ValidationFailed
+from waybill.http.body import parse_body
+from waybill.http.context import AnyRequest, database, principal
+from waybill.http.pagination import cursor, cursor_links
+from waybill.http.responses import json_response
+
+ORG = "/waybill/orgs/{org:str}"
+
+
+@get(ORG + "/admission-policy")
+async def get_policy(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+    async with database(request).read() as conn:
+        account = await service.reader(conn, await principal(request, conn), org)
+        return json_response(schemas.policy_document(await service.policies(conn, account)))
+
+
+@put(ORG + "/admission-policy")
+async def put_policy(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+    body = await parse_body(request, schemas.PolicyBody, schemas.POLICY_RESOURCE)
+    environments = schemas.policies(body)
+    async with database(request).write() as conn:
+        account = await service.owner(conn, await principal(request, conn), org)
+        stored = await service.replace_policies(conn, account, environments)
+    return json_response(schemas.policy_document(stored))
+
+
+def _environment(request: AnyRequest) -> str:
+    value = request.query_params.get("environment") or ""
+    if not 1 <= len(value) <= 128:
+        raise ValidationFailed.one(
+            "Query",
+            "environment",
+            "missing_field",
+            "environment is required (a logical environment such as prod)",
+        )
+    return value
+
+
+async def _admit(request: AnyRequest, org: str, asked: Request) -> Decision:
+    return await service.admit(database(request), await principal(request), org, asked)
+
+
+@post(ORG + "/admission/kubernetes")
+async def kubernetes(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+    uid, asked = schemas.review(await request.body(), _environment(request))
+    decision = await _admit(request, org, asked)
+    return json_response(schemas.review_response(uid, decision))
+
+
+@post(ORG + "/admission/gatekeeper")
+async def gatekeeper(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+    environment = _environment(request)
+    body = await parse_body(request, schemas.ProviderRequest, "ProviderRequest")
+    decision = await _admit(request, org, schemas.provider_request(body, environment))
+    return json_response(schemas.provider_response(decision))
+
+
+@post(ORG + "/admission/check")
+async def check(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+    body = await parse_body(request, schemas.CheckBody, schemas.CHECK_RESOURCE)
+    decision = await _admit(request, org, schemas.check_request(body))
+    return json_response(schemas.check_response(decision))
+
+
+def _since(raw: str | None) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed.one(
+            "Query", "since", "invalid", "since must be an ISO 8601 time such as 2026-03-10T12:00:00Z", raw
+        ) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _filter(request: AnyRequest) -> DecisionFilter:
+    query = request.query_params
+    raw_verdict = query.get("verdict") or None
+    try:
+        verdict = None if raw_verdict is None else Verdict(raw_verdict)
+    except ValueError:
+        raise ValidationFailed.one(
+            "Query", "verdict", "invalid", "verdict must be allowed, denied or warned", raw_verdict
+        ) from None
+    return DecisionFilter(
+        environment=query.get("environment") or None,
+        verdict=verdict,
+        namespace=query.get("namespace") or None,
+        since=_since(query.get("since")),
+    )
+
+
+@get(ORG + "/admission/decisions")
+async def decisions(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+    where = _filter(request)
+    page_at = cursor(request)
+    async with database(request).read() as conn:
+        page, next_key = await service.decisions(
+            conn, await principal(request, conn), org, where, per_page=page_at.per_page, after=page_at.after
+        )
+    return json_response(
+        {"decisions": [schemas.stored_decision(d) for d in page]},
+        headers=cursor_links(request, next_key, None),
+    )
+
+
+route_handlers = [get_policy, put_policy, kubernetes, gatekeeper, check, decisions]
