@@ -74,6 +74,8 @@ class Settings:
     database_listen_url: str = ""
     # Webhooks may point at loopback, link-local and private addresses (tests, closed networks).
     webhook_allow_private: bool = False
+    # Jobs one token may have queued and not yet finished; beyond, a new one is refused (429).
+    max_pending_jobs_per_token: int = 10
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -97,6 +99,7 @@ class Settings:
             oidc_audience=os.environ.get("WAYBILL_OIDC_AUDIENCE", "").strip(),
             database_listen_url=os.environ.get("WAYBILL_DATABASE_LISTEN_URL", "").strip(),
             webhook_allow_private=_bool("WAYBILL_WEBHOOK_ALLOW_PRIVATE", False),
+            max_pending_jobs_per_token=_int("WAYBILL_MAX_PENDING_JOBS_PER_TOKEN", 10),
         )
 
     @property

@@ -18,6 +18,7 @@ from waybill.core.errors import (
     NotFound,
     PayloadTooLarge,
     SimpleValidationFailed,
+    TooManyRequests,
     Unauthenticated,
     ValidationFailed,
 )
@@ -33,6 +34,7 @@ STATUS = {
     BadRequest: 400,
     Conflict: 409,
     PayloadTooLarge: 413,
+    TooManyRequests: 429,
     ValidationFailed: 422,
 }
 
