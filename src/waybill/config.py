@@ -66,6 +66,8 @@ class Settings:
     # ``pool_mode = transaction``): a connection then may change between transactions, so the
     # drivers keep no prepared statements on it.
     database_pool_mode: str = "session"
+    # Seconds a request waits for a free database connection before it is answered 503.
+    database_pool_timeout: float = 5.0
     # The audience (``aud``) a CI job's OIDC token must name to be exchanged; empty means the
     # server's public URL (``public_url``, else the one the request came to).
     oidc_audience: str = ""
@@ -96,6 +98,7 @@ class Settings:
             database_connections=_int("WAYBILL_DATABASE_CONNECTIONS", 40),
             workers=_int("WAYBILL_WORKERS", 1),
             database_pool_mode=_choice("WAYBILL_DATABASE_POOL_MODE", ("session", "transaction")),
+            database_pool_timeout=_float("WAYBILL_DATABASE_POOL_TIMEOUT", 5.0),
             oidc_audience=os.environ.get("WAYBILL_OIDC_AUDIENCE", "").strip(),
             database_listen_url=os.environ.get("WAYBILL_DATABASE_LISTEN_URL", "").strip(),
             webhook_allow_private=_bool("WAYBILL_WEBHOOK_ALLOW_PRIVATE", False),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.types import ExceptionHandlersMap
 
+from waybill.core.db import is_unavailable
 from waybill.core.errors import (
     BadRequest,
     Conflict,
@@ -99,7 +101,30 @@ def _http_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[b
     return json_response(error_body(message, status), status)
 
 
+def _unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    """An expected fault (the database is out of connections or lost one): one line, no traceback."""
+    request_id = request.scope.get("state", {}).get("request_id", "-")
+    log.warning(
+        "request %s %s %s: database unavailable (%s: %s)",
+        request_id,
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+        exc,
+    )
+    settings = request.app.state.settings
+    retry_after = str(max(1, math.ceil(settings.database_pool_timeout)))
+    if is_page(request):
+        response = error_page(503, "Service Unavailable")
+    else:
+        response = json_response(error_body("Service Unavailable", 503), 503)
+    response.headers["Retry-After"] = retry_after
+    return response
+
+
 def _unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    if is_unavailable(exc):
+        return _unavailable(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if is_page(request):
         return error_page(500, "Server Error")
