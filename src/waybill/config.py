@@ -68,6 +68,10 @@ class Settings:
     database_pool_mode: str = "session"
     # Seconds a request waits for a free database connection before it is answered 503.
     database_pool_timeout: float = 5.0
+    # Seconds a worker process of ``serve --workers N`` has to answer the supervisor's health check.
+    # The clock runs while the worker still imports Waybill, which takes seconds of CPU on a busy
+    # machine; a worker that misses it is killed and started again.
+    worker_start_timeout: int = 60
     # The audience (``aud``) a CI job's OIDC token must name to be exchanged; empty means the
     # server's public URL (``public_url``, else the one the request came to).
     oidc_audience: str = ""
@@ -99,6 +103,7 @@ class Settings:
             workers=_int("WAYBILL_WORKERS", 1),
             database_pool_mode=_choice("WAYBILL_DATABASE_POOL_MODE", ("session", "transaction")),
             database_pool_timeout=_float("WAYBILL_DATABASE_POOL_TIMEOUT", 5.0),
+            worker_start_timeout=_int("WAYBILL_WORKER_START_TIMEOUT", 60),
             oidc_audience=os.environ.get("WAYBILL_OIDC_AUDIENCE", "").strip(),
             database_listen_url=os.environ.get("WAYBILL_DATABASE_LISTEN_URL", "").strip(),
             webhook_allow_private=_bool("WAYBILL_WEBHOOK_ALLOW_PRIVATE", False),

@@ -54,6 +54,13 @@ def serve(host: str, port: int, workers: int) -> None:
         click.echo(f"Created site administrator '{login}'. Its token, shown only this once:\n{token}")
     # Each worker process sizes its share of the database connections from this.
     os.environ["WAYBILL_WORKERS"] = str(workers)
+    settings = Settings.from_env()
+    if workers > 1:
+        click.echo(
+            f"Starting {workers} worker processes; each has {settings.worker_start_timeout} s to answer "
+            "the supervisor (WAYBILL_WORKER_START_TIMEOUT), or it is started again.",
+            err=True,
+        )
     uvicorn.run(
         "waybill.app:create_app_from_env",
         factory=True,
@@ -61,9 +68,10 @@ def serve(host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         log_level="info",
-        access_log=Settings.from_env().access_log,
+        access_log=settings.access_log,
         proxy_headers=True,
         server_header=False,
+        timeout_worker_healthcheck=settings.worker_start_timeout,
     )
 
 
