@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -24,7 +26,7 @@ from waybill.cli.publishers import oidc, publishers
 from waybill.cli.sbom import sbom
 from waybill.config import Settings
 from waybill.core import jobs
-from waybill.core.db import Database
+from waybill.core.db import Database, is_unavailable
 from waybill.core.migrate import upgrade
 
 
@@ -40,6 +42,9 @@ main.add_command(oidc)
 main.add_command(publishers)
 
 
+T = TypeVar("T")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
@@ -48,7 +53,7 @@ def serve(host: str, port: int, workers: int) -> None:
     """Upgrade the database if needed, then serve the API."""
     import uvicorn
 
-    first = _run(_first_start)
+    first = _until_database_answers(lambda: _run(_first_start))
     if first is not None:
         login, token = first
         click.echo(f"Created site administrator '{login}'. Its token, shown only this once:\n{token}")
@@ -73,6 +78,24 @@ def serve(host: str, port: int, workers: int) -> None:
         server_header=False,
         timeout_worker_healthcheck=settings.worker_start_timeout,
     )
+
+
+def _until_database_answers(action: Callable[[], T]) -> T:
+    """``action``, tried again while the database cannot be reached (it may be starting beside us)."""
+    delay = 1.0
+    while True:
+        try:
+            return action()
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            click.echo(
+                f"waybill: the database does not answer ({type(exc).__name__}: {exc}); "
+                f"trying again in {delay:g} s",
+                err=True,
+            )
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
 
 
 async def _first_start(conn: AsyncConnection) -> tuple[str, str] | None:
