@@ -66,6 +66,12 @@ class Settings:
     # ``pool_mode = transaction``): a connection then may change between transactions, so the
     # drivers keep no prepared statements on it.
     database_pool_mode: str = "session"
+    # Seconds a request waits for a free database connection before it is answered 503.
+    database_pool_timeout: float = 5.0
+    # Seconds a worker process of ``serve --workers N`` has to answer the supervisor's health check.
+    # The clock runs while the worker still imports Waybill, which takes seconds of CPU on a busy
+    # machine; a worker that misses it is killed and started again.
+    worker_start_timeout: int = 60
     # The audience (``aud``) a CI job's OIDC token must name to be exchanged; empty means the
     # server's public URL (``public_url``, else the one the request came to).
     oidc_audience: str = ""
@@ -74,6 +80,8 @@ class Settings:
     database_listen_url: str = ""
     # Webhooks may point at loopback, link-local and private addresses (tests, closed networks).
     webhook_allow_private: bool = False
+    # Jobs one token may have queued and not yet finished; beyond, a new one is refused (429).
+    max_pending_jobs_per_token: int = 10
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -94,9 +102,12 @@ class Settings:
             database_connections=_int("WAYBILL_DATABASE_CONNECTIONS", 40),
             workers=_int("WAYBILL_WORKERS", 1),
             database_pool_mode=_choice("WAYBILL_DATABASE_POOL_MODE", ("session", "transaction")),
+            database_pool_timeout=_float("WAYBILL_DATABASE_POOL_TIMEOUT", 5.0),
+            worker_start_timeout=_int("WAYBILL_WORKER_START_TIMEOUT", 60),
             oidc_audience=os.environ.get("WAYBILL_OIDC_AUDIENCE", "").strip(),
             database_listen_url=os.environ.get("WAYBILL_DATABASE_LISTEN_URL", "").strip(),
             webhook_allow_private=_bool("WAYBILL_WEBHOOK_ALLOW_PRIVATE", False),
+            max_pending_jobs_per_token=_int("WAYBILL_MAX_PENDING_JOBS_PER_TOKEN", 10),
         )
 
     @property

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 from sqlalchemy import delete
 
 from tests.artifacts.conftest import cluster_path, digest, entry
@@ -135,3 +137,45 @@ async def test_five_thousand_entries_run_and_five_thousand_and_one_are_refused(w
     await Worker(world.api.db, JOB_HANDLERS).run_until_idle()
     done = (await _status(world, r.json()["job_id"])).json()
     assert (done["status"], done["total_count"]) == ("completed", 5000)
+
+
+async def test_a_caller_outside_the_organization_gets_404_like_the_synchronous_set(world):
+    for repository, status in (("secret", 404), ("web", 403)):
+        body = {"logical_environment": "prod", "deployments": [entry("a", github_repository=repository)]}
+        synchronous = await world.api.post(cluster_path("moda-1"), token=world.carol, json=body)
+        queued = await world.api.post(cluster_path("moda-1") + "/jobs", token=world.carol, json=body)
+        assert synchronous.status_code == queued.status_code == status
+        assert queued.json() == synchronous.json()
+    assert (await _create(world, [entry("a")])).status_code == 202
+
+
+async def test_pending_jobs_per_token_are_bounded(world):
+    for i in range(10):
+        assert (await _create(world, [entry("a")], cluster=f"c{i}")).status_code == 202
+    refused = await _create(world, [entry("a")], cluster="c10")
+    assert refused.status_code == 429
+    assert "WAYBILL_MAX_PENDING_JOBS_PER_TOKEN" in refused.json()["message"]
+    # Another token has its own allowance; finished jobs no longer count.
+    assert (await _create(world, [entry("a")], cluster="c10", token=world.dave)).status_code == 202
+    await Worker(world.api.db, JOB_HANDLERS).run_until_idle()
+    assert (await _create(world, [entry("a")], cluster="c11")).status_code == 202
+
+
+async def test_a_new_server_takes_back_at_once_the_jobs_of_its_dead_predecessors(world):
+    job_id = (await _create(world, [entry("a")])).json()["job_id"]
+    dead = Worker(world.api.db, JOB_HANDLERS)
+    # A process of this host that no longer runs: its pid is past the kernel's limit.
+    dead.instance = f"{socket.gethostname()}/4194305/1"
+    assert (await dead._claim()) is not None
+    other_host = Worker(world.api.db, JOB_HANDLERS)
+    assert await other_host.run_once() is False  # the lease (10 s) still holds it
+    assert await Worker(world.api.db, JOB_HANDLERS).reclaim_dead() == 1
+    assert await Worker(world.api.db, JOB_HANDLERS).run_until_idle() == 1
+    assert (await _status(world, job_id)).json()["status"] == "completed"
+
+
+async def test_a_live_process_keeps_its_jobs(world):
+    await _create(world, [entry("a")])
+    alive = Worker(world.api.db, JOB_HANDLERS)
+    assert (await alive._claim()) is not None
+    assert await Worker(world.api.db, JOB_HANDLERS).reclaim_dead() == 0

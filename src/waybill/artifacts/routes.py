@@ -57,7 +57,14 @@ async def create_cluster_job(
     body = await parse_body(request, schemas.ClusterJobBody, schemas.CLUSTER_RESOURCE)
     schemas.check_deployments(body.deployments)
     async with database(request).write() as conn:
-        created = await service.create_cluster_job(conn, await principal(request, conn), org, cluster, body)
+        created = await service.create_cluster_job(
+            conn,
+            await principal(request, conn),
+            org,
+            cluster,
+            body,
+            max_pending=request.app.state.settings.max_pending_jobs_per_token,
+        )
     worker: Worker | None = getattr(request.app.state, "worker", None)
     if worker is not None:
         worker.wake()

@@ -41,7 +41,7 @@ from waybill.auth.types import Need, Principal
 from waybill.core import clock
 from waybill.core import jobs as job_queue
 from waybill.core.db import Database
-from waybill.core.errors import Conflict, Forbidden, NotFound
+from waybill.core.errors import Conflict, Forbidden, NotFound, TooManyRequests
 from waybill.http.pagination import Cursor
 
 WRITE = Need(Role.WRITE, ("contents", "artifact_metadata"))
@@ -287,15 +287,31 @@ class CreatedJob:
 
 
 async def create_cluster_job(
-    conn: AsyncConnection, caller: Principal, org_login: str, cluster: str, body: ClusterJobBody
+    conn: AsyncConnection,
+    caller: Principal,
+    org_login: str,
+    cluster: str,
+    body: ClusterJobBody,
+    *,
+    max_pending: int,
 ) -> CreatedJob:
+    """Refused like the synchronous set when no entry may be written (a caller outside the
+    organization gets 404), and beyond ``max_pending`` unfinished jobs of the caller's token."""
     user = permissions.require_authenticated(caller)
     org = await _org(conn, org_login)
+    checked = await _check(conn, caller, org, body.deployments)
+    if not checked.accepted:
+        raise _refusal(checked.rejected)
+    token_id = None if caller.token is None else caller.token.id
+    if token_id is not None and await job_queue.count_pending(conn, token_id) >= max_pending:
+        raise TooManyRequests(
+            f"This token has {max_pending} pending jobs, the limit (WAYBILL_MAX_PENDING_JOBS_PER_TOKEN); "
+            "wait for one to finish."
+        )
     key = _job_key(org, cluster)
     await sql.lock_cluster(conn, key)
     if await job_queue.find_active(conn, CLUSTER_JOB, key) is not None:
         raise Conflict("A job is already in progress for this cluster.")
-    checked = await _check(conn, caller, org, body.deployments)
     payload = _JobPayload(
         org_id=org.id,
         requested_by=user.id,
@@ -308,7 +324,9 @@ async def create_cluster_job(
             if target.repository is not None
         ],
     )
-    job_id = await job_queue.enqueue(conn, CLUSTER_JOB, msgspec.to_builtins(payload), key=key)
+    job_id = await job_queue.enqueue(
+        conn, CLUSTER_JOB, msgspec.to_builtins(payload), key=key, token_id=token_id
+    )
     return CreatedJob(job_id, checked.rejected)
 
 

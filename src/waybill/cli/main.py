@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -25,7 +27,7 @@ from waybill.cli.publishers import oidc, publishers
 from waybill.cli.sbom import sbom
 from waybill.config import Settings
 from waybill.core import jobs
-from waybill.core.db import Database
+from waybill.core.db import Database, is_unavailable
 from waybill.core.migrate import upgrade
 
 
@@ -42,6 +44,9 @@ main.add_command(publishers)
 main.add_command(admission)
 
 
+T = TypeVar("T")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
@@ -50,12 +55,19 @@ def serve(host: str, port: int, workers: int) -> None:
     """Upgrade the database if needed, then serve the API."""
     import uvicorn
 
-    first = _run(_first_start)
+    first = _until_database_answers(lambda: _run(_first_start))
     if first is not None:
         login, token = first
         click.echo(f"Created site administrator '{login}'. Its token, shown only this once:\n{token}")
     # Each worker process sizes its share of the database connections from this.
     os.environ["WAYBILL_WORKERS"] = str(workers)
+    settings = Settings.from_env()
+    if workers > 1:
+        click.echo(
+            f"Starting {workers} worker processes; each has {settings.worker_start_timeout} s to answer "
+            "the supervisor (WAYBILL_WORKER_START_TIMEOUT), or it is started again.",
+            err=True,
+        )
     uvicorn.run(
         "waybill.app:create_app_from_env",
         factory=True,
@@ -63,10 +75,29 @@ def serve(host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         log_level="info",
-        access_log=Settings.from_env().access_log,
+        access_log=settings.access_log,
         proxy_headers=True,
         server_header=False,
+        timeout_worker_healthcheck=settings.worker_start_timeout,
     )
+
+
+def _until_database_answers(action: Callable[[], T]) -> T:
+    """``action``, tried again while the database cannot be reached (it may be starting beside us)."""
+    delay = 1.0
+    while True:
+        try:
+            return action()
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            click.echo(
+                f"waybill: the database does not answer ({type(exc).__name__}: {exc}); "
+                f"trying again in {delay:g} s",
+                err=True,
+            )
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
 
 
 async def _first_start(conn: AsyncConnection) -> tuple[str, str] | None:

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy import Table, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -49,6 +50,38 @@ TRANSACTION_POOLER_CONNECT_ARGS: dict[str, Any] = {
 }
 
 
+class PoolTimeout(Exception):
+    """No connection of the pool came free within the pool timeout."""
+
+
+# What a lost, refused or exhausted database connection raises, through asyncpg or SQLAlchemy.
+_CONNECTION_FAULTS: tuple[type[BaseException], ...] = (
+    PoolTimeout,
+    sa_exc.TimeoutError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.AdminShutdownError,
+    asyncpg.ConnectionFailureError,
+    ConnectionError,
+)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not be reached or its connection was lost: the
+    request may be tried again later (503), it is not a fault of the server's code."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, _CONNECTION_FAULTS):
+            return True
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 class Database:
     """``connections`` is what this process may open to PostgreSQL: a third for SQLAlchemy's pool, the
     rest for the hot statements' pool (``Settings.connections_per_process``)."""
@@ -59,10 +92,20 @@ class Database:
             settings.resolved_database_url,
             connections=connections,
             transaction_pooler=settings.database_pool_mode == "transaction",
+            pool_timeout=settings.database_pool_timeout,
         )
 
-    def __init__(self, url: str, *, connections: int = 30, transaction_pooler: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        connections: int = 30,
+        transaction_pooler: bool = False,
+        pool_timeout: float = 5.0,
+    ) -> None:
         self.url = url
+        # How long a caller waits for a free connection before the request is refused (503).
+        self.pool_timeout = pool_timeout
         self.is_sqlite = url.startswith("sqlite")
         self._transaction_pooler = transaction_pooler and not self.is_sqlite
         general = max(2, connections // 3)
@@ -74,6 +117,7 @@ class Database:
             "pool_pre_ping": False,
             "pool_size": general if not self.is_sqlite else 20,
             "max_overflow": 0 if not self.is_sqlite else 10,
+            "pool_timeout": pool_timeout,
         }
         if self._transaction_pooler:
             options["connect_args"] = TRANSACTION_POOLER_CONNECT_ARGS
@@ -162,7 +206,7 @@ class Database:
         pool = self._pool or await self._open_pool()
         if self._tracers:
             self._traced(sql.postgres)
-        async with pool.acquire() as conn:
+        async with self._acquire(pool) as conn:
             rows: list[Sequence[Any]] = await conn.fetch(sql.postgres, *sql.args(params))
             return rows
 
@@ -171,8 +215,19 @@ class Database:
         """PostgreSQL: a connection of the hot statements' pool in a transaction, for a write of
         several statements through asyncpg that stands or falls as one (SQLite: ``group_write``)."""
         pool = self._pool or await self._open_pool()
-        async with pool.acquire() as conn, conn.transaction():
+        async with self._acquire(pool) as conn, conn.transaction():
             yield conn
+
+    @asynccontextmanager
+    async def _acquire(self, pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+        try:
+            conn = await pool.acquire(timeout=self.pool_timeout)
+        except TimeoutError as exc:
+            raise PoolTimeout(f"no connection free within {self.pool_timeout:g} s") from exc
+        try:
+            yield conn
+        finally:
+            await pool.release(conn)
 
     async def group_write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """SQLite: ``work`` run on the writer thread with the writes queued beside it, committed together."""

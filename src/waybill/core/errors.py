@@ -39,6 +39,10 @@ class PayloadTooLarge(DomainError):
     message = "Payload Too Large"
 
 
+class TooManyRequests(DomainError):
+    message = "Too Many Requests"
+
+
 @dataclass(frozen=True)
 class FieldError:
     """One entry of GitHub's ``validation-error.errors``."""

@@ -1,8 +1,11 @@
 """A job queue kept in the database, so that background work survives restarts and is shared
 by every worker process and host (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has one writer).
 
-A job is claimed with a lease; a worker that dies mid-job lets the lease run out and another worker
-takes the job again, so handlers must be idempotent (they are upserts throughout).
+A job is claimed with a short lease that heartbeats keep alive, and names the server process that
+holds it (``instance_id``). A worker that dies mid-job lets the lease run out and another worker
+takes the job again; a server starting on the same host takes back at once the jobs of its
+predecessors there that are gone. Handlers must therefore be idempotent (they are upserts
+throughout).
 """
 
 from __future__ import annotations
@@ -10,6 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -57,9 +63,55 @@ jobs = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("started_at", UTCDateTime, nullable=True),
     Column("finished_at", UTCDateTime, nullable=True),
+    # The server process holding the lease (``instance_id``), while processing.
+    Column("holder", String(255), nullable=True),
+    # The token that queued the job, which bounds how many pending jobs it may have.
+    Column("token_id", BigId, nullable=True),
     Index("ix_jobs_status_run_after", "status", "run_after"),
     Index("ix_jobs_kind_key", "kind", "key"),
+    Index("ix_jobs_token_id_status", "token_id", "status"),
 )
+
+
+def _process_start(pid: int) -> str | None:
+    """The kernel's start time of ``pid`` (clock ticks since boot), which tells a process from a
+    later one that reuses its pid; None where there is no /proc or no such process."""
+    try:
+        stat = open(f"/proc/{pid}/stat").read()  # noqa: SIM115 - one short read
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+_instance: tuple[int, str] | None = None
+
+
+def instance_id() -> str:
+    """This server process: ``host/pid/start``, computed again in a forked child."""
+    global _instance
+    pid = os.getpid()
+    if _instance is None or _instance[0] != pid:
+        start = _process_start(pid) or f"t{time.time_ns()}"
+        _instance = (pid, f"{socket.gethostname()}/{pid}/{start}")
+    return _instance[1]
+
+
+def _gone(holder: str, host: str) -> bool:
+    """Whether ``holder`` was a process of this host that no longer runs."""
+    parts = holder.split("/")
+    if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+        return False
+    pid, start = int(parts[1]), parts[2]
+    if start.startswith("t"):
+        # No /proc where it ran: only whether the pid is taken can be told.
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+    return _process_start(pid) != start
 
 
 class JobStatus(StrEnum):
@@ -113,6 +165,7 @@ async def enqueue(
     *,
     key: str | None = None,
     run_after: datetime | None = None,
+    token_id: int | None = None,
 ) -> int:
     now = clock.now()
     result = await conn.execute(
@@ -125,10 +178,19 @@ async def enqueue(
             attempts=0,
             run_after=run_after or now,
             created_at=now,
+            token_id=token_id,
         )
         .returning(jobs.c.id)
     )
     return int(result.scalar_one())
+
+
+async def count_pending(conn: AsyncConnection, token_id: int) -> int:
+    """Jobs the token queued that have not finished (pending or processing)."""
+    query = (
+        select(func.count()).select_from(jobs).where(jobs.c.token_id == token_id, jobs.c.status.in_(ACTIVE))
+    )
+    return int((await conn.execute(query)).scalar_one())
 
 
 # For writes that run straight through the drivers (``waybill.core.drivers``) and queue a job in the
@@ -176,7 +238,7 @@ class Worker:
         handlers: Mapping[str, Handler],
         *,
         poll_seconds: float = 1.0,
-        lease_seconds: float = 60.0,
+        lease_seconds: float = 10.0,
         max_attempts: int = 5,
     ) -> None:
         self.db = db
@@ -186,6 +248,7 @@ class Worker:
         self.max_attempts = max_attempts
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.instance = instance_id()
 
     def wake(self) -> None:
         self._wake.set()
@@ -200,7 +263,38 @@ class Worker:
                 await self._task
             self._task = None
 
+    async def reclaim_dead(self) -> int:
+        """Put back in the queue, due at once, the jobs held by earlier processes of this host that
+        are gone (killed mid-job): they need not wait for their leases to run out."""
+        host = self.instance.split("/", 1)[0]
+        async with self.db.read() as conn:
+            holders = (
+                await conn.execute(
+                    select(jobs.c.holder)
+                    .where(jobs.c.status == JobStatus.PROCESSING, jobs.c.holder.like(f"{host}/%"))
+                    .distinct()
+                )
+            ).scalars()
+            dead = [h for h in holders if h != self.instance and _gone(h, host)]
+        if not dead:
+            return 0
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                update(jobs)
+                .where(jobs.c.status == JobStatus.PROCESSING, jobs.c.holder.in_(dead))
+                .values(status=JobStatus.PENDING, holder=None, lease_until=None, run_after=clock.now())
+            )
+        taken = int(result.rowcount or 0)
+        log.warning(
+            "took back %d job(s) of %d server process(es) of this host that are gone", taken, len(dead)
+        )
+        return taken
+
     async def _loop(self) -> None:
+        try:
+            await self.reclaim_dead()
+        except Exception:
+            log.exception("taking back the jobs of gone processes failed")
         while True:
             try:
                 ran = await self.run_once()
@@ -269,6 +363,7 @@ class Worker:
                         status=JobStatus.PROCESSING,
                         attempts=jobs.c.attempts + 1,
                         lease_until=now + self.lease,
+                        holder=self.instance,
                         started_at=func.coalesce(jobs.c.started_at, literal(now, UTCDateTime)),
                     )
                     .returning(*jobs.c)
@@ -279,17 +374,29 @@ class Worker:
     async def _heartbeat(self, job_id: int) -> None:
         while True:
             await asyncio.sleep(self.lease.total_seconds() / 3)
-            async with self.db.write() as conn:
-                await conn.execute(
-                    update(jobs).where(jobs.c.id == job_id).values(lease_until=clock.now() + self.lease)
-                )
+            try:
+                async with self.db.write() as conn:
+                    await conn.execute(
+                        update(jobs)
+                        .where(jobs.c.id == job_id, jobs.c.holder == self.instance)
+                        .values(lease_until=clock.now() + self.lease)
+                    )
+            except Exception as exc:
+                # The next beat may get through before the lease runs out.
+                log.warning("job %s: lease not renewed: %s", job_id, exc)
 
     async def _finish(self, job_id: int, result: Any) -> None:
         async with self.db.write() as conn:
             await conn.execute(
                 update(jobs)
                 .where(jobs.c.id == job_id)
-                .values(status=JobStatus.COMPLETED, result=result, finished_at=clock.now(), lease_until=None)
+                .values(
+                    status=JobStatus.COMPLETED,
+                    result=result,
+                    finished_at=clock.now(),
+                    lease_until=None,
+                    holder=None,
+                )
             )
 
     async def _fail(self, job: Job, error: str) -> None:
@@ -303,6 +410,7 @@ class Worker:
                     status=JobStatus.FAILED if final else JobStatus.PENDING,
                     error=error,
                     lease_until=None,
+                    holder=None,
                     run_after=now + timedelta(seconds=2**job.attempts),
                     finished_at=now if final else None,
                 )

@@ -69,6 +69,8 @@ class GitHubConventions:
             await self.app(scope, receive, send)
             return
         extra: list[tuple[bytes, bytes]] = [(b"x-github-request-id", _request_id())]
+        # For log lines about this request (``request.state.request_id``).
+        scope.setdefault("state", {})["request_id"] = extra[0][1].decode()
         path: str = scope["path"]
         if path == ENTERPRISE_PREFIX or path.startswith(ENTERPRISE_PREFIX + "/"):
             scope = {

@@ -6,6 +6,7 @@ The layer above may render some requests' errors its own way (the web pages answ
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.types import ExceptionHandlersMap
 
+from waybill.core.db import is_unavailable
 from waybill.core.errors import (
     BadRequest,
     Conflict,
@@ -22,6 +24,7 @@ from waybill.core.errors import (
     NotFound,
     PayloadTooLarge,
     SimpleValidationFailed,
+    TooManyRequests,
     Unauthenticated,
     ValidationFailed,
 )
@@ -39,6 +42,7 @@ STATUS = {
     BadRequest: 400,
     Conflict: 409,
     PayloadTooLarge: 413,
+    TooManyRequests: 429,
     ValidationFailed: 422,
 }
 
@@ -101,7 +105,25 @@ def exception_handlers(pages: PageErrors) -> ExceptionHandlersMap:
             message = _HTTP_MESSAGES.get(status, exc.detail)
         return json_or_page(request, status, message)
 
+    def unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+        """An expected fault (the database is out of connections or lost one): one line, no traceback."""
+        request_id = request.scope.get("state", {}).get("request_id", "-")
+        log.warning(
+            "request %s %s %s: database unavailable (%s: %s)",
+            request_id,
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+            exc,
+        )
+        response = json_or_page(request, 503, "Service Unavailable")
+        retry_after = max(1, math.ceil(request.app.state.settings.database_pool_timeout))
+        response.headers["Retry-After"] = str(retry_after)
+        return response
+
     def unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+        if is_unavailable(exc):
+            return unavailable(request, exc)
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return json_or_page(request, 500, "Server Error")
 
