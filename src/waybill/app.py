@@ -31,6 +31,7 @@ from waybill.dependencies import jobs as dependencies_jobs
 from waybill.dependencies import routes as dependencies_routes
 from waybill.http.conventions import GitHubConventions
 from waybill.http.errors import EXCEPTION_HANDLERS
+from waybill.ops import routes as ops_routes
 from waybill.publishers import routes as publishers_routes
 from waybill.publishers.oidc import KeyCache
 from waybill.web import routes as web_routes
@@ -50,6 +51,7 @@ ROUTE_HANDLERS: list[Any] = [
     *publishers_routes.route_handlers,
     *webhooks_routes.route_handlers,
     *web_routes.route_handlers,
+    *ops_routes.route_handlers,
 ]
 
 JOB_HANDLERS: Mapping[str, Handler] = {
