@@ -74,6 +74,10 @@ class Settings:
     database_listen_url: str = ""
     # Webhooks may point at loopback, link-local and private addresses (tests, closed networks).
     webhook_allow_private: bool = False
+    # A second port serving ``/metrics`` without a token (0: only the main port, to site administrators).
+    metrics_port: int = 0
+    # ``json``: one JSON object per log line, for log collectors.
+    log_format: str = "text"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -97,6 +101,8 @@ class Settings:
             oidc_audience=os.environ.get("WAYBILL_OIDC_AUDIENCE", "").strip(),
             database_listen_url=os.environ.get("WAYBILL_DATABASE_LISTEN_URL", "").strip(),
             webhook_allow_private=_bool("WAYBILL_WEBHOOK_ALLOW_PRIVATE", False),
+            metrics_port=_int("WAYBILL_METRICS_PORT", 0),
+            log_format=_choice("WAYBILL_LOG_FORMAT", ("text", "json")),
         )
 
     @property

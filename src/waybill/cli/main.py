@@ -44,27 +44,41 @@ main.add_command(publishers)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
-def serve(host: str, port: int, workers: int) -> None:
-    """Upgrade the database if needed, then serve the API."""
+@click.option("--tls-cert", envvar="WAYBILL_TLS_CERT", type=click.Path(exists=True, dir_okay=False))
+@click.option("--tls-key", envvar="WAYBILL_TLS_KEY", type=click.Path(exists=True, dir_okay=False))
+def serve(host: str, port: int, workers: int, tls_cert: str | None, tls_key: str | None) -> None:
+    """Upgrade the database if needed, then serve the API (over HTTPS with --tls-cert and --tls-key)."""
     import uvicorn
 
+    from waybill.ops import logs, metrics
+
+    if bool(tls_cert) != bool(tls_key):
+        raise click.UsageError("--tls-cert and --tls-key go together")
     first = _run(_first_start)
     if first is not None:
+        # On stdout alone, never through the log: log collectors keep what they are given.
         login, token = first
         click.echo(f"Created site administrator '{login}'. Its token, shown only this once:\n{token}")
     # Each worker process sizes its share of the database connections from this.
     os.environ["WAYBILL_WORKERS"] = str(workers)
-    uvicorn.run(
-        "waybill.app:create_app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        access_log=Settings.from_env().access_log,
-        proxy_headers=True,
-        server_header=False,
-    )
+    settings = Settings.from_env()
+    with metrics.multiprocess_directory(workers):
+        if settings.metrics_port:
+            metrics.serve_port(host, settings.metrics_port)
+        uvicorn.run(
+            "waybill.app:create_app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            log_config=logs.uvicorn_config(settings.log_format),
+            access_log=settings.access_log,
+            proxy_headers=True,
+            server_header=False,
+            ssl_certfile=tls_cert,
+            ssl_keyfile=tls_key,
+        )
 
 
 async def _first_start(conn: AsyncConnection) -> tuple[str, str] | None:

@@ -17,6 +17,7 @@ import msgspec
 
 from waybill.config import Settings
 from waybill.http.responses import JSON_MEDIA_TYPE, error_body
+from waybill.ops.metrics import RATE_LIMITED
 
 API_VERSIONS = ("2022-11-28", "2026-03-10")
 DEFAULT_API_VERSION = API_VERSIONS[0]
@@ -112,6 +113,7 @@ class GitHubConventions:
                 (b"x-ratelimit-resource", b"core"),
             ]
             if not ok:
+                RATE_LIMITED.labels("token" if authorization else "anonymous").inc()
                 who = "this token" if authorization else str((scope.get("client") or ("unknown",))[0])
                 await _send_json(send, 403, error_body(f"API rate limit exceeded for {who}.", 403), extra)
                 return

@@ -1,4 +1,5 @@
-"""``/waybill/healthz`` and ``/waybill/readyz``: outside GitHub's API, exempt from its rate limits."""
+"""``/waybill/healthz`` and ``/waybill/readyz`` (outside GitHub's API, exempt from its rate limits),
+and ``/metrics`` for site administrators."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from typing import Any
 
 from litestar import Response, get
 
-from waybill.http.context import AnyRequest, database, settings
-from waybill.ops import health
+from waybill.core.errors import NotFound
+from waybill.http.context import AnyRequest, database, principal, settings
+from waybill.ops import health, metrics
 
 
 @get("/waybill/healthz", sync_to_thread=False)
@@ -36,4 +38,14 @@ async def readyz(request: AnyRequest) -> Response[dict[str, Any]]:
     return Response(body, status_code=503 if failed else 200)
 
 
-route_handlers = [healthz, readyz]
+@get("/metrics")
+async def metrics_text(request: AnyRequest) -> Response[bytes]:
+    """Prometheus' text format. Anyone but a site administrator gets 404, as GitHub answers for the
+    administrative endpoints it does not show to others."""
+    caller = await principal(request)
+    if caller.user is None or not caller.user.site_admin:
+        raise NotFound()
+    return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
+
+
+route_handlers = [healthz, readyz, metrics_text]
