@@ -97,6 +97,7 @@ def route_label(template: str | None) -> str:
 
 
 _LABELS: dict[str, str] = {}
+_QUEUE_LABELS: set[tuple[str, str]] = set()
 _CHILDREN: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
 
@@ -143,9 +144,13 @@ async def sample(db: Database) -> None:
     statement = select(jobs.c.kind, jobs.c.status, func.count()).group_by(jobs.c.kind, jobs.c.status)
     async with db.query() as conn:
         rows = (await conn.execute(statement)).all()
-    JOBS_QUEUED.clear()
-    for kind, status, count in rows:
-        JOBS_QUEUED.labels(kind, status).set(count)
+    counts = {(str(kind), str(status)): count for kind, status, count in rows}
+    # Multiprocess mode cannot clear labels: a kind and status seen before and gone now reads 0.
+    for labels in _QUEUE_LABELS - counts.keys():
+        JOBS_QUEUED.labels(*labels).set(0)
+    for labels, count in counts.items():
+        JOBS_QUEUED.labels(*labels).set(count)
+    _QUEUE_LABELS.update(counts)
     CONNECTIONS.set(db.connections_in_use())
 
 
