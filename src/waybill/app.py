@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -32,6 +34,8 @@ from waybill.dependencies import jobs as dependencies_jobs
 from waybill.dependencies import routes as dependencies_routes
 from waybill.http.conventions import GitHubConventions
 from waybill.http.errors import exception_handlers
+from waybill.ops import logs, metrics
+from waybill.ops import routes as ops_routes
 from waybill.publishers import routes as publishers_routes
 from waybill.publishers.oidc import KeyCache
 from waybill.web import errors as web_errors
@@ -53,6 +57,7 @@ ROUTE_HANDLERS: list[Any] = [
     *webhooks_routes.route_handlers,
     *admission_routes.route_handlers,
     *web_routes.route_handlers,
+    *ops_routes.route_handlers,
 ]
 
 JOB_HANDLERS: Mapping[str, Handler] = {
@@ -74,12 +79,41 @@ class WaybillApp(GitHubConventions):
 
     def __init__(self, settings: Settings, litestar: Litestar) -> None:
         super().__init__(
-            litestar,
+            metrics.RouteTemplates(litestar),
             settings,
             [*dependencies_routes.body_limits(settings), *codescanning_routes.body_limits(settings)],
         )
         self.settings = settings
         self.litestar = litestar
+        # In JSON, the access lines are this layer's (uvicorn's lack the request id and route).
+        self.json_access_log = settings.access_log and settings.log_format == "json"
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        started = time.perf_counter()
+        state = scope.setdefault("state", {})
+        status = 500
+        request_id = b""
+
+        async def send_noting_status(message: Any) -> None:
+            nonlocal status, request_id
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                if self.json_access_log:
+                    request_id = dict(message["headers"]).get(b"x-github-request-id", b"")
+            await send(message)
+
+        try:
+            await super().__call__(scope, receive, send_noting_status)
+        finally:
+            seconds = time.perf_counter() - started
+            template = state.get(metrics.ROUTE_KEY)
+            metrics.observe_request(template, scope["method"], status, seconds)
+            if self.json_access_log:
+                route = metrics.route_label(template)
+                logs.access(request_id.decode(), scope["method"], route, scope["path"], status, seconds)
 
     @property
     def db(self) -> Database:
@@ -102,16 +136,23 @@ def create_app(settings: Settings | None = None) -> WaybillApp:
         db = Database.for_settings(settings, connections=settings.connections_per_process)
         async with db.write() as conn:
             app.state.signer = Signer(await load_key(conn))
-        worker = Worker(db, job_handlers(settings), poll_seconds=settings.worker_poll_seconds)
+        worker = Worker(
+            db, metrics.timed_handlers(job_handlers(settings)), poll_seconds=settings.worker_poll_seconds
+        )
         # Tokens revoked by other processes must be refused here at once (waybill.auth.signals).
         await PRINCIPALS.signals.start(db.engine.url, listen_url=settings.principal_listen_url)
         app.state.db = db
         app.state.worker = worker
         if settings.run_worker:
             worker.start()
+        sampler = asyncio.get_running_loop().create_task(metrics.sample_forever(db))
         try:
             yield
         finally:
+            sampler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sampler
+            metrics.process_exited()
             await worker.stop()
             await PRINCIPALS.signals.stop(db.engine.url)
             await asyncio.to_thread(checking.shutdown)

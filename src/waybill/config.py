@@ -82,6 +82,10 @@ class Settings:
     webhook_allow_private: bool = False
     # Jobs one token may have queued and not yet finished; beyond, a new one is refused (429).
     max_pending_jobs_per_token: int = 10
+    # A second port serving ``/metrics`` without a token (0: only the main port, to site administrators).
+    metrics_port: int = 0
+    # ``json``: one JSON object per log line, for log collectors.
+    log_format: str = "text"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -108,6 +112,8 @@ class Settings:
             database_listen_url=os.environ.get("WAYBILL_DATABASE_LISTEN_URL", "").strip(),
             webhook_allow_private=_bool("WAYBILL_WEBHOOK_ALLOW_PRIVATE", False),
             max_pending_jobs_per_token=_int("WAYBILL_MAX_PENDING_JOBS_PER_TOKEN", 10),
+            metrics_port=_int("WAYBILL_METRICS_PORT", 0),
+            log_format=_choice("WAYBILL_LOG_FORMAT", ("text", "json")),
         )
 
     @property

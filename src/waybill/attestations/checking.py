@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from waybill.attestations.verification import TrustRoots, Verdict, verify
+from waybill.ops.metrics import VERIFICATIONS
 
 # Each worker keeps the roots of this many fingerprints (a deployment has one; tests have several).
 _KEPT_ROOTS = 8
@@ -163,7 +164,10 @@ async def verify_bundles(path: Path | None, bundles: Sequence[bytes]) -> list[Ve
             results = await asyncio.gather(
                 *(loop.run_in_executor(pool, verify_all, ref, chunk) for chunk in chunks)
             )
-            return [verdict for chunk_verdicts in results for verdict in chunk_verdicts]
+            verdicts = [verdict for chunk_verdicts in results for verdict in chunk_verdicts]
+            for verdict in verdicts:
+                VERIFICATIONS.labels("verified" if verdict.verified else "failed").inc()
+            return verdicts
         except BrokenProcessPool:
             # A worker died (killed, out of memory): start a new pool once, then give up.
             _discard(pool)

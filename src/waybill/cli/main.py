@@ -51,12 +51,19 @@ T = TypeVar("T")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
-def serve(host: str, port: int, workers: int) -> None:
-    """Upgrade the database if needed, then serve the API."""
+@click.option("--tls-cert", envvar="WAYBILL_TLS_CERT", type=click.Path(exists=True, dir_okay=False))
+@click.option("--tls-key", envvar="WAYBILL_TLS_KEY", type=click.Path(exists=True, dir_okay=False))
+def serve(host: str, port: int, workers: int, tls_cert: str | None, tls_key: str | None) -> None:
+    """Upgrade the database if needed, then serve the API (over HTTPS with --tls-cert and --tls-key)."""
     import uvicorn
 
+    from waybill.ops import logs, metrics
+
+    if bool(tls_cert) != bool(tls_key):
+        raise click.UsageError("--tls-cert and --tls-key go together")
     first = _until_database_answers(lambda: _run(_first_start))
     if first is not None:
+        # On stdout alone, never through the log: log collectors keep what they are given.
         login, token = first
         click.echo(f"Created site administrator '{login}'. Its token, shown only this once:\n{token}")
     # Each worker process sizes its share of the database connections from this.
@@ -68,18 +75,24 @@ def serve(host: str, port: int, workers: int) -> None:
             "the supervisor (WAYBILL_WORKER_START_TIMEOUT), or it is started again.",
             err=True,
         )
-    uvicorn.run(
-        "waybill.app:create_app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        access_log=settings.access_log,
-        proxy_headers=True,
-        server_header=False,
-        timeout_worker_healthcheck=settings.worker_start_timeout,
-    )
+    with metrics.multiprocess_directory(workers):
+        if settings.metrics_port:
+            metrics.serve_port(host, settings.metrics_port)
+        uvicorn.run(
+            "waybill.app:create_app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            log_config=logs.uvicorn_config(settings.log_format),
+            access_log=settings.access_log,
+            proxy_headers=True,
+            server_header=False,
+            ssl_certfile=tls_cert,
+            ssl_keyfile=tls_key,
+            timeout_worker_healthcheck=settings.worker_start_timeout,
+        )
 
 
 def _until_database_answers(action: Callable[[], T]) -> T:

@@ -255,6 +255,15 @@ class Database:
                 )
         return self._pool
 
+    def connections_in_use(self) -> int:
+        """Connections checked out of this process's pools now (for the metrics' sampler)."""
+        # The autocommit engine shares this engine's pool.
+        checkedout = getattr(self.engine.pool, "checkedout", None)
+        used = checkedout() if callable(checkedout) else 0
+        if self._pool is not None:
+            used += self._pool.get_size() - self._pool.get_idle_size()
+        return used
+
     async def dispose(self) -> None:
         if self._writer is not None:
             await asyncio.to_thread(self._writer.close)

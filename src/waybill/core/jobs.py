@@ -253,6 +253,10 @@ class Worker:
     def wake(self) -> None:
         self._wake.set()
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._loop())
 

@@ -17,10 +17,12 @@ import msgspec
 
 from waybill.config import Settings
 from waybill.http.responses import JSON_MEDIA_TYPE, error_body
+from waybill.ops.metrics import RATE_LIMITED
 
 API_VERSIONS = ("2022-11-28", "2026-03-10")
 DEFAULT_API_VERSION = API_VERSIONS[0]
 ENTERPRISE_PREFIX = "/api/v3"
+UNLIMITED_PATHS = frozenset({"/waybill/healthz", "/waybill/readyz"})
 
 Scope = dict[str, Any]
 ASGIApp = Any
@@ -94,7 +96,10 @@ class GitHubConventions:
             return
         # The pages under /ui/ are not the REST API: a browser sends no Authorization header, so the
         # anonymous per-address API limit would throttle a signed-in viewer after a few dozen pages.
-        if self.limiter is not None and not (path == "/ui" or path.startswith("/ui/")):
+        # Probes (a kubelet every few seconds) would spend the anonymous quota meant for callers.
+        if self.limiter is not None and not (
+            path == "/ui" or path.startswith("/ui/") or path in UNLIMITED_PATHS
+        ):
             authorization = headers.get(b"authorization")
             if authorization:
                 key, limit = "t:" + hashlib.sha256(authorization).hexdigest(), self.limiter.authenticated
@@ -110,6 +115,7 @@ class GitHubConventions:
                 (b"x-ratelimit-resource", b"core"),
             ]
             if not ok:
+                RATE_LIMITED.labels("token" if authorization else "anonymous").inc()
                 who = "this token" if authorization else str((scope.get("client") or ("unknown",))[0])
                 await _send_json(send, 403, error_body(f"API rate limit exceeded for {who}.", 403), extra)
                 return
