@@ -20,6 +20,8 @@ from waybill.attestations import checking
 from waybill.attestations import jobs as attestations_jobs
 from waybill.attestations import routes as attestations_routes
 from waybill.attestations.verification import TrustRoots
+from waybill.audit import jobs as audit_jobs
+from waybill.audit import routes as audit_routes
 from waybill.auth.cache import PRINCIPALS
 from waybill.codescanning import jobs as codescanning_jobs
 from waybill.codescanning import routes as codescanning_routes
@@ -49,6 +51,7 @@ ROUTE_HANDLERS: list[Any] = [
     *codescanning_routes.route_handlers,
     *publishers_routes.route_handlers,
     *webhooks_routes.route_handlers,
+    *audit_routes.route_handlers,
     *web_routes.route_handlers,
 ]
 
@@ -63,7 +66,7 @@ JOB_HANDLERS: Mapping[str, Handler] = {
 
 def job_handlers(settings: Settings) -> Mapping[str, Handler]:
     """Every domain's, with the webhooks' own (which take their links and destinations from settings)."""
-    return {**JOB_HANDLERS, **webhooks_jobs.job_handlers(settings)}
+    return {**JOB_HANDLERS, **webhooks_jobs.job_handlers(settings), **audit_jobs.job_handlers(settings)}
 
 
 class WaybillApp(GitHubConventions):
@@ -105,6 +108,7 @@ def create_app(settings: Settings | None = None) -> WaybillApp:
         app.state.db = db
         app.state.worker = worker
         if settings.run_worker:
+            await audit_jobs.schedule(db, audit_jobs.PERIOD)
             worker.start()
         try:
             yield

@@ -74,6 +74,10 @@ class Settings:
     database_listen_url: str = ""
     # Webhooks may point at loopback, link-local and private addresses (tests, closed networks).
     webhook_allow_private: bool = False
+    # Days an audit log entry and a webhook delivery attempt are kept (0: for ever); a job prunes
+    # them hourly.
+    audit_log_retention_days: int = 90
+    webhook_delivery_retention_days: int = 30
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -97,6 +101,8 @@ class Settings:
             oidc_audience=os.environ.get("WAYBILL_OIDC_AUDIENCE", "").strip(),
             database_listen_url=os.environ.get("WAYBILL_DATABASE_LISTEN_URL", "").strip(),
             webhook_allow_private=_bool("WAYBILL_WEBHOOK_ALLOW_PRIVATE", False),
+            audit_log_retention_days=_int("WAYBILL_AUDIT_LOG_RETENTION_DAYS", 90),
+            webhook_delivery_retention_days=_int("WAYBILL_WEBHOOK_DELIVERY_RETENTION_DAYS", 30),
         )
 
     @property
