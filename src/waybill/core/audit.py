@@ -105,10 +105,11 @@ def actor_params() -> dict[str, Any]:
     }
 
 
-_RECORD = text(
+RECORD_SQL = (
     f"INSERT INTO audit_log ({ENTRY_COLUMNS})"  # noqa: S608 (SQL, not input)
     f" VALUES (:org_id, :repository_id, :action, :target, {ACTOR_VALUES}, :now)"
 )
+_RECORD = text(RECORD_SQL)
 
 
 async def record(
@@ -149,7 +150,8 @@ def record_sqlite(
         "now": sqlite_time(now),
         **who,
     }
-    conn.execute(str(_RECORD), params)
+    # The text itself: compiling the SQLAlchemy form on every write would cost more than the insert.
+    conn.execute(RECORD_SQL, params)
 
 
 RECORD_MANY_SQLITE = (

@@ -160,10 +160,7 @@ _PUBLISH_DRIVER = {
 }
 
 
-_RECORD_DRIVER = Sql(
-    f"INSERT INTO audit_log ({audit.ENTRY_COLUMNS})"  # noqa: S608 (SQL, not input)
-    f" VALUES (:org_id, :repository_id, :action, :target, {audit.ACTOR_VALUES}, :now)"
-)
+_RECORD_DRIVER = Sql(audit.RECORD_SQL)
 
 
 def publish_sqlite(conn: sqlite3.Connection, event: Event, now: datetime, who: dict[str, Any]) -> None:

@@ -87,5 +87,5 @@ _ACTOR_TYPES = {TokenKind.INSTALLATION: audit.ActorType.APP, TokenKind.PUBLISHER
 def actor_of(caller: Principal) -> audit.Actor:
     """The audit log's name of a caller: a user, or the app or trusted publisher acting as its bot."""
     assert caller.user is not None
-    kind = None if caller.token is None else caller.token.kind
-    return audit.Actor(_ACTOR_TYPES.get(kind, audit.ActorType.USER), caller.user.login, caller.user.id)  # type: ignore[arg-type]
+    kind = TokenKind.CLASSIC if caller.token is None else caller.token.kind
+    return audit.Actor(_ACTOR_TYPES.get(kind, audit.ActorType.USER), caller.user.login, caller.user.id)
