@@ -204,3 +204,15 @@ async def test_the_retention_job_prunes_old_entries_and_attempts(api: Harness, o
     assert await api.app.worker.run_until_idle() >= 1
     await audit_jobs.schedule(api.db)
     assert await api.app.worker.run_until_idle() == 0
+
+
+async def test_hook_changes_appear(api: Harness, owner: str) -> None:
+    created = await api.post(ORG_HOOKS, token=owner, json=hook_body("http://127.0.0.1:9/"))
+    assert created.status_code == 201, created.text
+    hook = f"{ORG_HOOKS}/{created.json()['id']}"
+    assert (await api.patch(hook, token=owner, json={"active": False})).status_code == 200
+    assert (await api.delete(hook, token=owner)).status_code == 204
+    entries = (await _log(api, owner, action="hook")).json()
+    assert [e["action"] for e in entries] == ["hook.deleted", "hook.updated", "hook.created"]
+    assert {e["actor"] for e in entries} == {"octocat"}
+    assert entries[0]["request_id"] is not None
