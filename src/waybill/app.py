@@ -23,6 +23,8 @@ from waybill.attestations import checking
 from waybill.attestations import jobs as attestations_jobs
 from waybill.attestations import routes as attestations_routes
 from waybill.attestations.verification import TrustRoots
+from waybill.audit import jobs as audit_jobs
+from waybill.audit import routes as audit_routes
 from waybill.auth.cache import PRINCIPALS
 from waybill.codescanning import jobs as codescanning_jobs
 from waybill.codescanning import routes as codescanning_routes
@@ -56,6 +58,7 @@ ROUTE_HANDLERS: list[Any] = [
     *publishers_routes.route_handlers,
     *webhooks_routes.route_handlers,
     *admission_routes.route_handlers,
+    *audit_routes.route_handlers,
     *web_routes.route_handlers,
     *ops_routes.route_handlers,
 ]
@@ -71,7 +74,7 @@ JOB_HANDLERS: Mapping[str, Handler] = {
 
 def job_handlers(settings: Settings) -> Mapping[str, Handler]:
     """Every domain's, with the webhooks' own (which take their links and destinations from settings)."""
-    return {**JOB_HANDLERS, **webhooks_jobs.job_handlers(settings)}
+    return {**JOB_HANDLERS, **webhooks_jobs.job_handlers(settings), **audit_jobs.job_handlers(settings)}
 
 
 class WaybillApp(GitHubConventions):
@@ -144,6 +147,7 @@ def create_app(settings: Settings | None = None) -> WaybillApp:
         app.state.db = db
         app.state.worker = worker
         if settings.run_worker:
+            await audit_jobs.schedule(db, audit_jobs.PERIOD)
             worker.start()
         sampler = asyncio.get_running_loop().create_task(metrics.sample_forever(db))
         try:

@@ -86,6 +86,10 @@ class Settings:
     metrics_port: int = 0
     # ``json``: one JSON object per log line, for log collectors.
     log_format: str = "text"
+    # Days an audit log entry and a webhook delivery attempt are kept (0: for ever); a job prunes
+    # them hourly.
+    audit_log_retention_days: int = 90
+    webhook_delivery_retention_days: int = 30
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -114,6 +118,8 @@ class Settings:
             max_pending_jobs_per_token=_int("WAYBILL_MAX_PENDING_JOBS_PER_TOKEN", 10),
             metrics_port=_int("WAYBILL_METRICS_PORT", 0),
             log_format=_choice("WAYBILL_LOG_FORMAT", ("text", "json")),
+            audit_log_retention_days=_int("WAYBILL_AUDIT_LOG_RETENTION_DAYS", 90),
+            webhook_delivery_retention_days=_int("WAYBILL_WEBHOOK_DELIVERY_RETENTION_DAYS", 30),
         )
 
     @property

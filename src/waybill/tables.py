@@ -8,7 +8,7 @@ from waybill.artifacts import models as artifacts_models
 from waybill.attestations import models as attestations_models
 from waybill.auth import models as auth_models
 from waybill.codescanning import models as codescanning_models
-from waybill.core import jobs, outbox, signing
+from waybill.core import audit, jobs, outbox, signing
 from waybill.core.models import metadata
 from waybill.dependencies import models as dependencies_models
 from waybill.publishers import models as publishers_models
@@ -21,6 +21,7 @@ __all__ = [
     "apps_models",
     "artifacts_models",
     "attestations_models",
+    "audit",
     "auth_models",
     "codescanning_models",
     "dependencies_models",

@@ -49,7 +49,7 @@ from waybill.artifacts.types import (
 )
 from waybill.attestations.schemas import SLSA_PROVENANCE
 from waybill.attestations.types import DEFAULT_MODE, Mode
-from waybill.core import keyset, outbox
+from waybill.core import audit, keyset, outbox
 from waybill.core.db import Database
 from waybill.core.drivers import Sql, sqlite_time, utc
 
@@ -675,6 +675,8 @@ _HISTORY_COLUMNS = (
 # hook hears it. "updated" (tags, risks, repository or attestation alone) is no event.
 DEPLOYMENT_EVENT = "deployment_record"
 STORAGE_EVENT = "storage_record"
+# A storage write creates or updates its record: the audit log names both so.
+STORAGE_ACTION = "written"
 EVENT_CHANGES = (Change.CREATED, Change.DIGEST_CHANGED, Change.STATUS_CHANGED, Change.DECOMMISSIONED)
 _EVENT_CHANGES = ", ".join(f"'{c.value}'" for c in EVENT_CHANGES)
 _RECORD_COLUMNS = [c.name for c in deployment_records.c]
@@ -714,6 +716,11 @@ WITH new_artifacts AS (
     FROM upserted AS u
     WHERE u.last_change IN ({_EVENT_CHANGES}) AND {outbox.subscribed_sql(":org_id", f"'{DEPLOYMENT_EVENT}'")}
     HAVING count(*) > 0
+), audit AS (
+    INSERT INTO audit_log ({audit.ENTRY_COLUMNS})
+    SELECT :org_id, u.repository_id, '{DEPLOYMENT_EVENT}.' || u.last_change, u.deployment_name,
+        {audit.ACTOR_VALUES_PG}, :now
+    FROM upserted AS u WHERE u.last_change IS NOT NULL
 )
 SELECT * FROM upserted
 """
@@ -803,9 +810,11 @@ async def upsert_deployments(
     Returns the records, each with ``last_change`` saying what this write changed (None: nothing
     but ``updated_at``)."""
     if db.is_sqlite:
+        who = audit.actor_params()
         return await db.group_write(
             lambda conn: _upsert_deployments_sqlite(
                 conn,
+                who,
                 org_id,
                 logical_environment,
                 physical_environment,
@@ -834,12 +843,14 @@ async def upsert_deployments(
         "runtime_risks": [_json(r.runtime_risks) for r in rows],
         "attestations": [r.attestation_id for r in rows],
         "sender_id": sender_id,
+        **audit.actor_params(),
     }
     return [_record(row) for row in await db.fetch(UPSERT_DEPLOYMENTS_PG, params)]
 
 
 def _upsert_deployments_sqlite(
     conn: sqlite3.Connection,
+    who: dict[str, Any],
     org_id: int,
     logical_environment: str,
     physical_environment: str,
@@ -870,6 +881,8 @@ def _upsert_deployments_sqlite(
     history = [(*row[:3], row[12], row[3], row[8], row[9], row[10], row[11]) for row in returned if row[12]]
     if history:
         conn.execute(_INSERT_HISTORY_SQLITE, {"rows": _rows(history), "now": at})
+        entries = [(row[2], f"{DEPLOYMENT_EVENT}.{row[12]}", row[7]) for row in returned if row[12]]
+        audit.record_many_sqlite(conn, who, org_id, _rows(entries), now)
     # The writer is in this process: the probe costs no round trip, and without hooks nothing else runs.
     changed = [row for row in returned if row[12] in EVENT_CHANGES]
     if changed and outbox.subscribed(conn, org_id, DEPLOYMENT_EVENT):
@@ -914,6 +927,11 @@ WITH new_artifact AS ({_ARTIFACT_INSERT} RETURNING name), stored AS ({_STORAGE_U
             'sender_id', CAST(:sender_id AS bigint), 'record', to_jsonb(s), 'name', {_STORAGE_NAME}),
         0, :now, :now
     FROM stored AS s WHERE {outbox.subscribed_sql(":org_id", f"'{STORAGE_EVENT}'")}
+), audit AS (
+    INSERT INTO audit_log ({audit.ENTRY_COLUMNS})
+    SELECT :org_id, s.repository_id, '{STORAGE_EVENT}.{STORAGE_ACTION}', s.digest,
+        {audit.ACTOR_VALUES_PG}, :now
+    FROM stored AS s
 )
 SELECT stored.*, {_STORAGE_NAME} FROM stored
 """
@@ -967,14 +985,19 @@ async def upsert_storage_record(
         "now": now,
         "sender_id": sender_id,
     }
+    who = audit.actor_params()
     if not db.is_sqlite:
-        return _storage_row((await db.fetch(_UPSERT_STORAGE_PG, params))[0])
+        return _storage_row((await db.fetch(_UPSERT_STORAGE_PG, {**params, **who}))[0])
 
     def work(conn: sqlite3.Connection) -> StorageRecord:
         local = {**params, "now": sqlite_time(now)}
         conn.execute(_ARTIFACT_INSERT, local)
         stored = conn.execute(_STORAGE_UPSERT, local).fetchone()
         name = conn.execute(_ARTIFACT_NAME, local).fetchone()[0]
+        audit.record_sqlite(
+            conn, who, org_id, f"{STORAGE_EVENT}.{STORAGE_ACTION}", repository_id=repository_id,
+            target=artifact.digest, now=now,
+        )  # fmt: skip
         if outbox.subscribed(conn, org_id, STORAGE_EVENT):
             record = dict(zip(_STORAGE_COLUMNS, stored, strict=True))
             event = {"event": STORAGE_EVENT, "account_id": org_id, "sender_id": sender_id, "record": record}

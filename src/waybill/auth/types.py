@@ -43,6 +43,8 @@ CLASSIC_SCOPES = frozenset(
         "admin:repo_hook",
         "write:repo_hook",
         "read:repo_hook",
+        # The audit log (admin:org grants it too).
+        "read:audit_log",
     }
 )
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import os
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,7 +28,7 @@ from waybill.cli.common import run as _run
 from waybill.cli.publishers import oidc, publishers
 from waybill.cli.sbom import sbom
 from waybill.config import Settings
-from waybill.core import jobs
+from waybill.core import audit, jobs
 from waybill.core.db import Database, is_unavailable
 from waybill.core.migrate import upgrade
 
@@ -35,6 +37,9 @@ from waybill.core.migrate import upgrade
 @click.version_option(package_name="waybill")
 def main() -> None:
     """Waybill: GitHub's supply-chain REST API, self-hosted."""
+    # What a subcommand writes is recorded as the operator's, under an id of this run.
+    audit.set_actor(audit.Actor(audit.ActorType.CLI, getpass.getuser()))
+    audit.set_request(f"cli-{uuid.uuid4()}")
 
 
 main.add_command(sbom)

@@ -39,7 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from waybill.core import clock
+from waybill.core import audit, clock
 from waybill.core.db import Database
 from waybill.core.drivers import Sql
 from waybill.core.models import BigId, Json, UTCDateTime, metadata
@@ -316,6 +316,9 @@ class Worker:
         if job is None:
             return False
         handler = self.handlers.get(job.kind)
+        # What the job writes is recorded as the job's: it runs on the worker's own context.
+        audit.set_actor(audit.Actor(audit.ActorType.JOB, job.kind))
+        audit.set_request(f"job-{job.id}")
         heartbeat = asyncio.get_running_loop().create_task(self._heartbeat(job.id))
         try:
             if handler is None:

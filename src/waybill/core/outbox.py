@@ -22,7 +22,7 @@ import asyncpg
 from sqlalchemy import Column, ForeignKey, String, Table, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from waybill.core import clock
+from waybill.core import audit, clock
 from waybill.core.drivers import Sql, sqlite_time
 from waybill.core.models import BigId, metadata
 
@@ -67,10 +67,13 @@ _PUBLISH = {
 
 async def publish(conn: AsyncConnection, account_id: int, event: str, payload: dict[str, Any]) -> None:
     """Queue ``payload`` (with ``event`` and ``account_id``) for the hooks of the account, in the
-    caller's transaction, when any hook hears the event: one statement either way."""
+    caller's transaction, when any hook hears the event: one statement either way. The change is
+    recorded in the audit log whether or not any hook hears it."""
     body = json.dumps({**payload, "event": event, "account_id": account_id})
     now = clock.now()
     sqlite = conn.dialect.name == "sqlite"
+    action = f"{event}.{payload['action']}" if "action" in payload else event
+    await audit.record(conn, account_id, action, repository_id=payload.get("repository_id"))
     await conn.execute(
         _PUBLISH["sqlite" if sqlite else "postgresql"],
         {
@@ -115,6 +118,11 @@ class Event:
     sender_id: int | None
     body: dict[str, Any]
 
+    @property
+    def action_name(self) -> str:
+        """The audit log's name of the change: ``event.action``."""
+        return f"{self.event}.{self.action}"
+
     def payload(self) -> str:
         return json.dumps(
             {
@@ -152,14 +160,37 @@ _PUBLISH_DRIVER = {
 }
 
 
-def publish_sqlite(conn: sqlite3.Connection, event: Event, now: datetime) -> None:
-    """On SQLite's writer thread, in the write's own transaction: ``publish``."""
+_RECORD_DRIVER = Sql(audit.RECORD_SQL)
+
+
+def publish_sqlite(conn: sqlite3.Connection, event: Event, now: datetime, who: dict[str, Any]) -> None:
+    """On SQLite's writer thread, in the write's own transaction: ``publish``. ``who`` is
+    ``audit.actor_params()`` taken in the caller's context."""
+    audit.record_sqlite(
+        conn,
+        who,
+        event.account_id,
+        event.action_name,
+        repository_id=event.repository_id,
+        target=None,
+        now=now,
+    )
     params = {"payload": event.payload(), "now": sqlite_time(now), "account_id": event.account_id}
     conn.execute(_PUBLISH_DRIVER["sqlite"].text, {**params, "event": event.event})
 
 
 async def publish_asyncpg(conn: asyncpg.Connection, event: Event, now: datetime) -> None:
     """In an asyncpg transaction of the write: ``publish``."""
+    entry = _RECORD_DRIVER
+    entry_params = {
+        "org_id": event.account_id,
+        "repository_id": event.repository_id,
+        "action": event.action_name,
+        "target": None,
+        "now": now,
+        **audit.actor_params(),
+    }
+    await conn.execute(entry.postgres, *entry.args(entry_params))
     statement = _PUBLISH_DRIVER["postgresql"]
     params = {"payload": event.payload(), "now": now, "account_id": event.account_id, "event": event.event}
     await conn.execute(statement.postgres, *statement.args(params))

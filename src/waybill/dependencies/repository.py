@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import Text
 
-from waybill.core import jobs, outbox
+from waybill.core import audit, jobs, outbox
 from waybill.core.db import Database, upsert
 from waybill.core.drivers import Sql, sqlite_time
 from waybill.dependencies.models import (
@@ -631,10 +631,11 @@ async def store_snapshot(
     when ``may_become_head``, the head advanced as ``advance_head`` does, and ``on_head`` queued
     when the snapshot became the head; and ``event`` (of the new snapshot's id) published."""
     if db.is_sqlite:
+        who = audit.actor_params()
 
         def work(conn: sqlite3.Connection) -> Stored:
             stored = _store_snapshot_sqlite(conn, repository_id, snap, now, may_become_head, on_head)
-            outbox.publish_sqlite(conn, event(stored.snapshot_id), now)
+            outbox.publish_sqlite(conn, event(stored.snapshot_id), now, who)
             return stored
 
         return await db.group_write(work)

@@ -8,8 +8,9 @@ from litestar import Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.auth import tokens
-from waybill.auth.types import ANONYMOUS, Principal
+from waybill.auth.types import ANONYMOUS, Principal, TokenKind
 from waybill.config import Settings
+from waybill.core import audit
 from waybill.core.db import Database
 from waybill.core.signing import Signer
 from waybill.http.conventions import DEFAULT_API_VERSION
@@ -75,4 +76,16 @@ async def principal(request: AnyRequest, conn: AsyncConnection | None = None) ->
 
         resolved = found if found is not None else await tokens.looked_up_once(db.engine.url, raw, lookup)
     state["principal"] = resolved
+    if resolved.user is not None:
+        audit.set_actor(actor_of(resolved))
     return resolved
+
+
+_ACTOR_TYPES = {TokenKind.INSTALLATION: audit.ActorType.APP, TokenKind.PUBLISHER: audit.ActorType.PUBLISHER}
+
+
+def actor_of(caller: Principal) -> audit.Actor:
+    """The audit log's name of a caller: a user, or the app or trusted publisher acting as its bot."""
+    assert caller.user is not None
+    kind = TokenKind.CLASSIC if caller.token is None else caller.token.kind
+    return audit.Actor(_ACTOR_TYPES.get(kind, audit.ActorType.USER), caller.user.login, caller.user.id)

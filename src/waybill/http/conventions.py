@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 import msgspec
 
 from waybill.config import Settings
+from waybill.core import audit
 from waybill.http.responses import JSON_MEDIA_TYPE, error_body
 from waybill.ops.metrics import RATE_LIMITED
 
@@ -70,9 +71,13 @@ class GitHubConventions:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra: list[tuple[bytes, bytes]] = [(b"x-github-request-id", _request_id())]
+        request_id = _request_id()
+        # What this request writes is recorded under its id (the caller is named once resolved).
+        audit.set_request(request_id.decode())
+        audit.set_actor(audit.UNKNOWN)
+        extra: list[tuple[bytes, bytes]] = [(b"x-github-request-id", request_id)]
         # For log lines about this request (``request.state.request_id``).
-        scope.setdefault("state", {})["request_id"] = extra[0][1].decode()
+        scope.setdefault("state", {})["request_id"] = request_id.decode()
         path: str = scope["path"]
         if path == ENTERPRISE_PREFIX or path.startswith(ENTERPRISE_PREFIX + "/"):
             scope = {

@@ -254,3 +254,12 @@ async def wakeup_queued(conn: AsyncConnection, kind: str, key: str, at: datetime
         )
     ).first()
     return row is not None
+
+
+async def prune_deliveries(conn: AsyncConnection, older_than: datetime) -> int:
+    """Remove the attempts made before ``older_than`` (those still queued stay); how many went."""
+    d = deliveries
+    attempted = [s.value for s in ATTEMPTED]
+    made = func.coalesce(d.c.delivered_at, d.c.created_at)
+    result = await conn.execute(delete(d).where(d.c.state.in_(attempted), made < older_than))
+    return int(result.rowcount or 0)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts.types import Account
-from waybill.core import clock
+from waybill.core import audit, clock
 from waybill.core.errors import NotFound, ValidationFailed
 from waybill.webhooks import payloads, queue, schemas
 from waybill.webhooks import repository as repo
@@ -95,7 +95,13 @@ async def create_hook(
     if hook.active:
         # GitHub pings a new hook; in this transaction, so a hook never exists without its ping.
         await ping(conn, target, hook, sender, links)
+    await _audit(conn, target, "hook.created", hook.id)
     return hook
+
+
+async def _audit(conn: AsyncConnection, target: Target, action: str, hook_id: int) -> None:
+    repository_id = None if target.repository is None else target.repository.id
+    await audit.record(conn, target.owner.id, action, repository_id=repository_id, target=str(hook_id))
 
 
 def _config_values(change: ConfigChange, allow_private: bool) -> dict[str, Any]:
@@ -134,6 +140,7 @@ async def update_hook(
     if not isinstance(body.active, Unset):
         values["active"] = body.active
     values["updated_at"] = clock.now()
+    await _audit(conn, target, "hook.updated", hook.id)
     return await repo.update_hook(conn, hook.id, values)
 
 
@@ -149,12 +156,14 @@ async def update_config(
     values = _config_values(schemas.config_change(body, url_required=False), allow_private)
     if not values:
         return hook
+    await _audit(conn, target, "hook.config_updated", hook.id)
     return await repo.update_hook(conn, hook.id, {**values, "updated_at": clock.now()})
 
 
 async def delete_hook(conn: AsyncConnection, target: Target, hook_id: int) -> None:
     hook = await get_hook(conn, target, hook_id)
     await repo.delete_hook(conn, hook.id)
+    await _audit(conn, target, "hook.deleted", hook.id)
 
 
 @dataclass(frozen=True)

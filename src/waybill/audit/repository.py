@@ -1,0 +1,70 @@
+"""All SQL of the audit log: its listing and its pruning (its entries are written by the changes
+themselves, ``waybill.core.audit``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from waybill.accounts.models import repositories
+from waybill.audit.types import Entry, Filters
+from waybill.core import keyset
+from waybill.core.audit import ActorType, audit_log
+
+_LISTED = select(audit_log, repositories.c.name.label("repository_name")).outerjoin(
+    repositories, repositories.c.id == audit_log.c.repository_id
+)
+
+
+def _entry(row: Any) -> Entry:
+    m = row._mapping
+    return Entry(
+        id=m["id"],
+        org_id=m["org_id"],
+        repository_id=m["repository_id"],
+        repository_name=m["repository_name"],
+        action=m["action"],
+        target=m["target"],
+        actor_type=ActorType(m["actor_type"]),
+        actor_id=m["actor_id"],
+        actor_login=m["actor_login"],
+        request_id=m["request_id"],
+        created_at=m["created_at"],
+    )
+
+
+async def list_entries(
+    conn: AsyncConnection,
+    org_id: int,
+    filters: Filters,
+    *,
+    per_page: int,
+    after: int | None,
+    before: int | None,
+) -> tuple[list[Entry], int | None, int | None]:
+    """The organization's entries, newest first, a keyset page of them."""
+    a = audit_log
+    query = _LISTED.where(a.c.org_id == org_id)
+    if filters.actor is not None:
+        query = query.where(func.lower(a.c.actor_login) == filters.actor.lower())
+    if filters.action is not None:
+        query = query.where(
+            or_(a.c.action == filters.action, a.c.action.startswith(filters.action + ".", autoescape=True))
+        )
+    if filters.repository_id is not None:
+        query = query.where(a.c.repository_id == filters.repository_id)
+    if filters.since is not None:
+        query = query.where(a.c.created_at >= filters.since)
+    if filters.until is not None:
+        query = query.where(a.c.created_at <= filters.until)
+    page = await keyset.fetch_page(conn, query, a.c.id, per_page=per_page, after=after, before=before)
+    return [_entry(row) for row in page.rows], page.next_key, page.prev_key
+
+
+async def prune(conn: AsyncConnection, older_than: datetime) -> int:
+    """Remove the entries written before ``older_than``; how many went."""
+    result = await conn.execute(delete(audit_log).where(audit_log.c.created_at < older_than))
+    return int(result.rowcount or 0)

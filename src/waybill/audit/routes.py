@@ -1,0 +1,47 @@
+"""HTTP handler of the audit log."""
+
+from __future__ import annotations
+
+from litestar import Response, get
+from litestar.params import FromPath
+
+from waybill.audit import schemas, service
+from waybill.audit.types import Filters
+from waybill.http.context import AnyRequest, database, principal
+from waybill.http.pagination import cursor, cursor_links
+from waybill.http.responses import json_response
+
+PATH = "/waybill/orgs/{org:str}/audit-log"
+
+
+@get(PATH)
+async def audit_log(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+    """Newest first; ``after``/``before`` are the cursors of the ``Link`` header, ``since``/``until``
+    the time range (ISO 8601, both inclusive)."""
+    params = request.query_params
+    page = cursor(request)
+    since = schemas.time_param(params.get("since"), "since")
+    until = schemas.time_param(params.get("until"), "until")
+    async with database(request).read() as conn:
+        found = await service.readable_org(conn, await principal(request, conn), org)
+        repository = params.get("repository")
+        repository_id = None
+        if repository:
+            repository_id = await service.repository_id(conn, found, repository)
+            if repository_id is None:
+                return json_response([])
+        filters = Filters(
+            actor=params.get("actor") or None,
+            action=params.get("action") or None,
+            repository_id=repository_id,
+            since=since,
+            until=until,
+        )
+        entries, next_key, prev_key = await service.list_entries(
+            conn, found, filters, per_page=page.per_page, after=page.after, before=page.before
+        )
+    body = [schemas.entry(e, found.login) for e in entries]
+    return json_response(body, headers=cursor_links(request, next_key, prev_key))
+
+
+route_handlers = [audit_log]
