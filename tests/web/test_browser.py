@@ -115,3 +115,58 @@ async def test_the_pages_from_sign_in_to_sbom(
             assert await page.locator("text=vault").count() == 0
             assert await page.locator("tr.storage, tr.deployment, tr.attestation").count() == 0
             assert errors == []
+
+
+async def test_the_blast_radius_picture(
+    world: World, wapi: Harness, trusted_settings: Settings, tmp_path: Path
+) -> None:
+    screens = Screens(screenshot_dir(tmp_path), wapi.backend)
+    await wapi.member("acme", "sam")
+    await wapi.collaborator("acme/web", "sam")
+    with serving(trusted_settings) as base:
+        async with chromium() as browser:
+            page = await browser.new_page(viewport={"width": 1280, "height": 800})
+            page.set_default_timeout(10_000)
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if "Refused" in m.text else None)
+            await sign_in(page, base, world.alice)
+
+            # From the alerts page to the advisory's picture, drawn and laid out by the browser.
+            await page.goto(base + "/ui/orgs/acme/alerts")
+            row = page.locator("tr.alert", has_text="GHSA-vault-critical")
+            await row.locator("a.blast-link").click()
+            await page.wait_for_url(base + "/ui/orgs/acme/blast-radius?advisory=GHSA-vault-critical")
+            nodes = page.locator("svg.graph a.node")
+            assert await nodes.count() == 5
+            box = await page.locator("svg.graph").bounding_box()
+            assert box is not None
+            assert box["width"] > 1000
+            assert await page.locator("svg.graph path.edge.internet-exposed").count() == 4
+            await screens.take(page, "blast-radius")
+            await page.set_viewport_size({"width": 390, "height": 844})
+            await screens.take(page, "blast-radius-narrow")
+            await page.set_viewport_size({"width": 1280, "height": 800})
+
+            # Each node leads to its page.
+            await page.click("svg.graph a.node[data-key^='artifact:']")
+            await page.wait_for_url(f"{base}/ui/orgs/acme/artifacts/{VAULT}")
+            await page.go_back()
+            await page.click("svg.graph a.node[data-key^='place:']")
+            await page.wait_for_url(base + "/ui/orgs/acme/artifacts?environment=production&cluster=vault-1")
+            assert await page.locator("tr.artifact").count() == 1
+            await page.go_back()
+            await page.click("svg.graph a.node[data-key^='repository:']")
+            await page.wait_for_url(base + "/ui/repos/acme/secret/dependencies")
+
+            # A member who cannot read acme/secret sees neither its nodes nor its counts.
+            await page.goto(base + "/ui/sign-out")
+            await page.click("text=Sign out")
+            await sign_in(page, base, world.sam)
+            await page.goto(base + "/ui/orgs/acme/blast-radius?advisory=GHSA-vault-critical")
+            assert await page.locator("svg.graph").count() == 0
+            assert await page.locator("text=acme/secret").count() == 0
+            await page.goto(base + "/ui/orgs/acme/blast-radius?package_url=pkg:npm/left-pad")
+            assert await page.locator("svg.graph a.node[data-key^='repository:']").count() == 1
+            assert await page.locator("text=acme/secret").count() == 0
+            assert await page.locator(f"svg.graph a.node[data-key='artifact:{VAULT}']").count() == 0
+            assert errors == []
