@@ -238,6 +238,10 @@ async def history(
     ):
         if value is not None:
             query = query.where(column == value)
+    if where.since is not None:
+        query = query.where(h.c.recorded_at > where.since)
+    if where.until is not None:
+        query = query.where(h.c.recorded_at <= where.until)
     if where.at is not None:
         latest = deployment_history.alias("latest")
         query = query.where(
