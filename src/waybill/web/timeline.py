@@ -24,7 +24,7 @@ from waybill.web.viewer import sign_in_redirect, signed_in
 
 DEFAULT_WINDOW = timedelta(days=7)
 LANES = 40
-CHANGES = 200
+CHANGES = 50
 LABEL_WIDTH = 230
 CHART_WIDTH = 1000
 LANE_HEIGHT = 28
