@@ -42,7 +42,6 @@ from waybill.artifacts.models import (
     artifacts,
     deployment_history,
     deployment_records,
-    deployment_risks,
     storage_records,
 )
 from waybill.attestations.models import (
@@ -99,9 +98,7 @@ async def load(app: Any) -> tuple[str, str]:
     bundle = bytes(cramjam.snappy.compress_raw(b"{}"))
 
     def rows(start: int, stop: int) -> dict[str, list[dict[str, Any]]]:
-        batch: dict[str, list[dict[str, Any]]] = {
-            k: [] for k in ("a", "s", "d", "k", "h", "t", "ts", "tb", "tv")
-        }
+        batch: dict[str, list[dict[str, Any]]] = {k: [] for k in ("a", "s", "d", "h", "t", "ts", "tb", "tv")}
         for i in range(start, stop):
             repo = repos[i % REPOSITORIES].id
             when = now - timedelta(seconds=ARTIFACTS - i)
@@ -149,12 +146,6 @@ async def load(app: Any) -> tuple[str, str]:
                 "updated_at": when,
             }
             batch["d"].append(record)
-            # The risk rows the upserts keep beside each deployed record.
-            if record["status"] == "deployed":
-                batch["k"] += [
-                    {"record_id": i + 1, "risk": risk, "org_id": org.id, "repository_id": repo, "digest": d}
-                    for risk in record["runtime_risks"]
-                ]
             for n, change in enumerate(("created", "updated")):
                 batch["h"].append(
                     {
@@ -208,7 +199,6 @@ async def load(app: Any) -> tuple[str, str]:
         "a": artifacts,
         "s": storage_records,
         "d": deployment_records,
-        "k": deployment_risks,
         "h": deployment_history,
         "t": attestations,
         "ts": attestation_subjects,
@@ -342,6 +332,7 @@ async def run(settings: Settings, reuse: bool = False) -> None:
                 "artifact history": f"/ui/orgs/bench/artifacts/{middle}/history",
                 "attestation": f"/ui/repos/bench/repo-1/attestations/{ARTIFACTS // 2 + 2}",
                 "environments": "/ui/orgs/bench/environments",
+                "environment timeline (last 7 days)": "/ui/orgs/bench/environments/production/timeline",
                 f"dependency graph ({PACKAGES:,} packages)": "/ui/repos/bench/repo-1/dependencies",
                 "  SBOM download": "/ui/repos/bench/repo-1/dependencies/sbom",
             }
@@ -363,6 +354,10 @@ async def run(settings: Settings, reuse: bool = False) -> None:
                 "  registry URL": "/ui/orgs/bench/alerts?artifact_registry_url=https://registry-3.example.com",
                 "  has deployment": "/ui/orgs/bench/alerts?has=deployment",
                 "artifact with open alerts (owner)": f"/ui/orgs/bench/artifacts/{middle}",
+                "blast radius of an advisory (owner)": (
+                    "/ui/orgs/bench/blast-radius?advisory=GHSA-bnch-0100-0000"
+                ),
+                "  of a package URL": "/ui/orgs/bench/blast-radius?package_url=pkg:npm/@bench/pkg-300",
             }
             for label, path in alert_pages.items():
                 median, p95, size = await measure(owner, path)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 from tests.harness import Harness
 from tests.web.browser import Screens, chromium, screenshot_dir, serving, sign_in
-from tests.web.world import FRONTEND, SCRIPT_SUMMARY, SCRIPT_TAG, VAULT, World
+from tests.web.world import FRONTEND, SCRIPT_SUMMARY, SCRIPT_TAG, VAULT, WORKER, World
 from waybill.config import Settings
 
 
@@ -114,4 +116,110 @@ async def test_the_pages_from_sign_in_to_sbom(
             await page.goto(f"{base}/ui/orgs/acme/artifacts/{VAULT}")
             assert await page.locator("text=vault").count() == 0
             assert await page.locator("tr.storage, tr.deployment, tr.attestation").count() == 0
+            assert errors == []
+
+
+async def test_the_blast_radius_picture(
+    world: World, wapi: Harness, trusted_settings: Settings, tmp_path: Path
+) -> None:
+    screens = Screens(screenshot_dir(tmp_path), wapi.backend)
+    await wapi.member("acme", "sam")
+    await wapi.collaborator("acme/web", "sam")
+    with serving(trusted_settings) as base:
+        async with chromium() as browser:
+            page = await browser.new_page(viewport={"width": 1280, "height": 800})
+            page.set_default_timeout(10_000)
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if "Refused" in m.text else None)
+            await sign_in(page, base, world.alice)
+
+            # From the alerts page to the advisory's picture, drawn and laid out by the browser.
+            await page.goto(base + "/ui/orgs/acme/alerts")
+            row = page.locator("tr.alert", has_text="GHSA-vault-critical")
+            await row.locator("a.blast-link").click()
+            await page.wait_for_url(base + "/ui/orgs/acme/blast-radius?advisory=GHSA-vault-critical")
+            nodes = page.locator("svg.graph a.node")
+            assert await nodes.count() == 5
+            box = await page.locator("svg.graph").bounding_box()
+            assert box is not None
+            assert box["width"] > 1000
+            assert await page.locator("svg.graph path.edge.internet-exposed").count() == 4
+            await screens.take(page, "blast-radius")
+            await page.set_viewport_size({"width": 390, "height": 844})
+            await screens.take(page, "blast-radius-narrow")
+            await page.set_viewport_size({"width": 1280, "height": 800})
+
+            # Each node leads to its page.
+            await page.click("svg.graph a.node[data-key^='artifact:']")
+            await page.wait_for_url(f"{base}/ui/orgs/acme/artifacts/{VAULT}")
+            await page.go_back()
+            await page.click("svg.graph a.node[data-key^='place:']")
+            await page.wait_for_url(base + "/ui/orgs/acme/artifacts?environment=production&cluster=vault-1")
+            assert await page.locator("tr.artifact").count() == 1
+            await page.go_back()
+            await page.click("svg.graph a.node[data-key^='repository:']")
+            await page.wait_for_url(base + "/ui/repos/acme/secret/dependencies")
+
+            # A member who cannot read acme/secret sees neither its nodes nor its counts.
+            await page.goto(base + "/ui/sign-out")
+            await page.click("text=Sign out")
+            await sign_in(page, base, world.sam)
+            await page.goto(base + "/ui/orgs/acme/blast-radius?advisory=GHSA-vault-critical")
+            assert await page.locator("svg.graph").count() == 0
+            assert await page.locator("text=acme/secret").count() == 0
+            await page.goto(base + "/ui/orgs/acme/blast-radius?package_url=pkg:npm/left-pad")
+            assert await page.locator("svg.graph a.node[data-key^='repository:']").count() == 1
+            assert await page.locator("text=acme/secret").count() == 0
+            assert await page.locator(f"svg.graph a.node[data-key='artifact:{VAULT}']").count() == 0
+            assert errors == []
+
+
+async def test_the_deployment_timeline(
+    world: World, wapi: Harness, trusted_settings: Settings, tmp_path: Path
+) -> None:
+    screens = Screens(screenshot_dir(tmp_path), wapi.backend)
+    await world.deploy(WORKER, "web", "frontend", artifact="worker", runtime_risks=["internet-exposed"])
+    await world.deploy(VAULT, "secret", "vault", cluster="vault-1", status="decommissioned")
+    with serving(trusted_settings) as base:
+        async with chromium() as browser:
+            page = await browser.new_page(viewport={"width": 1280, "height": 800})
+            page.set_default_timeout(10_000)
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if "Refused" in m.text else None)
+            await sign_in(page, base, world.alice)
+            await page.goto(base + "/ui/orgs/acme/environments")
+            await page.click("section.environment h2 a.timeline-link >> nth=0")
+            await page.wait_for_url("**/environments/production/timeline")
+            # A window of a few minutes around the changes, so each bar is wide enough to click.
+            now = datetime.now(UTC)
+            window = {
+                "from": f"{now - timedelta(minutes=3):%Y-%m-%dT%H:%M}",
+                "to": f"{now + timedelta(minutes=2):%Y-%m-%dT%H:%M}",
+            }
+            await page.goto(page.url + "?" + urlencode(window))
+            bars = page.locator("svg.timeline-chart a.bar")
+            assert await bars.count() == 3
+            assert await page.locator("svg.timeline-chart g.mark.decommissioned").count() == 1
+            assert await page.locator("svg.timeline-chart g.mark.digest-changed").count() == 1
+            await screens.take(page, "timeline")
+            await page.set_viewport_size({"width": 390, "height": 844})
+            await screens.take(page, "timeline-narrow")
+            await page.set_viewport_size({"width": 1280, "height": 800})
+            await page.locator(f"svg.timeline-chart a.bar[href$='{WORKER}']").click()
+            await page.wait_for_url(f"{base}/ui/orgs/acme/artifacts/{WORKER}")
+            await page.go_back()
+
+            # The window is a plain form: an earlier one holds nothing.
+            await page.fill("input[name=from]", "2000-01-01T00:00")
+            await page.fill("input[name=to]", "2000-01-02T00:00")
+            await page.click("text=Show what changed")
+            await page.wait_for_url("**from=2000-01-01T00%3A00**")
+            assert await bars.count() == 0
+
+            await page.goto(base + "/ui/sign-out")
+            await page.click("text=Sign out")
+            await sign_in(page, base, world.sam)
+            await page.goto(base + "/ui/orgs/acme/environments/production/timeline")
+            assert await bars.count() == 2
+            assert await page.locator("text=vault").count() == 0
             assert errors == []

@@ -238,6 +238,13 @@ async def history(
     ):
         if value is not None:
             query = query.where(column == value)
+    # The newest changes of a window are found walking the history newest first (the order of every
+    # page); an index on the time would have the planner read and sort the whole window instead.
+    recorded_at = func.coalesce(h.c.recorded_at, h.c.recorded_at)
+    if where.since is not None:
+        query = query.where(recorded_at > where.since)
+    if where.until is not None:
+        query = query.where(recorded_at <= where.until)
     if where.at is not None:
         latest = deployment_history.alias("latest")
         query = query.where(

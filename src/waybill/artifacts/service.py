@@ -24,6 +24,7 @@ from waybill.artifacts.schemas import (
 from waybill.artifacts.types import (
     ArtifactFilter,
     Cause,
+    Change,
     DeploymentRecord,
     DeploymentStatus,
     DigestDeployment,
@@ -605,3 +606,114 @@ async def first_deployments_since(
         for row in rows:
             found.setdefault(row.digest, row)
     return found
+
+
+# Deployment timelines: which digest ran in each deployment record of an environment, over a window.
+
+
+@dataclass(frozen=True)
+class Span:
+    """One digest running in one deployment record; ``start``/``end`` None: before/after the window."""
+
+    digest: str
+    artifact_name: str | None
+    start: datetime | None
+    end: datetime | None
+    started_by: Change | None
+    ended_by: Change | None
+
+
+@dataclass(frozen=True)
+class Lane:
+    record_id: int
+    deployment_name: str
+    physical_environment: str
+    cluster: str
+    repository: str
+    spans: list[Span]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    lanes: list[Lane]
+    # The window's changes, newest first.
+    changes: list[HistoryEntry]
+    more_lanes: bool
+    more_changes: bool
+
+
+def _lanes(before: list[HistoryEntry], changes: list[HistoryEntry]) -> list[Lane]:
+    """Spans from each record's state when the window opens and its changes inside it, oldest first."""
+    first = {e.record_id: e for e in before}
+    order = list(dict.fromkeys([e.record_id for e in before] + [e.record_id for e in reversed(changes)]))
+    by_record: dict[int, list[HistoryEntry]] = {}
+    for entry in reversed(changes):
+        by_record.setdefault(entry.record_id, []).append(entry)
+    lanes = []
+    for record_id in order:
+        spans: list[Span] = []
+        start = first.get(record_id)
+        running: HistoryEntry | None = start if start and start.status == DeploymentStatus.DEPLOYED else None
+        opened_at: datetime | None = None
+        opened_by: Change | None = None
+        last = start
+        for entry in by_record.get(record_id, []):
+            last = entry
+            deployed = entry.status == DeploymentStatus.DEPLOYED
+            if running is not None and (not deployed or entry.digest != running.digest):
+                spans.append(
+                    Span(
+                        running.digest,
+                        running.artifact_name,
+                        opened_at,
+                        entry.recorded_at,
+                        opened_by,
+                        entry.change,
+                    )
+                )
+                running = None
+            if deployed and running is None:
+                running, opened_at, opened_by = entry, entry.recorded_at, entry.change
+        if running is not None:
+            spans.append(Span(running.digest, running.artifact_name, opened_at, None, opened_by, None))
+        assert last is not None
+        if spans or by_record.get(record_id):
+            lanes.append(
+                Lane(
+                    record_id,
+                    last.deployment_name,
+                    last.physical_environment,
+                    last.cluster,
+                    last.repository,
+                    spans,
+                )
+            )
+    return lanes
+
+
+async def deployment_timeline(
+    conn: AsyncConnection,
+    caller: Principal,
+    org_login: str,
+    logical_environment: str,
+    since: datetime,
+    until: datetime,
+    *,
+    lanes: int,
+    changes: int,
+) -> Timeline:
+    """What ran in ``logical_environment`` between ``since`` and ``until``, from repositories the
+    caller may read: at most ``lanes`` records running when the window opens, and its newest
+    ``changes`` changes."""
+    where = HistoryFilter(logical_environment=logical_environment)
+    before = await history(conn, caller, org_login, replace(where, at=since), Cursor(per_page=lanes + 1))
+    window = await history(
+        conn, caller, org_login, replace(where, since=since, until=until), Cursor(per_page=changes)
+    )
+    running = [e for e in before.items[:lanes] if e.status == DeploymentStatus.DEPLOYED]
+    return Timeline(
+        _lanes(running, window.items),
+        window.items,
+        more_lanes=len(before.items) > lanes,
+        more_changes=window.next_key is not None,
+    )

@@ -128,6 +128,9 @@ class HistoryFilter:
     status: DeploymentStatus | None = None
     # The state of each record at this time, instead of every change.
     at: datetime | None = None
+    # Changes recorded after ``since`` and at or before ``until``.
+    since: datetime | None = None
+    until: datetime | None = None
 
 
 @dataclass(frozen=True)

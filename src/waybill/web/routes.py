@@ -15,7 +15,7 @@ from waybill.accounts import service as accounts
 from waybill.auth import tokens
 from waybill.core.errors import NotFound, Unauthenticated
 from waybill.http.context import AnyRequest, database, signer
-from waybill.web import alerts, artifact, artifacts, dependencies, environments, security
+from waybill.web import alerts, artifact, artifacts, blast, dependencies, environments, security, timeline
 from waybill.web.render import STATIC_FILES, STATIC_TYPES, page, redirect
 from waybill.web.security import PRESESSION_COOKIE, SESSION_COOKIE, SESSION_SECONDS
 from waybill.web.viewer import sign_in_redirect, signed_in
@@ -139,7 +139,9 @@ route_handlers: list[Any] = [
     *artifacts.route_handlers,
     *artifact.route_handlers,
     *environments.route_handlers,
+    *timeline.route_handlers,
     *dependencies.route_handlers,
     *alerts.route_handlers,
+    *blast.route_handlers,
     unknown_page,
 ]

@@ -1,0 +1,142 @@
+"""Deployment timeline of an environment: one horizontal lane per deployment record, a bar per digest
+it ran over the chosen window, with digest changes and decommissions marked; below it, the window's
+changes in words ("what changed in production between T1 and T2"). The window is a GET form, so it
+works without JavaScript."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Response, get
+from litestar.params import FromPath
+
+from waybill.artifacts import service as artifacts
+from waybill.artifacts.types import Change
+from waybill.core import clock
+from waybill.core.errors import BadRequest
+from waybill.http.context import AnyRequest, database
+from waybill.web.common import organization, text_param
+from waybill.web.render import page, short_digest
+from waybill.web.viewer import sign_in_redirect, signed_in
+
+DEFAULT_WINDOW = timedelta(days=7)
+LANES = 40
+CHANGES = 50
+LABEL_WIDTH = 230
+CHART_WIDTH = 1000
+LANE_HEIGHT = 28
+TOP = 30
+TICKS = 5
+# Bars are told apart by the digest written in them and in their titles; the shades only repeat it.
+SHADES = 6
+FORM_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def _moment(request: AnyRequest, name: str, default: datetime) -> datetime:
+    raw = text_param(request, name)
+    if raw is None:
+        return default
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(f"The {name} time is not a date and time (YYYY-MM-DDTHH:MM, UTC).") from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _shade(digest: str) -> int:
+    return int(hashlib.sha256(digest.encode()).hexdigest()[:4], 16) % SHADES
+
+
+def chart(timeline: artifacts.Timeline, since: datetime, until: datetime, base: str) -> dict[str, Any]:
+    span_seconds = (until - since).total_seconds()
+    width = CHART_WIDTH - LABEL_WIDTH
+
+    def x(moment: datetime | None, default: float) -> float:
+        if moment is None:
+            return default
+        return LABEL_WIDTH + round(width * (moment - since).total_seconds() / span_seconds, 1)
+
+    lanes = []
+    for row, lane in enumerate(timeline.lanes[:LANES]):
+        y = TOP + row * LANE_HEIGHT
+        bars = []
+        marks = []
+        for s in lane.spans:
+            x1, x2 = x(s.start, LABEL_WIDTH), x(s.end, CHART_WIDTH)
+            name = s.artifact_name or ""
+            bars.append(
+                {
+                    "x": x1,
+                    "width": max(x2 - x1, 2),
+                    "shade": _shade(s.digest),
+                    "label": short_digest(s.digest) if x2 - x1 > 110 else "",
+                    "href": f"{base}/artifacts/{s.digest}",
+                    "title": f"{lane.deployment_name}: {name} {s.digest}, "
+                    f"{clock.iso(s.start) if s.start else 'before the window'} to "
+                    f"{clock.iso(s.end) if s.end else 'the end of the window'}",
+                }
+            )
+            if s.started_by == Change.CREATED and s.start is not None:
+                marks.append({"kind": "created", "x": x1, "title": f"created {clock.iso(s.start)}"})
+            if s.ended_by is not None and s.end is not None:
+                kind = "digest-changed" if s.ended_by == Change.DIGEST_CHANGED else "decommissioned"
+                marks.append({"kind": kind, "x": x2, "title": f"{kind.replace('-', ' ')} {clock.iso(s.end)}"})
+        label = " · ".join(p for p in (lane.deployment_name, lane.physical_environment, lane.cluster) if p)
+        lanes.append({"y": y, "label": label, "bars": bars, "marks": marks, "repository": lane.repository})
+    ticks = [
+        {
+            "x": LABEL_WIDTH + width * i / (TICKS - 1),
+            "label": clock.iso(since + (until - since) * i / (TICKS - 1))[:16],
+        }
+        for i in range(TICKS)
+    ]
+    return {
+        "lanes": lanes,
+        "ticks": ticks,
+        "width": CHART_WIDTH,
+        "height": TOP + max(len(lanes), 1) * LANE_HEIGHT + 4,
+        "lane_height": LANE_HEIGHT,
+        "label_width": LABEL_WIDTH,
+        "hidden_lanes": max(len(timeline.lanes) - LANES, 0),
+    }
+
+
+@get("/ui/orgs/{org:str}/environments/{environment:str}/timeline")
+async def environment_timeline(
+    request: AnyRequest, org: FromPath[str], environment: FromPath[str]
+) -> Response[bytes]:
+    now = clock.now().replace(second=0, microsecond=0) + timedelta(minutes=1)
+    until = _moment(request, "to", now)
+    since = _moment(request, "from", until - DEFAULT_WINDOW)
+    if since >= until:
+        raise BadRequest("The from time must be before the to time.")
+    async with database(request).read() as conn:
+        viewer = await signed_in(request, conn)
+        if viewer is None:
+            return sign_in_redirect(request)
+        owner = await organization(conn, org)
+        timeline = await artifacts.deployment_timeline(
+            conn, viewer.principal, owner.login, environment, since, until, lanes=LANES, changes=CHANGES
+        )
+    base = f"/ui/orgs/{quote(owner.login, safe='')}"
+    context: dict[str, Any] = {
+        "title": f"Timeline · {environment} · {owner.login}",
+        "viewer": viewer,
+        "org": owner.login,
+        "section": "environments",
+        "environment": environment,
+        "since": since.strftime(FORM_FORMAT),
+        "until": until.strftime(FORM_FORMAT),
+        "chart": chart(timeline, since, until, base),
+        "timeline": timeline.changes,
+        "show_digest": True,
+        "more_changes": timeline.more_changes,
+        "more_lanes": timeline.more_lanes,
+    }
+    return page("timeline.html", context)
+
+
+route_handlers: list[Any] = [environment_timeline]

@@ -1,0 +1,78 @@
+"""The blast radius page: the advisory's packages, repositories, digests and places, as a graph."""
+
+from __future__ import annotations
+
+import re
+
+from tests.web.helpers import sign_in
+from tests.web.world import FRONTEND, VAULT, World
+
+BLAST = "/ui/orgs/acme/blast-radius"
+NODE = re.compile(r'<a class="node ([a-z-]+)[^"]*" href="([^"]+)" data-key="([^"]+)">')
+
+
+def _nodes(text: str) -> dict[str, tuple[str, str]]:
+    return {key: (level, href.replace("&amp;", "&")) for level, href, key in NODE.findall(text)}
+
+
+async def test_an_advisory_draws_its_package_repository_digests_and_places(world: World) -> None:
+    await sign_in(world.api, world.alice)
+    page = await world.api.get(BLAST + "?advisory=GHSA-leftpad-high")
+    assert page.status_code == 200, page.text
+    nodes = _nodes(page.text)
+    assert nodes["advisory:GHSA-leftpad-high"][0] == "internet-exposed"
+    assert nodes["package:pkg:npm/left-pad@1.3.0"] == (
+        "internet-exposed",
+        "/ui/orgs/acme/alerts?ecosystem=npm&package=left-pad",
+    )
+    repository = next(v for k, v in nodes.items() if k.startswith("repository:"))
+    assert repository == ("internet-exposed", "/ui/repos/acme/web/dependencies")
+    assert nodes[f"artifact:{FRONTEND}"] == ("internet-exposed", f"/ui/orgs/acme/artifacts/{FRONTEND}")
+    assert nodes["place:production · moda-1"] == (
+        "internet-exposed",
+        "/ui/orgs/acme/artifacts?environment=production&cluster=moda-1",
+    )
+    assert nodes["place:staging · moda-2"][0] == "deployed"
+    # Not colour alone: the exposed nodes carry a mark, and every edge says its level in words.
+    assert "⚠ production · moda-1" in page.text
+    assert "internet-exposed</title>" in page.text
+    assert '<tr class="exposed-repository">' in page.text
+    assert "1 repositories, 2 artifact digests and 2 deployments in 2 places" in page.text
+
+
+async def test_a_viewer_never_sees_a_private_repositorys_nodes_or_counts(world: World) -> None:
+    await world.api.member("acme", "sam")
+    await world.api.collaborator("acme/web", "sam")
+    await sign_in(world.api, world.sam)
+    page = await world.api.get(BLAST + "?advisory=GHSA-vault-critical")
+    assert page.status_code == 200, page.text
+    assert _nodes(page.text) == {}
+    assert "acme/secret" not in page.text
+    assert "vault" not in page.text.replace("GHSA-vault-critical", "")
+    assert "No repository you can read in acme holds an affected version." in page.text
+    page = await world.api.get(BLAST + "?package_url=pkg:npm/left-pad")
+    nodes = _nodes(page.text)
+    assert f"artifact:{VAULT}" not in nodes
+    assert any(k.startswith("repository:") for k in nodes)
+    assert "acme/secret" not in page.text
+
+    await sign_in(world.api, world.alice)
+    nodes = _nodes((await world.api.get(BLAST + "?advisory=GHSA-vault-critical")).text)
+    assert f"artifact:{VAULT}" in nodes
+    assert nodes["place:production · vault-1"][0] == "internet-exposed"
+
+
+async def test_the_alerts_page_links_each_advisory_to_its_blast_radius(world: World) -> None:
+    await sign_in(world.api, world.alice)
+    page = await world.api.get("/ui/orgs/acme/alerts")
+    assert f'href="{BLAST}?advisory=GHSA-leftpad-high"' in page.text
+
+
+async def test_a_bad_address_is_a_page_saying_so(world: World) -> None:
+    await sign_in(world.api, world.alice)
+    both = await world.api.get(BLAST + "?advisory=GHSA-leftpad-high&package_url=pkg:npm/x")
+    assert both.status_code == 400
+    assert "exactly one of advisory or package_url" in both.text
+    assert (await world.api.get(BLAST)).status_code == 400
+    assert (await world.api.get(BLAST + "?advisory=GHSA-none-such")).status_code == 404
+    assert (await world.api.get("/ui/orgs/nobody/blast-radius?advisory=GHSA-leftpad-high")).status_code == 404
