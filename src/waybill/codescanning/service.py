@@ -4,6 +4,7 @@ production context)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import Sequence
@@ -232,7 +233,21 @@ async def process(db: Database, job: jobs.Job) -> dict[str, Any]:
         upload = await repo.upload_with_file(conn, sarif_id)
     if upload is None or upload.status != ProcessingStatus.PENDING:
         return {"skipped": True}
-    parsed = sarif.read(bytes(upload.gzipped), upload.checkout_uri)
+    try:
+        # Schema validation and reading take CPU in proportion to the results: off the event loop.
+        parsed = await asyncio.to_thread(sarif.read, bytes(upload.gzipped), upload.checkout_uri)
+    except sarif.InvalidSarif as exc:
+        async with db.write() as conn:
+            await repo.set_upload(
+                conn,
+                sarif_id,
+                {
+                    "status": ProcessingStatus.FAILED.value,
+                    "errors": [exc.message],
+                    "processed_at": clock.now(),
+                },
+            )
+        return {"failed": exc.message}
     async with db.write() as conn:
         found = (await accounts.repositories_by_ids(conn, [upload.repository_id])).get(upload.repository_id)
         if found is None:
