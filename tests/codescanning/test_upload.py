@@ -174,7 +174,7 @@ async def test_unknown_upload_is_404(org: Org) -> None:
 async def test_an_upload_whose_processing_gives_up_is_failed(
     org: Org, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(gzipped: bytes, checkout_uri: str | None) -> None:
+    def broken(gzipped: bytes, checkout_uri: str | None, *, strict: bool = False) -> None:
         raise RuntimeError("disk on fire")
 
     r = await org.upload(sarifs.upload(sarifs.real("bandit")))
@@ -188,3 +188,46 @@ async def test_an_upload_whose_processing_gives_up_is_failed(
         "analyses_url": None,
         "errors": ["RuntimeError: disk on fire"],
     }
+
+
+def _unfit() -> dict[str, Any]:
+    located = sarifs.result("r", "a.py", 3)
+    nowhere = sarifs.result("r", "a.py", 4)
+    del nowhere["locations"]
+    no_line = sarifs.result("r", "a.py", 5)
+    del no_line["locations"][0]["physicalLocation"]["region"]
+    return sarifs.document(sarifs.run([located, nowhere, no_line]))
+
+
+async def test_validate_fails_a_file_code_scanning_cannot_show(org: Org) -> None:
+    r = await org.upload({**sarifs.upload(_unfit()), "validate": True})
+    assert r.status_code == 202, r.text
+    await org.api.app.worker.run_until_idle()
+    status = await org.api.get(f"/repos/acme/web/code-scanning/sarifs/{r.json()['id']}", token=org.alice)
+    assert status.json() == {
+        "processing_status": "failed",
+        "analyses_url": None,
+        "errors": [
+            "runs/0/results/1/locations: a result must have at least one location",
+            "runs/0/results/2/locations/0/physicalLocation/region: a location must have a startLine",
+        ],
+    }
+    assert await org.alerts() == []
+
+
+async def test_without_validate_such_a_file_is_stored_as_it_is(org: Org) -> None:
+    for validate in (None, False):
+        body = sarifs.upload(_unfit())
+        if validate is not None:
+            body["validate"] = validate
+        sarif_id = await org.uploaded(body)
+        status = await org.api.get(f"/repos/acme/web/code-scanning/sarifs/{sarif_id}", token=org.alice)
+        assert status.json()["processing_status"] == "complete"
+    assert len(await org.alerts()) == 3
+
+
+async def test_validate_passes_real_scanners_output(org: Org) -> None:
+    for tool in ("ruff", "bandit"):
+        sarif_id = await org.uploaded({**sarifs.upload(sarifs.real(tool)), "validate": True})
+        status = await org.api.get(f"/repos/acme/web/code-scanning/sarifs/{sarif_id}", token=org.alice)
+        assert status.json()["processing_status"] == "complete", status.json()

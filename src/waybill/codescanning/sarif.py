@@ -145,6 +145,51 @@ def validate_schema(document: dict[str, Any]) -> None:
         raise _invalid(f"at {_where(error)}: {error.message[:300]}")
 
 
+# Of the problems ``requirements`` finds, those listed; the rest are counted.
+LISTED_PROBLEMS = 10
+
+
+def _result_problems(where: str, result: dict[str, Any], rules: int) -> list[str]:
+    problems: list[str] = []
+    reference = result.get("rule") or {}
+    index = result.get("ruleIndex", reference.get("index"))
+    if not (result.get("ruleId") or reference.get("id") or (isinstance(index, int) and 0 <= index < rules)):
+        problems.append(f"{where}: a result must name its rule (ruleId, or a ruleIndex into the rules)")
+    message = result.get("message") or {}
+    if not (message.get("text") or message.get("markdown") or message.get("id")):
+        problems.append(f"{where}/message: a result must have a message text")
+    locations = result.get("locations") or []
+    if not locations:
+        problems.append(f"{where}/locations: a result must have at least one location")
+        return problems
+    physical = locations[0].get("physicalLocation") or {}
+    artifact = physical.get("artifactLocation") or {}
+    if artifact.get("uri") is None and not isinstance(artifact.get("index"), int):
+        problems.append(
+            f"{where}/locations/0/physicalLocation/artifactLocation: a location must name its file (uri)"
+        )
+    if (physical.get("region") or {}).get("startLine") is None:
+        problems.append(f"{where}/locations/0/physicalLocation/region: a location must have a startLine")
+    return problems
+
+
+def requirements(document: dict[str, Any]) -> list[str]:
+    """What code scanning needs of a schema-valid file to show its results as alerts (checked when
+    the upload asks for ``validate``): each result names its rule, has a message and a location with
+    a file and a start line. The first problems, then how many more."""
+    problems: list[str] = []
+    for i, run in enumerate(document.get("runs") or []):
+        tool = run.get("tool") or {}
+        rules = len((tool.get("driver") or {}).get("rules") or [])
+        for j, result in enumerate(run.get("results") or []):
+            if result.get("kind", "fail") in NOT_PROBLEMS:
+                continue
+            problems += _result_problems(f"runs/{i}/results/{j}", result, rules)
+    if len(problems) > LISTED_PROBLEMS:
+        return [*problems[:LISTED_PROBLEMS], f"and {len(problems) - LISTED_PROBLEMS} more problems"]
+    return problems
+
+
 def check(encoded: str) -> bytes:
     """The upload's gzipped file once it is known to be gzipped JSON of SARIF 2.1.0 within GitHub's
     limits (the schema is the job's)."""
@@ -374,12 +419,23 @@ def _line(value: Any) -> int | None:
     return value if isinstance(value, int) and 0 <= value < 2**31 else None
 
 
-def read(gzipped: bytes, checkout_uri: str | None) -> Sarif:
+class UnfitSarif(Exception):
+    """Valid SARIF that does not meet code scanning's requirements (the upload asked for ``validate``)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def read(gzipped: bytes, checkout_uri: str | None, *, strict: bool = False) -> Sarif:
     """The runs of a file already checked by ``check``, once it is valid against the schema
-    (``InvalidSarif`` when it is not)."""
+    (``InvalidSarif`` when it is not) and, when ``strict``, meets code scanning's requirements
+    (``UnfitSarif`` when it does not)."""
     raw = inflate(gzipped)
     document = _decode(raw)
     validate_schema(document)
+    if strict and (problems := requirements(document)):
+        raise UnfitSarif(problems)
     if b"\\u0000" in raw:
         # PostgreSQL text cannot store NUL, which SARIF strings may hold (escaped as \u0000).
         document = _without_nul(document)

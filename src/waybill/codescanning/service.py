@@ -5,6 +5,7 @@ production context)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import uuid
 from collections.abc import Sequence
@@ -70,7 +71,9 @@ async def queue_upload(conn: AsyncConnection, found: Repository, body: SarifUplo
             "created_at": now,
         },
     )
-    job_id = await jobs.enqueue(conn, PROCESS_JOB, {"sarif_id": sarif_id}, key=sarif_id)
+    job_id = await jobs.enqueue(
+        conn, PROCESS_JOB, {"sarif_id": sarif_id, "validate": bool(body.validate)}, key=sarif_id
+    )
     await repo.set_upload(conn, sarif_id, {"job_id": job_id})
     return sarif_id
 
@@ -225,6 +228,16 @@ def _warning(run: Run) -> str:
     return f"{run.ignored} results were ignored" if run.ignored else ""
 
 
+async def _fail(db: Database, sarif_id: str, errors: list[str]) -> dict[str, Any]:
+    async with db.write() as conn:
+        await repo.set_upload(
+            conn,
+            sarif_id,
+            {"status": ProcessingStatus.FAILED.value, "errors": errors, "processed_at": clock.now()},
+        )
+    return {"failed": errors}
+
+
 async def process(db: Database, job: jobs.Job) -> dict[str, Any]:
     """The queued half of an upload: every run becomes an analysis, its results alerts. Idempotent:
     a run stored by an earlier attempt is not stored again."""
@@ -233,21 +246,16 @@ async def process(db: Database, job: jobs.Job) -> dict[str, Any]:
         upload = await repo.upload_with_file(conn, sarif_id)
     if upload is None or upload.status != ProcessingStatus.PENDING:
         return {"skipped": True}
+    strict = bool(job.payload.get("validate"))
     try:
         # Schema validation and reading take CPU in proportion to the results: off the event loop.
-        parsed = await asyncio.to_thread(sarif.read, bytes(upload.gzipped), upload.checkout_uri)
+        parsed = await asyncio.to_thread(
+            functools.partial(sarif.read, bytes(upload.gzipped), upload.checkout_uri, strict=strict)
+        )
     except sarif.InvalidSarif as exc:
-        async with db.write() as conn:
-            await repo.set_upload(
-                conn,
-                sarif_id,
-                {
-                    "status": ProcessingStatus.FAILED.value,
-                    "errors": [exc.message],
-                    "processed_at": clock.now(),
-                },
-            )
-        return {"failed": exc.message}
+        return await _fail(db, sarif_id, [exc.message])
+    except sarif.UnfitSarif as exc:
+        return await _fail(db, sarif_id, exc.problems)
     async with db.write() as conn:
         found = (await accounts.repositories_by_ids(conn, [upload.repository_id])).get(upload.repository_id)
         if found is None:
