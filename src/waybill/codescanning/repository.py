@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.codescanning.models import (
+    code_scanning_alert_assignees,
     code_scanning_alert_instances,
     code_scanning_alert_numbers,
     code_scanning_alerts,
@@ -38,6 +39,7 @@ _analyses = code_scanning_analyses
 _alerts = code_scanning_alerts
 _instances = code_scanning_alert_instances
 _numbers = code_scanning_alert_numbers
+_assignees = code_scanning_alert_assignees
 
 
 def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -432,3 +434,24 @@ async def repositories_with_rule(conn: AsyncConnection, tool_name: str, rule_id:
         .group_by(t.repository_id)
     )
     return {repo: count for repo, count in await conn.execute(query)}
+
+
+async def set_assignees(conn: AsyncConnection, alert_id: int, user_ids: Sequence[int]) -> None:
+    await conn.execute(delete(_assignees).where(_assignees.c.alert_id == alert_id))
+    if user_ids:
+        await conn.execute(
+            insert(_assignees), [{"alert_id": alert_id, "user_id": u} for u in sorted(set(user_ids))]
+        )
+
+
+async def assignees_of(conn: AsyncConnection, alert_ids: Collection[int]) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    for chunk in _chunks(sorted(alert_ids)):
+        rows = await conn.execute(
+            select(_assignees.c.alert_id, _assignees.c.user_id)
+            .where(_assignees.c.alert_id.in_(chunk))
+            .order_by(_assignees.c.alert_id, _assignees.c.user_id)
+        )
+        for alert_id, user_id in rows:
+            out.setdefault(alert_id, []).append(user_id)
+    return out

@@ -287,6 +287,7 @@ class AlertView:
     repository: Repository
     instance: Row[Any] | None
     dismissed_by: Account | None
+    assignees: list[Account]
     # The state shown: the alert's, or its state on the ref the list asked for.
     state: str
 
@@ -328,7 +329,7 @@ def alert(view: AlertView, api: str, web: str, *, with_repository: bool = False)
         "tool": tool(row.tool_name, row.tool_version, row.tool_guid),
         "most_recent_instance": {} if instance_row is None else instance(instance_row, web, repo),
         "dismissal_approved_by": None,
-        "assignees": [],
+        "assignees": [account_schemas.simple_user(a, api, web) for a in view.assignees],
     }
     if with_repository:
         body["repository"] = account_schemas.simple_repository(repo, api, web)

@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
 from waybill.accounts.types import Repository
+from waybill.alerts.assignees import UnfitAssignees
+from waybill.alerts.assignees import resolve as resolve_assignees
 from waybill.artifacts import service as artifacts
 from waybill.auth.types import Principal
 from waybill.codescanning import access, sarif
@@ -363,8 +365,11 @@ async def _views(
     conn: AsyncConnection, rows: Sequence[Row[Any]], repos: dict[int, Repository], ref: str | None
 ) -> list[AlertView]:
     instances = await repo.instances_of(conn, [r.id for r in rows])
+    assigned = await repo.assignees_of(conn, [r.id for r in rows])
     people = await accounts.accounts_by_ids(
-        conn, {r.dismissed_by_id for r in rows if r.dismissed_by_id is not None}
+        conn,
+        {r.dismissed_by_id for r in rows if r.dismissed_by_id is not None}
+        | {u for users in assigned.values() for u in users},
     )
     missing = {r.repository_id for r in rows} - repos.keys()
     if missing:
@@ -388,6 +393,7 @@ async def _views(
                 repository=found,
                 instance=shown,
                 dismissed_by=None if r.dismissed_by_id is None else people.get(r.dismissed_by_id),
+                assignees=[people[u] for u in assigned.get(r.id, []) if u in people],
                 state=state,
             )
         )
@@ -476,10 +482,15 @@ async def update_alert(
     fixed is fixed, as it would have become had it not been dismissed."""
     if body.state is None and body.assignees is None:
         raise _invalid("state", "state or assignees must be given")
-    if body.assignees:
-        raise _invalid("assignees", "assigning code scanning alerts is not supported")
     row = await _alert(conn, found, number)
     now = clock.now()
+    if body.assignees is not None:
+        try:
+            assignees = await resolve_assignees(conn, body.assignees, writers_of=found)
+        except UnfitAssignees as exc:
+            raise _invalid("assignees", exc.message) from None
+        await repo.set_assignees(conn, row.id, [a.id for a in assignees])
+        await repo.set_alert(conn, row.id, {"updated_at": now})
     if body.state == "dismissed":
         if body.dismissed_reason is None:
             raise _invalid("dismissed_reason", "dismissed_reason must be provided when dismissing an alert")
