@@ -14,7 +14,7 @@ from tests.codescanning import sarifs
 from tests.codescanning.conftest import Org
 from tests.contract.description import API_VERSIONS, check_response
 from waybill.app import JOB_HANDLERS
-from waybill.codescanning import sarif, service
+from waybill.codescanning import sarif, schemas, service
 from waybill.core.jobs import Worker
 
 UPLOAD = "code-scanning/upload-sarif"
@@ -231,3 +231,21 @@ async def test_validate_passes_real_scanners_output(org: Org) -> None:
         sarif_id = await org.uploaded({**sarifs.upload(sarifs.real(tool)), "validate": True})
         status = await org.api.get(f"/repos/acme/web/code-scanning/sarifs/{sarif_id}", token=org.alice)
         assert status.json()["processing_status"] == "complete", status.json()
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("src/app.py", []),
+        ("tests/test_app.py", ["test"]),
+        ("pkg/handler_test.go", ["test"]),
+        ("web/button.spec.ts", ["test"]),
+        ("node_modules/left-pad/index.js", ["library"]),
+        ("vendor/github.com/x/y.go", ["library"]),
+        ("api/service_pb2.py", ["generated"]),
+        ("static/app.min.js", ["generated"]),
+        ("third_party/gen/tests/x.py", ["test", "library", "generated"]),
+    ],
+)
+def test_classifications_follow_the_path(path: str, expected: list[str]) -> None:
+    assert schemas.classifications(path) == expected

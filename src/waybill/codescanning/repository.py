@@ -158,17 +158,23 @@ async def delete_analysis(conn: AsyncConnection, analysis_id: int) -> None:
     await conn.execute(delete(_analyses).where(_analyses.c.id == analysis_id))
 
 
-async def delete_set_instances(conn: AsyncConnection, row: Any) -> None:
-    """The last analysis of a set is gone: so are its instances, and alerts left with none."""
-    i, t = _instances.c, _alerts.c
-    await conn.execute(
-        delete(_instances).where(
-            i.repository_id == row.repository_id,
-            i.tool_name == row.tool_name,
-            i.ref == row.ref,
-            i.category == row.category,
-        )
+async def delete_set_instances(conn: AsyncConnection, row: Any) -> list[int]:
+    """The instances of ``row``'s set go; the ids of their alerts."""
+    i = _instances.c
+    in_set = (
+        i.repository_id == row.repository_id,
+        i.tool_name == row.tool_name,
+        i.ref == row.ref,
+        i.category == row.category,
     )
+    alert_ids = [r[0] for r in await conn.execute(select(i.alert_id).where(*in_set))]
+    await conn.execute(delete(_instances).where(*in_set))
+    return alert_ids
+
+
+async def delete_alerts_without_instances(conn: AsyncConnection, row: Any) -> None:
+    """Alerts of ``row``'s repository and tool that no instance is left of."""
+    i, t = _instances.c, _alerts.c
     orphaned = select(i.id).where(i.alert_id == t.id).exists()
     await conn.execute(
         delete(_alerts).where(t.repository_id == row.repository_id, t.tool_name == row.tool_name, ~orphaned)

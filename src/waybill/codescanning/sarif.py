@@ -207,6 +207,24 @@ def category_of(run: dict[str, Any]) -> str:
     return ident
 
 
+WORKFLOWS = ".github/workflows/"
+
+
+def analysis_key_and_environment(category: str, tool_name: str) -> tuple[str, str]:
+    """An analysis's ``analysis_key`` and ``environment`` (a JSON object, as a string) from its
+    category. A category that Actions wrote (``.github/workflows/FILE:JOB/key:value/...``) names the
+    workflow and job, then the matrix values; any other category is the key itself, in the empty
+    environment; without one, the tool's name is the key."""
+    if category.startswith(WORKFLOWS):
+        parts = [p for p in category[len(WORKFLOWS) :].split("/") if p]
+        job = next((i for i, part in enumerate(parts) if ":" in part), None)
+        if job is not None:
+            key = WORKFLOWS + "/".join(parts[: job + 1])
+            matrix = dict(part.split(":", 1) for part in parts[job + 1 :] if ":" in part)
+            return key, json.dumps(matrix, sort_keys=True, separators=(",", ":"))
+    return (category or tool_name), "{}"
+
+
 def security_severity(properties: dict[str, Any]) -> SecuritySeverity | None:
     """GitHub's bands of the rule property ``security-severity`` (a CVSS-like score)."""
     raw = properties.get("security-severity")

@@ -32,8 +32,6 @@ from waybill.core.db import Database
 from waybill.core.errors import BadRequest, FieldError, NotFound, ValidationFailed
 
 PROCESS_JOB = "codescanning.process"
-# Environment of an analysis uploaded through the API (GitHub's Actions uploads name the matrix).
-API_ENVIRONMENT = "{}"
 LAST_OF_SET = (
     "Analysis is last of its type and deletion may result in the loss of historical alert data. "
     "Please specify confirm_delete."
@@ -103,6 +101,11 @@ def identity(tool_name: str, finding: Finding) -> str:
     return hashlib.sha256("\x00".join((tool_name, finding.rule.id, finding.fingerprint)).encode()).hexdigest()
 
 
+def _configuration(run: Run) -> dict[str, str]:
+    key, environment = sarif.analysis_key_and_environment(run.category, run.tool_name)
+    return {"analysis_key": key, "environment": environment}
+
+
 def _rule_values(finding: Finding, run: Run) -> dict[str, Any]:
     rule = finding.rule
     return {
@@ -162,8 +165,7 @@ async def _store_run(conn: AsyncConnection, upload: Row[Any], run: Run, analysis
         "tool_name": run.tool_name,
         "ref": upload.ref,
         "category": run.category,
-        "analysis_key": run.category or "(default)",
-        "environment": API_ENVIRONMENT,
+        **_configuration(run),
         "analysis_id": analysis_id,
         "commit_sha": upload.commit_sha,
         "updated_at": now,
@@ -275,8 +277,7 @@ async def process(db: Database, job: jobs.Job) -> dict[str, Any]:
                     "run_index": run.index,
                     "ref": upload.ref,
                     "commit_sha": upload.commit_sha,
-                    "analysis_key": run.category or "(default)",
-                    "environment": API_ENVIRONMENT,
+                    **_configuration(run),
                     "category": run.category,
                     "tool_name": run.tool_name,
                     "tool_version": run.tool_version,
@@ -340,11 +341,24 @@ class Deletion:
     next_is_last: bool
 
 
+async def _replay(conn: AsyncConnection, found: Repository, analysis_id: int) -> set[int]:
+    """Store an analysis's run again (from its upload's file), as its processing did."""
+    analysis = await repo.analysis(conn, found.id, analysis_id)
+    upload = None if analysis is None else await repo.upload_with_file(conn, analysis.sarif_id)
+    if analysis is None or upload is None:
+        return set()
+    parsed = await asyncio.to_thread(sarif.read, bytes(upload.gzipped), upload.checkout_uri)
+    run = next((r for r in parsed.runs if r.index == analysis.run_index), None)
+    return set() if run is None else await _store_run(conn, upload, run, analysis_id)
+
+
 async def delete_analysis(
     conn: AsyncConnection, found: Repository, analysis_id: int, *, confirmed: bool
 ) -> Deletion:
-    """Only the newest analysis of a set may go; the last one of a set only with ``confirm_delete``,
-    and then the set's alert instances (and alerts left with none) go with it."""
+    """Only the newest analysis of a set may go; the last one of a set only with ``confirm_delete``.
+    The set's alert instances go back to what its remaining analyses reported, replayed oldest
+    first, so that what only the deleted analysis found, fixed or reopened is undone; alerts left
+    with no instance go."""
     row = await _analysis(conn, found, analysis_id)
     in_set = await repo.set_of(conn, row)
     if in_set[0] != row.id:
@@ -352,8 +366,12 @@ async def delete_analysis(
     if len(in_set) == 1 and not confirmed:
         raise BadRequest(LAST_OF_SET)
     await repo.delete_analysis(conn, row.id)
+    touched = set(await repo.delete_set_instances(conn, row))
+    for remaining in reversed(in_set[1:]):
+        touched |= await _replay(conn, found, remaining)
+    await repo.delete_alerts_without_instances(conn, row)
+    await settle_states(conn, found, touched)
     if len(in_set) == 1:
-        await repo.delete_set_instances(conn, row)
         return Deletion(None, False)
     return Deletion(in_set[1], len(in_set) == 2)
 
