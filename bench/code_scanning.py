@@ -4,8 +4,9 @@ same run:
 - processing a SARIF file of 5,000 results (the queued job, from the stored file to committed
   analyses, alerts and instances), beside reading the same file into findings without the database,
   then the same file again (every alert known, every instance replaced);
-- the upload's answer (202) for a small file (bandit's output) and for the 5,000-result file: server
-  time per request through the ASGI application, beside the no-op endpoint (``GET /waybill/ping``);
+- the upload's answer (202) for a small file (bandit's output) and for the 5,000-result file (20
+  uploads): server time per request through the ASGI application, beside the no-op endpoint
+  (``GET /waybill/ping``);
 - the organization's alert list with a production-context filter (``has=deployment``) over
   100,000 alerts in 100 repositories, 10 of them deployed: p50 and p99, beside the no-op endpoint.
 
@@ -41,6 +42,7 @@ RESULTS = 5_000
 REPOSITORIES = 100
 ALERTS_PER_REPOSITORY = 1_000
 DEPLOYED = 10
+LARGE_UPLOADS = 20
 
 
 async def call(
@@ -142,11 +144,11 @@ async def process_5000(app: WaybillApp, headers: dict[str, str]) -> None:
     ceiling = time.perf_counter() - start
     assert len(parsed.runs[0].findings) == RESULTS
     print(
-        f"process {RESULTS:,} results: {took:.2f} s (this process's CPU {cpu_used:.2f} s); ceiling (reading"
-        f" the file into findings, no database) {ceiling:.2f} s; {took / ceiling:.1f}x; target < 2 s:"
-        f" {'met' if took < 2 else 'missed'}"
+        f"process {RESULTS:,} results: {took:.2f} s (this process's CPU {cpu_used:.2f} s);"
+        f" ceiling (validating and reading the file into findings, no database) {ceiling:.2f} s;"
+        f" {took / ceiling:.1f}x; target < 2 s: {'met' if took < 2 else 'missed'}"
     )
-    print(f"upload of the {RESULTS:,}-result file (validated before the 202): {upload_ms:.0f} ms")
+    print(f"upload of the {RESULTS:,}-result file, the first one -> 202: {upload_ms:.0f} ms")
     # The steady state: the next commit's analysis reports the same results again.
     assert await call(app, "POST", "/repos/bench/app-0/code-scanning/sarifs", headers, body) == 202
     start = time.perf_counter()
@@ -165,6 +167,13 @@ async def uploads(app: WaybillApp, headers: dict[str, str]) -> None:
     p50 = statistics.median(small)
     print(
         line("upload of bandit's SARIF (8 results) -> 202", small, ping)
+        + f"; target < 50 ms: {'met' if p50 < 50 else 'missed'}"
+    )
+    large = json.dumps(sarifs.upload(sarifs.many_results(RESULTS))).encode()
+    many = await timed(app, LARGE_UPLOADS, "POST", "/repos/bench/app-2/code-scanning/sarifs", headers, large)
+    p50 = statistics.median(many)
+    print(
+        line(f"upload of {RESULTS:,} results -> 202", many, ping)
         + f"; target < 50 ms: {'met' if p50 < 50 else 'missed'}"
     )
 

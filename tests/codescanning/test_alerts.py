@@ -242,6 +242,41 @@ async def test_dismiss_and_reopen(org: Org) -> None:
     )
 
 
+async def test_assignees_are_replaced_and_shown(org: Org) -> None:
+    await org.uploaded(sarifs.upload(_one("sqli", 10)))
+    r = await org.api.patch(f"{WEB}/1", token=org.alice, json={"assignees": ["dave", "Alice"]})
+    assert r.status_code == 200, r.text
+    check_response(r, UPDATE)
+    assert [a["login"] for a in r.json()["assignees"]] == ["alice", "dave"]
+    assert r.json()["state"] == "open"
+    [listed] = await org.alerts()
+    assert sorted(a["login"] for a in listed["assignees"]) == ["alice", "dave"]
+    body = {"state": "dismissed", "dismissed_reason": "used in tests", "assignees": ["dave"]}
+    r = await org.api.patch(f"{WEB}/1", token=org.dave, json=body)
+    assert ([a["login"] for a in r.json()["assignees"]], r.json()["state"]) == (["dave"], "dismissed")
+    r = await org.api.patch(f"{WEB}/1", token=org.alice, json={"assignees": []})
+    assert r.json()["assignees"] == []
+
+
+@pytest.mark.parametrize(
+    ("assignees", "message"),
+    [
+        (["nobody"], "unknown users: nobody"),
+        (["bob"], "users without write access to the repository: bob"),
+        (["carol", "dave"], "users without write access to the repository: carol"),
+    ],
+)
+async def test_assignees_must_be_users_with_write_access(
+    org: Org, assignees: list[str], message: str
+) -> None:
+    await org.uploaded(sarifs.upload(_one("sqli", 10)))
+    r = await org.api.patch(f"{WEB}/1", token=org.alice, json={"assignees": assignees})
+    assert r.status_code == 422, r.text
+    assert (r.json()["errors"][0]["field"], r.json()["errors"][0]["message"]) == ("assignees", message)
+    [listed] = await org.alerts()
+    assert listed["assignees"] == []
+
+
 @pytest.mark.parametrize(
     ("body", "status", "field"),
     [

@@ -101,3 +101,50 @@ async def test_unknown_analyses_are_404(org: Org, path: str) -> None:
     assert r.status_code == 404
     r = await org.api.delete(f"{ANALYSES}{path}", token=org.alice)
     assert r.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("category", "key", "environment"),
+    [
+        (
+            ".github/workflows/codeql.yml:analyze/language:python/os:linux/",
+            ".github/workflows/codeql.yml:analyze",
+            '{"language":"python","os":"linux"}',
+        ),
+        (".github/workflows/scan.yml:lint/", ".github/workflows/scan.yml:lint", "{}"),
+        ("ruff/", "ruff/", "{}"),
+        (None, "Semgrep", "{}"),
+    ],
+)
+async def test_analysis_key_and_environment_come_from_the_category(
+    org: Org, category: str | None, key: str, environment: str
+) -> None:
+    findings = [sarifs.result("r", "tests/test_app.py", 3), sarifs.result("r", "src/app.py", 4)]
+    run = sarifs.run(findings, category=category)
+    run["tool"]["driver"]["name"] = "Semgrep"
+    sarif_id = await org.uploaded(sarifs.upload(sarifs.document(run)))
+    [analysis] = (await org.api.get(ANALYSES, token=org.alice, params={"sarif_id": sarif_id})).json()
+    assert (analysis["analysis_key"], analysis["environment"]) == (key, environment)
+    alerts = await org.alerts(sort="number", direction="asc")
+    instances = [a["most_recent_instance"] for a in alerts]
+    assert {(i["analysis_key"], i["environment"]) for i in instances} == {(key, environment)}
+    assert [i["classifications"] for i in instances] == [["test"], []]
+
+
+async def test_deleting_the_newest_analysis_rolls_its_set_back(org: Org) -> None:
+    first = sarifs.document(sarifs.run([sarifs.result("a", "x.py", 1), sarifs.result("b", "x.py", 2)]))
+    # The second analysis fixes b and finds c.
+    second = sarifs.document(sarifs.run([sarifs.result("a", "x.py", 1), sarifs.result("c", "x.py", 3)]))
+    await org.uploaded(sarifs.upload(first))
+    await org.uploaded(sarifs.upload(second))
+    states = {a["rule"]["id"]: a["state"] for a in await org.alerts()}
+    assert states == {"a": "open", "b": "fixed", "c": "open"}
+    newest, older = await _analyses(org)
+    r = await org.api.delete(f"{ANALYSES}/{newest['id']}", token=org.alice)
+    assert r.status_code == 200, r.text
+    assert r.json()["next_analysis_url"].endswith(f"/analyses/{older['id']}")
+    alerts = await org.alerts()
+    assert {a["rule"]["id"]: a["state"] for a in alerts} == {"a": "open", "b": "open"}
+    assert {a["most_recent_instance"]["analysis_key"] for a in alerts} == {"Scanner"}
+    [left] = await _analyses(org)
+    assert (left["id"], left["deletable"]) == (older["id"], True)

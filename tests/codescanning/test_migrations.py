@@ -17,6 +17,7 @@ TABLES = (
     models.code_scanning_alerts,
     models.code_scanning_alert_instances,
     models.code_scanning_alert_numbers,
+    models.code_scanning_alert_assignees,
 )
 
 

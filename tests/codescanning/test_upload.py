@@ -14,7 +14,7 @@ from tests.codescanning import sarifs
 from tests.codescanning.conftest import Org
 from tests.contract.description import API_VERSIONS, check_response
 from waybill.app import JOB_HANDLERS
-from waybill.codescanning import sarif, service
+from waybill.codescanning import sarif, schemas, service
 from waybill.core.jobs import Worker
 
 UPLOAD = "code-scanning/upload-sarif"
@@ -70,13 +70,8 @@ async def _refused(org: Org, body: dict[str, Any]) -> tuple[int, str]:
             sarifs.encode({"version": "2.0.0", "runs": []}),
             "Invalid SARIF: version must be 2.1.0, got '2.0.0'",
         ),
-        (sarifs.encode({"version": "2.1.0"}), "Invalid SARIF: at (root): 'runs' is a required property"),
-        (
-            sarifs.encode({"version": "2.1.0", "runs": [{"tool": {}}]}),
-            "Invalid SARIF: at runs/0/tool: 'driver' is a required property",
-        ),
     ],
-    ids=["not base64", "not gzip", "not JSON", "SARIF 2.0.0", "no runs", "no driver"],
+    ids=["not base64", "not gzip", "not JSON", "SARIF 2.0.0"],
 )
 async def test_what_is_not_gzipped_base64_sarif_is_refused_with_the_reason(
     org: Org, sarif: str, reason: str
@@ -86,6 +81,45 @@ async def test_what_is_not_gzipped_base64_sarif_is_refused_with_the_reason(
     )
     assert status == 400
     assert message.startswith(reason), message
+
+
+@pytest.mark.parametrize(
+    ("document", "reason"),
+    [
+        ({"version": "2.1.0"}, "Invalid SARIF: at (root): 'runs' is a required property"),
+        (
+            {"version": "2.1.0", "runs": [{"tool": {}}]},
+            "Invalid SARIF: at runs/0/tool: 'driver' is a required property",
+        ),
+        ({"version": "2.1.0", "runs": 5}, "Invalid SARIF: at runs: 5 is not of type 'array'"),
+        (
+            {
+                "version": "2.1.0",
+                "runs": [{"tool": {"driver": {"name": "x"}}, "results": [{"locations": 1}]}],
+            },
+            "Invalid SARIF: at runs/0/results/0",
+        ),
+    ],
+    ids=["no runs", "no driver", "runs not a list", "locations not a list"],
+)
+async def test_what_breaks_the_schema_is_accepted_then_failed_with_the_reason(
+    org: Org, document: dict[str, Any], reason: str
+) -> None:
+    r = await org.upload(
+        {"commit_sha": sarifs.SHA, "ref": "refs/heads/main", "sarif": sarifs.encode(document)}
+    )
+    assert r.status_code == 202, r.text
+    sarif_id = r.json()["id"]
+    assert await org.api.app.worker.run_until_idle() == 1
+    status = await org.api.get(f"/repos/acme/web/code-scanning/sarifs/{sarif_id}", token=org.alice)
+    assert status.status_code == 200
+    body = status.json()
+    assert (body["processing_status"], body["analyses_url"]) == ("failed", None)
+    [error] = body["errors"]
+    assert error.startswith(reason), error
+    assert await org.alerts() == []
+    analyses = await org.api.get("/repos/acme/web/code-scanning/analyses", token=org.alice)
+    assert analyses.json() == []
 
 
 async def test_githubs_hard_limits(org: Org) -> None:
@@ -140,7 +174,7 @@ async def test_unknown_upload_is_404(org: Org) -> None:
 async def test_an_upload_whose_processing_gives_up_is_failed(
     org: Org, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(gzipped: bytes, checkout_uri: str | None) -> None:
+    def broken(gzipped: bytes, checkout_uri: str | None, *, strict: bool = False) -> None:
         raise RuntimeError("disk on fire")
 
     r = await org.upload(sarifs.upload(sarifs.real("bandit")))
@@ -154,3 +188,64 @@ async def test_an_upload_whose_processing_gives_up_is_failed(
         "analyses_url": None,
         "errors": ["RuntimeError: disk on fire"],
     }
+
+
+def _unfit() -> dict[str, Any]:
+    located = sarifs.result("r", "a.py", 3)
+    nowhere = sarifs.result("r", "a.py", 4)
+    del nowhere["locations"]
+    no_line = sarifs.result("r", "a.py", 5)
+    del no_line["locations"][0]["physicalLocation"]["region"]
+    return sarifs.document(sarifs.run([located, nowhere, no_line]))
+
+
+async def test_validate_fails_a_file_code_scanning_cannot_show(org: Org) -> None:
+    r = await org.upload({**sarifs.upload(_unfit()), "validate": True})
+    assert r.status_code == 202, r.text
+    await org.api.app.worker.run_until_idle()
+    status = await org.api.get(f"/repos/acme/web/code-scanning/sarifs/{r.json()['id']}", token=org.alice)
+    assert status.json() == {
+        "processing_status": "failed",
+        "analyses_url": None,
+        "errors": [
+            "runs/0/results/1/locations: a result must have at least one location",
+            "runs/0/results/2/locations/0/physicalLocation/region: a location must have a startLine",
+        ],
+    }
+    assert await org.alerts() == []
+
+
+async def test_without_validate_such_a_file_is_stored_as_it_is(org: Org) -> None:
+    for validate in (None, False):
+        body = sarifs.upload(_unfit())
+        if validate is not None:
+            body["validate"] = validate
+        sarif_id = await org.uploaded(body)
+        status = await org.api.get(f"/repos/acme/web/code-scanning/sarifs/{sarif_id}", token=org.alice)
+        assert status.json()["processing_status"] == "complete"
+    assert len(await org.alerts()) == 3
+
+
+async def test_validate_passes_real_scanners_output(org: Org) -> None:
+    for tool in ("ruff", "bandit"):
+        sarif_id = await org.uploaded({**sarifs.upload(sarifs.real(tool)), "validate": True})
+        status = await org.api.get(f"/repos/acme/web/code-scanning/sarifs/{sarif_id}", token=org.alice)
+        assert status.json()["processing_status"] == "complete", status.json()
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("src/app.py", []),
+        ("tests/test_app.py", ["test"]),
+        ("pkg/handler_test.go", ["test"]),
+        ("web/button.spec.ts", ["test"]),
+        ("node_modules/left-pad/index.js", ["library"]),
+        ("vendor/github.com/x/y.go", ["library"]),
+        ("api/service_pb2.py", ["generated"]),
+        ("static/app.min.js", ["generated"]),
+        ("third_party/gen/tests/x.py", ["test", "library", "generated"]),
+    ],
+)
+def test_classifications_follow_the_path(path: str, expected: list[str]) -> None:
+    assert schemas.classifications(path) == expected

@@ -177,3 +177,17 @@ async def test_code_scanning_alerts_beside_dependabots_with_the_same_filters(
     assert {repo for repo, _ in rows} == repositories
     if "acme/web" in repositories:
         assert ("acme/web", "B602") in rows
+
+
+async def test_code_scanning_alerts_page_newest_first(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("waybill.web.alerts.CODE_SCANNING_SHOWN", 4)
+    first = await _scanned(world)
+    second = await world.api.get(ALERTS + "?code_scanning_page=2")
+    assert second.status_code == 200, second.text
+    later = {(repo, rule) for rule, repo in CODE_ROW.findall(second.text)}
+    assert len(first) == 4
+    assert later
+    assert not later & first
+    assert 'href="?code_scanning_page=1#code-scanning">← Newer</a>' in second.text
+    bad = await world.api.get(ALERTS + "?code_scanning_page=0")
+    assert bad.status_code == 400

@@ -16,6 +16,8 @@ from waybill.accounts.types import Account, Repository
 from waybill.alerts import access, lifecycle
 from waybill.alerts import repository as repo
 from waybill.alerts.alert_schemas import AlertQuery, AlertUpdate, AlertView
+from waybill.alerts.assignees import UnfitAssignees
+from waybill.alerts.assignees import resolve as resolve_assignees
 from waybill.alerts.lifecycle import AlertState
 from waybill.alerts.models import dependabot_alerts
 from waybill.alerts.repository import AlertFilter
@@ -175,11 +177,10 @@ async def update_alert(
     row = await _alert(conn, found, number)
     assignees: list[Account] | None = None
     if body.assignees is not None:
-        known = await accounts.accounts_by_logins(conn, body.assignees)
-        unknown = [login for login in body.assignees if login.lower() not in known]
-        if unknown:
-            raise _invalid("assignees", f"unknown users: {', '.join(unknown)}")
-        assignees = [known[login.lower()] for login in body.assignees]
+        try:
+            assignees = await resolve_assignees(conn, body.assignees)
+        except UnfitAssignees as exc:
+            raise _invalid("assignees", exc.message) from None
     now = clock.now()
     sender_id = None if caller.user is None else caller.user.id
     if body.state == "dismissed":

@@ -153,3 +153,12 @@ code_scanning_alert_numbers = Table(
     Column("repository_id", BigId, ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True),
     Column("last_number", Integer, nullable=False),
 )
+
+
+code_scanning_alert_assignees = Table(
+    "code_scanning_alert_assignees",
+    metadata,
+    Column("alert_id", BigId, ForeignKey("code_scanning_alerts.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", BigId, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_code_scanning_alert_assignees_user_id", "user_id"),
+)

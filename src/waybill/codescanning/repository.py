@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.codescanning.models import (
+    code_scanning_alert_assignees,
     code_scanning_alert_instances,
     code_scanning_alert_numbers,
     code_scanning_alerts,
@@ -38,6 +39,7 @@ _analyses = code_scanning_analyses
 _alerts = code_scanning_alerts
 _instances = code_scanning_alert_instances
 _numbers = code_scanning_alert_numbers
+_assignees = code_scanning_alert_assignees
 
 
 def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -156,17 +158,23 @@ async def delete_analysis(conn: AsyncConnection, analysis_id: int) -> None:
     await conn.execute(delete(_analyses).where(_analyses.c.id == analysis_id))
 
 
-async def delete_set_instances(conn: AsyncConnection, row: Any) -> None:
-    """The last analysis of a set is gone: so are its instances, and alerts left with none."""
-    i, t = _instances.c, _alerts.c
-    await conn.execute(
-        delete(_instances).where(
-            i.repository_id == row.repository_id,
-            i.tool_name == row.tool_name,
-            i.ref == row.ref,
-            i.category == row.category,
-        )
+async def delete_set_instances(conn: AsyncConnection, row: Any) -> list[int]:
+    """The instances of ``row``'s set go; the ids of their alerts."""
+    i = _instances.c
+    in_set = (
+        i.repository_id == row.repository_id,
+        i.tool_name == row.tool_name,
+        i.ref == row.ref,
+        i.category == row.category,
     )
+    alert_ids = [r[0] for r in await conn.execute(select(i.alert_id).where(*in_set))]
+    await conn.execute(delete(_instances).where(*in_set))
+    return alert_ids
+
+
+async def delete_alerts_without_instances(conn: AsyncConnection, row: Any) -> None:
+    """Alerts of ``row``'s repository and tool that no instance is left of."""
+    i, t = _instances.c, _alerts.c
     orphaned = select(i.id).where(i.alert_id == t.id).exists()
     await conn.execute(
         delete(_alerts).where(t.repository_id == row.repository_id, t.tool_name == row.tool_name, ~orphaned)
@@ -432,3 +440,24 @@ async def repositories_with_rule(conn: AsyncConnection, tool_name: str, rule_id:
         .group_by(t.repository_id)
     )
     return {repo: count for repo, count in await conn.execute(query)}
+
+
+async def set_assignees(conn: AsyncConnection, alert_id: int, user_ids: Sequence[int]) -> None:
+    await conn.execute(delete(_assignees).where(_assignees.c.alert_id == alert_id))
+    if user_ids:
+        await conn.execute(
+            insert(_assignees), [{"alert_id": alert_id, "user_id": u} for u in sorted(set(user_ids))]
+        )
+
+
+async def assignees_of(conn: AsyncConnection, alert_ids: Collection[int]) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    for chunk in _chunks(sorted(alert_ids)):
+        rows = await conn.execute(
+            select(_assignees.c.alert_id, _assignees.c.user_id)
+            .where(_assignees.c.alert_id.in_(chunk))
+            .order_by(_assignees.c.alert_id, _assignees.c.user_id)
+        )
+        for alert_id, user_id in rows:
+            out.setdefault(alert_id, []).append(user_id)
+    return out

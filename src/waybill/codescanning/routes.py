@@ -51,8 +51,9 @@ def _page_links(request: AnyRequest, page: int, more: bool) -> dict[str, str]:
 
 @post(f"{REPO}/sarifs", request_max_body_size=UPLOAD_BODY_BYTES)
 async def upload_sarif(request: AnyRequest, owner: FromPath[str], repo: FromPath[str]) -> Response[bytes]:
-    """202 once the file is known to be valid SARIF within GitHub's limits; the worker turns it into
-    analyses and alerts. Decoding and schema validation run in a thread, outside any transaction."""
+    """202 once the file is known to be gzipped JSON of SARIF 2.1.0 within GitHub's limits; the worker
+    validates it against the schema (a failure is the upload's ``errors``) and turns it into analyses
+    and alerts. Decoding runs in a thread, outside any transaction."""
     async with database(request).read() as conn:
         caller = await principal(request, conn)
         await service.repository(conn, caller, owner, repo, write=True)

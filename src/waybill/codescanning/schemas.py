@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -263,6 +264,32 @@ def _location(row: Row[Any]) -> dict[str, Any]:
     return location
 
 
+_TEST_DIRECTORIES = frozenset({"test", "tests", "__tests__", "spec", "specs", "testdata", "testing"})
+_LIBRARY_DIRECTORIES = frozenset({"node_modules", "vendor", "third_party", "third-party", "site-packages"})
+_GENERATED_DIRECTORIES = frozenset({"generated", "__generated__", "gen"})
+_TEST_FILE = re.compile(
+    r"^(test_.*\.py|.*_test\.(py|go|rb)|.*\.(test|spec)\.[jt]sx?|.*Tests?\.(java|kt|cs))$"
+)
+_GENERATED_FILE = re.compile(
+    r"^(.*_pb2(_grpc)?\.pyi?|.*\.pb\.go|.*\.min\.(js|css)|.*\.g\.dart|.*\.designer\.cs)$"
+)
+
+
+def classifications(path: str) -> list[str]:
+    """What GitHub's classification of an alert's file would say, from its path: ``test``,
+    ``library`` or ``generated`` code (several may apply); a plain source file gets none."""
+    directories = {part.lower() for part in path.split("/")[:-1]}
+    name = path.rsplit("/", 1)[-1]
+    found: list[str] = []
+    if directories & _TEST_DIRECTORIES or _TEST_FILE.match(name):
+        found.append("test")
+    if directories & _LIBRARY_DIRECTORIES:
+        found.append("library")
+    if directories & _GENERATED_DIRECTORIES or _GENERATED_FILE.match(name):
+        found.append("generated")
+    return found
+
+
 def instance(row: Row[Any], web: str, repo: Repository, state: str | None = None) -> dict[str, Any]:
     anchor = f"#L{row.start_line}" if row.start_line is not None else ""
     return {
@@ -275,7 +302,7 @@ def instance(row: Row[Any], web: str, repo: Repository, state: str | None = None
         "message": {"text": row.message},
         "location": _location(row),
         "html_url": f"{web}/{repo.full_name}/blob/{row.commit_sha}/{row.path}{anchor}",
-        "classifications": [],
+        "classifications": classifications(row.path),
     }
 
 
@@ -287,6 +314,7 @@ class AlertView:
     repository: Repository
     instance: Row[Any] | None
     dismissed_by: Account | None
+    assignees: list[Account]
     # The state shown: the alert's, or its state on the ref the list asked for.
     state: str
 
@@ -328,7 +356,7 @@ def alert(view: AlertView, api: str, web: str, *, with_repository: bool = False)
         "tool": tool(row.tool_name, row.tool_version, row.tool_guid),
         "most_recent_instance": {} if instance_row is None else instance(instance_row, web, repo),
         "dismissal_approved_by": None,
-        "assignees": [],
+        "assignees": [account_schemas.simple_user(a, api, web) for a in view.assignees],
     }
     if with_repository:
         body["repository"] = account_schemas.simple_repository(repo, api, web)

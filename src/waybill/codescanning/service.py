@@ -4,6 +4,8 @@ production context)."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import uuid
 from collections.abc import Sequence
@@ -15,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
 from waybill.accounts.types import Repository
+from waybill.alerts.assignees import UnfitAssignees
+from waybill.alerts.assignees import resolve as resolve_assignees
 from waybill.artifacts import service as artifacts
 from waybill.auth.types import Principal
 from waybill.codescanning import access, sarif
@@ -28,8 +32,6 @@ from waybill.core.db import Database
 from waybill.core.errors import BadRequest, FieldError, NotFound, ValidationFailed
 
 PROCESS_JOB = "codescanning.process"
-# Environment of an analysis uploaded through the API (GitHub's Actions uploads name the matrix).
-API_ENVIRONMENT = "{}"
 LAST_OF_SET = (
     "Analysis is last of its type and deletion may result in the loss of historical alert data. "
     "Please specify confirm_delete."
@@ -69,7 +71,9 @@ async def queue_upload(conn: AsyncConnection, found: Repository, body: SarifUplo
             "created_at": now,
         },
     )
-    job_id = await jobs.enqueue(conn, PROCESS_JOB, {"sarif_id": sarif_id}, key=sarif_id)
+    job_id = await jobs.enqueue(
+        conn, PROCESS_JOB, {"sarif_id": sarif_id, "validate": bool(body.validate)}, key=sarif_id
+    )
     await repo.set_upload(conn, sarif_id, {"job_id": job_id})
     return sarif_id
 
@@ -95,6 +99,11 @@ async def upload_status(conn: AsyncConnection, found: Repository, sarif_id: str)
 
 def identity(tool_name: str, finding: Finding) -> str:
     return hashlib.sha256("\x00".join((tool_name, finding.rule.id, finding.fingerprint)).encode()).hexdigest()
+
+
+def _configuration(run: Run) -> dict[str, str]:
+    key, environment = sarif.analysis_key_and_environment(run.category, run.tool_name)
+    return {"analysis_key": key, "environment": environment}
 
 
 def _rule_values(finding: Finding, run: Run) -> dict[str, Any]:
@@ -156,8 +165,7 @@ async def _store_run(conn: AsyncConnection, upload: Row[Any], run: Run, analysis
         "tool_name": run.tool_name,
         "ref": upload.ref,
         "category": run.category,
-        "analysis_key": run.category or "(default)",
-        "environment": API_ENVIRONMENT,
+        **_configuration(run),
         "analysis_id": analysis_id,
         "commit_sha": upload.commit_sha,
         "updated_at": now,
@@ -224,6 +232,16 @@ def _warning(run: Run) -> str:
     return f"{run.ignored} results were ignored" if run.ignored else ""
 
 
+async def _fail(db: Database, sarif_id: str, errors: list[str]) -> dict[str, Any]:
+    async with db.write() as conn:
+        await repo.set_upload(
+            conn,
+            sarif_id,
+            {"status": ProcessingStatus.FAILED.value, "errors": errors, "processed_at": clock.now()},
+        )
+    return {"failed": errors}
+
+
 async def process(db: Database, job: jobs.Job) -> dict[str, Any]:
     """The queued half of an upload: every run becomes an analysis, its results alerts. Idempotent:
     a run stored by an earlier attempt is not stored again."""
@@ -232,7 +250,16 @@ async def process(db: Database, job: jobs.Job) -> dict[str, Any]:
         upload = await repo.upload_with_file(conn, sarif_id)
     if upload is None or upload.status != ProcessingStatus.PENDING:
         return {"skipped": True}
-    parsed = sarif.read(bytes(upload.gzipped), upload.checkout_uri)
+    strict = bool(job.payload.get("validate"))
+    try:
+        # Schema validation and reading take CPU in proportion to the results: off the event loop.
+        parsed = await asyncio.to_thread(
+            functools.partial(sarif.read, bytes(upload.gzipped), upload.checkout_uri, strict=strict)
+        )
+    except sarif.InvalidSarif as exc:
+        return await _fail(db, sarif_id, [exc.message])
+    except sarif.UnfitSarif as exc:
+        return await _fail(db, sarif_id, exc.problems)
     async with db.write() as conn:
         found = (await accounts.repositories_by_ids(conn, [upload.repository_id])).get(upload.repository_id)
         if found is None:
@@ -250,8 +277,7 @@ async def process(db: Database, job: jobs.Job) -> dict[str, Any]:
                     "run_index": run.index,
                     "ref": upload.ref,
                     "commit_sha": upload.commit_sha,
-                    "analysis_key": run.category or "(default)",
-                    "environment": API_ENVIRONMENT,
+                    **_configuration(run),
                     "category": run.category,
                     "tool_name": run.tool_name,
                     "tool_version": run.tool_version,
@@ -315,11 +341,24 @@ class Deletion:
     next_is_last: bool
 
 
+async def _replay(conn: AsyncConnection, found: Repository, analysis_id: int) -> set[int]:
+    """Store an analysis's run again (from its upload's file), as its processing did."""
+    analysis = await repo.analysis(conn, found.id, analysis_id)
+    upload = None if analysis is None else await repo.upload_with_file(conn, analysis.sarif_id)
+    if analysis is None or upload is None:
+        return set()
+    parsed = await asyncio.to_thread(sarif.read, bytes(upload.gzipped), upload.checkout_uri)
+    run = next((r for r in parsed.runs if r.index == analysis.run_index), None)
+    return set() if run is None else await _store_run(conn, upload, run, analysis_id)
+
+
 async def delete_analysis(
     conn: AsyncConnection, found: Repository, analysis_id: int, *, confirmed: bool
 ) -> Deletion:
-    """Only the newest analysis of a set may go; the last one of a set only with ``confirm_delete``,
-    and then the set's alert instances (and alerts left with none) go with it."""
+    """Only the newest analysis of a set may go; the last one of a set only with ``confirm_delete``.
+    The set's alert instances go back to what its remaining analyses reported, replayed oldest
+    first, so that what only the deleted analysis found, fixed or reopened is undone; alerts left
+    with no instance go."""
     row = await _analysis(conn, found, analysis_id)
     in_set = await repo.set_of(conn, row)
     if in_set[0] != row.id:
@@ -327,8 +366,12 @@ async def delete_analysis(
     if len(in_set) == 1 and not confirmed:
         raise BadRequest(LAST_OF_SET)
     await repo.delete_analysis(conn, row.id)
+    touched = set(await repo.delete_set_instances(conn, row))
+    for remaining in reversed(in_set[1:]):
+        touched |= await _replay(conn, found, remaining)
+    await repo.delete_alerts_without_instances(conn, row)
+    await settle_states(conn, found, touched)
     if len(in_set) == 1:
-        await repo.delete_set_instances(conn, row)
         return Deletion(None, False)
     return Deletion(in_set[1], len(in_set) == 2)
 
@@ -340,8 +383,11 @@ async def _views(
     conn: AsyncConnection, rows: Sequence[Row[Any]], repos: dict[int, Repository], ref: str | None
 ) -> list[AlertView]:
     instances = await repo.instances_of(conn, [r.id for r in rows])
+    assigned = await repo.assignees_of(conn, [r.id for r in rows])
     people = await accounts.accounts_by_ids(
-        conn, {r.dismissed_by_id for r in rows if r.dismissed_by_id is not None}
+        conn,
+        {r.dismissed_by_id for r in rows if r.dismissed_by_id is not None}
+        | {u for users in assigned.values() for u in users},
     )
     missing = {r.repository_id for r in rows} - repos.keys()
     if missing:
@@ -365,6 +411,7 @@ async def _views(
                 repository=found,
                 instance=shown,
                 dismissed_by=None if r.dismissed_by_id is None else people.get(r.dismissed_by_id),
+                assignees=[people[u] for u in assigned.get(r.id, []) if u in people],
                 state=state,
             )
         )
@@ -453,10 +500,15 @@ async def update_alert(
     fixed is fixed, as it would have become had it not been dismissed."""
     if body.state is None and body.assignees is None:
         raise _invalid("state", "state or assignees must be given")
-    if body.assignees:
-        raise _invalid("assignees", "assigning code scanning alerts is not supported")
     row = await _alert(conn, found, number)
     now = clock.now()
+    if body.assignees is not None:
+        try:
+            assignees = await resolve_assignees(conn, body.assignees, writers_of=found)
+        except UnfitAssignees as exc:
+            raise _invalid("assignees", exc.message) from None
+        await repo.set_assignees(conn, row.id, [a.id for a in assignees])
+        await repo.set_alert(conn, row.id, {"updated_at": now})
     if body.state == "dismissed":
         if body.dismissed_reason is None:
             raise _invalid("dismissed_reason", "dismissed_reason must be provided when dismissing an alert")

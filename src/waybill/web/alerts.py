@@ -38,11 +38,20 @@ FILTERS = (
 )
 
 
-# How many code scanning alerts the page shows (the newest); the API lists them all.
+# How many code scanning alerts a page shows, newest first.
 CODE_SCANNING_SHOWN = 30
+# The code scanning list's own page number: the Dependabot list above it pages by cursor.
+CODE_SCANNING_PAGE = "code_scanning_page"
 
 
-def code_scanning_query(query: Any) -> code_scanning_schemas.AlertQuery:
+def code_scanning_page(request: AnyRequest) -> int:
+    raw = text_param(request, CODE_SCANNING_PAGE) or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
+        raise BadRequest(f"{CODE_SCANNING_PAGE} must be a page number from 1 to 10000")
+    return int(raw)
+
+
+def code_scanning_query(query: Any, page_number: int = 1) -> code_scanning_schemas.AlertQuery:
     """The Dependabot query's state, severity and production-context filters, for code scanning:
     a state code scanning does not have matches nothing; severities are security severities."""
     f = query.filter
@@ -56,7 +65,7 @@ def code_scanning_query(query: Any) -> code_scanning_schemas.AlertQuery:
         sort="created",
         descending=True,
         per_page=CODE_SCANNING_SHOWN,
-        page=1,
+        page=page_number,
         after=None,
         before=None,
     )
@@ -70,6 +79,7 @@ async def organization_alerts(request: AnyRequest, org: FromPath[str]) -> Respon
     except ValidationFailed as error:
         # A page says what was wrong with the address in words, not as the API's error list.
         raise BadRequest("; ".join(e.message or e.field for e in error.errors)) from None
+    scanning_page = code_scanning_page(request)
     async with database(request).read() as conn:
         viewer = await signed_in(request, conn)
         if viewer is None:
@@ -78,7 +88,7 @@ async def organization_alerts(request: AnyRequest, org: FromPath[str]) -> Respon
         # Refuses (404 to a stranger, 403 to a member who is not an owner) exactly as the API does.
         found = await dependabot.list_for_organization(conn, viewer.principal, owner.login, query)
         scanned = await code_scanning.list_for_organization(
-            conn, viewer.principal, owner.login, code_scanning_query(query)
+            conn, viewer.principal, owner.login, code_scanning_query(query, scanning_page)
         )
     views = found.views
     older = newer = None
@@ -107,6 +117,7 @@ async def organization_alerts(request: AnyRequest, org: FromPath[str]) -> Respon
         "filtered": any(filters.values()),
         "code_scanning": scanned.views,
         "code_scanning_more": scanned.more,
+        "code_scanning_page": scanning_page,
         # Ecosystem and package name Dependabot's packages; code scanning has none.
         "package_filtered": bool(filters["ecosystem"] or filters["package"]),
     }
