@@ -12,12 +12,12 @@ from sqlalchemy import ColumnElement, Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
+from waybill.accounts.assignees import UnfitAssignees
+from waybill.accounts.assignees import resolve as resolve_assignees
 from waybill.accounts.types import Account, Repository
 from waybill.alerts import access, lifecycle
 from waybill.alerts import repository as repo
 from waybill.alerts.alert_schemas import AlertQuery, AlertUpdate, AlertView
-from waybill.alerts.assignees import UnfitAssignees
-from waybill.alerts.assignees import resolve as resolve_assignees
 from waybill.alerts.lifecycle import AlertState
 from waybill.alerts.models import dependabot_alerts
 from waybill.alerts.repository import AlertFilter

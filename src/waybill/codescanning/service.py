@@ -16,9 +16,9 @@ from sqlalchemy import ColumnElement, Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
+from waybill.accounts.assignees import UnfitAssignees
+from waybill.accounts.assignees import resolve as resolve_assignees
 from waybill.accounts.types import Repository
-from waybill.alerts.assignees import UnfitAssignees
-from waybill.alerts.assignees import resolve as resolve_assignees
 from waybill.artifacts import service as artifacts
 from waybill.auth.types import Principal
 from waybill.codescanning import access, sarif

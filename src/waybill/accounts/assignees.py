@@ -1,4 +1,5 @@
-"""The users an alert's ``assignees`` name, shared by the alert kinds that take them."""
+"""The users that an alert's ``assignees`` name: shared by Dependabot and code scanning alerts, which
+sit in different domains."""
 
 from __future__ import annotations
 
