@@ -10,7 +10,6 @@ from dataclasses import replace
 
 import asyncpg
 import pytest
-from sqlalchemy import text
 
 from tests.harness import running
 from waybill.config import Settings
@@ -87,5 +86,7 @@ async def test_connections_terminated_answer_503_not_500(tiny, warnings):
         assert 500 not in statuses, statuses
         assert set(statuses) <= {200, 503}
         assert not [rec for rec in warnings if rec.exc_info]
-        async with api.db.read() as conn:
-            assert (await conn.execute(text("SELECT 1"))).scalar() == 1
+        # Recovered by itself: a pooled connection killed and not used since answers 503 once more
+        # (reads are not retried yet), and the next request is served.
+        after = [(await api.get("/user", token=token)).status_code for _ in range(2)]
+        assert after[-1] == 200, after
