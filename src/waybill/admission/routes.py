@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from litestar import Response, get, post, put
 from litestar.params import FromPath
 
@@ -13,6 +11,7 @@ from waybill.core.errors import ValidationFailed
 from waybill.http.body import parse_body
 from waybill.http.context import AnyRequest, database, principal
 from waybill.http.pagination import cursor, cursor_links
+from waybill.http.query import time_param
 from waybill.http.responses import json_response
 
 ORG = "/waybill/orgs/{org:str}"
@@ -73,18 +72,6 @@ async def check(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
     return json_response(schemas.check_response(decision))
 
 
-def _since(raw: str | None) -> datetime | None:
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed.one(
-            "Query", "since", "invalid", "since must be an ISO 8601 time such as 2026-03-10T12:00:00Z", raw
-        ) from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
 def _filter(request: AnyRequest) -> DecisionFilter:
     query = request.query_params
     raw_verdict = query.get("verdict") or None
@@ -98,7 +85,7 @@ def _filter(request: AnyRequest) -> DecisionFilter:
         environment=query.get("environment") or None,
         verdict=verdict,
         namespace=query.get("namespace") or None,
-        since=_since(query.get("since")),
+        since=time_param(query.get("since"), "since"),
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Response, get, post
@@ -17,6 +16,7 @@ from waybill.core.jobs import JobStatus, Worker
 from waybill.http.body import parse_body
 from waybill.http.context import AnyRequest, database, principal
 from waybill.http.pagination import cursor, cursor_links
+from waybill.http.query import time_param
 from waybill.http.responses import json_response
 
 METADATA = "/orgs/{org:str}/artifacts/metadata"
@@ -132,18 +132,6 @@ async def list_storage_records(
     )
 
 
-def _at(raw: str | None) -> datetime | None:
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed.one(
-            "Query", "at", "invalid", "at must be an ISO 8601 time such as 2026-03-10T12:00:00Z", raw
-        ) from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
 def _history_filter(request: AnyRequest) -> HistoryFilter:
     query = request.query_params
     digest = query.get("digest") or None
@@ -163,7 +151,7 @@ def _history_filter(request: AnyRequest) -> HistoryFilter:
         deployment_name=query.get("deployment_name") or None,
         digest=digest,
         status=status,
-        at=_at(query.get("at")),
+        at=time_param(query.get("at"), "at"),
     )
 
 

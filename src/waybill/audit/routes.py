@@ -9,6 +9,7 @@ from waybill.audit import schemas, service
 from waybill.audit.types import Filters
 from waybill.http.context import AnyRequest, database, principal
 from waybill.http.pagination import cursor, cursor_links
+from waybill.http.query import time_param
 from waybill.http.responses import json_response
 
 PATH = "/waybill/orgs/{org:str}/audit-log"
@@ -20,8 +21,8 @@ async def audit_log(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
     the time range (ISO 8601, both inclusive)."""
     params = request.query_params
     page = cursor(request)
-    since = schemas.time_param(params.get("since"), "since")
-    until = schemas.time_param(params.get("until"), "until")
+    since = time_param(params.get("since"), "since")
+    until = time_param(params.get("until"), "until")
     async with database(request).read() as conn:
         found = await service.readable_org(conn, await principal(request, conn), org)
         repository = params.get("repository")
