@@ -598,6 +598,11 @@ def _waybill_write_pgbench() -> str:
         "runtime_risks": """ARRAY['["internet-exposed"]']""",
         "attestations": "ARRAY[NULL]",
         "sender_id": "(SELECT user_id FROM memberships WHERE org_id = :org_id LIMIT 1)",
+        # The audit entry the write records, as a request by the member would.
+        "audit_actor_type": "'user'",
+        "audit_actor_id": "(SELECT user_id FROM memberships WHERE org_id = :org_id LIMIT 1)",
+        "audit_actor_login": "'raw'",
+        "audit_request_id": "'raw-' || :client_id",
     }
 
     def render(statement: str) -> str:

@@ -12,7 +12,8 @@ from waybill.app import create_app
 from waybill.config import Settings
 
 # Waybill's own surface (not GitHub's) lives under these prefixes and is outside the contract.
-OWN_PREFIXES = ("/waybill/", "/ui/", "/ui")
+# Prometheus scrapes /metrics by convention, so it keeps that path.
+OWN_PREFIXES = ("/waybill/", "/ui/", "/ui", "/metrics")
 _PARAM = re.compile(r"\{[^}]+\}")
 
 

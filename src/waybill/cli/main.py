@@ -74,7 +74,8 @@ def serve(host: str, port: int, workers: int, tls_cert: str | None, tls_key: str
     # Each worker process sizes its share of the database connections from this.
     os.environ["WAYBILL_WORKERS"] = str(workers)
     settings = Settings.from_env()
-    if workers > 1:
+    if workers > 1 and settings.log_format == "text":
+        # Text only: with WAYBILL_LOG_FORMAT=json every line on stderr is a JSON object.
         click.echo(
             f"Starting {workers} worker processes; each has {settings.worker_start_timeout} s to answer "
             "the supervisor (WAYBILL_WORKER_START_TIMEOUT), or it is started again.",
