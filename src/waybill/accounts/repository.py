@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, and_, func, select
+from sqlalchemy import Row, Table, and_, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts.models import accounts, collaborators, memberships, repositories
@@ -262,3 +262,32 @@ def readable_by_user(user_id: int) -> Any:
             select(collaborators.c.repository_id).where(collaborators.c.user_id == user_id)
         )
     )
+
+
+# Alert assignees: each alert kind keeps them in a table of its own, of (alert_id, user_id) rows.
+
+_ASSIGNEE_CHUNK = 500
+
+
+async def set_assignees(conn: AsyncConnection, table: Table, alert_id: int, user_ids: Sequence[int]) -> None:
+    await conn.execute(delete(table).where(table.c.alert_id == alert_id))
+    if user_ids:
+        await conn.execute(
+            insert(table), [{"alert_id": alert_id, "user_id": u} for u in sorted(set(user_ids))]
+        )
+
+
+async def assignees_of(
+    conn: AsyncConnection, table: Table, alert_ids: Collection[int]
+) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    ids = sorted(alert_ids)
+    for start in range(0, len(ids), _ASSIGNEE_CHUNK):
+        rows = await conn.execute(
+            select(table.c.alert_id, table.c.user_id)
+            .where(table.c.alert_id.in_(ids[start : start + _ASSIGNEE_CHUNK]))
+            .order_by(table.c.alert_id, table.c.user_id)
+        )
+        for alert_id, user_id in rows:
+            out.setdefault(alert_id, []).append(user_id)
+    return out

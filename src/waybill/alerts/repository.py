@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from waybill.accounts import repository as accounts_sql
 from waybill.alerts.models import (
     advisories,
     advisory_cwes,
@@ -439,24 +440,11 @@ async def set_alert_state(conn: AsyncConnection, alert_id: int, values: dict[str
 
 
 async def set_assignees(conn: AsyncConnection, alert_id: int, user_ids: Sequence[int]) -> None:
-    await conn.execute(delete(_assignees).where(_assignees.c.alert_id == alert_id))
-    if user_ids:
-        await conn.execute(
-            insert(_assignees), [{"alert_id": alert_id, "user_id": u} for u in sorted(set(user_ids))]
-        )
+    await accounts_sql.set_assignees(conn, _assignees, alert_id, user_ids)
 
 
 async def assignees_of(conn: AsyncConnection, alert_ids: Collection[int]) -> dict[int, list[int]]:
-    out: dict[int, list[int]] = {}
-    for chunk in _chunks(sorted(alert_ids)):
-        rows = await conn.execute(
-            select(_assignees.c.alert_id, _assignees.c.user_id)
-            .where(_assignees.c.alert_id.in_(chunk))
-            .order_by(_assignees.c.alert_id, _assignees.c.user_id)
-        )
-        for alert_id, user_id in rows:
-            out.setdefault(alert_id, []).append(user_id)
-    return out
+    return await accounts_sql.assignees_of(conn, _assignees, alert_ids)
 
 
 async def advisories_by_ids(conn: AsyncConnection, ids: Collection[int]) -> dict[int, Row[Any]]:
