@@ -70,7 +70,7 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
-# mypy --strict.
+# mypy --strict over src, tests and bench.
 typecheck: install
 	$(BIN)/mypy
 
