@@ -49,10 +49,12 @@ pgbouncer:
 	@test -x /usr/sbin/pgbouncer || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends pgbouncer; }
 
-# Every test, or one file or directory: make test T=tests/artifacts
+# Every test, or one file or directory: make test T=tests/artifacts. A full run measures coverage and
+# fails below the floor in pyproject.toml.
 T ?=
+COVERAGE := $(if $(T),,--cov --cov-report=term)
 test: install clients browser pgbouncer
-	$(BIN)/pytest -n 2 --dist loadgroup $(T)
+	$(BIN)/pytest -n 2 --dist loadgroup $(COVERAGE) $(T)
 
 # The long property-based run over every implemented operation, on SQLite and PostgreSQL.
 FUZZ_EXAMPLES ?= 100
