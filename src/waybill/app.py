@@ -136,9 +136,13 @@ def create_app(settings: Settings | None = None) -> WaybillApp:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        db = Database.for_settings(settings, connections=settings.connections_per_process)
-        async with db.write() as conn:
-            app.state.signer = Signer(await load_key(conn))
+        try:
+            db = Database.for_settings(settings, connections=settings.connections_per_process)
+            async with db.write() as conn:
+                app.state.signer = Signer(await load_key(conn))
+        except Exception as exc:
+            logs.worker_failed(exc)
+            raise
         worker = Worker(
             db, metrics.timed_handlers(job_handlers(settings)), poll_seconds=settings.worker_poll_seconds
         )

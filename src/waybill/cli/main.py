@@ -85,7 +85,7 @@ def serve(host: str, port: int, workers: int, tls_cert: str | None, tls_key: str
         if settings.metrics_port:
             metrics.serve_port(host, settings.metrics_port)
         uvicorn.run(
-            "waybill.app:create_app_from_env",
+            "waybill.cli.serving:create",
             factory=True,
             host=host,
             port=port,
@@ -93,7 +93,9 @@ def serve(host: str, port: int, workers: int, tls_cert: str | None, tls_key: str
             log_level="info",
             log_config=logs.uvicorn_config(settings.log_format),
             access_log=settings.access_log,
-            proxy_headers=True,
+            # X-Forwarded-* are the client layer's, from WAYBILL_TRUSTED_PROXIES alone.
+            proxy_headers=False,
+            http="waybill.http.clients:Protocol",
             server_header=False,
             ssl_certfile=tls_cert,
             ssl_keyfile=tls_key,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from typing import Any
 
@@ -68,4 +69,11 @@ def access(request_id: str, method: str, route: str, path: str, status: int, sec
             "status": status,
             "duration_ms": round(seconds * 1000, 3),
         },
+    )
+
+
+def worker_failed(exc: BaseException) -> None:
+    """The one line (with its traceback) that says why a worker process could not start."""
+    logging.getLogger("waybill").critical(
+        "worker process %d could not start: %s: %s", os.getpid(), type(exc).__name__, exc, exc_info=exc
     )
