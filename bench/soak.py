@@ -187,7 +187,7 @@ def roles(server_pid: int) -> dict[int, str]:
             workers += 1
             named[pid] = f"worker {workers} ({pid})"
         else:
-            named[pid] = f"pool of {named.get(ppid, ppid)} ({pid})"
+            named[pid] = f"{named.get(ppid, str(ppid)).split(' (')[0]} child ({pid})"
     return named
 
 

@@ -116,7 +116,8 @@ class WaybillApp(GitHubConventions):
             metrics.observe_request(template, scope["method"], status, seconds)
             if self.json_access_log:
                 route = metrics.route_label(template)
-                logs.access(request_id.decode(), scope["method"], route, scope["path"], status, seconds)
+                client = (scope.get("client") or ("",))[0]
+                logs.access(request_id.decode(), scope["method"], route, scope["path"], status, seconds, client)
 
     @property
     def db(self) -> Database:

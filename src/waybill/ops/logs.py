@@ -12,7 +12,7 @@ from typing import Any
 
 ACCESS = logging.getLogger("waybill.access")
 # The fields an access line carries beside the message (``logging``'s ``extra``).
-ACCESS_FIELDS = ("request_id", "method", "route", "path", "status", "duration_ms")
+ACCESS_FIELDS = ("request_id", "client", "method", "route", "path", "status", "duration_ms")
 
 
 class JsonFormatter(logging.Formatter):
@@ -55,7 +55,9 @@ def uvicorn_config(log_format: str) -> dict[str, Any]:
     }
 
 
-def access(request_id: str, method: str, route: str, path: str, status: int, seconds: float) -> None:
+def access(
+    request_id: str, method: str, route: str, path: str, status: int, seconds: float, client: str = ""
+) -> None:
     ACCESS.info(
         "%s %s %d",
         method,
@@ -63,6 +65,7 @@ def access(request_id: str, method: str, route: str, path: str, status: int, sec
         status,
         extra={
             "request_id": request_id,
+            "client": client,
             "method": method,
             "route": route,
             "path": path,
