@@ -48,7 +48,7 @@ API = "2022-11-28"
 # Each process writes a tracemalloc snapshot to $SOAK_TRACEMALLOC_DIR every minute (the soak puts
 # this file's folder on PYTHONPATH, so that the supervisor, each worker and the verification pool
 # all run it).
-SITECUSTOMIZE = '''
+SITECUSTOMIZE = """
 import os, threading, time, tracemalloc
 _dir = os.environ.get("SOAK_TRACEMALLOC_DIR")
 if _dir:
@@ -63,7 +63,7 @@ if _dir:
             tracemalloc.take_snapshot().dump(os.path.join(_dir, f"{os.getpid()}-{n:03d}.snap"))
             n += 1
     threading.Thread(target=_dump, daemon=True, name="soak-tracemalloc").start()
-'''
+"""
 
 
 @dataclass
@@ -135,7 +135,11 @@ class Mix:
     def read(self) -> tuple[str, str, dict[str, Any] | None]:
         if self.rng.random() < 0.5 and self.deployment_digests:
             digest = self.rng.choice(self.deployment_digests)
-            return "GET", f"/orgs/{self.fixture.org}/artifacts/sha256:{digest}/metadata/deployment-records", None
+            return (
+                "GET",
+                f"/orgs/{self.fixture.org}/artifacts/sha256:{digest}/metadata/deployment-records",
+                None,
+            )
         digest = self.rng.choice(self.storage_digests or [self.digest()])
         return "GET", f"/orgs/{self.fixture.org}/artifacts/sha256:{digest}/metadata/storage-records", None
 
@@ -245,7 +249,9 @@ async def drive(base: str, mix: Mix, rate: float, seconds: float, server_pid: in
             method, path, body = mix.attestation()
             response = await client.request(method, path, json=body, headers=mix.headers())
             if response.status_code != 201:
-                raise RuntimeError(f"attestation upload answered {response.status_code}: {response.text[:300]}")
+                raise RuntimeError(
+                    f"attestation upload answered {response.status_code}: {response.text[:300]}"
+                )
         sampler = asyncio.get_running_loop().create_task(sample())
         tasks: set[asyncio.Task[None]] = set()
         sent = 0
@@ -361,7 +367,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {}
     for backend in backends(b.strip() for b in args.backends.split(",")):
         print(
-            f"\n== {backend.name}: {args.workers} workers, {args.rate:g} requests/s for {args.minutes:g} minutes",
+            f"\n== {backend.name}: {args.workers} workers, {args.rate:g} requests/s"
+            f" for {args.minutes:g} minutes",
             flush=True,
         )
         results[backend.name] = run_backend(backend, args)

@@ -117,7 +117,9 @@ class WaybillApp(GitHubConventions):
             if self.json_access_log:
                 route = metrics.route_label(template)
                 client = (scope.get("client") or ("",))[0]
-                logs.access(request_id.decode(), scope["method"], route, scope["path"], status, seconds, client)
+                logs.access(
+                    request_id.decode(), scope["method"], route, scope["path"], status, seconds, client
+                )
 
     @property
     def db(self) -> Database:

@@ -10,7 +10,6 @@ import socket
 import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from tests.live import LiveServer, live_server, storage_record
@@ -134,4 +133,3 @@ def test_one_address_cannot_hold_more_connections_than_the_limit(server: LiveSer
                 break
         assert time.monotonic() < deadline, "the address stayed refused after its connections closed"
         time.sleep(0.2)
-

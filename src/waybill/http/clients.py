@@ -141,7 +141,8 @@ def _raw_408() -> bytes:
     """A 408 written straight to a connection whose request never reached the application."""
     start, body = _response(408, "Request Timeout")
     head = b"".join(name + b": " + value + b"\r\n" for name, value in start["headers"])
-    return b"HTTP/1.1 408 Request Timeout\r\n" + head + b"\r\n" + body["body"]
+    payload: bytes = body["body"]
+    return b"HTTP/1.1 408 Request Timeout\r\n" + head + b"\r\n" + payload
 
 
 class Protocol(HttpToolsProtocol):
