@@ -36,7 +36,7 @@ SQLITE_PRAGMAS = {
     # One bound for every connection of the process together (it is SQLite's process-wide heap
     # limit): each pooled connection keeps a page cache of its own, and with ``cache_size`` alone a
     # process holding twenty of them grew by every page each one had read, up to twenty times that.
-    "soft_heap_limit": str(64 * 1024 * 1024),
+    "soft_heap_limit": str(32 * 1024 * 1024),
 }
 
 

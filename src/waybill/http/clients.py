@@ -150,17 +150,18 @@ class Protocol(HttpToolsProtocol):
     limit on the connections one address holds. ``serve`` names it as uvicorn's ``http`` class; it
     reads its settings from the environment, as the application does."""
 
-    settings: Settings | None = None
+    # Read once per process, on its first connection.
+    shared: tuple[Settings, TrustedProxies] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        settings = Protocol.settings
-        if settings is None:
-            settings = Protocol.settings = Settings.from_env()
+        if Protocol.shared is None:
+            settings = Settings.from_env()
+            Protocol.shared = (settings, TrustedProxies(settings.trusted_proxies))
+        settings, self.proxies = Protocol.shared
         self.header_timeout = settings.header_timeout
         self.timeout_keep_alive = settings.keepalive_timeout  # type: ignore[assignment]
         self.per_address = settings.max_connections_per_address
-        self.proxies = TrustedProxies(settings.trusted_proxies)
         self.counted: str | None = None
         self.header_deadline: asyncio.TimerHandle | None = None
         self.request_begun = False
