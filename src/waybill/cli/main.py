@@ -73,6 +73,10 @@ def serve(host: str, port: int, workers: int, tls_cert: str | None, tls_key: str
         click.echo(f"Created site administrator '{login}'. Its token, shown only this once:\n{token}")
     # Each worker process sizes its share of the database connections from this.
     os.environ["WAYBILL_WORKERS"] = str(workers)
+    # glibc gives each thread that allocates its own arena (up to 8 per core), and memory freed into
+    # one is not reused by another: a worker's threads (SQLite connections each have one) then grow
+    # its resident memory steadily. Two arenas keep it flat; read by each worker process as it starts.
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     settings = Settings.from_env()
     if workers > 1 and settings.log_format == "text":
         # Text only: with WAYBILL_LOG_FORMAT=json every line on stderr is a JSON object.
