@@ -130,11 +130,11 @@ async def provision(app: WaybillApp) -> dict[str, str]:
             )
             advisory_ids.append((found.scalar_one(), severity))
         # 500 open alerts: on app0 only low and medium ones (below the limit), the rest elsewhere.
-        rows = []
+        alert_rows: list[dict[str, Any]] = []
         for i, (advisory_id, severity) in enumerate(advisory_ids):
             on_builder = severity in ("low", "medium") and i < 100
             repo = repos[0] if on_builder else repos[1 + i % (REPOSITORIES - 1)]
-            rows.append(
+            alert_rows.append(
                 {
                     "repository_id": repo.id,
                     "number": i + 1,
@@ -154,7 +154,7 @@ async def provision(app: WaybillApp) -> dict[str, str]:
                     "updated_at": now,
                 }
             )
-        await conn.execute(insert(dependabot_alerts), rows)
+        await conn.execute(insert(dependabot_alerts), alert_rows)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     policy = {
         "environments": {

@@ -75,7 +75,7 @@ def _hit_cost(compare: bool = True) -> float:
         url = make_url(f"sqlite+aiosqlite:///{tmp}/waybill.db")
         cache = PrincipalCache()
         if not compare:
-            cache.signals.of = _constant_of  # type: ignore[method-assign]
+            cache.signals.of = _constant_of  # type: ignore[method-assign,assignment]
         now = clock.now()
         cache.put(
             url,
@@ -102,7 +102,7 @@ async def reads(settings: Settings, requests: int) -> None:
             headers = await provision(app)
             original = PRINCIPALS.signals.of
             if mode == "per-process only":
-                PRINCIPALS.signals.of = _constant_of  # type: ignore[method-assign]
+                PRINCIPALS.signals.of = _constant_of  # type: ignore[method-assign,assignment]
             try:
                 for label, path in cases.items():
                     target = path or f"/orgs/bench/artifacts/{DIGEST}/metadata/deployment-records"

@@ -101,12 +101,8 @@ def drive(base: str, fixture: Fixture, tokens: list[str], fleet: Fleet, server_p
 
 
 def held(result: dict[str, Any], p99_ms: float) -> bool:
-    return (
-        result["errors"] == 0
-        and result["refused_429"] == 0
-        and result["unsent"] == 0
-        and result["p99_ms"] < p99_ms
-    )
+    clean = result["errors"] == 0 and result["refused_429"] == 0 and result["unsent"] == 0
+    return clean and float(result["p99_ms"]) < p99_ms
 
 
 def line(label: str, result: dict[str, Any], p99_ms: float) -> str:

@@ -14,8 +14,8 @@ from sqlalchemy.engine import Dialect
 from bench.backends import Backend
 
 _DIALECTS: dict[str, Dialect] = {
-    "sqlite": sqlite.pysqlite.dialect(),  # type: ignore[attr-defined]
-    "postgresql": postgresql.psycopg.dialect(),  # type: ignore[attr-defined]
+    "sqlite": sqlite.pysqlite.dialect(),
+    "postgresql": postgresql.psycopg.dialect(),  # type: ignore[no-untyped-call]
 }
 
 
@@ -85,4 +85,5 @@ def load(
 
 
 def max_id(backend: Backend, table: str) -> int:
-    return backend.scalar(f"SELECT coalesce(max(id), 0) FROM {table}")
+    value: int = backend.scalar(f"SELECT coalesce(max(id), 0) FROM {table}")
+    return value

@@ -31,6 +31,12 @@ def artifact_digest(i: int) -> str:
     return "sha256:" + hashlib.sha256(f"bench-artifact-{i}".encode()).hexdigest()
 
 
+def _rows(
+    loader: Loader, fixture: Fixture, now: datetime, defaults: dict[str, Any]
+) -> Callable[[int], dict[str, Any]]:
+    return lambda i: {**loader.row(fixture, i, now), **defaults}
+
+
 def _plain(table: Table, values: dict[str, Any], now: datetime) -> dict[str, Any]:
     for column in table.columns:
         if (
@@ -42,7 +48,7 @@ def _plain(table: Table, values: dict[str, Any], now: datetime) -> dict[str, Any
             continue
         kind = column.type
         if isinstance(kind, TypeDecorator):
-            kind = kind.impl
+            kind = kind.impl_instance
         if isinstance(kind, DateTime):
             values[column.name] = now
         elif isinstance(kind, JSON):
@@ -228,7 +234,7 @@ def load_to(
                 backend,
                 table,
                 want - have,
-                lambda i, ld=loader, d=defaults: {**ld.row(fixture, i, now), **d},
+                _rows(loader, fixture, now, defaults),
                 start=have,
             )
             loaded[loader.key] = want

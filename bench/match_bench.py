@@ -20,6 +20,7 @@ import os
 import random
 import time
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -30,13 +31,16 @@ from waybill.alerts.matching import MatchIndex
 ADVISORIES = 50_000
 DEPENDENCIES = 100_000
 
+# A package with its ranges and listed versions, as an advisory names them.
+Package = tuple[str, list[dict[str, Any]], list[str]]
+
 
 def _real(shared: Path) -> list[osv.Document]:
     root = shared / "advisories" / "pypa-advisory-database"
     return [doc for name, data in osv.load(root) for doc in osv.parse(data, name)]
 
 
-def _packages(docs: list[osv.Document]) -> list[tuple[str, list[dict[str, object]], list[str]]]:
+def _packages(docs: list[osv.Document]) -> list[Package]:
     out = []
     for doc in docs:
         for affected in doc.affected:
@@ -46,22 +50,22 @@ def _packages(docs: list[osv.Document]) -> list[tuple[str, list[dict[str, object
     return out
 
 
-def build(real: list[tuple[str, list[dict[str, object]], list[str]]], count: int) -> tuple[MatchIndex, list]:
+def build(real: list[Package], count: int) -> tuple[MatchIndex, list[Package]]:
     index = MatchIndex()
-    made: list[tuple[str, list[dict[str, object]], list[str]]] = []
+    made: list[Package] = []
     copy = 0
     while len(made) < count:
         for name, ranges, versions in real:
             if len(made) >= count:
                 break
             package = name if copy == 0 else f"{name}-copy{copy}"
-            index.add(f"ADV-{len(made)}", Ecosystem.PIP, package, ranges, versions)  # type: ignore[arg-type]
+            index.add(f"ADV-{len(made)}", Ecosystem.PIP, package, ranges, versions)
             made.append((package, ranges, versions))
         copy += 1
     return index, made
 
 
-def dependencies(made: list, count: int, rng: random.Random) -> list[tuple[str, str, str]]:
+def dependencies(made: list[Package], count: int, rng: random.Random) -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = []
     for i in range(count):
         if i % 3 == 0:

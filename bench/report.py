@@ -268,8 +268,8 @@ def chart(result: Mapping[str, Any], path: Path) -> None:
         ):
             for backend in backends:
                 for title in dict.fromkeys(r["title"] for r in scaled if r["backend"] == backend):
-                    points = sorted(
-                        (r["scale_records"], r.get(field))
+                    points: list[tuple[float, float]] = sorted(
+                        (r["scale_records"], r[field])
                         for r in scaled
                         if r["backend"] == backend and r["title"] == title
                     )

@@ -18,6 +18,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,7 @@ def main() -> None:
         verdict = verify(raw, selected)
         if not verdict.verified:
             raise SystemExit(f"{label}: {verdict.reason}")
-        rate = _rate(lambda raw=raw, selected=selected: verify(raw, selected), args.seconds)
+        rate = _rate(partial(verify, raw, selected), args.seconds)
         ceiling = _rate(_bare_signature_check(document), args.seconds)
         rows.append(
             {

@@ -44,8 +44,12 @@ def shared_dir() -> Path:
 
 def _base_settings(**overrides: object) -> Settings:
     # Hooks in the tests deliver to receivers on 127.0.0.1, which production refuses.
-    return replace(  # type: ignore[arg-type]
-        Settings(), rate_limit_enabled=False, run_worker=False, webhook_allow_private=True, **overrides
+    return replace(
+        Settings(),
+        rate_limit_enabled=False,
+        run_worker=False,
+        webhook_allow_private=True,
+        **overrides,  # type: ignore[arg-type]
     )
 
 

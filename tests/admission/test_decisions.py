@@ -37,7 +37,8 @@ async def _review(world: World, body: dict[str, Any]) -> dict[str, Any]:
     assert data["apiVersion"] == "admission.k8s.io/v1"
     assert data["kind"] == "AdmissionReview"
     assert data["response"]["uid"] == body["request"]["uid"]
-    return data["response"]
+    value: dict[str, Any] = data["response"]
+    return value
 
 
 async def _gatekeeper(world: World, *keys: str) -> dict[str, Any]:
@@ -50,7 +51,8 @@ async def _gatekeeper(world: World, *keys: str) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     data: dict[str, Any] = response.json()
     assert data["kind"] == "ProviderResponse"
-    return data["response"]
+    value: dict[str, Any] = data["response"]
+    return value
 
 
 async def test_policy_round_trip_and_validation(world: World) -> None:

@@ -4,6 +4,7 @@ for npm and PyPI packages; each repository has a snapshot with vulnerable versio
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +53,7 @@ def advisories() -> list[dict[str, Any]]:
 
 
 def snapshot(
-    manifests: dict[str, dict[str, tuple[str, str | None, str | None]]], n: int = 1
+    manifests: Mapping[str, Mapping[str, tuple[str, str | None, str | None]]], n: int = 1
 ) -> dict[str, Any]:
     """Manifests of package URL -> (key, scope, relationship)."""
     return {

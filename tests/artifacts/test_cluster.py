@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from tests.artifacts.conftest import cluster_path, digest, entry
+from typing import Any
+
+import httpx
+
+from tests.artifacts.conftest import World, cluster_path, digest, entry
 from tests.spec import assert_conforms
 
 OP = "orgs/set-cluster-deployment-records"
 DOCS = "https://docs.github.com/rest"
 
 
-async def _set(world, deployments, token=None, **extra):
+async def _set(
+    world: World, deployments: list[dict[str, Any]], token: str | None = None, **extra: Any
+) -> httpx.Response:
     body = {
         "logical_environment": "prod",
         "physical_environment": "east",
@@ -21,17 +27,19 @@ async def _set(world, deployments, token=None, **extra):
     return r
 
 
-async def _count(world, subject):
+async def _count(world: World, subject: str) -> int:
     r = await world.api.get(f"/orgs/acme/artifacts/{subject}/metadata/deployment-records", token=world.alice)
-    return r.json()["total_count"]
+    value: int = r.json()["total_count"]
+    return value
 
 
-async def _history(world):
+async def _history(world: World) -> list[dict[str, Any]]:
     r = await world.api.get("/waybill/orgs/acme/deployments/history", token=world.alice)
-    return r.json()["history"]
+    value: list[dict[str, Any]] = r.json()["history"]
+    return value
 
 
-async def test_cluster_set_creates_then_updates_by_key(world):
+async def test_cluster_set_creates_then_updates_by_key(world: World) -> None:
     r = await _set(world, [entry("a"), entry("b")])
     assert r.status_code == 200, r.text
     first = {d["deployment_name"]: d for d in r.json()["deployment_records"]}
@@ -47,7 +55,7 @@ async def test_cluster_set_creates_then_updates_by_key(world):
     assert [h["change"] for h in await _history(world)] == ["created", "digest_changed", "created", "created"]
 
 
-async def test_all_or_nothing_refuses_an_unresolvable_repository(world):
+async def test_all_or_nothing_refuses_an_unresolvable_repository(world: World) -> None:
     r = await _set(world, [entry("a"), entry("b", github_repository="missing")])
     assert r.status_code == 404
     assert r.json() == {
@@ -58,7 +66,7 @@ async def test_all_or_nothing_refuses_an_unresolvable_repository(world):
     assert await _count(world, digest("a")) == 0
 
 
-async def test_all_or_nothing_refuses_without_write_access(world):
+async def test_all_or_nothing_refuses_without_write_access(world: World) -> None:
     # bob may read web but not write it; nothing of the set is written.
     r = await _set(world, [entry("a")], token=world.bob)
     assert r.status_code == 403
@@ -70,14 +78,14 @@ async def test_all_or_nothing_refuses_without_write_access(world):
     assert await _count(world, digest("a")) == 0
 
 
-async def test_a_repository_the_caller_cannot_see_is_not_found(world):
+async def test_a_repository_the_caller_cannot_see_is_not_found(world: World) -> None:
     r = await _set(world, [entry("a"), entry("b", github_repository="secret")], token=world.dave)
     assert r.status_code == 404
     assert r.json()["message"] == "One or more repositories do not exist: secret"
     assert await _count(world, digest("a")) == 0
 
 
-async def test_partial_success_writes_what_it_can_and_reports_the_rest(world):
+async def test_partial_success_writes_what_it_can_and_reports_the_rest(world: World) -> None:
     deployments = [
         entry("a"),
         entry(
@@ -125,7 +133,7 @@ async def test_partial_success_writes_what_it_can_and_reports_the_rest(world):
     assert await _count(world, digest("a")) == 1
 
 
-async def test_partial_success_reports_unauthorized(world):
+async def test_partial_success_reports_unauthorized(world: World) -> None:
     r = await _set(world, [entry("a")], token=world.bob, partial_success=True, return_records=False)
     assert r.status_code == 207
     assert r.json()["total_count"] == 0
@@ -133,13 +141,13 @@ async def test_partial_success_reports_unauthorized(world):
     assert "deployment_records" not in r.json()
 
 
-async def test_partial_success_without_failures_is_a_plain_200(world):
+async def test_partial_success_without_failures_is_a_plain_200(world: World) -> None:
     r = await _set(world, [entry("a")], partial_success=True)
     assert r.status_code == 200
     assert "errors" not in r.json()
 
 
-async def test_first_entry_names_the_artifact(world):
+async def test_first_entry_names_the_artifact(world: World) -> None:
     same = digest("shared")
     r = await _set(
         world,
@@ -156,7 +164,7 @@ async def test_first_entry_names_the_artifact(world):
     assert artifacts == {("first-name", "1.0")}
 
 
-async def test_same_digest_in_two_repositories_is_two_artifacts(world):
+async def test_same_digest_in_two_repositories_is_two_artifacts(world: World) -> None:
     same = digest("shared")
     r = await _set(
         world,
@@ -170,7 +178,7 @@ async def test_same_digest_in_two_repositories_is_two_artifacts(world):
     assert names == {"one": "web-name", "two": "secret-name"}
 
 
-async def test_a_thousand_entries_are_accepted(world):
+async def test_a_thousand_entries_are_accepted(world: World) -> None:
     r = await _set(world, [entry(f"d{i}") for i in range(1000)], return_records=False)
     assert r.status_code == 200, r.text
     assert r.json() == {"total_count": 1000}
@@ -179,7 +187,7 @@ async def test_a_thousand_entries_are_accepted(world):
     assert len(again.json()["deployment_records"]) == 1000
 
 
-async def test_a_thousand_and_one_entries_are_refused(world):
+async def test_a_thousand_and_one_entries_are_refused(world: World) -> None:
     r = await _set(world, [entry(f"d{i}") for i in range(1001)])
     assert r.status_code == 422
     assert r.json() == {
@@ -198,7 +206,7 @@ async def test_a_thousand_and_one_entries_are_refused(world):
     assert await _count(world, digest("d0")) == 0
 
 
-async def test_duplicate_deployment_name_is_refused(world):
+async def test_duplicate_deployment_name_is_refused(world: World) -> None:
     r = await _set(world, [entry("a"), entry("b"), entry("a", digest=digest("z"))])
     assert r.status_code == 422
     assert r.json() == {
@@ -219,7 +227,7 @@ async def test_duplicate_deployment_name_is_refused(world):
     assert await _count(world, digest("a")) == 0
 
 
-async def test_invalid_cluster_name_is_refused(world):
+async def test_invalid_cluster_name_is_refused(world: World) -> None:
     body = {"logical_environment": "prod", "deployments": [entry("a")]}
     for cluster in ("bad cluster", "x" * 129, "a:b", "caf\u00e9"):
         r = await world.api.post(cluster_path(cluster), token=world.alice, json=body)

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from tests.artifacts.conftest import RECORD, STORAGE, VERSIONS, cluster_path, spec_request_example
+from tests.artifacts.conftest import (
+    RECORD,
+    STORAGE,
+    VERSIONS,
+    StoredProvenance,
+    World,
+    cluster_path,
+    spec_request_example,
+)
 from tests.spec import assert_conforms
 
 pytestmark = pytest.mark.parametrize("version", VERSIONS)
 
 
-async def test_deployment_record_example_with_provenance(world, provenance, shared_dir, version):
+async def test_deployment_record_example_with_provenance(
+    world: World, provenance: StoredProvenance, shared_dir: Path, version: str
+) -> None:
     body = spec_request_example(shared_dir, "orgs/create-artifact-deployment-record")
     await provenance.add(body["digest"], attestation_id=456, repository_id=world.web_id)
     r = await world.api.post(RECORD, token=world.alice, version=version, json=body)
@@ -37,8 +49,8 @@ async def test_deployment_record_example_with_provenance(world, provenance, shar
 
 
 async def test_deployment_record_example_without_provenance_needs_github_repository(
-    world, shared_dir, version
-):
+    world: World, shared_dir: Path, version: str
+) -> None:
     body = spec_request_example(shared_dir, "orgs/create-artifact-deployment-record")
     r = await world.api.post(RECORD, token=world.alice, version=version, json=body)
     assert r.status_code == 404
@@ -53,7 +65,7 @@ async def test_deployment_record_example_without_provenance_needs_github_reposit
     assert r.json()["deployment_records"][0]["attestation_id"] is None
 
 
-async def test_cluster_set_example(world, shared_dir, version):
+async def test_cluster_set_example(world: World, shared_dir: Path, version: str) -> None:
     body = spec_request_example(shared_dir, "orgs/set-cluster-deployment-records")
     body = {**body, "deployments": [{**d, "github_repository": "web"} for d in body["deployments"]]}
     r = await world.api.post(cluster_path(), token=world.alice, version=version, json=body)
@@ -67,7 +79,9 @@ async def test_cluster_set_example(world, shared_dir, version):
     )
 
 
-async def test_cluster_set_example_as_given_with_provenance(world, provenance, shared_dir, version):
+async def test_cluster_set_example_as_given_with_provenance(
+    world: World, provenance: StoredProvenance, shared_dir: Path, version: str
+) -> None:
     body = spec_request_example(shared_dir, "orgs/set-cluster-deployment-records")
     await provenance.add(body["deployments"][0]["digest"], attestation_id=9, repository_id=world.web_id)
     r = await world.api.post(cluster_path(), token=world.alice, version=version, json=body)
@@ -76,7 +90,9 @@ async def test_cluster_set_example_as_given_with_provenance(world, provenance, s
     assert r.json()["deployment_records"][0]["attestation_id"] == 9
 
 
-async def test_cluster_job_example(world, provenance, shared_dir, version):
+async def test_cluster_job_example(
+    world: World, provenance: StoredProvenance, shared_dir: Path, version: str
+) -> None:
     body = spec_request_example(shared_dir, "orgs/create-cluster-deployment-records-job")
     await provenance.add(body["deployments"][0]["digest"], attestation_id=9, repository_id=world.web_id)
     r = await world.api.post(cluster_path() + "/jobs", token=world.alice, version=version, json=body)
@@ -93,7 +109,9 @@ async def test_cluster_job_example(world, provenance, shared_dir, version):
     assert status.json()["total_count"] == 1
 
 
-async def test_storage_record_example(world, provenance, shared_dir, version):
+async def test_storage_record_example(
+    world: World, provenance: StoredProvenance, shared_dir: Path, version: str
+) -> None:
     body = spec_request_example(shared_dir, "orgs/create-artifact-storage-record")
     await provenance.add(body["digest"], attestation_id=1, repository_id=world.web_id)
     r = await world.api.post(STORAGE, token=world.alice, version=version, json=body)

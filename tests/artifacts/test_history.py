@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
-from tests.artifacts.conftest import RECORD, cluster_path, digest, entry, record_body
+from tests.artifacts.conftest import RECORD, World, cluster_path, digest, entry, record_body
 from waybill.core import clock
 
 HISTORY = "/waybill/orgs/acme/deployments/history"
@@ -14,7 +16,7 @@ DOCS = "https://docs.github.com/rest"
 
 
 @pytest.fixture
-def at(monkeypatch):
+def at(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
     """Sets the server's clock: ``at("2026-01-01")``."""
 
     def set_time(day: str) -> None:
@@ -24,19 +26,21 @@ def at(monkeypatch):
     return set_time
 
 
-async def _post(world, **overrides):
+async def _post(world: World, **overrides: Any) -> dict[str, Any]:
     r = await world.api.post(RECORD, token=world.alice, json=record_body(**overrides))
     assert r.status_code == 200, r.text
-    return r.json()["deployment_records"][0]
+    value: dict[str, Any] = r.json()["deployment_records"][0]
+    return value
 
 
-async def _history(world, token=None, **params):
+async def _history(world: World, token: str | None = None, **params: Any) -> list[dict[str, Any]]:
     r = await world.api.get(HISTORY, token=token or world.alice, params=params)
     assert r.status_code == 200, r.text
-    return r.json()["history"]
+    value: list[dict[str, Any]] = r.json()["history"]
+    return value
 
 
-async def test_every_change_is_kept_and_a_no_op_is_not(world, at):
+async def test_every_change_is_kept_and_a_no_op_is_not(world: World, at: Callable[[str], None]) -> None:
     at("2026-01-01")
     record = await _post(world)
     at("2026-01-02")
@@ -76,13 +80,13 @@ async def test_every_change_is_kept_and_a_no_op_is_not(world, at):
     }
 
 
-async def test_tag_order_is_not_a_change(world):
+async def test_tag_order_is_not_a_change(world: World) -> None:
     await _post(world, tags={"a": "1", "b": "2"}, runtime_risks=["sensitive-data", "internet-exposed"])
     await _post(world, tags={"b": "2", "a": "1"}, runtime_risks=["internet-exposed", "sensitive-data"])
     assert [h["change"] for h in await _history(world)] == ["created"]
 
 
-async def test_what_ran_where_at_a_time(world, at):
+async def test_what_ran_where_at_a_time(world: World, at: Callable[[str], None]) -> None:
     at("2026-01-01")
     await _post(world, deployment_name="api")
     await _post(world, deployment_name="worker", digest=digest("w1"))
@@ -92,7 +96,7 @@ async def test_what_ran_where_at_a_time(world, at):
     at("2026-03-01")
     await _post(world, deployment_name="worker", digest=digest("w1"), status="decommissioned")
 
-    def state(history):
+    def state(history: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
         return sorted(
             (h["logical_environment"], h["deployment_name"], h["digest"], h["status"]) for h in history
         )
@@ -126,7 +130,7 @@ async def test_what_ran_where_at_a_time(world, at):
     assert len(await _history(world, deployment_name="api")) == 3
 
 
-async def test_history_pages_with_cursors(world):
+async def test_history_pages_with_cursors(world: World) -> None:
     for i in range(5):
         await _post(world, deployment_name=f"pod-{i}")
     r = await world.api.get(HISTORY, token=world.alice, params={"per_page": 2})
@@ -138,7 +142,7 @@ async def test_history_pages_with_cursors(world):
     assert names == [f"pod-{i}" for i in reversed(range(5))]
 
 
-async def test_where_a_digest_ever_ran(world, at):
+async def test_where_a_digest_ever_ran(world: World, at: Callable[[str], None]) -> None:
     subject = digest("image")
     at("2026-01-01")
     r = await world.api.post(
@@ -188,14 +192,14 @@ async def test_where_a_digest_ever_ran(world, at):
         ({"after": "!!"}, "after", "after is not a valid cursor"),
     ],
 )
-async def test_bad_history_queries(world, params, field, message):
+async def test_bad_history_queries(world: World, params: dict[str, str], field: str, message: str) -> None:
     r = await world.api.get(HISTORY, token=world.alice, params=params)
     assert r.status_code == 422
     [error] = r.json()["errors"]
     assert (error["field"], error["code"], error["message"]) == (field, "invalid", message)
 
 
-async def test_history_of_an_unknown_org_is_not_found(world):
+async def test_history_of_an_unknown_org_is_not_found(world: World) -> None:
     for path in (
         "/waybill/orgs/nobody/deployments/history",
         f"/waybill/orgs/nobody/artifacts/{digest(1)}/deployments",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from tests.artifacts.conftest import RECORD, STORAGE, cluster_path, digest, entry, record_body
+from tests.artifacts.conftest import RECORD, STORAGE, World, cluster_path, digest, entry, record_body
 from tests.spec import assert_conforms
 
 DOCS = "https://docs.github.com/rest"
@@ -13,11 +15,11 @@ FINE_GRAINED_WRITE = (
 )
 
 
-def _error(message, status):
+def _error(message: str, status: int) -> dict[str, str]:
     return {"message": message, "documentation_url": DOCS, "status": str(status)}
 
 
-async def _token(world, who):
+async def _token(world: World, who: str) -> str | None:
     api = world.api
     match who:
         case "none":
@@ -79,7 +81,7 @@ WRITE_MATRIX = [
 
 
 @pytest.mark.parametrize(("who", "repo", "status", "message"), WRITE_MATRIX)
-async def test_deployment_record_write(world, who, repo, status, message):
+async def test_deployment_record_write(world: World, who: str, repo: str, status: int, message: str) -> None:
     token = await _token(world, who)
     r = await world.api.post(RECORD, token=token, json=record_body(github_repository=repo))
     assert_conforms(r, "orgs/create-artifact-deployment-record")
@@ -89,7 +91,7 @@ async def test_deployment_record_write(world, who, repo, status, message):
 
 
 @pytest.mark.parametrize(("who", "repo", "status", "message"), WRITE_MATRIX)
-async def test_storage_record_write(world, who, repo, status, message):
+async def test_storage_record_write(world: World, who: str, repo: str, status: int, message: str) -> None:
     token = await _token(world, who)
     body = {
         "name": "lib",
@@ -119,7 +121,7 @@ async def test_storage_record_write(world, who, repo, status, message):
         ("fine-grained-other-owner", {"web"}),
     ],
 )
-async def test_lists_leave_out_unreadable_repositories(world, who, expected):
+async def test_lists_leave_out_unreadable_repositories(world: World, who: str, expected: Any) -> None:
     for repo in ("web", "secret"):
         r = await world.api.post(
             RECORD, token=world.alice, json=record_body(github_repository=repo, deployment_name=repo)
@@ -150,7 +152,7 @@ async def test_lists_leave_out_unreadable_repositories(world, who, expected):
     assert {d["deployment_name"] for d in where.json()["deployments"]} == expected
 
 
-async def test_cluster_write_without_token_is_unauthenticated(world):
+async def test_cluster_write_without_token_is_unauthenticated(world: World) -> None:
     body = {"logical_environment": "prod", "deployments": [entry("a")]}
     for path in (cluster_path(), cluster_path() + "/jobs"):
         r = await world.api.post(path, json=body)

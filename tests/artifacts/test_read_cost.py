@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event
 
-from tests.artifacts.conftest import RECORD, STORAGE, digest, record_body
+from tests.artifacts.conftest import RECORD, STORAGE, World, digest, record_body
 
 SUBJECT = digest("awesome")
 STORAGE_BODY = {
@@ -19,7 +19,7 @@ STORAGE_BODY = {
 
 
 @pytest.mark.parametrize("kind", ["deployment-records", "storage-records"])
-async def test_a_read_by_digest_is_one_statement(world, kind):
+async def test_a_read_by_digest_is_one_statement(world: World, kind: str) -> None:
     api = world.api
     assert (await api.post(RECORD, token=world.alice, json=record_body())).status_code == 200
     assert (await api.post(STORAGE, token=world.alice, json=STORAGE_BODY)).status_code == 200
@@ -29,7 +29,7 @@ async def test_a_read_by_digest_is_one_statement(world, kind):
     through_driver: list[str] = []
 
     @event.listens_for(api.db.engine.sync_engine, "before_cursor_execute")
-    def _record(_conn, _cursor, statement, *_args):
+    def _record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
         through_sqlalchemy.append(statement.split(None, 1)[0].upper())
 
     api.db.trace(lambda statement: through_driver.append(statement.split(None, 1)[0].upper()))
@@ -39,7 +39,7 @@ async def test_a_read_by_digest_is_one_statement(world, kind):
     assert through_driver == ["SELECT"]
 
 
-async def test_a_write_is_two_round_trips_on_postgresql(world, backend):
+async def test_a_write_is_two_round_trips_on_postgresql(world: World, backend: str) -> None:
     """What the caller may do where, then the write (artifact, record and history in one statement)."""
     api = world.api
     assert (await api.post(RECORD, token=world.alice, json=record_body())).status_code == 200
@@ -57,7 +57,7 @@ async def test_a_write_is_two_round_trips_on_postgresql(world, backend):
         assert sent[-2:] == ["RELEASE", "COMMIT"]
 
 
-async def test_a_read_of_an_unknown_digest_still_tells_an_unknown_org(world):
+async def test_a_read_of_an_unknown_digest_still_tells_an_unknown_org(world: World) -> None:
     unknown = digest("nothing")
     for org, status in (("acme", 200), ("nobody", 404), ("alice", 404)):
         for kind in ("deployment-records", "storage-records"):

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.artifacts.conftest import RECORD, STORAGE, cluster_path, digest, entry, record_body
+from tests.artifacts.conftest import RECORD, STORAGE, World, cluster_path, digest, entry, record_body
 from tests.spec import assert_conforms
 
 DOCS = "https://docs.github.com/rest"
@@ -73,14 +73,16 @@ def _with(body: dict[str, Any], field: str, value: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("field", "value", "reported", "detail"), SINGLE)
-async def test_deployment_record_field(world, field, value, reported, detail):
+async def test_deployment_record_field(
+    world: World, field: str, value: Any, reported: str, detail: str
+) -> None:
     r = await world.api.post(RECORD, token=world.alice, json=_with(record_body(), field, value))
     assert_conforms(r, "orgs/create-artifact-deployment-record")
     assert r.status_code == 422, r.text
     assert r.json() == _expected("ArtifactDeploymentRecord", reported, detail)
 
 
-async def test_deployment_record_duplicate_runtime_risk(world):
+async def test_deployment_record_duplicate_runtime_risk(world: World) -> None:
     body = record_body(runtime_risks=["sensitive-data", "sensitive-data"])
     r = await world.api.post(RECORD, token=world.alice, json=body)
     assert r.status_code == 422
@@ -94,7 +96,7 @@ async def test_deployment_record_duplicate_runtime_risk(world):
     ]
 
 
-async def test_limits_themselves_are_accepted(world):
+async def test_limits_themselves_are_accepted(world: World) -> None:
     body = record_body(
         name="n" * 256,
         version="v" * 100,
@@ -130,7 +132,7 @@ CLUSTER_ENTRY = [
 
 @pytest.mark.parametrize("jobs", [False, True], ids=["set", "job"])
 @pytest.mark.parametrize(("field", "value", "detail"), CLUSTER_ENTRY)
-async def test_cluster_entry_field(world, jobs, field, value, detail):
+async def test_cluster_entry_field(world: World, jobs: bool, field: str, value: Any, detail: str) -> None:
     bad = _with(entry("b"), field, value)
     body = {"logical_environment": "prod", "deployments": [entry("a"), bad]}
     path = cluster_path() + ("/jobs" if jobs else "")
@@ -155,7 +157,9 @@ CLUSTER_BODY = [
 
 @pytest.mark.parametrize("jobs", [False, True], ids=["set", "job"])
 @pytest.mark.parametrize(("field", "value", "reported", "detail"), CLUSTER_BODY)
-async def test_cluster_body_field(world, jobs, field, value, reported, detail):
+async def test_cluster_body_field(
+    world: World, jobs: bool, field: str, value: Any, reported: str, detail: str
+) -> None:
     body = _with({"logical_environment": "prod", "deployments": [entry("a")]}, field, value)
     r = await world.api.post(cluster_path() + ("/jobs" if jobs else ""), token=world.alice, json=body)
     assert r.status_code == 422, r.text
@@ -163,14 +167,14 @@ async def test_cluster_body_field(world, jobs, field, value, reported, detail):
 
 
 @pytest.mark.parametrize(("field", "value"), [("partial_success", "no"), ("return_records", 1)])
-async def test_cluster_set_flags_are_booleans(world, field, value):
+async def test_cluster_set_flags_are_booleans(world: World, field: str, value: Any) -> None:
     body = {"logical_environment": "prod", "deployments": [entry("a")], field: value}
     r = await world.api.post(cluster_path(), token=world.alice, json=body)
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == field
 
 
-async def test_cluster_duplicate_runtime_risks_are_named_per_entry(world):
+async def test_cluster_duplicate_runtime_risks_are_named_per_entry(world: World) -> None:
     body = {
         "logical_environment": "prod",
         "deployments": [entry("a", runtime_risks=["lateral-movement"] * 2)],
@@ -210,7 +214,7 @@ STORAGE_FIELDS = [
 
 
 @pytest.mark.parametrize(("field", "value", "reported", "detail"), STORAGE_FIELDS)
-async def test_storage_record_field(world, field, value, reported, detail):
+async def test_storage_record_field(world: World, field: str, value: Any, reported: str, detail: str) -> None:
     r = await world.api.post(STORAGE, token=world.alice, json=_with(_storage(), field, value))
     assert_conforms(r, "orgs/create-artifact-storage-record")
     assert r.status_code == 422, r.text
@@ -220,7 +224,7 @@ async def test_storage_record_field(world, field, value, reported, detail):
 @pytest.mark.parametrize(
     ("field", "value"), [("registry_url", "https:// spaced"), ("artifact_url", "https://")]
 )
-async def test_storage_urls_must_be_uris(world, field, value):
+async def test_storage_urls_must_be_uris(world: World, field: str, value: Any) -> None:
     r = await world.api.post(STORAGE, token=world.alice, json=_storage(**{field: value}))
     assert r.status_code == 422
     assert r.json()["errors"] == [
@@ -234,7 +238,7 @@ async def test_storage_urls_must_be_uris(world, field, value):
     ]
 
 
-async def test_storage_limits_themselves_are_accepted(world):
+async def test_storage_limits_themselves_are_accepted(world: World) -> None:
     body = _storage(
         artifact_url="https://r.example/" + "a" * 134,
         registry_url="https://r.example/" + "a" * 238,
@@ -256,7 +260,7 @@ async def test_storage_limits_themselves_are_accepted(world):
         cluster_path() + "/jobs",
     ],
 )
-async def test_bad_json_is_400(world, path):
+async def test_bad_json_is_400(world: World, path: str) -> None:
     r = await world.api.post(path, token=world.alice, content=b"{not json")
     assert r.status_code == 400
     assert r.json() == {"message": "Problems parsing JSON", "documentation_url": DOCS, "status": "400"}
@@ -266,7 +270,7 @@ async def test_bad_json_is_400(world, path):
     "bad", ["sha256:" + "A" * 64, "sha256:" + "a" * 63, "sha512:" + "a" * 64, "latest", GOOD + "0"]
 )
 @pytest.mark.parametrize("listing", ["deployment-records", "storage-records"])
-async def test_list_subject_digest_must_be_sha256(world, bad, listing):
+async def test_list_subject_digest_must_be_sha256(world: World, bad: str, listing: str) -> None:
     r = await world.api.get(f"/orgs/acme/artifacts/{bad}/metadata/{listing}", token=world.alice)
     assert r.status_code == 422
     assert r.json() == {

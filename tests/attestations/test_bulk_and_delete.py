@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.attestations.bundles import random_digest
+from tests.attestations.conftest import World
 from tests.spec import assert_conforms
 from waybill.accounts import service as accounts
 from waybill.attestations import service
@@ -19,7 +20,7 @@ def _ids(items: list[dict[str, Any]] | None) -> list[int]:
 
 @pytest.mark.parametrize("version", ["2022-11-28", "2026-03-10"])
 @pytest.mark.parametrize("owner", ["orgs/acme", "users/acme"])
-async def test_bulk_list(world, version, owner):
+async def test_bulk_list(world: World, version: str, owner: str) -> None:
     one, two, absent = random_digest(), random_digest("sha512"), random_digest()
     both = await world.attest(digests=[one, two])
     only_one = await world.attest(digests=[one])
@@ -45,7 +46,7 @@ async def test_bulk_list(world, version, owner):
     assert _ids(r.json()["attestations_subject_digests"][two]) == [hidden, both]
 
 
-async def test_bulk_list_pages(world):
+async def test_bulk_list_pages(world: World) -> None:
     digests = [random_digest() for _ in range(3)]
     created = [await world.attest(digests=[digest]) for digest in digests for _ in range(2)]
     seen: list[int] = []
@@ -74,7 +75,7 @@ async def test_bulk_list_pages(world):
     assert found == sorted(created, reverse=True)[:4]
 
 
-async def test_bulk_list_predicate_filter(world):
+async def test_bulk_list_predicate_filter(world: World) -> None:
     digest = random_digest()
     await world.attest(digests=[digest], predicate_type="https://spdx.dev/Document/v2.3")
     provenance = await world.attest(digests=[digest])
@@ -85,7 +86,7 @@ async def test_bulk_list_predicate_filter(world):
     assert _ids(r.json()["attestations_subject_digests"][digest]) == [provenance]
 
 
-async def test_bulk_list_limits(world):
+async def test_bulk_list_limits(world: World) -> None:
     digests = [random_digest() for _ in range(1025)]
     r = await world.api.post("/orgs/acme/attestations/bulk-list", json={"subject_digests": digests[:1024]})
     assert r.status_code == 200
@@ -128,7 +129,7 @@ async def _listed(world: Any, digest: str) -> list[int]:
 
 
 @pytest.mark.parametrize("owner", ["orgs", "users"])
-async def test_delete_by_id(world, owner):
+async def test_delete_by_id(world: World, owner: str) -> None:
     digest = random_digest()
     keep, gone = await world.attest(digests=[digest]), await world.attest(digests=[digest])
     r = await world.api.delete(f"/{owner}/acme/attestations/{gone}", token=world.owner)
@@ -140,14 +141,14 @@ async def test_delete_by_id(world, owner):
     assert_conforms(r, f"{owner}/delete-attestations-by-id")
 
 
-async def test_delete_by_id_of_another_owner_is_404(world):
+async def test_delete_by_id_of_another_owner_is_404(world: World) -> None:
     attestation_id = await world.attest()
     await world.api.org("other", owner="sam")
     r = await world.api.delete(f"/orgs/other/attestations/{attestation_id}", token=world.stranger)
     assert r.status_code == 404
 
 
-async def test_delete_needs_write(world):
+async def test_delete_needs_write(world: World) -> None:
     private = await world.attest("acme/private")
     public = await world.attest("acme/public")
     r = await world.api.delete(f"/orgs/acme/attestations/{private}", token=world.stranger)
@@ -171,7 +172,7 @@ async def test_delete_needs_write(world):
 
 
 @pytest.mark.parametrize("owner", ["orgs", "users"])
-async def test_delete_by_digest(world, owner):
+async def test_delete_by_digest(world: World, owner: str) -> None:
     digest, other = random_digest(), random_digest()
     await world.attest(digests=[digest])
     await world.attest("acme/private", digests=[digest])
@@ -186,7 +187,7 @@ async def test_delete_by_digest(world, owner):
     assert_conforms(r, f"{owner}/delete-attestations-by-subject-digest")
 
 
-async def test_delete_by_digest_leaves_invisible_repositories_alone(world):
+async def test_delete_by_digest_leaves_invisible_repositories_alone(world: World) -> None:
     digest = random_digest()
     await world.api.repo("sam/tool")
     await world.api.collaborator("acme/public", "sam", "write")
@@ -198,7 +199,7 @@ async def test_delete_by_digest_leaves_invisible_repositories_alone(world):
     assert await _listed(world, digest) == [private]
 
 
-async def test_delete_by_digest_refuses_whole_request_without_write(world):
+async def test_delete_by_digest_refuses_whole_request_without_write(world: World) -> None:
     digest = random_digest()
     await world.attest("acme/public", digests=[digest])
     await world.attest("acme/private", digests=[digest])
@@ -208,7 +209,7 @@ async def test_delete_by_digest_refuses_whole_request_without_write(world):
 
 
 @pytest.mark.parametrize("owner", ["orgs", "users"])
-async def test_bulk_delete_by_ids_and_by_digests(world, owner):
+async def test_bulk_delete_by_ids_and_by_digests(world: World, owner: str) -> None:
     digest = random_digest()
     a = await world.attest(digests=[digest])
     b = await world.attest(digests=[digest])
@@ -236,7 +237,7 @@ async def test_bulk_delete_by_ids_and_by_digests(world, owner):
     "body",
     [{}, {"subject_digests": ["sha256:" + "a" * 64], "attestation_ids": [1]}],
 )
-async def test_bulk_delete_needs_exactly_one_selector(world, body):
+async def test_bulk_delete_needs_exactly_one_selector(world: World, body: Any) -> None:
     r = await world.api.post("/orgs/acme/attestations/delete-request", token=world.owner, json=body)
     assert r.status_code == 422
     assert r.json()["errors"] == [
@@ -249,7 +250,7 @@ async def test_bulk_delete_needs_exactly_one_selector(world, body):
     ]
 
 
-async def test_bulk_delete_limits(world):
+async def test_bulk_delete_limits(world: World) -> None:
     r = await world.api.post(
         "/orgs/acme/attestations/delete-request",
         token=world.owner,
@@ -260,7 +261,7 @@ async def test_bulk_delete_limits(world):
 
 
 @pytest.mark.parametrize("ids", [[2**63], [-(2**70), 0, -1], [10**40, 2**63 - 1]])
-async def test_bulk_delete_of_ids_beyond_bigint_finds_nothing(world, ids):
+async def test_bulk_delete_of_ids_beyond_bigint_finds_nothing(world: World, ids: list[Any]) -> None:
     r = await world.api.post(
         "/orgs/acme/attestations/delete-request", token=world.owner, json={"attestation_ids": ids}
     )
@@ -271,7 +272,7 @@ async def test_bulk_delete_of_ids_beyond_bigint_finds_nothing(world, ids):
 # Repositories with attestations.
 
 
-async def test_attestation_repositories(world):
+async def test_attestation_repositories(world: World) -> None:
     for name in ("zeta", "alpha", "empty", "secret"):
         await world.api.repo(f"acme/{name}", private=name == "secret")
     await world.attest("acme/zeta")
@@ -301,7 +302,7 @@ async def test_attestation_repositories(world):
 # The link the artifact metadata domain follows.
 
 
-async def test_provenance_for(world):
+async def test_provenance_for(world: World) -> None:
     digest, sbom_only, absent = random_digest(), random_digest(), random_digest()
     await world.attest("acme/public", digests=[digest])
     newest = await world.attest(

@@ -10,6 +10,7 @@ from typing import Any
 import cramjam
 import pytest
 
+from tests.harness import Harness
 from tests.spec import assert_conforms
 
 FIXTURES = "fixtures/attestations"
@@ -100,7 +101,9 @@ async def post_raw(api: Any, token: str, raw: bytes, repo: str = "acme/web") -> 
 
 
 @pytest.mark.parametrize(("name", "line", "digest"), VALID)
-async def test_real_bundle_is_stored_and_served_unchanged(api, writer, shared_dir, name, line, digest):
+async def test_real_bundle_is_stored_and_served_unchanged(
+    api: Harness, writer: str, shared_dir: Path, name: str, line: int, digest: str
+) -> None:
     raw = load(shared_dir, name, line)
     r = await post_raw(api, writer, body_of(raw))
     assert r.status_code == 201, r.text
@@ -119,7 +122,9 @@ async def test_real_bundle_is_stored_and_served_unchanged(api, writer, shared_di
     assert f"/waybill/attestations/{attestation_id}/bundle?" in item["bundle_url"]
 
 
-async def test_github_release_attestation_indexes_every_subject(api, writer, shared_dir):
+async def test_github_release_attestation_indexes_every_subject(
+    api: Harness, writer: str, shared_dir: Path
+) -> None:
     r = await post_raw(
         api, writer, body_of(load(shared_dir, "sigstore-rust/github-private-attestation.sigstore.json"))
     )
@@ -133,7 +138,7 @@ async def test_github_release_attestation_indexes_every_subject(api, writer, sha
         assert [a["repository_id"] for a in listed.json()["attestations"]] == [1], digest
 
 
-async def test_same_bundle_twice_is_one_attestation(api, writer, shared_dir):
+async def test_same_bundle_twice_is_one_attestation(api: Harness, writer: str, shared_dir: Path) -> None:
     raw = load(shared_dir, "cli/reusable-workflow-attestation.sigstore.json")
     first = await post_raw(api, writer, body_of(raw))
     # Same bundle, other whitespace and key order: still the same attestation.
@@ -164,7 +169,9 @@ async def _refused(api: Any, token: str, raw: bytes) -> list[dict[str, Any]]:
     return list(body["errors"])
 
 
-async def test_bundle_without_verification_material_is_refused(api, writer, shared_dir):
+async def test_bundle_without_verification_material_is_refused(
+    api: Harness, writer: str, shared_dir: Path
+) -> None:
     raw = load(
         shared_dir,
         "cli/github_provenance_demo-0.0.12-py3-none-any-bundle-missing-verification-material.jsonl",
@@ -174,7 +181,7 @@ async def test_bundle_without_verification_material_is_refused(api, writer, shar
     ]
 
 
-async def test_bundle_without_certificate_is_refused(api, writer, shared_dir):
+async def test_bundle_without_certificate_is_refused(api: Harness, writer: str, shared_dir: Path) -> None:
     raw = load(shared_dir, "cli/github_provenance_demo-0.0.12-py3-none-any-bundle-missing-cert.jsonl")
     assert await _refused(api, writer, body_of(raw)) == [
         _error(
@@ -187,7 +194,9 @@ async def test_bundle_without_certificate_is_refused(api, writer, shared_dir):
     ]
 
 
-async def test_message_signature_bundle_is_not_an_attestation(api, writer, shared_dir):
+async def test_message_signature_bundle_is_not_an_attestation(
+    api: Harness, writer: str, shared_dir: Path
+) -> None:
     raw = load(shared_dir, "sigstore-rust/bundle_v3_github.whl.sigstore")
     assert await _refused(api, writer, body_of(raw)) == [
         _error(
@@ -199,7 +208,7 @@ async def test_message_signature_bundle_is_not_an_attestation(api, writer, share
     ]
 
 
-async def test_envelope_of_plain_text_is_refused(api, writer, shared_dir):
+async def test_envelope_of_plain_text_is_refused(api: Harness, writer: str, shared_dir: Path) -> None:
     raw = load(shared_dir, "cli/sigstoreBundle-invalid-signature.json")
     assert await _refused(api, writer, body_of(raw)) == [
         _error(

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.attestations.bundles import bundle_for, envelope, random_digest, statement
+from tests.attestations.conftest import World
 from tests.spec import assert_conforms
 
 
@@ -33,7 +34,7 @@ def _with_statement(content: Any) -> dict[str, Any]:
     return bundle
 
 
-async def test_statement_v01_and_other_media_types_are_accepted(world):
+async def test_statement_v01_and_other_media_types_are_accepted(world: World) -> None:
     digest = random_digest("sha512")
     for media_type in (
         "application/vnd.dev.sigstore.bundle+json;version=0.1",
@@ -47,7 +48,7 @@ async def test_statement_v01_and_other_media_types_are_accepted(world):
     assert len(r.json()["attestations"]) == 3
 
 
-async def test_upper_case_digest_is_indexed_lower_case(world):
+async def test_upper_case_digest_is_indexed_lower_case(world: World) -> None:
     digest = random_digest()
     value = digest.partition(":")[2]
     await world.attest(bundle=_with_statement(statement([f"SHA256:{value.upper()}"])))
@@ -55,17 +56,17 @@ async def test_upper_case_digest_is_indexed_lower_case(world):
     assert len(r.json()["attestations"]) == 1
 
 
-async def test_bundle_must_be_an_object(world):
+async def test_bundle_must_be_an_object(world: World) -> None:
     assert await _errors(world, {"bundle": "text"}) == [
         _error("bundle", "invalid", "bundle: Expected `object`, got `str`")
     ]
 
 
-async def test_bundle_is_required(world):
+async def test_bundle_is_required(world: World) -> None:
     assert await _errors(world, {}) == [_error("bundle", "missing_field", "bundle is missing")]
 
 
-async def test_unknown_media_type(world):
+async def test_unknown_media_type(world: World) -> None:
     bundle = bundle_for(media_type="application/json")
     [error] = await _errors(world, {"bundle": bundle})
     assert (error["field"], error["code"], error["value"]) == (
@@ -75,7 +76,7 @@ async def test_unknown_media_type(world):
     )
 
 
-async def test_payload_must_be_base64(world):
+async def test_payload_must_be_base64(world: World) -> None:
     bundle = bundle_for()
     bundle["dsseEnvelope"]["payload"] = "not base64!"
     assert await _errors(world, {"bundle": bundle}) == [
@@ -83,7 +84,7 @@ async def test_payload_must_be_base64(world):
     ]
 
 
-async def test_payload_must_be_json(world):
+async def test_payload_must_be_json(world: World) -> None:
     bundle = bundle_for()
     bundle["dsseEnvelope"]["payload"] = base64.b64encode(b"hello").decode()
     assert await _errors(world, {"bundle": bundle}) == [
@@ -95,7 +96,7 @@ async def test_payload_must_be_json(world):
     ]
 
 
-async def test_statement_type_is_checked(world):
+async def test_statement_type_is_checked(world: World) -> None:
     content = statement([random_digest()], statement_type="https://example.com/Statement")
     assert await _errors(world, {"bundle": _with_statement(content)}) == [
         _error(
@@ -108,7 +109,7 @@ async def test_statement_type_is_checked(world):
     ]
 
 
-async def test_statement_needs_a_subject(world):
+async def test_statement_needs_a_subject(world: World) -> None:
     content = statement([random_digest()])
     content["subject"] = []
     assert await _errors(world, {"bundle": _with_statement(content)}) == [
@@ -120,7 +121,7 @@ async def test_statement_needs_a_subject(world):
     ]
 
 
-async def test_subject_needs_a_digest(world):
+async def test_subject_needs_a_digest(world: World) -> None:
     content = statement([random_digest()])
     content["subject"][0]["digest"] = {}
     assert await _errors(world, {"bundle": _with_statement(content)}) == [
@@ -132,7 +133,7 @@ async def test_subject_needs_a_digest(world):
     ]
 
 
-async def test_sha256_digest_must_be_64_hex(world):
+async def test_sha256_digest_must_be_64_hex(world: World) -> None:
     content = statement(["sha256:abc"])
     assert await _errors(world, {"bundle": _with_statement(content)}) == [
         _error(
@@ -144,7 +145,7 @@ async def test_sha256_digest_must_be_64_hex(world):
     ]
 
 
-async def test_digest_values_must_be_strings(world):
+async def test_digest_values_must_be_strings(world: World) -> None:
     content = statement([random_digest()])
     content["subject"][0]["digest"] = {"sha256": 5}
     assert await _errors(world, {"bundle": _with_statement(content)}) == [
@@ -157,7 +158,7 @@ async def test_digest_values_must_be_strings(world):
     ]
 
 
-async def test_envelope_needs_signatures(world):
+async def test_envelope_needs_signatures(world: World) -> None:
     bundle = bundle_for()
     bundle["dsseEnvelope"]["signatures"] = []
     assert await _errors(world, {"bundle": bundle}) == [
@@ -169,7 +170,7 @@ async def test_envelope_needs_signatures(world):
     ]
 
 
-async def test_predicate_type_is_required(world):
+async def test_predicate_type_is_required(world: World) -> None:
     content = statement([random_digest()])
     del content["predicateType"]
     assert await _errors(world, {"bundle": _with_statement(content)}) == [
@@ -181,7 +182,7 @@ async def test_predicate_type_is_required(world):
     ]
 
 
-async def test_bad_json_is_400(world):
+async def test_bad_json_is_400(world: World) -> None:
     r = await world.api.post(
         "/repos/acme/public/attestations",
         token=world.owner,
@@ -192,13 +193,13 @@ async def test_bad_json_is_400(world):
     assert r.json()["message"] == "Problems parsing JSON"
 
 
-async def test_anonymous_cannot_create(world):
+async def test_anonymous_cannot_create(world: World) -> None:
     r = await world.api.post("/repos/acme/public/attestations", json={"bundle": bundle_for()})
     assert r.status_code == 401
     assert r.json()["message"] == "Requires authentication"
 
 
-async def test_reader_cannot_create(world):
+async def test_reader_cannot_create(world: World) -> None:
     r = await world.api.post(
         "/repos/acme/private/attestations", token=world.reader, json={"bundle": bundle_for()}
     )
@@ -207,7 +208,7 @@ async def test_reader_cannot_create(world):
     assert r.json()["message"] == "Must have write access to repository acme/private."
 
 
-async def test_stranger_does_not_see_private_repository(world):
+async def test_stranger_does_not_see_private_repository(world: World) -> None:
     r = await world.api.post(
         "/repos/acme/private/attestations", token=world.stranger, json={"bundle": bundle_for()}
     )
@@ -218,7 +219,9 @@ async def test_stranger_does_not_see_private_repository(world):
 @pytest.mark.parametrize(
     ("permissions", "status"), [({"attestations": "read"}, 403), ({"attestations": "write"}, 201)]
 )
-async def test_fine_grained_token_needs_attestations_write(world, permissions, status):
+async def test_fine_grained_token_needs_attestations_write(
+    world: World, permissions: dict[str, str], status: int
+) -> None:
     token = await world.api.fine_grained("alice", owner="acme", permissions=permissions)
     r = await world.api.post("/repos/acme/private/attestations", token=token, json={"bundle": bundle_for()})
     assert r.status_code == status, r.text

@@ -11,6 +11,7 @@ import cramjam
 import pytest
 
 from tests.attestations.bundles import bundle_for, random_digest
+from tests.attestations.conftest import World
 from tests.spec import assert_conforms
 
 BASE = "http://waybill.test"
@@ -35,7 +36,7 @@ def _prev(response: Any) -> str | None:
     ],
 )
 @pytest.mark.parametrize("version", ["2022-11-28", "2026-03-10"])
-async def test_shape_per_version(world, path, operation, version):
+async def test_shape_per_version(world: World, path: str, operation: str, version: str) -> None:
     digest = random_digest()
     bundle = bundle_for([digest])
     await world.attest(bundle=bundle)
@@ -55,7 +56,7 @@ async def test_shape_per_version(world, path, operation, version):
     assert json.loads(bytes(cramjam.snappy.decompress_raw(fetched.content))) == bundle
 
 
-async def test_bundle_url_serves_snappy_of_the_bytes_received(world):
+async def test_bundle_url_serves_snappy_of_the_bytes_received(world: World) -> None:
     digest = random_digest()
     raw = b'{"bundle":  ' + json.dumps(bundle_for([digest]), indent=1).encode() + b"}"
     r = await world.api.post(
@@ -71,7 +72,7 @@ async def test_bundle_url_serves_snappy_of_the_bytes_received(world):
     assert bytes(cramjam.snappy.decompress_raw(fetched.content)) == raw[len(b'{"bundle":  ') : -1]
 
 
-async def test_bundle_url_refuses_bad_or_expired_signatures(world):
+async def test_bundle_url_refuses_bad_or_expired_signatures(world: World) -> None:
     attestation_id = await world.attest()
     path = f"/waybill/attestations/{attestation_id}/bundle"
     assert (await world.api.get(path)).status_code == 404
@@ -88,7 +89,7 @@ async def test_bundle_url_refuses_bad_or_expired_signatures(world):
     assert (await world.api.get(path, params=expired)).status_code == 404
 
 
-async def test_deleted_attestation_bundle_is_gone(world):
+async def test_deleted_attestation_bundle_is_gone(world: World) -> None:
     digest = random_digest()
     await world.attest(digests=[digest])
     listed = await world.api.get(f"/orgs/acme/attestations/{digest}")
@@ -99,7 +100,7 @@ async def test_deleted_attestation_bundle_is_gone(world):
     assert (await world.api.get(url)).status_code == 404
 
 
-async def test_pagination_walk_is_stable_across_inserts(world):
+async def test_pagination_walk_is_stable_across_inserts(world: World) -> None:
     digest = random_digest()
     created = [await world.attest(digests=[digest]) for _ in range(250)]
     seen: list[int] = []
@@ -121,7 +122,7 @@ async def test_pagination_walk_is_stable_across_inserts(world):
     assert seen == sorted(created, reverse=True)
 
 
-async def test_prev_link_walks_back(world):
+async def test_prev_link_walks_back(world: World) -> None:
     digest = random_digest()
     created = [await world.attest(digests=[digest]) for _ in range(5)]
     first = await world.api.get(f"/repos/acme/public/attestations/{digest}?per_page=2")
@@ -137,7 +138,7 @@ async def test_prev_link_walks_back(world):
     assert ids == sorted(created, reverse=True)[2:4]
 
 
-async def test_per_page_default_and_cap(world):
+async def test_per_page_default_and_cap(world: World) -> None:
     digest = random_digest()
     for _ in range(31):
         await world.attest(digests=[digest])
@@ -159,7 +160,7 @@ async def test_per_page_default_and_cap(world):
         ("https://example.com/none", set()),
     ],
 )
-async def test_predicate_type_filters(world, filter_, expected):
+async def test_predicate_type_filters(world: World, filter_: str, expected: Any) -> None:
     digest = random_digest()
     kinds = {
         "slsa1": "https://slsa.dev/provenance/v1",
@@ -184,7 +185,7 @@ async def test_predicate_type_filters(world, filter_, expected):
         assert found == expected, path
 
 
-async def test_malformed_digest_is_422(world):
+async def test_malformed_digest_is_422(world: World) -> None:
     r = await world.api.get("/orgs/acme/attestations/not-a-digest")
     assert r.status_code == 422
     assert r.json()["errors"] == [
@@ -198,7 +199,7 @@ async def test_malformed_digest_is_422(world):
     ]
 
 
-async def test_digest_lookup_ignores_case(world):
+async def test_digest_lookup_ignores_case(world: World) -> None:
     digest = random_digest()
     await world.attest(digests=[digest])
     r = await world.api.get(f"/orgs/acme/attestations/{digest.upper()}")
@@ -211,7 +212,7 @@ async def _visible_repos(world: Any, digest: str, token: str | None, path: str =
     return sorted(item["repository_id"] for item in r.json()["attestations"])
 
 
-async def test_owner_list_visibility(world):
+async def test_owner_list_visibility(world: World) -> None:
     digest = random_digest()
     await world.attest("acme/public", digests=[digest])
     await world.attest("acme/private", digests=[digest])
@@ -231,7 +232,7 @@ async def test_owner_list_visibility(world):
     assert await _visible_repos(world, digest, only_public) == [world.public_id]
 
 
-async def test_repository_list_visibility(world):
+async def test_repository_list_visibility(world: World) -> None:
     digest = random_digest()
     await world.attest("acme/private", digests=[digest])
     path = f"/repos/acme/private/attestations/{digest}"
@@ -252,13 +253,13 @@ async def test_repository_list_visibility(world):
     )
 
 
-async def test_unknown_owner_is_404(world):
+async def test_unknown_owner_is_404(world: World) -> None:
     r = await world.api.get(f"/users/nobody/attestations/{random_digest()}")
     assert r.status_code == 404
     assert_conforms(r, "users/list-attestations")
 
 
-async def test_other_owners_attestations_are_not_listed(world):
+async def test_other_owners_attestations_are_not_listed(world: World) -> None:
     digest = random_digest()
     await world.api.repo("sam/tool")
     r = await world.api.post(

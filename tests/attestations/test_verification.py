@@ -8,6 +8,7 @@ import base64
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -550,7 +551,7 @@ async def real_world(api: Harness) -> tuple[Harness, str]:
     await api.user("owner")
     for repo in sorted({row[2] for row in REAL}):
         owner, _, _ = repo.partition("/")
-        if await api.tx(lambda c, o=owner: accounts.find_account(c, o)) is None:
+        if await api.tx(partial(accounts.find_account, login=owner)) is None:
             await api.org(owner, owner="owner")
         await api.repo(repo)
     return api, await api.token("owner")

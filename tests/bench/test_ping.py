@@ -1,4 +1,9 @@
-async def test_ping_answers_without_a_token_or_the_database(api):
+"""The no-op ceiling the benchmarks measure against."""
+
+from tests.harness import Harness
+
+
+async def test_ping_answers_without_a_token_or_the_database(api: Harness) -> None:
     r = await api.get("/waybill/ping")
     assert r.status_code == 200
     assert r.json() == {"ok": True}
@@ -6,7 +11,7 @@ async def test_ping_answers_without_a_token_or_the_database(api):
     assert "x-github-request-id" in r.headers
 
 
-async def test_ping_goes_through_the_api_version_check(api):
+async def test_ping_goes_through_the_api_version_check(api: Harness) -> None:
     r = await api.get("/waybill/ping", version="1999-01-01")
     assert r.status_code == 400
     assert r.json() == {

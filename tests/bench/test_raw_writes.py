@@ -40,9 +40,9 @@ def test_every_raw_write_is_counted() -> None:
 
 @pytest.mark.parametrize("key", list(RAW_WRITES))
 def test_raw_write_writes_its_rows(backend: tuple[Backend, Fixture], key: str) -> None:
-    backend, fixture = backend
+    chosen, fixture = backend
     variables = {"org_id": fixture.org_id, "repo_id": fixture.repo_id, "pool": 10, "nonce": "t"}
-    figures = backend.raw_write(key, variables, connections=1, seconds=1)
+    figures = chosen.raw_write(key, variables, connections=1, seconds=1)
     assert figures["requests"] > 0
-    assert backend.scalar(f"SELECT count(*) FROM {COUNTED[key]}") > 0  # noqa: S608 (table names above)
-    backend.execute(f"DELETE FROM {COUNTED[key]}")  # noqa: S608
+    assert chosen.scalar(f"SELECT count(*) FROM {COUNTED[key]}") > 0  # noqa: S608 (table names above)
+    chosen.execute(f"DELETE FROM {COUNTED[key]}")  # noqa: S608

@@ -18,23 +18,23 @@ WRK_JSON {"requests":2000,"duration_us":2000000,"bytes":10,\
 """
 
 
-def test_parse_wrk_reads_the_driver_line():
+def test_parse_wrk_reads_the_driver_line() -> None:
     m = parse_wrk(WRK_OUTPUT)
     assert (m.requests, m.rps, m.p50_ms, m.p99_ms, m.max_ms) == (2000, 1000.0, 1.5, 9.0, 12.0)
     assert (m.errors, m.non_2xx) == (3, 3)
 
 
-def test_parse_wrk_without_the_driver_line_fails():
+def test_parse_wrk_without_the_driver_line_fails() -> None:
     with pytest.raises(ValueError, match="no WRK_JSON line"):
         parse_wrk("Running 2s test\n")
 
 
-def test_parse_pgbench_tps():
+def test_parse_pgbench_tps() -> None:
     output = "latency average = 2.000 ms\ntps = 812.345678 (without initial connection time)\n"
     assert parse_pgbench_tps(output) == 812.345678
 
 
-def test_ratios_and_targets():
+def test_ratios_and_targets() -> None:
     row = attach_ratios(
         {"rps": 300.0, "p99_ms": 12.0}, {"ping": {"rps": 1000.0}, "raw_db": None, "prism": {"rps": 50.0}}
     )
@@ -51,7 +51,7 @@ def test_ratios_and_targets():
     assert how_far(5.0, "<", 10.0) == "met (-50%)"
 
 
-def test_growth_from_first_to_last_level():
+def test_growth_from_first_to_last_level() -> None:
     rows = [
         {
             "backend": "sqlite",
@@ -70,12 +70,12 @@ def test_growth_from_first_to_last_level():
     assert "falls 25% — MISSED" in text
 
 
-def test_scale_words():
+def test_scale_words() -> None:
     assert [parse_scale(w) for w in ("10k", "1m", "10M", "2500")] == [10_000, 1_000_000, 10_000_000, 2500]
     assert [scale_name(n) for n in (10_000, 1_000_000, 2500)] == ["10k", "1m", "2500"]
 
 
-def test_request_spec_renders_placeholders_like_the_lua_driver():
+def test_request_spec_renders_placeholders_like_the_lua_driver() -> None:
     spec = RequestSpec(
         "POST", "/x/{{value}}", body='{"d":"sha256:{{hex}}","n":"{{name}}"}', values=["a"], pool=3
     )
@@ -86,7 +86,7 @@ def test_request_spec_renders_placeholders_like_the_lua_driver():
     assert '"n":"dep-' in body
 
 
-def test_request_spec_encodes_the_payload_placeholder():
+def test_request_spec_encodes_the_payload_placeholder() -> None:
     spec = RequestSpec("POST", "/a", body='{"payload":"{{payload}}"}', payload='{"d":"{{hex}}"}')
     _, body = spec.render(random.Random(2))
     assert body is not None

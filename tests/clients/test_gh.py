@@ -407,7 +407,8 @@ def _job_path(s: LiveServer, n: str) -> str:
 
 def _report_path(s: LiveServer) -> str:
     generated = s.get(f"/repos/{_org_repo(s)}/dependency-graph/sbom/generate-report").json()
-    return "/" + generated["sbom_url"].split("/", 3)[3].removeprefix("api/v3/")
+    value: str = "/" + generated["sbom_url"].split("/", 3)[3].removeprefix("api/v3/")
+    return value
 
 
 def _snapshot(sha: str, version: str) -> dict[str, Any]:

@@ -477,6 +477,6 @@ def test_operation(server: LiveServer, version: str, operation_id: str) -> None:
 def test_not_found_is_an_error_the_client_understands(server: LiveServer, version: str) -> None:
     github = GitHub(server.world.outsider_token, base_url=server.api_v3 + "/", http_cache=False)
     with github, pytest.raises(RequestFailed) as failed:
-        github.rest(version).repos.get(server.world.org, server.world.private_repo)
+        github.rest(version).repos.get(server.world.org, server.world.private_repo)  # type: ignore[call-overload]
     assert failed.value.response.status_code == 404
     assert failed.value.response.json()["message"] == "Not Found"

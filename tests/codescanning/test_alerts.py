@@ -151,7 +151,7 @@ async def test_severity_comes_from_the_rule(org: Org) -> None:
         sarifs.rule("plain", level="note"),
         {"id": "codeql", "properties": {"problem.severity": "recommendation"}},
     ]
-    results = [sarifs.result(r["id"], "x.py", i + 1) for i, r in enumerate(rules)]  # type: ignore[arg-type]
+    results = [sarifs.result(r["id"], "x.py", i + 1) for i, r in enumerate(rules)]
     await org.uploaded(sarifs.upload(sarifs.document(sarifs.run(results, rules=rules))))
     got = {
         a["rule"]["id"]: (a["rule"]["severity"], a["rule"]["security_severity_level"])

@@ -14,7 +14,7 @@ from tests.codescanning import sarifs
 from tests.codescanning.conftest import Org
 from tests.contract.description import API_VERSIONS, check_response
 from waybill.app import JOB_HANDLERS
-from waybill.codescanning import sarif, schemas, service
+from waybill.codescanning import sarif, schemas
 from waybill.core.jobs import Worker
 
 UPLOAD = "code-scanning/upload-sarif"
@@ -179,7 +179,7 @@ async def test_an_upload_whose_processing_gives_up_is_failed(
 
     r = await org.upload(sarifs.upload(sarifs.real("bandit")))
     sarif_id = r.json()["id"]
-    monkeypatch.setattr(service.sarif, "read", broken)
+    monkeypatch.setattr(sarif, "read", broken)
     worker = Worker(org.api.db, JOB_HANDLERS, max_attempts=1)
     assert await worker.run_once()
     status = await org.api.get(f"/repos/acme/web/code-scanning/sarifs/{sarif_id}", token=org.alice)

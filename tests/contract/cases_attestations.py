@@ -100,7 +100,7 @@ async def _bulk_org(http: Http, w: World, v: str) -> httpx.Response:
 
 @case("orgs/list-attestations-bulk", "no digests", 422, message="Validation Failed")
 async def _bulk_org_empty(http: Http, w: World, v: str) -> httpx.Response:
-    body = {"subject_digests": []}
+    body: dict[str, list[str]] = {"subject_digests": []}
     return await http.request(
         "POST", f"/orgs/{w.org}/attestations/bulk-list", token=w.owner_token, version=v, json=body
     )

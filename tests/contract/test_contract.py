@@ -7,6 +7,7 @@ import pytest
 
 from tests.contract import description, registry
 from tests.contract.world import seed
+from tests.harness import Harness
 
 PARAMS = [
     pytest.param(c, version, id=f"{c.id}@{version}") for c in registry.cases() for version in c.versions
@@ -15,7 +16,7 @@ PARAMS = [
 
 @pytest.mark.usefixtures("official_description")
 @pytest.mark.parametrize(("case", "version"), PARAMS)
-async def test_case(api, case: registry.Case, version: str) -> None:
+async def test_case(api: Harness, case: registry.Case, version: str) -> None:
     world = await seed(api, api)
     response = await case.call(api, world, version)
     assert response.status_code == case.status, response.text

@@ -6,12 +6,15 @@ request carrying one is refused at the edge. Integers beyond the database's colu
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.contract.cases_dependencies import snapshot
+from tests.harness import Harness
 
 
-async def test_nul_in_a_path_names_nothing(api):
+async def test_nul_in_a_path_names_nothing(api: Harness) -> None:
     await api.user("alice")
     r = await api.get("/users/ali%00ce")
     assert r.status_code == 404
@@ -22,7 +25,7 @@ async def test_nul_in_a_path_names_nothing(api):
     }
 
 
-async def test_nul_in_a_query_value_is_a_bad_request(api):
+async def test_nul_in_a_query_value_is_a_bad_request(api: Harness) -> None:
     r = await api.get("/advisories?ecosystem=np%00m")
     assert r.status_code == 400
     assert r.json()["message"] == "Query parameter ecosystem contains a NUL character"
@@ -35,7 +38,7 @@ async def test_nul_in_a_query_value_is_a_bad_request(api):
         ({"name": "web\u0000"}, "name"),
     ],
 )
-async def test_nul_in_a_body_is_invalid(api, body, field):
+async def test_nul_in_a_body_is_invalid(api: Harness, body: Any, field: str) -> None:
     await api.user("alice")
     token = await api.token("alice")
     r = await api.post("/user/repos", token=token, json=body)
@@ -50,7 +53,7 @@ async def test_nul_in_a_body_is_invalid(api, body, field):
     ]
 
 
-async def test_an_escaped_backslash_before_u0000_is_text(api):
+async def test_an_escaped_backslash_before_u0000_is_text(api: Harness) -> None:
     await api.user("alice")
     token = await api.token("alice")
     r = await api.post("/user/repos", token=token, json={"name": "web", "description": "C:\\u0000"})
@@ -62,7 +65,7 @@ NOT_FOUND = {"message": "Not Found", "documentation_url": "https://docs.github.c
 
 
 @pytest.mark.parametrize("attestation_id", ["9223372036854775808", "2677426369329042030592", "\u00b2"])
-async def test_attestation_ids_beyond_bigint_name_nothing(api, attestation_id):
+async def test_attestation_ids_beyond_bigint_name_nothing(api: Harness, attestation_id: Any) -> None:
     await api.user("alice")
     token = await api.token("alice")
     r = await api.delete(f"/users/alice/attestations/{attestation_id}", token=token)
@@ -70,7 +73,7 @@ async def test_attestation_ids_beyond_bigint_name_nothing(api, attestation_id):
     assert r.json() == NOT_FOUND
 
 
-async def test_cluster_job_ids_beyond_bigint_name_nothing(api):
+async def test_cluster_job_ids_beyond_bigint_name_nothing(api: Harness) -> None:
     await api.user("alice")
     await api.org("acme", owner="alice")
     token = await api.token("alice")
@@ -82,7 +85,7 @@ async def test_cluster_job_ids_beyond_bigint_name_nothing(api):
     assert r.json() == NOT_FOUND
 
 
-async def test_snapshot_version_beyond_the_column_is_invalid(api):
+async def test_snapshot_version_beyond_the_column_is_invalid(api: Harness) -> None:
     await api.user("alice")
     await api.repo("alice/web")
     token = await api.token("alice")
@@ -93,6 +96,6 @@ async def test_snapshot_version_beyond_the_column_is_invalid(api):
     assert [(e["field"], e["code"]) for e in r.json()["errors"]] == [("version", "invalid")]
 
 
-async def test_cwe_filter_of_unicode_digits_is_invalid(api):
+async def test_cwe_filter_of_unicode_digits_is_invalid(api: Harness) -> None:
     r = await api.get("/advisories?cwes=CWE-\u00b2")
     assert r.status_code == 422, r.text

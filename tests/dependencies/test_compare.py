@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from tests.dependencies.conftest import Setup
 from tests.dependencies.helpers import SHA_A, SHA_B, SHA_C, snapshot
+from tests.harness import Harness
 from tests.spec import assert_conforms
 
 OP = "dependency-graph/diff-range"
@@ -18,10 +22,10 @@ def change(
     name: str,
     version: str,
     *,
-    manifest="package-lock.json",
-    ecosystem="npm",
-    scope="runtime",
-):
+    manifest: str = "package-lock.json",
+    ecosystem: str = "npm",
+    scope: str = "runtime",
+) -> dict[str, Any]:
     return {
         "change_type": change_type,
         "manifest": manifest,
@@ -37,7 +41,7 @@ def change(
 
 
 @pytest.fixture
-async def history(alice):
+async def history(alice: Setup) -> Setup:
     """main at SHA_A: lodash 4.17.20, left-pad; feature at SHA_B: lodash 4.17.21, express (dev);
     main later at SHA_C: only a pip package in another manifest."""
     api, token = alice.api, alice.token
@@ -61,7 +65,7 @@ async def history(alice):
     return alice
 
 
-async def test_added_removed_and_changed_versions(history):
+async def test_added_removed_and_changed_versions(history: Setup) -> None:
     r = await history.api.get(f"{COMPARE}{SHA_A}...{SHA_B}", token=history.token)
     assert r.status_code == 200, r.text
     assert_conforms(r, OP)
@@ -73,7 +77,7 @@ async def test_added_removed_and_changed_versions(history):
     ]
 
 
-async def test_graph_at_an_old_commit_is_rebuilt(history):
+async def test_graph_at_an_old_commit_is_rebuilt(history: Setup) -> None:
     # main moved on to SHA_C (a different manifest replaced the first), yet SHA_A's graph remains.
     r = await history.api.get(f"{COMPARE}{SHA_A}...{SHA_C}", token=history.token)
     assert r.status_code == 200
@@ -92,7 +96,7 @@ async def test_graph_at_an_old_commit_is_rebuilt(history):
     ]
 
 
-async def test_refs_branch_names_and_short_shas(history):
+async def test_refs_branch_names_and_short_shas(history: Setup) -> None:
     api, token = history.api, history.token
     by_sha = (await api.get(f"{COMPARE}{SHA_C}...{SHA_B}", token=token)).json()
     assert (await api.get(f"{COMPARE}main...feature", token=token)).json() == by_sha
@@ -100,18 +104,18 @@ async def test_refs_branch_names_and_short_shas(history):
     assert (await api.get(f"{COMPARE}ccccccc...bbbbbbbbbb", token=token)).json() == by_sha
 
 
-async def test_manifest_filter(history):
+async def test_manifest_filter(history: Setup) -> None:
     r = await history.api.get(f"{COMPARE}{SHA_A}...{SHA_C}?name=requirements.txt", token=history.token)
     assert [c["name"] for c in r.json()] == ["django"]
 
 
-async def test_same_commit_has_no_changes(history):
+async def test_same_commit_has_no_changes(history: Setup) -> None:
     r = await history.api.get(f"{COMPARE}{SHA_A}...{SHA_A}", token=history.token)
     assert r.status_code == 200
     assert r.json() == []
 
 
-async def test_pages_with_link_header(history):
+async def test_pages_with_link_header(history: Setup) -> None:
     r = await history.api.get(f"{COMPARE}{SHA_A}...{SHA_B}?per_page=3", token=history.token)
     assert len(r.json()) == 3
     assert 'rel="next"' in r.headers["link"]
@@ -119,7 +123,7 @@ async def test_pages_with_link_header(history):
     assert [c["version"] for c in r.json()] == ["4.17.21"]
 
 
-async def test_unknown_commit_is_404(history):
+async def test_unknown_commit_is_404(history: Setup) -> None:
     r = await history.api.get(f"{COMPARE}{SHA_A}...{'d' * 40}", token=history.token)
     assert r.status_code == 404
     assert_conforms(r, OP)
@@ -132,14 +136,14 @@ async def test_unknown_commit_is_404(history):
 
 
 @pytest.mark.parametrize("basehead", [SHA_A, f"{SHA_A}..{SHA_B}", f"...{SHA_B}", f"{SHA_A}..."])
-async def test_malformed_basehead_is_400(history, basehead):
+async def test_malformed_basehead_is_400(history: Setup, basehead: str) -> None:
     r = await history.api.get(f"{COMPARE}{basehead}", token=history.token)
     assert r.status_code == 400
     assert_conforms(r, OP)
     assert r.json()["message"] == "Invalid basehead: expected the form {base}...{head}"
 
 
-async def test_private_repository(api):
+async def test_private_repository(api: Harness) -> None:
     await api.user("alice")
     await api.user("bob")
     await api.repo("alice/secret", private=True)

@@ -27,9 +27,13 @@ from spdx_tools.spdx.model import (
     SpdxNoAssertion,
 )
 from spdx_tools.spdx.writer.json.json_writer import write_document_to_stream
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tests.dependencies.conftest import Setup
 from tests.dependencies.helpers import SHA_A, SHA_B
+from tests.harness import Harness
 from waybill.dependencies import service
+from waybill.dependencies.service import Dependency
 
 IMPORT = "/waybill/repos/alice/web/dependency-graph/sbom-import"
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,8 +116,8 @@ def spdx_document(spdx_version: str = "SPDX-2.3") -> bytes:
     return stream.getvalue().encode()
 
 
-async def graph(api) -> dict[str, Any]:
-    async def read(conn):
+async def graph(api: Harness) -> dict[str, Any]:
+    async def read(conn: AsyncConnection) -> list[Dependency]:
         from waybill.accounts import service as accounts
 
         repo = await accounts.get_repository(conn, "alice/web")
@@ -123,7 +127,9 @@ async def graph(api) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("spec", ["1.4", "1.5", "1.6"])
-async def test_cyclonedx_from_cyclonedx_py(alice, cyclonedx_documents, spec):
+async def test_cyclonedx_from_cyclonedx_py(
+    alice: Setup, cyclonedx_documents: dict[str, bytes], spec: str
+) -> None:
     raw = cyclonedx_documents[spec]
     r = await alice.api.post(
         f"{IMPORT}?sha={SHA_A}", token=alice.token, content=raw, headers={"Content-Type": "application/json"}
@@ -140,7 +146,9 @@ async def test_cyclonedx_from_cyclonedx_py(alice, cyclonedx_documents, spec):
     assert deps[f"pkg:pypi/greenlet@{version('greenlet')}"].relationship == "indirect"
 
 
-async def test_cyclonedx_edges_reach_the_sbom_export(alice, cyclonedx_documents):
+async def test_cyclonedx_edges_reach_the_sbom_export(
+    alice: Setup, cyclonedx_documents: dict[str, bytes]
+) -> None:
     await alice.api.post(f"{IMPORT}?sha={SHA_A}", token=alice.token, content=cyclonedx_documents["1.6"])
     sbom = (await alice.api.get("/repos/alice/web/dependency-graph/sbom", token=alice.token)).json()["sbom"]
     ids = {p["externalRefs"][0]["referenceLocator"]: p["SPDXID"] for p in sbom["packages"]}
@@ -154,7 +162,7 @@ async def test_cyclonedx_edges_reach_the_sbom_export(alice, cyclonedx_documents)
 
 
 @pytest.mark.parametrize("spdx_version", ["SPDX-2.2", "SPDX-2.3"])
-async def test_spdx_written_by_spdx_tools(alice, spdx_version):
+async def test_spdx_written_by_spdx_tools(alice: Setup, spdx_version: str) -> None:
     r = await alice.api.post(
         f"{IMPORT}?sha={SHA_A}&correlator=frontend", token=alice.token, content=spdx_document(spdx_version)
     )
@@ -168,7 +176,7 @@ async def test_spdx_written_by_spdx_tools(alice, spdx_version):
     }
 
 
-async def test_options_in_a_wrapping_body_and_other_refs(alice):
+async def test_options_in_a_wrapping_body_and_other_refs(alice: Setup) -> None:
     body = {
         "sbom": json.loads(spdx_document()),
         "sha": SHA_B,
@@ -181,7 +189,7 @@ async def test_options_in_a_wrapping_body_and_other_refs(alice):
     assert await graph(alice.api) == {}
 
 
-async def test_githubs_own_export_round_trips(alice, api):
+async def test_githubs_own_export_round_trips(alice: Setup, api: Harness) -> None:
     await api.repo("alice/copy")
     await api.post(
         "/repos/alice/copy/dependency-graph/snapshots",
@@ -227,19 +235,19 @@ def _error(field: str, message: str, code: str = "invalid", **extra: Any) -> dic
     }
 
 
-async def test_sha_is_required(alice):
+async def test_sha_is_required(alice: Setup) -> None:
     r = await alice.api.post(IMPORT, token=alice.token, content=spdx_document())
     assert r.status_code == 422
     assert r.json() == _error("sha", "sha is missing", code="missing_field")
 
 
-async def test_bad_ref(alice):
+async def test_bad_ref(alice: Setup) -> None:
     r = await alice.api.post(f"{IMPORT}?sha={SHA_A}&ref=main", token=alice.token, content=spdx_document())
     assert r.status_code == 422
     assert r.json() == _error("ref", "ref must match the pattern ^refs/", value="main")
 
 
-async def test_unsupported_cyclonedx_version(alice, cyclonedx_documents):
+async def test_unsupported_cyclonedx_version(alice: Setup, cyclonedx_documents: dict[str, bytes]) -> None:
     document = json.loads(cyclonedx_documents["1.6"])
     document["specVersion"] = "1.3"
     r = await alice.api.post(f"{IMPORT}?sha={SHA_A}", token=alice.token, json=document)
@@ -247,7 +255,7 @@ async def test_unsupported_cyclonedx_version(alice, cyclonedx_documents):
     assert r.json() == _error("specVersion", "CycloneDX 1.4, 1.5, 1.6 are supported", value="1.3")
 
 
-async def test_invalid_spdx_document(alice):
+async def test_invalid_spdx_document(alice: Setup) -> None:
     document = json.loads(spdx_document())
     del document["SPDXID"]
     r = await alice.api.post(f"{IMPORT}?sha={SHA_A}", token=alice.token, json=document)
@@ -256,13 +264,13 @@ async def test_invalid_spdx_document(alice):
     assert r.json()["errors"][0]["message"].startswith("not a valid SPDX document: ")
 
 
-async def test_not_an_sbom(alice):
+async def test_not_an_sbom(alice: Setup) -> None:
     r = await alice.api.post(f"{IMPORT}?sha={SHA_A}", token=alice.token, json={"hello": "world"})
     assert r.status_code == 422
     assert r.json() == _error("body", "not a CycloneDX (bomFormat) or SPDX (spdxVersion) JSON document")
 
 
-async def test_bad_package_url_in_spdx(alice):
+async def test_bad_package_url_in_spdx(alice: Setup) -> None:
     document = json.loads(spdx_document())
     for package in document["packages"]:
         if package["SPDXID"] == "SPDXRef-react":
@@ -277,7 +285,7 @@ async def test_bad_package_url_in_spdx(alice):
     )
 
 
-async def test_import_needs_write_access(api):
+async def test_import_needs_write_access(api: Harness) -> None:
     await api.user("alice")
     await api.user("bob")
     await api.repo("alice/web")

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 from bench.sbom_generate import write
 from sqlalchemy import func, select
 
+from tests.dependencies.conftest import Setup
 from tests.dependencies.helpers import SHA_A
 from tests.harness import Harness, running
 from waybill.accounts import service as accounts
@@ -86,7 +88,9 @@ async def stored(api: Harness) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize(("spec", "batch"), [("1.5", 10_000), ("1.6", 37)])
-async def test_generated_document_gives_the_graph_of_the_library_reading(alice, monkeypatch, spec, batch):
+async def test_generated_document_gives_the_graph_of_the_library_reading(
+    alice: Setup, monkeypatch: pytest.MonkeyPatch, spec: str, batch: int
+) -> None:
     # Fewer than 997 components: no repeated package URL, whose keeper the library's sorted sets
     # chose by sort order rather than document order.
     raw = document(600, spec)
@@ -101,7 +105,7 @@ async def test_generated_document_gives_the_graph_of_the_library_reading(alice, 
     assert any(children for _, _, children in got.values())
 
 
-async def test_streamed_and_whole_readings_agree(tmp_path):
+async def test_streamed_and_whole_readings_agree(tmp_path: Path) -> None:
     raw = document(3_000)
     path = tmp_path / "bom.json"
     path.write_bytes(raw)
@@ -117,7 +121,7 @@ async def test_streamed_and_whole_readings_agree(tmp_path):
     assert len(purls) == len(set(purls)) == 3_000 - 3 - 3
 
 
-async def test_metadata_after_the_components_is_found(alice):
+async def test_metadata_after_the_components_is_found(alice: Setup) -> None:
     parsed = json.loads(document(50))
     reordered = {k: v for k, v in parsed.items() if k != "metadata"} | {"metadata": parsed["metadata"]}
     raw = json.dumps(reordered).encode()
@@ -149,7 +153,9 @@ def _set(key: str, value: Any, index: int = 5) -> Any:
         (_set("components", {"not": "a list"}), ".components", "components must be an array"),
     ],
 )
-async def test_a_bad_component_names_its_field_and_writes_nothing(alice, mutate, field_suffix, message_part):
+async def test_a_bad_component_names_its_field_and_writes_nothing(
+    alice: Setup, mutate: Callable[[dict[str, Any]], None], field_suffix: str, message_part: str
+) -> None:
     raw = document(200)
     ref = json.loads(raw)["components"][5]["bom-ref"]
     r = await alice.api.post(f"{IMPORT}?sha={SHA_A}", token=alice.token, content=_broken(raw, mutate))
@@ -161,7 +167,7 @@ async def test_a_bad_component_names_its_field_and_writes_nothing(alice, mutate,
     assert await stored(alice.api) == (0, 0)
 
 
-async def test_a_bad_dependency_entry_names_its_field(alice):
+async def test_a_bad_dependency_entry_names_its_field(alice: Setup) -> None:
     raw = _broken(document(200), lambda d: d["dependencies"][7].pop("ref"))
     r = await alice.api.post(f"{IMPORT}?sha={SHA_A}", token=alice.token, content=raw)
     assert r.status_code == 422, r.text
@@ -170,7 +176,7 @@ async def test_a_bad_dependency_entry_names_its_field(alice):
 
 
 @pytest.mark.parametrize("where", ["components", "dependencies"])
-async def test_bad_json_mid_stream_is_a_400_and_writes_nothing(alice, where):
+async def test_bad_json_mid_stream_is_a_400_and_writes_nothing(alice: Setup, where: str) -> None:
     raw = document(400)
     cut = raw.index(b'"dependencies"') + (2_000 if where == "dependencies" else -20_000)
     # Cut short, and a stray comma between two objects.
@@ -182,7 +188,7 @@ async def test_bad_json_mid_stream_is_a_400_and_writes_nothing(alice, where):
     assert await stored(alice.api) == (0, 0)
 
 
-async def test_a_write_failing_half_way_leaves_nothing(alice, monkeypatch):
+async def test_a_write_failing_half_way_leaves_nothing(alice: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sql, "WRITE_BATCH", 50)
     real = sql._insert_resolved
     calls = 0
@@ -215,7 +221,7 @@ async def _chunks(raw: bytes) -> AsyncIterator[bytes]:
         yield raw[start : start + 4096]
 
 
-async def test_the_route_has_its_own_body_limit(limited):
+async def test_the_route_has_its_own_body_limit(limited: tuple[Harness, str]) -> None:
     api, token = limited
     small, large = document(40), document(100)
     assert 1024 < len(small) < 64 * 1024 < len(large)
@@ -234,7 +240,7 @@ async def test_the_route_has_its_own_body_limit(limited):
     assert r.status_code == 413
 
 
-async def test_a_refused_caller_is_refused_before_the_body_is_read(api):
+async def test_a_refused_caller_is_refused_before_the_body_is_read(api: Harness) -> None:
     await api.user("alice")
     await api.user("bob")
     await api.repo("alice/web")

@@ -6,13 +6,17 @@ import json
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 from spdx_tools.spdx.parser.parse_anything import parse_file
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 from sqlalchemy import update
 
+from tests.dependencies.conftest import Setup
 from tests.dependencies.helpers import example_snapshot, snapshot
+from tests.harness import Harness
 from tests.spec import assert_conforms
 from waybill.core import clock
 from waybill.dependencies.models import dependency_sbom_reports
@@ -22,7 +26,7 @@ SBOM = "/repos/alice/web/dependency-graph/sbom"
 GENERATE = "/repos/alice/web/dependency-graph/sbom/generate-report"
 
 
-def assert_valid_spdx(document: dict, tmp_path: Path) -> None:
+def assert_valid_spdx(document: dict[str, Any], tmp_path: Path) -> None:
     path = tmp_path / "sbom.spdx.json"
     path.write_text(json.dumps(document))
     parsed = parse_file(str(path))
@@ -34,7 +38,7 @@ def local(url: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-async def test_export_is_valid_spdx_in_githubs_shape(alice, tmp_path):
+async def test_export_is_valid_spdx_in_githubs_shape(alice: Setup, tmp_path: Path) -> None:
     await alice.api.post(SNAPSHOTS, token=alice.token, json=example_snapshot())
     r = await alice.api.get(SBOM, token=alice.token)
     assert r.status_code == 200, r.text
@@ -80,7 +84,7 @@ async def test_export_is_valid_spdx_in_githubs_shape(alice, tmp_path):
     }
 
 
-async def test_export_of_an_empty_graph_is_valid(alice, tmp_path):
+async def test_export_of_an_empty_graph_is_valid(alice: Setup, tmp_path: Path) -> None:
     r = await alice.api.get(SBOM, token=alice.token)
     assert r.status_code == 200
     assert_conforms(r, "dependency-graph/export-sbom")
@@ -88,7 +92,9 @@ async def test_export_of_an_empty_graph_is_valid(alice, tmp_path):
     assert len(r.json()["sbom"]["packages"]) == 1
 
 
-async def test_export_keeps_distinct_ids_for_packages_differing_only_in_qualifiers(alice, tmp_path):
+async def test_export_keeps_distinct_ids_for_packages_differing_only_in_qualifiers(
+    alice: Setup, tmp_path: Path
+) -> None:
     body = snapshot({"a": "pkg:maven/org.x/lib@1.0?type=jar", "b": "pkg:maven/org.x/lib@1.0?type=pom"})
     await alice.api.post(SNAPSHOTS, token=alice.token, json=body)
     sbom = (await alice.api.get(SBOM, token=alice.token)).json()["sbom"]
@@ -97,7 +103,7 @@ async def test_export_keeps_distinct_ids_for_packages_differing_only_in_qualifie
     assert len({p["SPDXID"] for p in sbom["packages"]}) == 3
 
 
-async def test_export_of_a_private_repository_without_access_is_404(api):
+async def test_export_of_a_private_repository_without_access_is_404(api: Harness) -> None:
     await api.user("alice")
     await api.user("bob")
     await api.repo("alice/secret", private=True)
@@ -106,7 +112,7 @@ async def test_export_of_a_private_repository_without_access_is_404(api):
     assert_conforms(r, "dependency-graph/export-sbom")
 
 
-async def test_report_lifecycle(alice, tmp_path):
+async def test_report_lifecycle(alice: Setup, tmp_path: Path) -> None:
     api = alice.api
     await api.post(SNAPSHOTS, token=alice.token, json=example_snapshot())
     r = await api.get(GENERATE, token=alice.token)
@@ -136,7 +142,7 @@ async def test_report_lifecycle(alice, tmp_path):
     assert len(document["packages"]) == 4
 
 
-async def test_download_url_expires_and_must_be_signed(alice, monkeypatch):
+async def test_download_url_expires_and_must_be_signed(alice: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
     api = alice.api
     url = (await api.get(GENERATE, token=alice.token)).json()["sbom_url"]
     await api.app.worker.run_until_idle()
@@ -152,7 +158,7 @@ async def test_download_url_expires_and_must_be_signed(alice, monkeypatch):
     assert r.status_code == 403
 
 
-async def test_reports_are_gone_after_a_week(alice):
+async def test_reports_are_gone_after_a_week(alice: Setup) -> None:
     api = alice.api
     url = (await api.get(GENERATE, token=alice.token)).json()["sbom_url"]
     await api.app.worker.run_until_idle()
@@ -168,7 +174,7 @@ async def test_reports_are_gone_after_a_week(alice):
     assert_conforms(r, "dependency-graph/fetch-sbom-report")
 
 
-async def test_unknown_report_and_report_of_another_repository_are_404(alice):
+async def test_unknown_report_and_report_of_another_repository_are_404(alice: Setup) -> None:
     api = alice.api
     await api.repo("alice/other")
     url = (await api.get(GENERATE, token=alice.token)).json()["sbom_url"]
@@ -179,7 +185,7 @@ async def test_unknown_report_and_report_of_another_repository_are_404(alice):
     assert r.status_code == 404
 
 
-async def test_report_worker_is_idempotent(alice):
+async def test_report_worker_is_idempotent(alice: Setup) -> None:
     api = alice.api
     url = (await api.get(GENERATE, token=alice.token)).json()["sbom_url"]
     from waybill.core import jobs
@@ -194,7 +200,7 @@ async def test_report_worker_is_idempotent(alice):
     assert (await api.get(local(url), token=alice.token)).status_code == 302
 
 
-async def test_generate_report_of_a_private_repository_without_access_is_404(api):
+async def test_generate_report_of_a_private_repository_without_access_is_404(api: Harness) -> None:
     await api.user("alice")
     await api.user("bob")
     await api.repo("alice/secret", private=True)

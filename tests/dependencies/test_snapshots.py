@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tests.dependencies.conftest import Setup
 from tests.dependencies.helpers import SHA_A, SHA_B, example_snapshot, snapshot
+from tests.harness import Harness
 from tests.spec import assert_conforms
 from waybill.dependencies import service
+from waybill.dependencies.service import Dependency
 
 OP = "dependency-graph/create-repository-snapshot"
 URL = "/repos/alice/web/dependency-graph/snapshots"
@@ -23,8 +27,8 @@ def failed(field: str, message: str, code: str = "invalid", **extra: Any) -> dic
     }
 
 
-async def current(api, full_name: str = "alice/web") -> set[tuple[str, str]]:
-    async def read(conn):
+async def current(api: Harness, full_name: str = "alice/web") -> set[tuple[str, str]]:
+    async def read(conn: AsyncConnection) -> list[Dependency]:
         from waybill.accounts import service as accounts
 
         repo = await accounts.get_repository(conn, full_name)
@@ -33,7 +37,7 @@ async def current(api, full_name: str = "alice/web") -> set[tuple[str, str]]:
     return {(d.manifest, d.package_url) for d in await api.tx(read)}
 
 
-async def test_documented_example_is_accepted_and_updates_the_graph(alice):
+async def test_documented_example_is_accepted_and_updates_the_graph(alice: Setup) -> None:
     r = await alice.api.post(URL, token=alice.token, json=example_snapshot())
     assert r.status_code == 201, r.text
     assert_conforms(r, OP)
@@ -49,7 +53,7 @@ async def test_documented_example_is_accepted_and_updates_the_graph(alice):
     }
 
 
-async def _deps(conn):
+async def _deps(conn: AsyncConnection) -> list[Dependency]:
     from waybill.accounts import service as accounts
 
     repo = await accounts.get_repository(conn, "alice/web")
@@ -65,7 +69,7 @@ async def _deps(conn):
         "application/vnd.github.machine-man-preview+json, application/json",
     ],
 )
-async def test_preview_media_types_are_accepted(alice, accept):
+async def test_preview_media_types_are_accepted(alice: Setup, accept: str) -> None:
     r = await alice.api.post(URL, token=alice.token, json=example_snapshot(), headers={"Accept": accept})
     assert r.status_code == 201, r.text
     assert_conforms(r, OP)
@@ -151,7 +155,9 @@ NINE = {f"k{i}": i for i in range(9)}
         ),
     ],
 )
-async def test_schema_violations_name_the_field(alice, path, value, field, message):
+async def test_schema_violations_name_the_field(
+    alice: Setup, path: list[str], value: Any, field: str, message: str
+) -> None:
     r = await alice.api.post(URL, token=alice.token, json=_set(example_snapshot(), path, value))
     assert r.status_code == 422, r.text
     assert_conforms(r, OP)
@@ -166,7 +172,7 @@ async def test_schema_violations_name_the_field(alice, path, value, field, messa
         (["detector", "url"], "detector.url"),
     ],
 )
-async def test_missing_required_fields(alice, path, field):
+async def test_missing_required_fields(alice: Setup, path: list[str], field: str) -> None:
     body = example_snapshot()
     node = body
     for key in path[:-1]:
@@ -196,7 +202,7 @@ async def test_missing_required_fields(alice, path, field):
         ),
     ],
 )
-async def test_malformed_package_url_names_manifest_and_key(alice, purl, message):
+async def test_malformed_package_url_names_manifest_and_key(alice: Setup, purl: str, message: str) -> None:
     body = _set(example_snapshot(), [*DEPENDENCY, "package_url"], purl)
     r = await alice.api.post(URL, token=alice.token, json=body)
     assert r.status_code == 422, r.text
@@ -204,7 +210,7 @@ async def test_malformed_package_url_names_manifest_and_key(alice, purl, message
     assert r.json() == failed("manifests.package-lock.json.resolved.tunnel.package_url", message, value=purl)
 
 
-async def test_malformed_package_url_in_dependencies(alice):
+async def test_malformed_package_url_in_dependencies(alice: Setup) -> None:
     body = _set(example_snapshot(), [*DEPENDENCY, "dependencies"], ["pkg:npm/"])
     r = await alice.api.post(URL, token=alice.token, json=body)
     assert r.status_code == 422, r.text
@@ -216,7 +222,7 @@ async def test_malformed_package_url_in_dependencies(alice):
     )
 
 
-async def test_bad_json_is_400(alice):
+async def test_bad_json_is_400(alice: Setup) -> None:
     r = await alice.api.post(
         URL, token=alice.token, content=b"{", headers={"Content-Type": "application/json"}
     )
@@ -224,7 +230,7 @@ async def test_bad_json_is_400(alice):
     assert r.json()["message"] == "Problems parsing JSON"
 
 
-async def test_same_correlator_and_detector_replaces_the_dependencies(alice):
+async def test_same_correlator_and_detector_replaces_the_dependencies(alice: Setup) -> None:
     first = snapshot({"a": "pkg:npm/a@1.0.0", "b": "pkg:npm/b@1.0.0"}, sha=SHA_A)
     second = snapshot({"c": "pkg:npm/c@1.0.0"}, sha=SHA_B, scanned="2026-01-02T00:00:00Z")
     assert (await alice.api.post(URL, token=alice.token, json=first)).json()["result"] == "SUCCESS"
@@ -233,7 +239,7 @@ async def test_same_correlator_and_detector_replaces_the_dependencies(alice):
     assert await current(alice.api) == {("package-lock.json", "pkg:npm/c@1.0.0")}
 
 
-async def test_other_correlator_or_detector_adds_dependencies(alice):
+async def test_other_correlator_or_detector_adds_dependencies(alice: Setup) -> None:
     await alice.api.post(URL, token=alice.token, json=snapshot({"a": "pkg:npm/a@1.0.0"}))
     await alice.api.post(
         URL, token=alice.token, json=snapshot({"b": "pkg:pypi/b@2.0"}, correlator="other", manifest="req.txt")
@@ -249,7 +255,7 @@ async def test_other_correlator_or_detector_adds_dependencies(alice):
     }
 
 
-async def test_other_ref_is_accepted_without_changing_the_graph(alice):
+async def test_other_ref_is_accepted_without_changing_the_graph(alice: Setup) -> None:
     await alice.api.post(URL, token=alice.token, json=snapshot({"a": "pkg:npm/a@1.0.0"}))
     r = await alice.api.post(
         URL, token=alice.token, json=snapshot({"a": "pkg:npm/a@2.0.0"}, sha=SHA_B, ref="refs/heads/feature")
@@ -264,7 +270,7 @@ async def test_other_ref_is_accepted_without_changing_the_graph(alice):
     assert await current(alice.api) == {("package-lock.json", "pkg:npm/a@1.0.0")}
 
 
-async def test_an_older_scan_for_the_same_pair_is_accepted_without_changing_the_graph(alice):
+async def test_an_older_scan_for_the_same_pair_is_accepted_without_changing_the_graph(alice: Setup) -> None:
     newer = snapshot({"a": "pkg:npm/a@2.0.0"}, sha=SHA_B, scanned="2026-01-02T00:00:00Z")
     older = snapshot({"a": "pkg:npm/a@1.0.0"}, sha=SHA_A, scanned="2026-01-01T00:00:00Z")
     await alice.api.post(URL, token=alice.token, json=newer)
@@ -273,7 +279,7 @@ async def test_an_older_scan_for_the_same_pair_is_accepted_without_changing_the_
     assert await current(alice.api) == {("package-lock.json", "pkg:npm/a@2.0.0")}
 
 
-async def test_dependents_of_a_package(alice):
+async def test_dependents_of_a_package(alice: Setup) -> None:
     api = alice.api
     await api.repo("alice/api")
     await api.post(URL, token=alice.token, json=snapshot({"a": "pkg:npm/lodash@4.17.20"}))
@@ -296,7 +302,7 @@ async def test_dependents_of_a_package(alice):
 # Permissions.
 
 
-async def test_private_repository_without_access_is_404(api):
+async def test_private_repository_without_access_is_404(api: Harness) -> None:
     await api.user("alice")
     await api.user("bob")
     await api.repo("alice/secret", private=True)
@@ -314,7 +320,7 @@ async def test_private_repository_without_access_is_404(api):
     }
 
 
-async def test_read_only_collaborator_is_403(api):
+async def test_read_only_collaborator_is_403(api: Harness) -> None:
     await api.user("alice")
     await api.user("bob")
     await api.repo("alice/secret", private=True)
@@ -329,7 +335,7 @@ async def test_read_only_collaborator_is_403(api):
     assert r.json()["message"] == "Must have write access to repository alice/secret."
 
 
-async def test_fine_grained_token_needs_contents_write(api):
+async def test_fine_grained_token_needs_contents_write(api: Harness) -> None:
     await api.user("alice")
     await api.repo("alice/web")
     reader = await api.fine_grained("alice", owner="alice", permissions={"contents": "read"})
@@ -343,7 +349,7 @@ async def test_fine_grained_token_needs_contents_write(api):
     assert r.status_code == 201
 
 
-async def test_classic_token_without_repo_scope_on_private_repository(api):
+async def test_classic_token_without_repo_scope_on_private_repository(api: Harness) -> None:
     await api.user("alice")
     await api.repo("alice/secret", private=True)
     r = await api.post(
@@ -354,7 +360,7 @@ async def test_classic_token_without_repo_scope_on_private_repository(api):
     assert r.status_code == 404
 
 
-async def test_anonymous_is_401(alice):
+async def test_anonymous_is_401(alice: Setup) -> None:
     r = await alice.api.post(URL, json=example_snapshot())
     assert r.status_code == 401
     assert r.json()["message"] == "Requires authentication"

@@ -42,7 +42,9 @@ def tiny(settings: Settings) -> Settings:
     return replace(settings, database_connections=4, database_pool_timeout=0.3)
 
 
-async def test_no_free_connection_answers_503_with_retry_after(tiny, warnings):
+async def test_no_free_connection_answers_503_with_retry_after(
+    tiny: Settings, warnings: list[logging.LogRecord]
+) -> None:
     async with running(tiny, "postgresql") as api:
         await api.user("alice")
         token = await api.token("alice")
@@ -66,7 +68,9 @@ async def test_no_free_connection_answers_503_with_retry_after(tiny, warnings):
         assert (await api.get("/user", token=token)).status_code == 200
 
 
-async def test_connections_terminated_answer_503_not_500(tiny, warnings):
+async def test_connections_terminated_answer_503_not_500(
+    tiny: Settings, warnings: list[logging.LogRecord]
+) -> None:
     async with running(tiny, "postgresql") as api:
         await api.user("alice")
         token = await api.token("alice")

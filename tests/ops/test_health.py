@@ -56,7 +56,7 @@ async def test_not_ready_when_the_database_does_not_answer(settings: Settings, b
         def broken() -> object:
             raise ConnectionRefusedError("down")
 
-        api.app.db.query = broken  # type: ignore[method-assign]
+        api.app.db.query = broken  # type: ignore[method-assign,assignment]
         try:
             response = await api.get("/waybill/readyz")
         finally:

@@ -297,7 +297,8 @@ class SigstoreDouble:
                 "time_stamp_token": cms.ContentInfo({"content_type": "signed_data", "content": signed_data}),
             }
         )
-        return response.dump()
+        value: bytes = response.dump()
+        return value
 
     def bundle(
         self,

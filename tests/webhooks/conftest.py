@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ class World:
 
 
 @pytest.fixture
-async def world(api: Harness) -> AsyncIterator[World]:
+async def world(api: Harness) -> World:
     await api.user("octocat")
     await api.user("hubot")
     await api.user("mallory")

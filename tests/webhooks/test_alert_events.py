@@ -4,6 +4,8 @@ and parsed by githubkit."""
 from __future__ import annotations
 
 import json
+from functools import partial
+from typing import Any
 
 import githubkit.webhooks
 
@@ -27,7 +29,7 @@ async def _submit(world: World, version: str, n: int) -> None:
     await world.run_jobs()
 
 
-def _alert_events(receiver: Receiver) -> list[tuple[str, dict]]:
+def _alert_events(receiver: Receiver) -> list[tuple[str, dict[str, Any]]]:
     return [
         (r.headers["X-GitHub-Event"], json.loads(r.body))
         for r in receiver.received
@@ -82,7 +84,7 @@ async def test_advisory_imports_send_security_advisory_events(world: World, rece
     changed = {**first, "summary": "Prototype pollution, now explained", "modified": "2026-02-02T00:00:00Z"}
     withdrawn = {**changed, "withdrawn": "2026-02-03T00:00:00Z", "modified": "2026-02-03T00:00:00Z"}
     for doc in (first, first, changed, withdrawn):
-        await api.tx(lambda c, doc=doc: alerts.import_files(c, [as_file(doc)]))
+        await api.tx(partial(alerts.import_files, files=[as_file(doc)]))
     await world.run_jobs()
     events = [
         json.loads(r.body) for r in receiver.received if r.headers["X-GitHub-Event"] == "security_advisory"

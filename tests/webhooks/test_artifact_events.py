@@ -4,6 +4,7 @@ by the write itself, and only when a hook hears them."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -28,7 +29,7 @@ async def _hook(world: World, url: str, events: list[str], collection: str = ORG
     await world.run_jobs()
 
 
-def _events(receiver: Receiver) -> list[dict]:
+def _events(receiver: Receiver) -> list[dict[str, Any]]:
     return [json.loads(r.body) for r in receiver.received if r.headers["X-GitHub-Event"] != "ping"]
 
 

@@ -11,6 +11,7 @@ import socket
 import uuid
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 from urllib.parse import parse_qs
 
 import githubkit.webhooks
@@ -27,10 +28,11 @@ from waybill.webhooks import jobs as webhooks_jobs
 from waybill.webhooks import sending
 
 
-async def _create(world: World, collection: str, url: str, **overrides: object) -> dict:
+async def _create(world: World, collection: str, url: str, **overrides: object) -> dict[str, Any]:
     response = await world.api.post(collection, token=world.owner, json=hook_body(url, **overrides))
     assert response.status_code == 201, response.text
-    return response.json()
+    value: dict[str, Any] = response.json()
+    return value
 
 
 @pytest.mark.parametrize("collection", [ORG_HOOKS, REPO_HOOKS])
@@ -251,7 +253,7 @@ async def test_a_name_that_resolves_to_a_private_address_is_refused_at_delivery(
     strict = replace(api.app.settings, webhook_allow_private=False)
     hook = await _create(world, ORG_HOOKS, "http://intranet.example.com/hook")
 
-    async def private(*_args: object, **_kwargs: object) -> list[tuple]:
+    async def private(*_args: object, **_kwargs: object) -> list[tuple[Any, ...]]:
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.1.2.3", 80))]
 
     monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", private)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.webhooks.conftest import ORG_HOOKS, REPO_HOOKS, SECRET, World, hook_body
@@ -74,7 +76,9 @@ async def test_repository_hooks_add_and_remove_events(world: World) -> None:
         ({"url": "ftp://example.com"}, "config.url"),
     ],
 )
-async def test_a_bad_config_is_a_422_naming_the_field(world: World, config: dict, field: str) -> None:
+async def test_a_bad_config_is_a_422_naming_the_field(
+    world: World, config: dict[str, Any], field: str
+) -> None:
     response = await world.api.post(ORG_HOOKS, token=world.owner, json={"name": "web", "config": config})
     assert response.status_code == 422, response.text
     assert [e["field"] for e in response.json()["errors"]] == [field]

@@ -4,6 +4,7 @@ in docs/webhooks."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from tests.alerts.conftest import snapshot
 from tests.attestations.bundles import bundle_for, random_digest
@@ -12,7 +13,7 @@ from tests.webhooks.receiver import Receiver
 from tests.webhooks.schemas import check_waybill
 
 
-def _bodies(receiver: Receiver, event: str) -> list[dict]:
+def _bodies(receiver: Receiver, event: str) -> list[dict[str, Any]]:
     return [json.loads(r.body) for r in receiver.received if r.headers["X-GitHub-Event"] == event]
 
 

@@ -25,7 +25,7 @@ def digest(data):
     return hashlib.md5(data).hexdigest()
 
 
-def check(value):
+def check(value: Any):
     assert value, "value required"
     try:
         return int(value)
