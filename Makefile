@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.8
 
 # `make help` lists the targets with the line above each.
-.PHONY: help install clients serve test fuzz lint typecheck lock clean browser pgbouncer screenshots bench bench-quick bench-fleet bench-tools
+.PHONY: help install clients serve test fuzz lint typecheck lock clean browser pgbouncer screenshots bench bench-quick bench-fleet bench-tools soak
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -100,6 +100,12 @@ bench-quick: install bench-tools
 
 bench-fleet: install bench-tools
 	$(BIN)/python -m bench.fleet
+
+# Mixed load on both databases against `waybill serve --workers 2`, each process's memory every 10 s
+# and its slope over the last 5 minutes; SOAK_MINUTES=4 for a shorter run.
+SOAK_MINUTES ?= 10
+soak: install
+	SOAK_MINUTES=$(SOAK_MINUTES) $(BIN)/python -m bench.soak
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(JS)/node_modules

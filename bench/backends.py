@@ -83,6 +83,8 @@ class Backend:
             WAYBILL_DATABASE_URL=self.database_url,
             WAYBILL_RATE_LIMIT_AUTHENTICATED=RATE_LIMIT_NO_QUOTA,
             WAYBILL_RATE_LIMIT_ANONYMOUS=RATE_LIMIT_NO_QUOTA,
+            # Every load generator connects from 127.0.0.1, the fleet with thousands of connections.
+            WAYBILL_MAX_CONNECTIONS_PER_ADDRESS="0",
         )
         return env
 

@@ -116,7 +116,10 @@ class WaybillApp(GitHubConventions):
             metrics.observe_request(template, scope["method"], status, seconds)
             if self.json_access_log:
                 route = metrics.route_label(template)
-                logs.access(request_id.decode(), scope["method"], route, scope["path"], status, seconds)
+                client = (scope.get("client") or ("",))[0]
+                logs.access(
+                    request_id.decode(), scope["method"], route, scope["path"], status, seconds, client
+                )
 
     @property
     def db(self) -> Database:
@@ -136,9 +139,13 @@ def create_app(settings: Settings | None = None) -> WaybillApp:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        db = Database.for_settings(settings, connections=settings.connections_per_process)
-        async with db.write() as conn:
-            app.state.signer = Signer(await load_key(conn))
+        try:
+            db = Database.for_settings(settings, connections=settings.connections_per_process)
+            async with db.write() as conn:
+                app.state.signer = Signer(await load_key(conn))
+        except Exception as exc:
+            logs.worker_failed(exc)
+            raise
         worker = Worker(
             db, metrics.timed_handlers(job_handlers(settings)), poll_seconds=settings.worker_poll_seconds
         )

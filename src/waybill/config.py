@@ -90,6 +90,20 @@ class Settings:
     # them hourly.
     audit_log_retention_days: int = 90
     webhook_delivery_retention_days: int = 30
+    # Seconds a client has to send a request's line and headers (from its connection, or from the
+    # first byte of a request on a kept-alive one); then 408, and the connection is closed.
+    header_timeout: float = 10.0
+    # Seconds each read of a request body may wait for bytes; then 408, and the connection is closed.
+    body_timeout: float = 30.0
+    # Seconds an idle kept-alive connection stays open.
+    keepalive_timeout: float = 5.0
+    # Connections one client address may hold at once, per worker process (0: no limit); beyond,
+    # its requests are answered 429. Behind a trusted proxy, its relayed requests are counted by the
+    # address it forwards.
+    max_connections_per_address: int = 256
+    # Reverse proxies (addresses and networks, comma-separated) whose X-Forwarded-For, -Proto and
+    # -Host are believed: the client address, scheme and host then come from them.
+    trusted_proxies: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -120,6 +134,11 @@ class Settings:
             log_format=_choice("WAYBILL_LOG_FORMAT", ("text", "json")),
             audit_log_retention_days=_int("WAYBILL_AUDIT_LOG_RETENTION_DAYS", 90),
             webhook_delivery_retention_days=_int("WAYBILL_WEBHOOK_DELIVERY_RETENTION_DAYS", 30),
+            header_timeout=_float("WAYBILL_HEADER_TIMEOUT", 10.0),
+            body_timeout=_float("WAYBILL_BODY_TIMEOUT", 30.0),
+            keepalive_timeout=_float("WAYBILL_KEEPALIVE_TIMEOUT", 5.0),
+            max_connections_per_address=_int("WAYBILL_MAX_CONNECTIONS_PER_ADDRESS", 256),
+            trusted_proxies=os.environ.get("WAYBILL_TRUSTED_PROXIES", "").strip(),
         )
 
     @property

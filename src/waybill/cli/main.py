@@ -73,6 +73,10 @@ def serve(host: str, port: int, workers: int, tls_cert: str | None, tls_key: str
         click.echo(f"Created site administrator '{login}'. Its token, shown only this once:\n{token}")
     # Each worker process sizes its share of the database connections from this.
     os.environ["WAYBILL_WORKERS"] = str(workers)
+    # glibc gives each thread that allocates its own arena (up to 8 per core), and memory freed into
+    # one is not reused by another: a worker's threads (SQLite connections each have one) then grow
+    # its resident memory steadily. Two arenas keep it flat; read by each worker process as it starts.
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     settings = Settings.from_env()
     if workers > 1 and settings.log_format == "text":
         # Text only: with WAYBILL_LOG_FORMAT=json every line on stderr is a JSON object.
@@ -85,7 +89,7 @@ def serve(host: str, port: int, workers: int, tls_cert: str | None, tls_key: str
         if settings.metrics_port:
             metrics.serve_port(host, settings.metrics_port)
         uvicorn.run(
-            "waybill.app:create_app_from_env",
+            "waybill.cli.serving:create",
             factory=True,
             host=host,
             port=port,
@@ -93,7 +97,9 @@ def serve(host: str, port: int, workers: int, tls_cert: str | None, tls_key: str
             log_level="info",
             log_config=logs.uvicorn_config(settings.log_format),
             access_log=settings.access_log,
-            proxy_headers=True,
+            # X-Forwarded-* are the client layer's, from WAYBILL_TRUSTED_PROXIES alone.
+            proxy_headers=False,
+            http="waybill.http.clients:Protocol",
             server_header=False,
             ssl_certfile=tls_cert,
             ssl_keyfile=tls_key,

@@ -33,6 +33,10 @@ SQLITE_PRAGMAS = {
     "busy_timeout": "10000",
     "cache_size": "-65536",
     "temp_store": "MEMORY",
+    # One bound for every connection of the process together (it is SQLite's process-wide heap
+    # limit): each pooled connection keeps a page cache of its own, and with ``cache_size`` alone a
+    # process holding twenty of them grew by every page each one had read, up to twenty times that.
+    "soft_heap_limit": str(32 * 1024 * 1024),
 }
 
 

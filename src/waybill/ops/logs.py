@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from typing import Any
 
 ACCESS = logging.getLogger("waybill.access")
 # The fields an access line carries beside the message (``logging``'s ``extra``).
-ACCESS_FIELDS = ("request_id", "method", "route", "path", "status", "duration_ms")
+ACCESS_FIELDS = ("request_id", "client", "method", "route", "path", "status", "duration_ms")
 
 
 class JsonFormatter(logging.Formatter):
@@ -54,7 +55,9 @@ def uvicorn_config(log_format: str) -> dict[str, Any]:
     }
 
 
-def access(request_id: str, method: str, route: str, path: str, status: int, seconds: float) -> None:
+def access(
+    request_id: str, method: str, route: str, path: str, status: int, seconds: float, client: str = ""
+) -> None:
     ACCESS.info(
         "%s %s %d",
         method,
@@ -62,10 +65,18 @@ def access(request_id: str, method: str, route: str, path: str, status: int, sec
         status,
         extra={
             "request_id": request_id,
+            "client": client,
             "method": method,
             "route": route,
             "path": path,
             "status": status,
             "duration_ms": round(seconds * 1000, 3),
         },
+    )
+
+
+def worker_failed(exc: BaseException) -> None:
+    """The one line (with its traceback) that says why a worker process could not start."""
+    logging.getLogger("waybill").critical(
+        "worker process %d could not start: %s: %s", os.getpid(), type(exc).__name__, exc, exc_info=exc
     )
