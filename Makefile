@@ -59,8 +59,10 @@ test: install clients browser pgbouncer
 # The long property-based run over every implemented operation, on SQLite and PostgreSQL.
 FUZZ_EXAMPLES ?= 100
 FUZZ_SEED ?= 20261110
+# e.g. FUZZ_ARGS="--tag code-scanning --min-requests 5000" for a long run over one family.
+FUZZ_ARGS ?=
 fuzz: install clients
-	$(BIN)/python -m tests.contract.fuzz --max-examples $(FUZZ_EXAMPLES) --seed $(FUZZ_SEED) --min-requests 20000
+	$(BIN)/python -m tests.contract.fuzz --max-examples $(FUZZ_EXAMPLES) --seed $(FUZZ_SEED) --min-requests 20000 $(FUZZ_ARGS)
 
 # Retakes the README's pictures of the pages (docs/screenshots/*.png) with the browser tests.
 screenshots: install browser

@@ -81,14 +81,21 @@ async def call(
     return status
 
 
+# This process's CPU milliseconds per request of the last ``timed`` series.
+CPU: dict[str, float] = {}
+
+
 async def timed(app: WaybillApp, n: int, *args: Any, **kwargs: Any) -> list[float]:
-    """Milliseconds per request, ``n`` requests one after another (each must answer 2xx)."""
+    """Milliseconds per request, ``n`` requests one after another (each must answer 2xx); the CPU
+    per request goes to ``CPU["last"]``."""
     out: list[float] = []
+    cpu = time.process_time()
     for _ in range(n):
         start = time.perf_counter()
         status = await call(app, *args, **kwargs)
         out.append((time.perf_counter() - start) * 1000)
         assert 200 <= status < 300, status
+    CPU["last"] = (time.process_time() - cpu) * 1000 / n
     return out
 
 
@@ -96,11 +103,11 @@ def p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
 
 
-def line(name: str, values: list[float], ceiling: list[float]) -> str:
+def line(name: str, values: list[float], ceiling: list[float], ceiling_cpu: float) -> str:
     p50, ceiling50 = statistics.median(values), statistics.median(ceiling)
     return (
-        f"{name}: p50 {p50:.2f} ms, p99 {p(values, 99):.2f} ms;"
-        f" no-op p50 {ceiling50:.2f} ms; {p50 / ceiling50:.1f}x the no-op"
+        f"{name}: p50 {p50:.2f} ms, p99 {p(values, 99):.2f} ms, CPU {CPU['last']:.2f} ms/request;"
+        f" no-op p50 {ceiling50:.2f} ms, CPU {ceiling_cpu:.2f} ms/request; {p50 / ceiling50:.1f}x the no-op"
     )
 
 
@@ -151,11 +158,12 @@ async def process_5000(app: WaybillApp, headers: dict[str, str]) -> None:
     print(f"upload of the {RESULTS:,}-result file, the first one -> 202: {upload_ms:.0f} ms")
     # The steady state: the next commit's analysis reports the same results again.
     assert await call(app, "POST", "/repos/bench/app-0/code-scanning/sarifs", headers, body) == 202
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     assert await app.worker.run_once()
-    again = time.perf_counter() - start
+    again, cpu_again = time.perf_counter() - start, time.process_time() - cpu
     print(
-        f"process the same {RESULTS:,} results again (every alert known): {again:.2f} s;"
+        f"process the same {RESULTS:,} results again (every alert known): {again:.2f} s"
+        f" (this process's CPU {cpu_again:.2f} s); {again / ceiling:.1f}x the ceiling;"
         f" target < 2 s: {'met' if again < 2 else 'missed'}"
     )
 
@@ -163,17 +171,18 @@ async def process_5000(app: WaybillApp, headers: dict[str, str]) -> None:
 async def uploads(app: WaybillApp, headers: dict[str, str]) -> None:
     body = json.dumps(sarifs.upload(sarifs.real("bandit"))).encode()
     ping = await timed(app, 200, "GET", "/waybill/ping", headers)
+    ping_cpu = CPU["last"]
     small = await timed(app, 200, "POST", "/repos/bench/app-1/code-scanning/sarifs", headers, body)
     p50 = statistics.median(small)
     print(
-        line("upload of bandit's SARIF (8 results) -> 202", small, ping)
+        line("upload of bandit's SARIF (8 results) -> 202", small, ping, ping_cpu)
         + f"; target < 50 ms: {'met' if p50 < 50 else 'missed'}"
     )
     large = json.dumps(sarifs.upload(sarifs.many_results(RESULTS))).encode()
     many = await timed(app, LARGE_UPLOADS, "POST", "/repos/bench/app-2/code-scanning/sarifs", headers, large)
     p50 = statistics.median(many)
     print(
-        line(f"upload of {RESULTS:,} results -> 202", many, ping)
+        line(f"upload of {RESULTS:,} results -> 202", many, ping, ping_cpu)
         + f"; target < 50 ms: {'met' if p50 < 50 else 'missed'}"
     )
 
@@ -231,20 +240,40 @@ async def organization_list(app: WaybillApp, headers: dict[str, str], repos: lis
             json.dumps(record).encode(),
         )
         assert status == 200, status
+        storage = {
+            "name": f"app-{n * 10}",
+            "digest": record["digest"],
+            "registry_url": "https://registry.bench/artifactory/",
+            "repository": "images",
+            "github_repository": f"app-{n * 10}",
+        }
+        status = await call(
+            app,
+            "POST",
+            "/orgs/bench/artifacts/metadata/storage-record",
+            headers,
+            json.dumps(storage).encode(),
+        )
+        assert status == 200, status
     path = "/orgs/bench/code-scanning/alerts"
     ping = await timed(app, 200, "GET", "/waybill/ping", headers)
+    ping_cpu = CPU["last"]
     deployed = await timed(app, 200, "GET", path, headers, query="has=deployment&per_page=30")
+    target = statistics.median(deployed)
+    print(
+        line("org alerts, has=deployment (100,000 alerts)", deployed, ping, ping_cpu)
+        + f"; target p50 < 50 ms: {'met' if target < 50 else 'missed'}"
+    )
     risky = await timed(
         app, 200, "GET", path, headers, query="runtime_risk=internet-exposed&severity=critical"
     )
-    plain = await timed(app, 200, "GET", path, headers, query="per_page=30")
-    target = statistics.median(deployed)
-    print(
-        line("org alerts, has=deployment (100,000 alerts)", deployed, ping)
-        + f"; target p50 < 50 ms: {'met' if target < 50 else 'missed'}"
+    print(line("org alerts, runtime_risk=internet-exposed&severity=critical", risky, ping, ping_cpu))
+    registry = await timed(
+        app, 200, "GET", path, headers, query="artifact_registry_url=https://registry.bench/artifactory/"
     )
-    print(line("org alerts, runtime_risk=internet-exposed&severity=critical", risky, ping))
-    print(line("org alerts, no filter", plain, ping))
+    print(line("org alerts, artifact_registry_url (storage records)", registry, ping, ping_cpu))
+    plain = await timed(app, 200, "GET", path, headers, query="per_page=30")
+    print(line("org alerts, no filter", plain, ping, ping_cpu))
 
 
 async def run(settings: Settings) -> None:

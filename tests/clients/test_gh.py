@@ -353,6 +353,58 @@ OPERATIONS: dict[str, tuple[Callable[[LiveServer, str], Call], Callable[[Any, Li
         ),
         lambda d, s: sorted(a["number"] for a in d) == list(range(1, 9)),
     ),
+    "code-scanning/get-sarif": (
+        lambda s, n: ("GET", "/repos/{}/code-scanning/sarifs/{}".format(*s.scanned_repository()), (), None),
+        lambda d, s: (d["processing_status"], d["errors"]) == ("complete", None),
+    ),
+    "code-scanning/list-recent-analyses": (
+        lambda s, n: ("GET", f"/repos/{s.scanned_repository()[0]}/code-scanning/analyses", (), None),
+        lambda d, s: [(a["tool"]["name"], a["results_count"]) for a in d] == [("Bandit", 8)],
+    ),
+    "code-scanning/get-analysis": (
+        lambda s, n: ("GET", _scanned_analysis(s), (), None),
+        lambda d, s: (d["tool"]["name"], d["deletable"]) == ("Bandit", True),
+    ),
+    "code-scanning/delete-analysis": (
+        lambda s, n: ("DELETE", _scanned_analysis(s) + "?confirm_delete=true", (), None),
+        lambda d, s: d == {"next_analysis_url": None, "confirm_delete_url": None},
+    ),
+    "code-scanning/get-alert": (
+        lambda s, n: ("GET", f"/repos/{s.scanned_repository()[0]}/code-scanning/alerts/1", (), None),
+        lambda d, s: (
+            (d["rule"]["id"], d["most_recent_instance"]["location"]["path"]) == ("B403", "app/handlers.py")
+        ),
+    ),
+    "code-scanning/update-alert": (
+        lambda s, n: (
+            "PATCH",
+            f"/repos/{s.scanned_repository()[0]}/code-scanning/alerts/1",
+            ("-f", "state=dismissed", "-f", "dismissed_reason=used in tests"),
+            None,
+        ),
+        lambda d, s: (
+            (d["state"], d["dismissed_reason"], d["dismissed_by"]["login"])
+            == ("dismissed", "used in tests", s.world.owner)
+        ),
+    ),
+    "code-scanning/list-alert-instances": (
+        lambda s, n: (
+            "GET",
+            f"/repos/{s.scanned_repository()[0]}/code-scanning/alerts/1/instances",
+            (),
+            None,
+        ),
+        lambda d, s: [(i["ref"], i["state"]) for i in d] == [("refs/heads/main", "open")],
+    ),
+    "code-scanning/list-alerts-for-org": (
+        lambda s, n: (
+            "GET",
+            f"/orgs/{s.world.org}/code-scanning/alerts?tool_name=Bandit&per_page=100",
+            (),
+            None,
+        ),
+        lambda d, s: {a["rule"]["id"] for a in d} >= {"B403", "B602"},
+    ),
 }
 ADMIN = {"enterprise-admin/create-user", "enterprise-admin/create-org"}
 
@@ -439,6 +491,13 @@ def _alerting_repo(s: LiveServer) -> str:
     full_name = s.vulnerable_repository()
     _alerting[s.url].append(full_name)
     return full_name
+
+
+def _scanned_analysis(s: LiveServer) -> str:
+    """The path of the analysis of a newly scanned repository."""
+    full_name, sarif_id = s.scanned_repository()
+    listed = s.get(f"/repos/{full_name}/code-scanning/analyses?sarif_id={sarif_id}").json()
+    return f"/repos/{full_name}/code-scanning/analyses/{listed[0]['id']}"
 
 
 def _org_repo(s: LiveServer) -> str:

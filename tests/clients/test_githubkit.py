@@ -389,6 +389,21 @@ def _analysis(rest: Any, s: LiveServer) -> None:
     assert analysis.sarif_id == listed.sarif_id
 
 
+def _delete_analysis(rest: Any, s: LiveServer) -> None:
+    full_name, _ = s.scanned_repository()
+    owner, name = full_name.split("/")
+    [listed] = rest.code_scanning.list_recent_analyses(owner, name).parsed_data
+    done = rest.code_scanning.delete_analysis(owner, name, listed.id, confirm_delete="true").parsed_data
+    assert (done.next_analysis_url, done.confirm_delete_url) == (None, None)
+    assert rest.code_scanning.list_recent_analyses(owner, name).parsed_data == []
+
+
+def _alert_instances(rest: Any, s: LiveServer) -> None:
+    owner, name = s.scanned_repository()[0].split("/")
+    instances = rest.code_scanning.list_alert_instances(owner, name, 1).parsed_data
+    assert [(i.ref, i.state) for i in instances] == [("refs/heads/main", "open")]
+
+
 def _code_scanning_alerts(rest: Any, s: LiveServer) -> None:
     owner, name = s.scanned_repository()[0].split("/")
     alerts = rest.code_scanning.list_alerts_for_repo(owner, name, sort="number", direction="asc").parsed_data
@@ -459,6 +474,8 @@ OPERATIONS: dict[str, Exercise] = {
     "code-scanning/get-sarif": _get_sarif,
     "code-scanning/list-recent-analyses": _analyses,
     "code-scanning/get-analysis": _analysis,
+    "code-scanning/delete-analysis": _delete_analysis,
+    "code-scanning/list-alert-instances": _alert_instances,
     "code-scanning/list-alerts-for-repo": _code_scanning_alerts,
     "code-scanning/get-alert": _code_scanning_alert,
     "code-scanning/update-alert": _code_scanning_alert,

@@ -131,6 +131,32 @@ async def test_analysis_key_and_environment_come_from_the_category(
     assert [i["classifications"] for i in instances] == [["test"], []]
 
 
+async def test_classifications_come_from_sarif_tags_and_paths(org: Org) -> None:
+    """A result's own tags and its file's artifact tags name classifications (any case), beside
+    what the path says; other tags name none."""
+    findings = [
+        sarifs.result("r", "src/schema.py", 1, properties={"tags": ["Generated", "security"]}),
+        sarifs.result("r", "src/lib.py", 2),
+        sarifs.result("r", "tests/test_x.py", 3, properties={"tags": ["library"]}),
+        sarifs.result("r", "src/plain.py", 4, properties={"tags": ["security", "source"]}),
+    ]
+    findings[1]["locations"][0]["physicalLocation"]["artifactLocation"]["index"] = 0
+    run = sarifs.run(findings)
+    run["artifacts"] = [{"location": {"uri": "src/lib.py"}, "properties": {"tags": ["library", "test"]}}]
+    await org.uploaded(sarifs.upload(sarifs.document(run)))
+    alerts = await org.alerts(sort="number", direction="asc")
+    assert [a["most_recent_instance"]["classifications"] for a in alerts] == [
+        ["generated"],
+        ["test", "library"],
+        ["test", "library"],
+        [],
+    ]
+    number = alerts[0]["number"]
+    instances = await org.api.get(f"/repos/acme/web/code-scanning/alerts/{number}/instances", token=org.alice)
+    assert instances.status_code == 200, instances.text
+    assert instances.json()[0]["classifications"] == ["generated"]
+
+
 async def test_deleting_the_newest_analysis_rolls_its_set_back(org: Org) -> None:
     first = sarifs.document(sarifs.run([sarifs.result("a", "x.py", 1), sarifs.result("b", "x.py", 2)]))
     # The second analysis fixes b and finds c.

@@ -192,6 +192,7 @@ def run_schemathesis(
     workdir: Path,
     phases: str = "examples,coverage,fuzzing,stateful",
     stream: bool = False,
+    tags: tuple[str, ...] = (),
 ) -> RunResult:
     doc = implemented_description(version, server.world, server.url)
     spec = workdir / f"openapi-{version}.json"
@@ -232,6 +233,7 @@ def run_schemathesis(
         str(report),
         "--report-json-path",
         str(report.with_suffix(".json")),
+        *(arg for tag in tags for arg in ("--include-tag", tag)),
     ]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": ""}
     completed = subprocess.run(
@@ -295,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-examples", type=int, default=400)
     parser.add_argument("--seed", type=int, default=20261110)
     parser.add_argument("--min-requests", type=int, default=0)
+    # GitHub's tags (``code-scanning``, ``dependabot``...): a long run over some families only.
+    parser.add_argument("--tag", action="append", default=[])
     args = parser.parse_args(argv)
     backends = args.backend or ["sqlite", "postgresql"]
     versions = args.version or list(description.API_VERSIONS)
@@ -312,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
                         seed=args.seed,
                         workdir=Path(tmp),
                         stream=True,
+                        tags=tuple(args.tag),
                     )
                 results.append(result)
                 print(

@@ -36,6 +36,8 @@ code_scanning_sarifs = Table(
     Column("status", String(16), nullable=False),
     Column("errors", Json, nullable=True),
     Column("job_id", BigId, nullable=True),
+    # Who uploaded it: the sender of the alert events its processing causes.
+    Column("uploaded_by_id", BigId, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("processed_at", UTCDateTime, nullable=True),
     Index("ix_code_scanning_sarifs_repository_id", "repository_id"),
@@ -132,6 +134,8 @@ code_scanning_alert_instances = Table(
     Column("end_line", Integer, nullable=True),
     Column("start_column", Integer, nullable=True),
     Column("end_column", Integer, nullable=True),
+    # The file classifications the SARIF's tags gave (those of its path are added when shown).
+    Column("classifications", Json, nullable=True),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint(
         "alert_id", "ref", "category", name="uq_code_scanning_alert_instances_alert_id_ref_category"

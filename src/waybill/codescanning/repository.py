@@ -309,6 +309,29 @@ async def set_alert(conn: AsyncConnection, alert_id: int, values: dict[str, Any]
     await conn.execute(update(_alerts).where(_alerts.c.id == alert_id).values(**values))
 
 
+async def alerts_by_numbers(
+    conn: AsyncConnection, repository_id: int, numbers: Sequence[int]
+) -> list[Row[Any]]:
+    t = _alerts.c
+    rows: list[Row[Any]] = []
+    for chunk in _chunks(sorted(set(numbers))):
+        rows += (
+            await conn.execute(select(_alerts).where(t.repository_id == repository_id, t.number.in_(chunk)))
+        ).all()
+    return rows
+
+
+async def alerts_on_ref(conn: AsyncConnection, alert_ids: Sequence[int], ref: str) -> set[int]:
+    """Which of the alerts have an instance on ``ref``."""
+    i = _instances.c
+    out: set[int] = set()
+    for chunk in _chunks(sorted(alert_ids)):
+        out |= {
+            r[0] for r in await conn.execute(select(i.alert_id).where(i.alert_id.in_(chunk), i.ref == ref))
+        }
+    return out
+
+
 async def alert_by_number(conn: AsyncConnection, repository_id: int, number: int) -> Row[Any] | None:
     t = _alerts.c
     return (

@@ -61,7 +61,8 @@ async def upload_sarif(request: AnyRequest, owner: FromPath[str], repo: FromPath
     gzipped = await asyncio.to_thread(sarif.check, body.sarif)
     async with database(request).write() as conn:
         found = await service.repository(conn, caller, owner, repo, write=True)
-        sarif_id = await service.queue_upload(conn, found, body, gzipped)
+        uploader = None if caller.user is None else caller.user.id
+        sarif_id = await service.queue_upload(conn, found, body, gzipped, uploader)
     request.app.state.worker.wake()
     return json_response(schemas.receipt(sarif_id, api_base(request), found), 202)
 
@@ -131,7 +132,7 @@ async def delete_analysis(
     async with database(request).write() as conn:
         caller = await principal(request, conn)
         found = await service.repository(conn, caller, owner, repo, write=True)
-        done = await service.delete_analysis(conn, found, number, confirmed=_confirmed(request))
+        done = await service.delete_analysis(conn, caller, found, number, confirmed=_confirmed(request))
     return json_response(schemas.deletion(done.next_id, done.next_is_last, api_base(request), found))
 
 

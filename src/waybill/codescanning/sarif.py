@@ -50,6 +50,10 @@ MAX_LOCATIONS = 1_000
 KEPT_LOCATIONS = 100
 KEPT_TAGS = 10
 
+# The classifications of a file that SARIF tags may name (as properties of the result or of the
+# run's artifact for its file), in the order GitHub lists them.
+CLASSIFICATIONS = ("test", "library", "generated")
+
 # SARIF results of these kinds report no problem; an ``absent`` baseline state is a result that is gone.
 NOT_PROBLEMS = frozenset({"pass", "notApplicable", "informational"})
 
@@ -345,14 +349,33 @@ class _RunReader:
             rule = self.by_id.get(rule_id.split("/", 1)[0])
         return rule_id, rule or {}
 
+    def _artifact(self, index: Any) -> dict[str, Any]:
+        if isinstance(index, int) and 0 <= index < len(self.artifacts):
+            found = self.artifacts[index]
+            return found if isinstance(found, dict) else {}
+        return {}
+
+    def classifications(self, result: dict[str, Any]) -> tuple[str, ...]:
+        """The file classifications the result's own tags and its file's artifact tags name."""
+        locations = result.get("locations") or []
+        physical = (locations[0].get("physicalLocation") or {}) if locations else {}
+        artifact = self._artifact((physical.get("artifactLocation") or {}).get("index"))
+        tags = {
+            str(tag).lower()
+            for node in (result, artifact)
+            for tag in ((node.get("properties") or {}).get("tags") or [])
+            if isinstance(tag, str)
+        }
+        return tuple(c for c in CLASSIFICATIONS if c in tags)
+
     def location(self, result: dict[str, Any]) -> tuple[Location, str | None]:
         locations = (result.get("locations") or [])[:KEPT_LOCATIONS]
         physical = (locations[0].get("physicalLocation") or {}) if locations else {}
         artifact = physical.get("artifactLocation") or {}
         uri = artifact.get("uri")
         index = artifact.get("index")
-        if uri is None and isinstance(index, int) and 0 <= index < len(self.artifacts):
-            uri = ((self.artifacts[index] or {}).get("location") or {}).get("uri")
+        if uri is None:
+            uri = (self._artifact(index).get("location") or {}).get("uri")
         region = physical.get("region") or {}
         start = region.get("startLine")
         snippet = (region.get("snippet") or {}).get("text")
@@ -400,6 +423,7 @@ class _RunReader:
                     message=_message(result, rule),
                     location=location,
                     level=level,
+                    classifications=self.classifications(result),
                 )
             )
         ignored = 0

@@ -275,9 +275,10 @@ _GENERATED_FILE = re.compile(
 )
 
 
-def classifications(path: str) -> list[str]:
-    """What GitHub's classification of an alert's file would say, from its path: ``test``,
-    ``library`` or ``generated`` code (several may apply); a plain source file gets none."""
+def classifications(path: str, tagged: list[str] | None = None) -> list[str]:
+    """What GitHub's classification of an alert's file would say, from its path and from what the
+    SARIF's tags said of it (``tagged``): ``test``, ``library`` or ``generated`` code (several may
+    apply); a plain source file gets none."""
     directories = {part.lower() for part in path.split("/")[:-1]}
     name = path.rsplit("/", 1)[-1]
     found: list[str] = []
@@ -287,7 +288,10 @@ def classifications(path: str) -> list[str]:
         found.append("library")
     if directories & _GENERATED_DIRECTORIES or _GENERATED_FILE.match(name):
         found.append("generated")
-    return found
+    for name in tagged or ():
+        if name not in found:
+            found.append(name)
+    return [c for c in ("test", "library", "generated") if c in found]
 
 
 def instance(row: Row[Any], web: str, repo: Repository, state: str | None = None) -> dict[str, Any]:
@@ -302,7 +306,7 @@ def instance(row: Row[Any], web: str, repo: Repository, state: str | None = None
         "message": {"text": row.message},
         "location": _location(row),
         "html_url": f"{web}/{repo.full_name}/blob/{row.commit_sha}/{row.path}{anchor}",
-        "classifications": classifications(row.path),
+        "classifications": classifications(row.path, row.classifications),
     }
 
 

@@ -27,7 +27,7 @@ from waybill.codescanning.models import code_scanning_alerts
 from waybill.codescanning.repository import AlertFilter
 from waybill.codescanning.schemas import AlertQuery, AlertUpdate, AlertView, AnalysisQuery, SarifUpload
 from waybill.codescanning.types import AlertState, Finding, InstanceState, ProcessingStatus, Run
-from waybill.core import clock, jobs
+from waybill.core import clock, jobs, outbox
 from waybill.core.db import Database
 from waybill.core.errors import BadRequest, FieldError, NotFound, ValidationFailed
 
@@ -51,7 +51,9 @@ async def repository(
 # Uploads.
 
 
-async def queue_upload(conn: AsyncConnection, found: Repository, body: SarifUpload, gzipped: bytes) -> str:
+async def queue_upload(
+    conn: AsyncConnection, found: Repository, body: SarifUpload, gzipped: bytes, uploader_id: int | None
+) -> str:
     """Store the (already checked) file and queue its processing; the upload's id."""
     sarif_id = str(uuid.uuid4())
     now = clock.now()
@@ -68,6 +70,7 @@ async def queue_upload(conn: AsyncConnection, found: Repository, body: SarifUplo
             "gzipped": gzipped,
             "status": ProcessingStatus.PENDING.value,
             "errors": None,
+            "uploaded_by_id": uploader_id,
             "created_at": now,
         },
     )
@@ -97,6 +100,64 @@ async def upload_status(conn: AsyncConnection, found: Repository, sarif_id: str)
     return UploadStatus(row, row.status, row.errors)
 
 
+# Events.
+
+ALERT_EVENT = "code_scanning_alert"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One ``code_scanning_alert`` event: GitHub's action, and the ref and commit that caused it
+    (empty for a user's change, as GitHub sends them)."""
+
+    alert_id: int
+    action: str
+    ref: str = ""
+    commit_sha: str = ""
+
+
+# What an event tells of an alert's state as it was at the change (the rest is read when it is sent).
+_STATE_COLUMNS = ("state", "dismissed_at", "dismissed_by_id", "dismissed_reason", "dismissed_comment")
+
+
+async def announce(
+    conn: AsyncConnection, found: Repository, changes: Sequence[Change], *, sender_id: int | None
+) -> None:
+    """Queue the ``code_scanning_alert`` events of ``changes`` in the caller's transaction (nothing is
+    queued when no hook hears them); their sender is ``sender_id``, else the repository's owner."""
+    if not changes:
+        return
+    rows = {r.id: r for r in await repo.alerts_by_ids(conn, {c.alert_id for c in changes})}
+    alerts = []
+    for change in changes:
+        row = rows.get(change.alert_id)
+        if row is None:
+            continue
+        at = {name: getattr(row, name) for name in _STATE_COLUMNS}
+        for name in ("dismissed_at",):
+            at[name] = None if at[name] is None else clock.iso(at[name])
+        alerts.append(
+            {
+                "number": row.number,
+                "action": change.action,
+                "ref": change.ref,
+                "commit_oid": change.commit_sha,
+                **at,
+            }
+        )
+    payload = {"repository_id": found.id, "alerts": alerts, "sender_id": sender_id or found.owner.id}
+    await outbox.publish(conn, found.owner.id, ALERT_EVENT, payload)
+
+
+async def alert_views(conn: AsyncConnection, repository_id: int, numbers: Sequence[int]) -> list[AlertView]:
+    """The views of a repository's alerts by number (for the webhooks' bodies)."""
+    found = (await accounts.repositories_by_ids(conn, [repository_id])).get(repository_id)
+    if found is None:
+        return []
+    rows = await repo.alerts_by_numbers(conn, repository_id, numbers)
+    return await _views(conn, rows, {found.id: found}, None)
+
+
 def identity(tool_name: str, finding: Finding) -> str:
     return hashlib.sha256("\x00".join((tool_name, finding.rule.id, finding.fingerprint)).encode()).hexdigest()
 
@@ -124,8 +185,15 @@ def _rule_values(finding: Finding, run: Run) -> dict[str, Any]:
     }
 
 
-async def _store_run(conn: AsyncConnection, upload: Row[Any], run: Run, analysis_id: int) -> set[int]:
-    """Alerts and instances of one run; the ids of the alerts whose state may have changed."""
+async def _store_run(
+    conn: AsyncConnection,
+    upload: Row[Any],
+    run: Run,
+    analysis_id: int,
+    changes: list[Change] | None = None,
+) -> set[int]:
+    """Alerts and instances of one run; the ids of the alerts whose state may have changed. With
+    ``changes``, the alerts it created and those it saw on a ref for the first time are added there."""
     now = clock.now()
     findings: dict[str, Finding] = {}
     for finding in run.findings:
@@ -152,6 +220,15 @@ async def _store_run(conn: AsyncConnection, upload: Row[Any], run: Run, analysis
                 for offset, key in enumerate(new)
             ],
         )
+    if changes is not None:
+        seen_on_ref = await repo.alerts_on_ref(conn, [row.id for row in existing.values()], upload.ref)
+        cause = {"ref": upload.ref, "commit_sha": upload.commit_sha}
+        changes += [Change(ids[key], "created", **cause) for key in new]
+        changes += [
+            Change(row.id, "appeared_in_branch", **cause)
+            for row in existing.values()
+            if row.id not in seen_on_ref
+        ]
     # The newest run's rule metadata, written only where it changed (a re-upload of the same file
     # changes none).
     changed = []
@@ -183,6 +260,7 @@ async def _store_run(conn: AsyncConnection, upload: Row[Any], run: Run, analysis
                 "end_line": finding.location.end_line,
                 "start_column": finding.location.start_column,
                 "end_column": finding.location.end_column,
+                "classifications": list(finding.classifications) or None,
             }
             for key, finding in findings.items()
         ],
@@ -207,10 +285,14 @@ def _deciding(instances: Sequence[Row[Any]], default_ref: str) -> list[Row[Any]]
     return on_default or list(instances)
 
 
-async def settle_states(conn: AsyncConnection, found: Repository, alert_ids: set[int]) -> None:
-    """Open while an instance that decides it is open; fixed when none is; dismissed stays."""
+async def settle_states(
+    conn: AsyncConnection, found: Repository, alert_ids: set[int]
+) -> dict[int, AlertState]:
+    """Open while an instance that decides it is open; fixed when none is; dismissed stays. The
+    alerts whose state changed, and to what."""
+    changed: dict[int, AlertState] = {}
     if not alert_ids:
-        return
+        return changed
     now = clock.now()
     instances = await repo.instances_of(conn, alert_ids)
     default_ref = f"refs/heads/{found.default_branch}"
@@ -226,6 +308,16 @@ async def settle_states(conn: AsyncConnection, found: Repository, alert_ids: set
                 row.id,
                 {"state": state.value, "updated_at": now, "fixed_at": None if is_open else now},
             )
+            changed[row.id] = state
+    return changed
+
+
+def _state_changes(changed: dict[int, AlertState], ref: str = "", commit_sha: str = "") -> list[Change]:
+    """``fixed`` and ``reopened`` events of what ``settle_states`` changed."""
+    return [
+        Change(alert_id, "fixed" if state == AlertState.FIXED else "reopened", ref, commit_sha)
+        for alert_id, state in changed.items()
+    ]
 
 
 def _warning(run: Run) -> str:
@@ -266,6 +358,10 @@ async def process(db: Database, job: jobs.Job) -> dict[str, Any]:
             return {"skipped": True}
         done = await repo.analysis_ids_of_upload(conn, sarif_id)
         touched: set[int] = set()
+        # What the events need is read only when a hook hears them.
+        changes: list[Change] | None = (
+            [] if await outbox.is_subscribed(conn, found.owner.id, ALERT_EVENT) else None
+        )
         for run in parsed.runs:
             if run.index in done:
                 continue
@@ -288,8 +384,11 @@ async def process(db: Database, job: jobs.Job) -> dict[str, Any]:
                     "created_at": clock.now(),
                 },
             )
-            touched |= await _store_run(conn, upload, run, analysis_id)
-        await settle_states(conn, found, touched)
+            touched |= await _store_run(conn, upload, run, analysis_id, changes)
+        changed = await settle_states(conn, found, touched)
+        if changes is not None:
+            changes += _state_changes(changed, upload.ref, upload.commit_sha)
+            await announce(conn, found, changes, sender_id=upload.uploaded_by_id)
         await repo.set_upload(
             conn, sarif_id, {"status": ProcessingStatus.COMPLETE.value, "processed_at": clock.now()}
         )
@@ -353,7 +452,7 @@ async def _replay(conn: AsyncConnection, found: Repository, analysis_id: int) ->
 
 
 async def delete_analysis(
-    conn: AsyncConnection, found: Repository, analysis_id: int, *, confirmed: bool
+    conn: AsyncConnection, caller: Principal, found: Repository, analysis_id: int, *, confirmed: bool
 ) -> Deletion:
     """Only the newest analysis of a set may go; the last one of a set only with ``confirm_delete``.
     The set's alert instances go back to what its remaining analyses reported, replayed oldest
@@ -370,7 +469,10 @@ async def delete_analysis(
     for remaining in reversed(in_set[1:]):
         touched |= await _replay(conn, found, remaining)
     await repo.delete_alerts_without_instances(conn, row)
-    await settle_states(conn, found, touched)
+    changed = await settle_states(conn, found, touched)
+    await announce(
+        conn, found, _state_changes(changed), sender_id=None if caller.user is None else caller.user.id
+    )
     if len(in_set) == 1:
         return Deletion(None, False)
     return Deletion(in_set[1], len(in_set) == 2)
@@ -502,6 +604,7 @@ async def update_alert(
         raise _invalid("state", "state or assignees must be given")
     row = await _alert(conn, found, number)
     now = clock.now()
+    sender = None if caller.user is None else caller.user.id
     if body.assignees is not None:
         try:
             assignees = await resolve_assignees(conn, body.assignees, writers_of=found)
@@ -526,6 +629,7 @@ async def update_alert(
                 "updated_at": now,
             },
         )
+        await announce(conn, found, [Change(row.id, "closed_by_user")], sender_id=sender)
     elif body.state == "open" and row.state == AlertState.DISMISSED:
         await repo.set_alert(
             conn,
@@ -540,6 +644,7 @@ async def update_alert(
             },
         )
         await settle_states(conn, found, {row.id})
+        await announce(conn, found, [Change(row.id, "reopened_by_user")], sender_id=sender)
     return await get_alert(conn, found, number)
 
 

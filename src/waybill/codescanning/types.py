@@ -88,6 +88,8 @@ class Finding:
     message: str
     location: Location
     level: RuleSeverity
+    # What the SARIF's tags say of the result's file (``test``, ``library``, ``generated``).
+    classifications: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from waybill.accounts import schemas as accounts_schemas
 from waybill.accounts import service as accounts
 from waybill.accounts.types import Account, Repository
 from waybill.alerts import alert_schemas, dependabot
 from waybill.alerts import service as alerts
 from waybill.artifacts import schemas as artifacts
 from waybill.artifacts.types import Change, DeploymentRecord, DeploymentStatus, StorageRecord, StorageStatus
+from waybill.codescanning import schemas as code_scanning_schemas
+from waybill.codescanning import service as code_scanning
 from waybill.core.drivers import utc
 from waybill.core.errors import NotFound
 from waybill.webhooks import payloads
@@ -153,6 +156,58 @@ async def _dependabot_alerts(conn: AsyncConnection, payload: dict[str, Any], lin
     return messages
 
 
+def _code_scanning_alert(
+    view: code_scanning_schemas.AlertView, at: dict[str, Any], found: Parties, links: Links
+) -> dict[str, Any]:
+    """GitHub's webhook shape of a code scanning alert: the REST alert, with its state as it was at
+    the change. The shape has no ``fixed_at`` value (it is always null there)."""
+    body = code_scanning_schemas.alert(view, links.api, links.web)
+    dismisser = found.accounts.get(at["dismissed_by_id"] or 0)
+    body.update(
+        state=at["state"],
+        fixed_at=None,
+        dismissed_at=at["dismissed_at"],
+        dismissed_reason=at["dismissed_reason"],
+        dismissed_comment=at["dismissed_comment"],
+        dismissed_by=None
+        if dismisser is None
+        else accounts_schemas.simple_user(dismisser, links.api, links.web),
+        most_recent_instance=body["most_recent_instance"] or None,
+    )
+    return body
+
+
+async def _code_scanning_alerts(
+    conn: AsyncConnection, payload: dict[str, Any], links: Links
+) -> list[Message]:
+    """``code_scanning_alert``: one event per change an upload, a deletion or a user made."""
+    repository_id = int(payload["repository_id"])
+    changes = payload["alerts"]
+    views = {
+        v.row.number: v
+        for v in await code_scanning.alert_views(conn, repository_id, [int(c["number"]) for c in changes])
+    }
+    people = {payload["account_id"], payload.get("sender_id")} | {c["dismissed_by_id"] for c in changes}
+    found = await parties(conn, people, {repository_id})
+    messages = []
+    for change in changes:
+        view = views.get(int(change["number"]))
+        if view is None:
+            continue  # deleted with its analysis since
+        body = payloads.envelope(
+            links,
+            action=change["action"],
+            repository_=found.repositories.get(repository_id),
+            organization_=found.accounts.get(payload["account_id"]),
+            sender=found.accounts.get(payload.get("sender_id") or 0),
+            alert=_code_scanning_alert(view, change, found, links),
+            ref=change["ref"],
+            commit_oid=change["commit_oid"],
+        )
+        messages.append(Message(change["action"], repository_id, body))
+    return messages
+
+
 async def _security_advisories(
     conn: AsyncConnection, payload: dict[str, Any], _links: Links
 ) -> list[Message]:
@@ -200,6 +255,7 @@ BUILDERS: dict[str, Builder] = {
     Event.DEPENDENCY_SNAPSHOT.value: _prebuilt(Event.DEPENDENCY_SNAPSHOT),
     Event.SECURITY_ADVISORY.value: _security_advisories,
     Event.DEPENDABOT_ALERT.value: _dependabot_alerts,
+    Event.CODE_SCANNING_ALERT.value: _code_scanning_alerts,
     Event.DEPLOYMENT_RECORD.value: _deployment_records,
     Event.STORAGE_RECORD.value: _storage_record,
 }

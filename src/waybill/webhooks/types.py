@@ -33,6 +33,7 @@ class Event(StrEnum):
     PING = "ping"
     DEPENDABOT_ALERT = "dependabot_alert"
     SECURITY_ADVISORY = "security_advisory"
+    CODE_SCANNING_ALERT = "code_scanning_alert"
     DEPLOYMENT_RECORD = "deployment_record"
     STORAGE_RECORD = "storage_record"
     ATTESTATION = "attestation"
