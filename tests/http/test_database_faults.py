@@ -1,5 +1,5 @@
-"""An exhausted or lost PostgreSQL connection answers 503 with Retry-After, never 500, and logs one
-warning line with the request id and no traceback."""
+"""An exhausted PostgreSQL pool answers 503 with Retry-After, never 500, and logs one
+warning line with the request id and no traceback; a read whose connection was lost is run again."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ async def test_no_free_connection_answers_503_with_retry_after(
         assert (await api.get("/user", token=token)).status_code == 200
 
 
-async def test_connections_terminated_answer_503_not_500(
+async def test_reads_after_connections_terminated_are_answered(
     tiny: Settings, warnings: list[logging.LogRecord]
 ) -> None:
     async with running(tiny, "postgresql") as api:
@@ -87,10 +87,6 @@ async def test_connections_terminated_answer_503_not_500(
         finally:
             await admin.close()
         print("statuses after each termination:", statuses)
-        assert 500 not in statuses, statuses
-        assert set(statuses) <= {200, 503}
+        # A read that finds its connection gone is run again on a fresh one.
+        assert statuses == [200] * 6, statuses
         assert not [rec for rec in warnings if rec.exc_info]
-        # Recovered by itself: a pooled connection killed and not used since answers 503 once more
-        # (reads are not retried yet), and the next request is served.
-        after = [(await api.get("/user", token=token)).status_code for _ in range(2)]
-        assert after[-1] == 200, after

@@ -8,7 +8,7 @@ import fcntl
 import os
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -71,18 +71,67 @@ _CONNECTION_FAULTS: tuple[type[BaseException], ...] = (
 )
 
 
-def is_unavailable(exc: BaseException) -> bool:
-    """Whether ``exc`` says the database could not be reached or its connection was lost: the
-    request may be tried again later (503), it is not a fault of the server's code."""
+# A connection that was open and went away: the server closed it (terminated, restarted, failed
+# over). asyncpg reports a connection that received the server's closing error while idle as being
+# busy with it when it is next used.
+_LOST: tuple[type[BaseException], ...] = (
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.AdminShutdownError,
+    asyncpg.ConnectionFailureError,
+    ConnectionResetError,
+    BrokenPipeError,
+)
+
+# SQLite: another process holds the write lock past the busy timeout; and the file system is full.
+_SQLITE_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, _CONNECTION_FAULTS):
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _lost(exc: BaseException) -> bool:
+    if isinstance(exc, _LOST):
+        return True
+    if isinstance(exc, asyncpg.InternalClientError) and str(exc).startswith("cannot switch to state"):
+        return True
+    return isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc)
+
+
+def is_connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` says a connection that was open was lost: a read may be tried once more on a
+    fresh connection."""
+    return any(
+        _lost(e) or (isinstance(e, sa_exc.DBAPIError) and e.connection_invalidated) for e in _chain(exc)
+    )
+
+
+def _sqlite_code(exc: BaseException) -> int | None:
+    return getattr(exc, "sqlite_errorcode", None) if isinstance(exc, sqlite3.Error) else None
+
+
+def is_storage_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database's disk is full (SQLite): writes fail, reads go on."""
+    return any(_sqlite_code(e) == sqlite3.SQLITE_FULL for e in _chain(exc))
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not be reached, its connection was lost, or (SQLite)
+    another process kept it locked: the request may be tried again later (503), it is not a fault of
+    the server's code."""
+    for current in _chain(exc):
+        if isinstance(current, _CONNECTION_FAULTS) or _lost(current):
             return True
         if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
             return True
-        current = current.__cause__ or current.__context__
+        code = _sqlite_code(current)
+        if code is not None and code & 0xFF in _SQLITE_BUSY:
+            return True
     return False
 
 
@@ -149,6 +198,8 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine)
             self._sqlite_path = make_url(url).database or ""
+        else:
+            _configure_postgres(self.engine)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -210,8 +261,18 @@ class Database:
         pool = self._pool or await self._open_pool()
         if self._tracers:
             self._traced(sql.postgres)
+        args = sql.args(params)
+        try:
+            async with self._acquire(pool) as conn:
+                rows: list[Sequence[Any]] = await conn.fetch(sql.postgres, *args)
+                return rows
+        except Exception as exc:
+            if not is_connection_lost(exc):
+                raise
+        # A read alone, outside any transaction: once more, on a fresh connection (the pool's
+        # others were opened before the loss, and are replaced as they are taken).
         async with self._acquire(pool) as conn:
-            rows: list[Sequence[Any]] = await conn.fetch(sql.postgres, *sql.args(params))
+            rows = await conn.fetch(sql.postgres, *args)
             return rows
 
     @asynccontextmanager
@@ -230,6 +291,13 @@ class Database:
             raise PoolTimeout(f"no connection free within {self.pool_timeout:g} s") from exc
         try:
             yield conn
+        except BaseException as exc:
+            if is_connection_lost(exc):
+                # The server may have closed them all (restart, failover): each is opened anew when
+                # next taken, rather than failing its next request.
+                conn.terminate()
+                await pool.expire_connections()
+            raise
         finally:
             await pool.release(conn)
 
@@ -315,6 +383,16 @@ async def _exclusive(fd: int | None) -> AsyncIterator[None]:
         yield
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _configure_postgres(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _on_error(context: Any) -> None:
+        # A lost connection SQLAlchemy would not recognise (asyncpg's busy state after the server's
+        # closing error): discard it and the pool's older ones, so that the next try gets a fresh one.
+        original = context.original_exception
+        if not context.is_disconnect and original is not None and is_connection_lost(original):
+            context.is_disconnect = True
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

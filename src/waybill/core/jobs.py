@@ -41,7 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.core import audit, clock
-from waybill.core.db import Database
+from waybill.core.db import Database, is_unavailable
 from waybill.core.drivers import Sql
 from waybill.core.models import BigId, Json, UTCDateTime, metadata
 
@@ -230,6 +230,11 @@ async def find_active(conn: AsyncConnection, kind: str, key: str) -> Job | None:
     return None if row is None else _job(row)
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc)
+    return text.splitlines()[0] if text else ""
+
+
 class Worker:
     """Claims and runs jobs, one at a time per worker, until stopped."""
 
@@ -303,8 +308,14 @@ class Worker:
         while True:
             try:
                 ran = await self.run_once()
-            except Exception:
-                log.exception("job worker iteration failed")
+            except Exception as exc:
+                if is_unavailable(exc):
+                    # An expected fault: the next poll tries again.
+                    log.warning(
+                        "job worker: database unavailable (%s: %s)", type(exc).__name__, _first_line(exc)
+                    )
+                else:
+                    log.exception("job worker iteration failed")
                 ran = False
             if not ran:
                 self._wake.clear()
@@ -326,7 +337,16 @@ class Worker:
                 raise LookupError(f"no handler for job kind {job.kind!r}")
             result = await handler(self.db, job)
         except Exception as exc:
-            log.exception("job %s (%s) failed", job.id, job.kind)
+            if is_unavailable(exc):
+                log.warning(
+                    "job %s (%s): database unavailable, to be tried again (%s: %s)",
+                    job.id,
+                    job.kind,
+                    type(exc).__name__,
+                    _first_line(exc),
+                )
+            else:
+                log.exception("job %s (%s) failed", job.id, job.kind)
             await self._fail(job, f"{type(exc).__name__}: {exc}")
         else:
             await self._finish(job.id, result)

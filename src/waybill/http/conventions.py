@@ -17,6 +17,7 @@ import msgspec
 
 from waybill.config import Settings
 from waybill.core import audit
+from waybill.http.errors import RAN_AGAIN, RUN_AGAIN
 from waybill.http.responses import JSON_MEDIA_TYPE, error_body
 from waybill.ops.metrics import RATE_LIMITED
 
@@ -139,13 +140,35 @@ class GitHubConventions:
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        await once_more_if_asked(self.app, scope, receive, send_with_headers)
 
     def _body_limit(self, path: str) -> int:
         for pattern, limit in self.body_limits:
             if pattern.match(path):
                 return limit
         return self.max_body
+
+
+async def once_more_if_asked(app: ASGIApp, scope: Scope, receive: Any, send: Any) -> None:
+    """Run the request; if its error handler asked (``errors.RUN_AGAIN``: a read that lost its
+    database connection), drop what it answered and run it once more."""
+    state = scope["state"]
+    first = dict(state)
+    dropped = False
+
+    async def unless_run_again(message: dict[str, Any]) -> None:
+        nonlocal dropped
+        if message["type"] == "http.response.start" and state.get(RUN_AGAIN):
+            dropped = True
+        if not dropped:
+            await send(message)
+
+    await app(scope, receive, unless_run_again)
+    if dropped:
+        state.clear()
+        state.update(first)
+        state[RAN_AGAIN] = True
+        await app(scope, receive, send)
 
 
 def _nul_refusal(scope: Scope) -> tuple[int, dict[str, Any]] | None:

@@ -14,7 +14,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.types import ExceptionHandlersMap
 
-from waybill.core.db import is_unavailable
+from waybill.core.db import is_connection_lost, is_storage_full, is_unavailable
 from waybill.core.errors import (
     BadRequest,
     Conflict,
@@ -31,6 +31,12 @@ from waybill.core.errors import (
 from waybill.http.responses import error_body, json_response
 
 log = logging.getLogger("waybill.http")
+
+# Set in a request's state when it should be run once more (``conventions.once_more_if_asked``): a
+# read-only request whose database connection was lost. What it answered first is never sent.
+RUN_AGAIN = "waybill_run_again"
+RAN_AGAIN = "waybill_ran_again"
+_READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
 
 # Given a request, a status and a message: the response for that request, or None for the JSON body.
 PageErrors = Callable[[Request[Any, Any, Any], int, str], Response[bytes] | None]
@@ -105,23 +111,45 @@ def exception_handlers(pages: PageErrors) -> ExceptionHandlersMap:
             message = _HTTP_MESSAGES.get(status, exc.detail)
         return json_or_page(request, status, message)
 
-    def unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-        """An expected fault (the database is out of connections or lost one): one line, no traceback."""
-        request_id = request.scope.get("state", {}).get("request_id", "-")
+    def unavailable(
+        request: Request[Any, Any, Any],
+        exc: Exception,
+        status: int = 503,
+        problem: str = "database unavailable",
+    ) -> Response[bytes]:
+        """An expected fault (the database is out of connections or lost one, is locked by another
+        process, or its disk is full): one line, no traceback."""
+        state = request.scope.setdefault("state", {})
+        request_id = state.get("request_id", "-")
+        if request.method in _READ_ONLY_METHODS and not state.get(RAN_AGAIN) and is_connection_lost(exc):
+            # It wrote nothing: run it again, on a fresh connection (the lost one's pool was renewed).
+            state[RUN_AGAIN] = True
+            log.info(
+                "request %s %s %s: connection lost, running it again",
+                request_id,
+                request.method,
+                request.url.path,
+            )
+            return json_or_page(request, 503, "Service Unavailable")
         log.warning(
-            "request %s %s %s: database unavailable (%s: %s)",
+            "request %s %s %s: %s (%s: %s)",
             request_id,
             request.method,
             request.url.path,
+            problem,
             type(exc).__name__,
-            exc,
+            str(exc).splitlines()[0] if str(exc) else "",
         )
-        response = json_or_page(request, 503, "Service Unavailable")
+        response = json_or_page(
+            request, status, "Service Unavailable" if status == 503 else "Insufficient Storage"
+        )
         retry_after = max(1, math.ceil(request.app.state.settings.database_pool_timeout))
         response.headers["Retry-After"] = str(retry_after)
         return response
 
     def unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+        if is_storage_full(exc):
+            return unavailable(request, exc, 507, "database storage full")
         if is_unavailable(exc):
             return unavailable(request, exc)
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
