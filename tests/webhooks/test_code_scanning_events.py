@@ -5,6 +5,7 @@ GitHub's webhook schema, parsed by githubkit and verified by @octokit/webhooks."
 from __future__ import annotations
 
 import json
+from typing import Any, Final
 
 import githubkit.webhooks
 
@@ -14,12 +15,14 @@ from tests.webhooks.receiver import Receiver
 from tests.webhooks.schemas import check_github
 from tests.webhooks.verifiers import octokit_verify
 
-EVENT = "code_scanning_alert"
+EVENT: Final = "code_scanning_alert"
 FINDING = sarifs.result("sql-injection", "src/app.py", 3, fingerprints={"h": "1"})
 OTHER = sarifs.result("xss", "src/page.py", 7, fingerprints={"h": "2"})
 
 
-async def _upload(world: World, results: list[dict], sha: str, ref: str = "refs/heads/main") -> None:
+async def _upload(
+    world: World, results: list[dict[str, Any]], sha: str, ref: str = "refs/heads/main"
+) -> None:
     rules = [sarifs.rule("sql-injection", security_severity="8.0"), sarifs.rule("xss")]
     body = sarifs.upload(sarifs.document(sarifs.run(results, rules=rules)), sha=sha, ref=ref)
     response = await world.api.post("/repos/acme/web/code-scanning/sarifs", token=world.owner, json=body)
@@ -27,7 +30,7 @@ async def _upload(world: World, results: list[dict], sha: str, ref: str = "refs/
     await world.run_jobs()
 
 
-def _events(receiver: Receiver) -> list[dict]:
+def _events(receiver: Receiver) -> list[dict[str, Any]]:
     return [json.loads(r.body) for r in receiver.received if r.headers["X-GitHub-Event"] == EVENT]
 
 
