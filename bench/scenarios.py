@@ -114,33 +114,41 @@ def _current_user(ctx: Context) -> RequestSpec:
     return RequestSpec("GET", "/user", ctx.headers())
 
 
-def _deployment_upsert(ctx: Context) -> RequestSpec:
-    body = {
+def deployment_record_body(repo: str, hex_digest: str, name: str) -> dict[str, Any]:
+    return {
         "name": "app",
-        "digest": "sha256:{{hex}}",
+        "digest": f"sha256:{hex_digest}",
         "version": "1.0.0",
         "status": "deployed",
         **ENVIRONMENT,
-        "deployment_name": "{{name}}",
-        "github_repository": ctx.fixture.repo,
+        "deployment_name": name,
+        "github_repository": repo,
         "tags": {"team": "payments"},
         "runtime_risks": ["internet-exposed"],
     }
+
+
+def storage_record_body(repo: str, hex_digest: str) -> dict[str, Any]:
+    return {
+        "name": "app",
+        "digest": f"sha256:{hex_digest}",
+        "version": "1.0.0",
+        "artifact_url": "https://registry.example.com/bench/app",
+        **REGISTRY,
+        "status": "active",
+        "github_repository": repo,
+    }
+
+
+def _deployment_upsert(ctx: Context) -> RequestSpec:
+    body = deployment_record_body(ctx.fixture.repo, "{{hex}}", "{{name}}")
     path = f"/orgs/{ctx.fixture.org}/artifacts/metadata/deployment-record"
     pool = max(ctx.data.get("deployment_records", 0), 1)
     return RequestSpec("POST", path, ctx.headers(json_body=True), _json(body), insert_ratio=0.1, pool=pool)
 
 
 def _storage_record(ctx: Context) -> RequestSpec:
-    body = {
-        "name": "app",
-        "digest": "sha256:{{hex}}",
-        "version": "1.0.0",
-        "artifact_url": "https://registry.example.com/bench/app",
-        **REGISTRY,
-        "status": "active",
-        "github_repository": ctx.fixture.repo,
-    }
+    body = storage_record_body(ctx.fixture.repo, "{{hex}}")
     path = f"/orgs/{ctx.fixture.org}/artifacts/metadata/storage-record"
     return RequestSpec("POST", path, ctx.headers(json_body=True), _json(body))
 

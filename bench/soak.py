@@ -37,7 +37,7 @@ import httpx
 from bench.backends import Backend, Fixture, backends
 from bench.procs import _status_kib, process_tree, start_server
 from bench.runner import shared_dir
-from bench.scenarios import ENVIRONMENT, REGISTRY, bundle_template, snapshot
+from bench.scenarios import bundle_template, deployment_record_body, snapshot, storage_record_body
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -98,31 +98,13 @@ class Mix:
             name = f"svc-{self.rng.randint(1, self.deployments)}"
         digest = self.digest()
         self._remember(self.deployment_digests, digest)
-        body = {
-            "name": "app",
-            "digest": f"sha256:{digest}",
-            "version": "1.0.0",
-            "status": "deployed",
-            **ENVIRONMENT,
-            "deployment_name": name,
-            "github_repository": self.fixture.repo,
-            "tags": {"team": "payments"},
-            "runtime_risks": ["internet-exposed"],
-        }
+        body = deployment_record_body(self.fixture.repo, digest, name)
         return "POST", f"/orgs/{self.fixture.org}/artifacts/metadata/deployment-record", body
 
     def storage(self) -> tuple[str, str, dict[str, Any] | None]:
         digest = self.digest()
         self._remember(self.storage_digests, digest)
-        body = {
-            "name": "app",
-            "digest": f"sha256:{digest}",
-            "version": "1.0.0",
-            "artifact_url": "https://registry.example.com/bench/app",
-            **REGISTRY,
-            "status": "active",
-            "github_repository": self.fixture.repo,
-        }
+        body = storage_record_body(self.fixture.repo, digest)
         return "POST", f"/orgs/{self.fixture.org}/artifacts/metadata/storage-record", body
 
     def attestation(self) -> tuple[str, str, dict[str, Any] | None]:

@@ -120,6 +120,13 @@ def is_storage_full(exc: BaseException) -> bool:
     return any(_sqlite_code(e) == sqlite3.SQLITE_FULL for e in _chain(exc))
 
 
+def fault_line(exc: BaseException) -> str:
+    """An expected fault in one line (its type and the first line of its message), for a log line
+    without a traceback."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
+
+
 def is_unavailable(exc: BaseException) -> bool:
     """Whether ``exc`` says the database could not be reached, its connection was lost, or (SQLite)
     another process kept it locked: the request may be tried again later (503), it is not a fault of

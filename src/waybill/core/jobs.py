@@ -41,7 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.core import audit, clock
-from waybill.core.db import Database, is_unavailable
+from waybill.core.db import Database, fault_line, is_unavailable
 from waybill.core.drivers import Sql
 from waybill.core.models import BigId, Json, UTCDateTime, metadata
 
@@ -230,11 +230,6 @@ async def find_active(conn: AsyncConnection, kind: str, key: str) -> Job | None:
     return None if row is None else _job(row)
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc)
-    return text.splitlines()[0] if text else ""
-
-
 class Worker:
     """Claims and runs jobs, one at a time per worker, until stopped."""
 
@@ -311,9 +306,7 @@ class Worker:
             except Exception as exc:
                 if is_unavailable(exc):
                     # An expected fault: the next poll tries again.
-                    log.warning(
-                        "job worker: database unavailable (%s: %s)", type(exc).__name__, _first_line(exc)
-                    )
+                    log.warning("job worker: database unavailable (%s)", fault_line(exc))
                 else:
                     log.exception("job worker iteration failed")
                 ran = False
@@ -339,11 +332,10 @@ class Worker:
         except Exception as exc:
             if is_unavailable(exc):
                 log.warning(
-                    "job %s (%s): database unavailable, to be tried again (%s: %s)",
+                    "job %s (%s): database unavailable, to be tried again (%s)",
                     job.id,
                     job.kind,
-                    type(exc).__name__,
-                    _first_line(exc),
+                    fault_line(exc),
                 )
             else:
                 log.exception("job %s (%s) failed", job.id, job.kind)

@@ -17,7 +17,7 @@ import msgspec
 
 from waybill.config import Settings
 from waybill.core import audit
-from waybill.http.errors import RAN_AGAIN, RUN_AGAIN
+from waybill.http.errors import RAN_AGAIN, READ_ONLY_METHODS, RUN_AGAIN
 from waybill.http.responses import JSON_MEDIA_TYPE, error_body
 from waybill.ops.metrics import RATE_LIMITED
 
@@ -140,7 +140,11 @@ class GitHubConventions:
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
-        await once_more_if_asked(self.app, scope, receive, send_with_headers)
+        if scope["method"] in READ_ONLY_METHODS:
+            await once_more_if_asked(self.app, scope, receive, send_with_headers)
+        else:
+            # Only a read is ever run again: a write goes straight through.
+            await self.app(scope, receive, send_with_headers)
 
     def _body_limit(self, path: str) -> int:
         for pattern, limit in self.body_limits:

@@ -14,7 +14,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.types import ExceptionHandlersMap
 
-from waybill.core.db import is_connection_lost, is_storage_full, is_unavailable
+from waybill.core.db import fault_line, is_connection_lost, is_storage_full, is_unavailable
 from waybill.core.errors import (
     BadRequest,
     Conflict,
@@ -36,7 +36,7 @@ log = logging.getLogger("waybill.http")
 # read-only request whose database connection was lost. What it answered first is never sent.
 RUN_AGAIN = "waybill_run_again"
 RAN_AGAIN = "waybill_ran_again"
-_READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
+READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
 
 # Given a request, a status and a message: the response for that request, or None for the JSON body.
 PageErrors = Callable[[Request[Any, Any, Any], int, str], Response[bytes] | None]
@@ -121,7 +121,7 @@ def exception_handlers(pages: PageErrors) -> ExceptionHandlersMap:
         process, or its disk is full): one line, no traceback."""
         state = request.scope.setdefault("state", {})
         request_id = state.get("request_id", "-")
-        if request.method in _READ_ONLY_METHODS and not state.get(RAN_AGAIN) and is_connection_lost(exc):
+        if request.method in READ_ONLY_METHODS and not state.get(RAN_AGAIN) and is_connection_lost(exc):
             # It wrote nothing: run it again, on a fresh connection (the lost one's pool was renewed).
             state[RUN_AGAIN] = True
             log.info(
@@ -132,13 +132,12 @@ def exception_handlers(pages: PageErrors) -> ExceptionHandlersMap:
             )
             return json_or_page(request, 503, "Service Unavailable")
         log.warning(
-            "request %s %s %s: %s (%s: %s)",
+            "request %s %s %s: %s (%s)",
             request_id,
             request.method,
             request.url.path,
             problem,
-            type(exc).__name__,
-            str(exc).splitlines()[0] if str(exc) else "",
+            fault_line(exc),
         )
         response = json_or_page(
             request, status, "Service Unavailable" if status == 503 else "Insufficient Storage"
