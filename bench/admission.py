@@ -4,11 +4,16 @@ no-op endpoint measured the same way. Prints decisions per second, p50/p99 laten
 and the ratios to the no-op.
 
     python -m bench.admission [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
-        [--requests 2000] [--concurrency 16]
+        [--requests 2000] [--concurrency 16] [--http SECONDS [--workers 2]]
 
-Requests go straight into the ASGI application (every middleware, the token check, the handler, the
-decision and its record); no HTTP server or load generator shares the CPU. Latency is measured with
-one request in flight; throughput and CPU with ``--concurrency`` in flight.
+In process (the default), requests go straight into the ASGI application (every middleware, the token
+check, the handler, the decision and its record); no HTTP server or load generator shares the CPU.
+Latency is measured with one request in flight; throughput and CPU with ``--concurrency`` in flight.
+
+With ``--http``, the same database is served by ``waybill serve`` as its own process, and ``wrk``
+sends ``--concurrency`` connections' worth for SECONDS per case: latency and throughput as a cluster
+sees them, with the server's CPU per request (all its processes). Every decision is recorded, and the
+count of recorded decisions is checked against the count of answers.
 """
 
 from __future__ import annotations
@@ -17,15 +22,22 @@ import argparse
 import asyncio
 import hashlib
 import json
+import os
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from asgi_lifespan import LifespanManager
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
+from bench.backends import RATE_LIMIT_NO_QUOTA
+from bench.measure import RequestSpec, run_wrk
+from bench.procs import cpu_seconds, start_server
 from bench.request_cost import call
 from bench.scratch import scratch_settings
 from waybill.accounts import service as accounts
+from waybill.admission.models import admission_decisions
 from waybill.alerts.models import advisories, dependabot_alerts
 from waybill.app import WaybillApp, create_app
 from waybill.artifacts.models import artifacts, storage_records
@@ -234,26 +246,85 @@ async def measure(
     return rate, p50, p99, 1000 * (time.process_time() - cpu) / done
 
 
+CASES = {
+    "no-op (GET /waybill/ping)": ("GET", "/waybill/ping"),
+    "admission review, 3 containers": ("POST", "/waybill/orgs/bench/admission/kubernetes?environment=prod"),
+}
+HEADER = f"{'request':<32} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'cpu ms/req':>10} {'x no-op cpu':>11}"
+
+
+def _row(label: str, rate: float, p50: float, p99: float, cpu: float, noop_cpu: float) -> str:
+    return f"{label:<32} {rate:>8.0f} {p50:>8.2f} {p99:>8.2f} {cpu:>10.3f} {cpu / noop_cpu:>11.1f}"
+
+
+async def decisions_recorded(app: WaybillApp) -> int:
+    async with app.db.read() as conn:
+        return int((await conn.execute(select(func.count()).select_from(admission_decisions))).scalar_one())
+
+
 async def run(settings: Settings, requests: int, concurrency: int) -> None:
     app = create_app(settings)
     async with LifespanManager(app):
-        started = time.perf_counter()
-        headers = await provision(app)
-        print(f"setup: {ARTIFACTS} artifacts, {ALERTS} open alerts, {time.perf_counter() - started:.1f} s")
-        path = "/waybill/orgs/bench/admission/kubernetes?environment=prod"
-        cases = {
-            "no-op (GET /waybill/ping)": ("GET", "/waybill/ping", b""),
-            "admission review, 3 containers": ("POST", path, review()),
-        }
-        print(f"concurrency: {concurrency}")
-        print(
-            f"{'request':<32} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'cpu ms/req':>10} {'x no-op cpu':>11}"
-        )
+        headers = await _setup(app)
+        print(f"concurrency: {concurrency}\n{HEADER}")
         noop_cpu = 0.0
-        for label, (method, target, body) in cases.items():
+        for label, (method, target) in CASES.items():
+            body = review() if method == "POST" else b""
             rate, p50, p99, cpu = await measure(app, method, target, headers, body, requests, concurrency)
             noop_cpu = noop_cpu or cpu
-            print(f"{label:<32} {rate:>8.0f} {p50:>8.2f} {p99:>8.2f} {cpu:>10.3f} {cpu / noop_cpu:>11.1f}")
+            print(_row(label, rate, p50, p99, cpu, noop_cpu))
+        print(f"decisions recorded: {await decisions_recorded(app)}")
+
+
+async def _setup(app: WaybillApp) -> dict[str, str]:
+    started = time.perf_counter()
+    headers = await provision(app)
+    print(f"setup: {ARTIFACTS} artifacts, {ALERTS} open alerts, {time.perf_counter() - started:.1f} s")
+    return headers
+
+
+def run_http(settings: Settings, seconds: float, concurrency: int, workers: int) -> None:
+    async def prepare() -> dict[str, str]:
+        app = create_app(settings)
+        async with LifespanManager(app):
+            return await _setup(app)
+
+    headers = asyncio.run(prepare())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WAYBILL_")}
+    env.update(
+        WAYBILL_DATA_DIR=str(settings.data_dir),
+        WAYBILL_DATABASE_URL=settings.database_url or "",
+        WAYBILL_RATE_LIMIT_AUTHENTICATED=RATE_LIMIT_NO_QUOTA,
+        WAYBILL_RATE_LIMIT_ANONYMOUS=RATE_LIMIT_NO_QUOTA,
+        WAYBILL_MAX_CONNECTIONS_PER_ADDRESS="0",
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        server, base = start_server(env, workers, work / "server.log", Path.cwd())
+        try:
+            print(f"waybill serve --workers {workers}, wrk with {concurrency} connections, {seconds:g} s")
+            print(HEADER)
+            noop_cpu = 0.0
+            for n, (label, (method, target)) in enumerate(CASES.items()):
+                body = review().decode() if method == "POST" else None
+                spec = RequestSpec(method, target, headers, body).write(work, f"case{n}", "admission")
+                run_wrk(base, spec, connections=concurrency, seconds=2)
+                before = cpu_seconds(server.pid)
+                m = run_wrk(base, spec, connections=concurrency, seconds=seconds)
+                cpu = 1000 * (cpu_seconds(server.pid) - before) / max(m.requests, 1)
+                if m.errors or m.non_2xx:
+                    raise RuntimeError(f"{label}: {m.errors} errors, {m.non_2xx} answers not 2xx")
+                noop_cpu = noop_cpu or cpu
+                print(_row(label, m.rps, m.p50_ms, m.p99_ms, cpu, noop_cpu))
+        finally:
+            server.stop()
+
+    async def count() -> int:
+        app = create_app(settings)
+        async with LifespanManager(app):
+            return await decisions_recorded(app)
+
+    print(f"decisions recorded (warm-ups included): {asyncio.run(count())}")
 
 
 def main() -> None:
@@ -263,9 +334,14 @@ def main() -> None:
     parser.add_argument("--database-url", default="", help="PostgreSQL server to make a scratch database on")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight at once")
+    parser.add_argument("--http", type=float, metavar="SECONDS", help="measure over HTTP, SECONDS per case")
+    parser.add_argument("--workers", type=int, default=2, help="server processes with --http")
     args = parser.parse_args()
     with scratch_settings(args.database_url) as settings:
-        asyncio.run(run(settings, args.requests, args.concurrency))
+        if args.http:
+            run_http(settings, args.http, args.concurrency, args.workers)
+        else:
+            asyncio.run(run(settings, args.requests, args.concurrency))
 
 
 if __name__ == "__main__":

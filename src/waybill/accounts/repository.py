@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from waybill.accounts.models import accounts, collaborators, memberships, repositories
 from waybill.accounts.types import Account, AccountType, OrgRole, Repository, Role, own_role
 from waybill.core.db import upsert
+from waybill.core.drivers import utc
 
 _owner = accounts.alias("owner")
 
@@ -28,6 +29,24 @@ def account_from_row(row: Any, prefix: str = "") -> Account:
         site_admin=m[f"{prefix}site_admin"],
         created_at=m[f"{prefix}created_at"],
         updated_at=m[f"{prefix}updated_at"],
+    )
+
+
+# An account's columns in a statement run through the drivers, as ``account_from_values`` reads them.
+ACCOUNT_COLUMNS = ("id", "login", "type", "name", "email", "site_admin", "created_at", "updated_at")
+
+
+def account_from_values(values: Sequence[Any]) -> Account:
+    """An account from a driver's row whose first values are ``ACCOUNT_COLUMNS``."""
+    return Account(
+        id=values[0],
+        login=values[1],
+        type=AccountType(values[2]),
+        name=values[3],
+        email=values[4],
+        site_admin=bool(values[5]),
+        created_at=utc(values[6]),
+        updated_at=utc(values[7]),
     )
 
 

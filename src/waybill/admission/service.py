@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
-from waybill.accounts.types import Account, OrgRole, Repository, Role
+from waybill.accounts.types import Account, OrgRole, Role
 from waybill.admission import repository as sql
 from waybill.admission.types import (
     Decision,
@@ -18,15 +18,16 @@ from waybill.admission.types import (
     Image,
     ImageDecision,
     Mode,
+    OpenAlert,
+    RepositoryName,
     Request,
+    SignedProvenance,
     StoredDecision,
     Verdict,
     severities_above,
 )
-from waybill.alerts import service as alerts
 from waybill.artifacts import service as artifacts
-from waybill.attestations import service as attestations
-from waybill.attestations.service import SignedProvenance
+from waybill.attestations.schemas import SLSA_PROVENANCE
 from waybill.auth import permissions
 from waybill.auth.types import Principal, TokenKind
 from waybill.core import clock
@@ -40,6 +41,25 @@ ALERTS_NAMED = 3
 # Callers.
 
 
+def _readable(caller: Principal, org: Account | None, role: OrgRole | None) -> Account:
+    """The organization, when the caller may read its artifact metadata: a member's classic token
+    (``role`` is the caller's in it), or a token for this organization with ``artifact_metadata:read``
+    (or ``contents:read``). Anyone else learns nothing of it (404)."""
+    user = permissions.require_authenticated(caller)
+    if org is None or not org.is_org:
+        raise NotFound()
+    token = caller.token
+    if token is not None and token.kind is not TokenKind.CLASSIC:
+        if token.resource_owner_id != org.id:
+            raise NotFound()
+        if not any(token.level(name) >= Role.READ for name in ("artifact_metadata", "contents")):
+            raise Forbidden(f"Resource not accessible by {token.refusal} (requires artifact_metadata:read).")
+        return org
+    if role is None and not user.site_admin:
+        raise NotFound()
+    return org
+
+
 async def _org(conn: AsyncConnection, login: str) -> Account:
     org = await accounts.find_account(conn, login)
     if org is None or not org.is_org:
@@ -47,27 +67,12 @@ async def _org(conn: AsyncConnection, login: str) -> Account:
     return org
 
 
-def _token_of_other_owner(caller: Principal, org: Account) -> bool:
-    token = caller.token
-    return token is not None and token.kind is not TokenKind.CLASSIC and token.resource_owner_id != org.id
-
-
 async def reader(conn: AsyncConnection, caller: Principal, login: str) -> Account:
-    """The organization, when the caller may read its artifact metadata: a member's classic token, or
-    a token for this organization with ``artifact_metadata:read`` (or ``contents:read``). Anyone else
-    learns nothing of it (404)."""
+    """The organization, when the caller may read its artifact metadata (``_readable``)."""
     user = permissions.require_authenticated(caller)
-    org = await _org(conn, login)
-    if _token_of_other_owner(caller, org):
-        raise NotFound()
-    token = caller.token
-    if token is not None and token.kind is not TokenKind.CLASSIC:
-        if not any(token.level(name) >= Role.READ for name in ("artifact_metadata", "contents")):
-            raise Forbidden(f"Resource not accessible by {token.refusal} (requires artifact_metadata:read).")
-        return org
-    if not user.site_admin:
-        await permissions.require_org_member(conn, caller, org)
-    return org
+    org = await accounts.find_account(conn, login)
+    role = await accounts.org_role(conn, org, user) if org is not None and org.is_org else None
+    return _readable(caller, org, role)
 
 
 async def owner(conn: AsyncConnection, caller: Principal, login: str) -> Account:
@@ -113,13 +118,13 @@ class _Facts:
     """What the database holds about the digests asked about, read in a few statements."""
 
     provenance: dict[str, list[SignedProvenance]]
-    repositories: dict[int, Repository]
+    repositories: dict[int, RepositoryName]
     registries: dict[str, set[str]]
-    alerts: dict[int, list[alerts.OpenAlert]]
+    alerts: dict[int, list[OpenAlert]]
 
 
 def _narrowing_misses(
-    policy: EnvironmentPolicy, found: SignedProvenance, repo: Repository | None
+    policy: EnvironmentPolicy, found: SignedProvenance, repo: RepositoryName | None
 ) -> list[str]:
     misses: list[str] = []
     if policy.repositories:
@@ -215,32 +220,28 @@ def _judge(policy: EnvironmentPolicy, org: Account, image: Image, facts: _Facts)
     return ImageDecision(image, digest, not reasons, tuple(reasons))
 
 
-async def _facts(
-    conn: AsyncConnection, org: Account, policy: EnvironmentPolicy, digests: list[str]
-) -> _Facts:
+async def _facts(db: Database, org: Account, policy: EnvironmentPolicy, digests: list[str]) -> _Facts:
     needs_provenance = policy.require_provenance or policy.max_open_alert_severity is not None
-    provenance = await attestations.provenance_signers(conn, org.id, digests) if needs_provenance else {}
-    registries = await artifacts.registries_of_digests(conn, org.id, digests) if policy.registries else {}
-    open_alerts: dict[int, list[alerts.OpenAlert]] = {}
+    provenance = await sql.provenance(db, org.id, digests, SLSA_PROVENANCE) if needs_provenance else {}
+    registries = await sql.registries(db, org.id, digests) if policy.registries else {}
+    open_alerts: dict[int, list[OpenAlert]] = {}
     if policy.max_open_alert_severity is not None:
         forbidden = severities_above(policy.max_open_alert_severity)
         builders = {b for b in (_builder(found) for found in provenance.values()) if b is not None}
-        for builder in sorted(builders) if forbidden else ():
-            open_alerts[builder] = await alerts.open_alerts(
-                conn, builder, forbidden, with_patch=policy.only_alerts_with_patch, limit=ALERTS_NAMED
+        if forbidden and builders:
+            open_alerts = await sql.open_alerts(
+                db, sorted(builders), forbidden, with_patch=policy.only_alerts_with_patch, limit=ALERTS_NAMED
             )
     # Names are read only where a rule compares them or a reason shows them.
     named = (
         {c.repository_id for found in provenance.values() for c in found} if policy.repositories else set()
     )
-    named |= {builder for builder, found in open_alerts.items() if found}
-    repositories = await accounts.repositories_by_ids(conn, named) if named else {}
+    named |= set(open_alerts)
+    repositories = await sql.repository_names(db, sorted(named)) if named else {}
     return _Facts(provenance, repositories, registries, open_alerts)
 
 
-async def decide(
-    conn: AsyncConnection, org: Account, request: Request, policy: EnvironmentPolicy | None
-) -> Decision:
+async def decide(db: Database, org: Account, request: Request, policy: EnvironmentPolicy | None) -> Decision:
     """The one decision: every image judged against the environment's policy."""
     if policy is None:
         note = f"no admission policy for environment {request.environment} of {org.login}: allowed unchecked"
@@ -251,7 +252,7 @@ async def decide(
         images = tuple(ImageDecision(i, i.digest, True, ()) for i in request.images)
         return Decision(True, Verdict.ALLOWED, policy.mode, images, notes=(note,))
     digests = sorted({d for d in (i.digest for i in request.images) if d is not None})
-    facts = await _facts(conn, org, policy, digests)
+    facts = await _facts(db, org, policy, digests)
     judged = tuple(_judge(policy, org, image, facts) for image in request.images)
     if all(item.passed for item in judged):
         return Decision(True, Verdict.ALLOWED, policy.mode, judged)
@@ -263,15 +264,14 @@ async def decide(
 
 async def admit(db: Database, caller: Principal, login: str, request: Request) -> Decision:
     """Decide, and record the decision (a dry run is decided, never recorded: the webhook declares
-    no side effects on dry runs)."""
-    # The reads need not share one snapshot: without a transaction they save its round trips.
-    async with db.query() as conn:
-        org = await reader(conn, caller, login)
-        policy = await sql.policy(conn, org.id, request.environment)
-        decision = await decide(conn, org, request, policy)
+    no side effects on dry runs). The reads need not share one snapshot, and the record is one
+    statement: no transaction."""
+    user = permissions.require_authenticated(caller)
+    found = await sql.context(db, login, user.id, request.environment)
+    org = _readable(caller, found.org, found.role)
+    decision = await decide(db, org, request, found.policy)
     if not request.dry_run:
-        async with db.write() as conn:
-            await sql.insert_decision(conn, _row(org, request, decision))
+        await sql.insert_decision(db, _row(org, request, decision))
     return decision
 
 

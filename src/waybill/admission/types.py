@@ -144,6 +144,32 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class SignedProvenance:
+    """A provenance attestation of a digest, with its stored verdict (None: never checked) and the
+    identity its certificate names."""
+
+    attestation_id: int
+    repository_id: int
+    verified: bool | None
+    build_signer_uri: str | None
+    source_repository_ref: str | None
+
+
+@dataclass(frozen=True)
+class OpenAlert:
+    number: int
+    ghsa_id: str
+    severity: str
+    package_name: str
+
+
+@dataclass(frozen=True)
+class RepositoryName:
+    name: str
+    full_name: str
+
+
+@dataclass(frozen=True)
 class StoredDecision:
     id: int
     created_at: datetime

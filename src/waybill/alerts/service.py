@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import msgspec
-from sqlalchemy import Row, true
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.alerts import lifecycle, records
@@ -319,44 +319,3 @@ async def package_vulnerabilities(
         for purl, found in hits.items()
         if found
     }
-
-
-# For the admission gate.
-
-
-@dataclass(frozen=True)
-class OpenAlert:
-    number: int
-    ghsa_id: str
-    severity: str
-    package_name: str
-    first_patched_version: str | None
-
-
-async def open_alerts(
-    conn: AsyncConnection, repository_id: int, severities: Sequence[str], *, with_patch: bool, limit: int
-) -> list[OpenAlert]:
-    """Up to ``limit`` open Dependabot alerts of the repository at these severities (only those with
-    a patched version when ``with_patch``), newest first."""
-    where = repo.AlertFilter(
-        states=("open",),
-        severities=tuple(severities),
-        has_patch=with_patch,
-        repository_ids=frozenset({repository_id}),
-    )
-    rows, _ = await repo.list_alerts(
-        conn, where, true(), {}, sort="created", descending=True, per_page=limit, after=None, before=None
-    )
-    if not rows:
-        return []
-    advisories = await repo.advisories_by_ids(conn, {row.advisory_id for row in rows})
-    return [
-        OpenAlert(
-            number=row.number,
-            ghsa_id=advisories[row.advisory_id].ghsa_id,
-            severity=advisories[row.advisory_id].severity,
-            package_name=row.package_name,
-            first_patched_version=row.first_patched_version,
-        )
-        for row in rows
-    ]

@@ -26,8 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts.models import repositories
-from waybill.accounts.repository import org_id_by_login
-from waybill.accounts.types import Account, AccountType, OrgRole, Repository, Role
+from waybill.accounts.repository import ACCOUNT_COLUMNS, account_from_values, org_id_by_login
+from waybill.accounts.types import Account, OrgRole, Repository, Role
 from waybill.artifacts.models import (
     artifacts,
     deployment_history,
@@ -570,8 +570,7 @@ class WriteTarget:
 WRITE_TARGET = Sql(
     f"""
 WITH org AS (
-    SELECT id, login, type, name, email, site_admin, created_at, updated_at
-    FROM accounts WHERE login_key = :org
+    SELECT {", ".join(ACCOUNT_COLUMNS)} FROM accounts WHERE login_key = :org
 ), provenance AS (
     SELECT a.id AS attestation_id, a.repository_id
     FROM attestation_subjects AS s
@@ -616,16 +615,7 @@ async def write_target(
     if not rows:
         return None
     row = rows[0]
-    org = Account(
-        id=row[0],
-        login=row[1],
-        type=AccountType(row[2]),
-        name=row[3],
-        email=row[4],
-        site_admin=bool(row[5]),
-        created_at=utc(row[6]),
-        updated_at=utc(row[7]),
-    )
+    org = account_from_values(row)
     repository_found = None
     if row[8] is not None:
         repository_found = Repository(
@@ -852,7 +842,7 @@ async def upsert_deployments(
         "sender_id": sender_id,
         **audit.actor_params(),
     }
-    return [_record(row) for row in await db.fetch(UPSERT_DEPLOYMENTS_PG, params)]
+    return [_record(row) for row in await db.fetch_written(UPSERT_DEPLOYMENTS_PG, params)]
 
 
 def _upsert_deployments_sqlite(
@@ -994,7 +984,7 @@ async def upsert_storage_record(
     }
     who = audit.actor_params()
     if not db.is_sqlite:
-        return _storage_row((await db.fetch(_UPSERT_STORAGE_PG, {**params, **who}))[0])
+        return _storage_row((await db.fetch_written(_UPSERT_STORAGE_PG, {**params, **who}))[0])
 
     def work(conn: sqlite3.Connection) -> StorageRecord:
         local = {**params, "now": sqlite_time(now)}
@@ -1024,18 +1014,6 @@ async def deployments_by_digest(
 async def storage_by_digest(db: Database, org_login: str, digest: str, readable: Any) -> list[StorageRecord]:
     query = db.compiled(_storage_by_digest(org_login.lower(), readable))
     return [_storage_row(row) for row in await db.fetch(query.sql, query.bind(digest=digest))]
-
-
-async def registries_of_digests(conn: AsyncConnection, org_id: int, digests: Sequence[str]) -> list[Any]:
-    """``(digest, registry_url)`` of the organization's storage records of these digests that are
-    not marked deleted."""
-    r = storage_records.c
-    query = (
-        select(r.digest, r.registry_url)
-        .where(r.org_id == org_id, r.digest.in_(digests), r.status != StorageStatus.DELETED.value)
-        .distinct()
-    )
-    return list((await conn.execute(query)).all())
 
 
 async def first_deployments_since(

@@ -580,17 +580,6 @@ async def current_deployments(
 # For the admission gate.
 
 
-async def registries_of_digests(
-    conn: AsyncConnection, org_id: int, digests: Sequence[str]
-) -> dict[str, set[str]]:
-    """For each digest, the registry URLs of the organization's live storage records of it."""
-    found: dict[str, set[str]] = {}
-    if digests:
-        for digest, url in await sql.registries_of_digests(conn, org_id, sorted(set(digests))):
-            found.setdefault(digest, set()).add(url)
-    return found
-
-
 def same_registry(a: str, b: str) -> bool:
     return _same_registry(a, b)
 

@@ -410,29 +410,6 @@ async def provenance_verdicts(
     return list((await conn.execute(query)).all())
 
 
-async def provenance_signers(
-    conn: AsyncConnection, *, owner_id: int, digests: Sequence[str], predicate_types: Sequence[str]
-) -> list[Any]:
-    """``(digest, id, repository_id, verified, build_signer_uri, identity)`` of every provenance
-    attestation of the owner's repositories naming one of ``digests``, newest first; ``verified`` is
-    None when never checked. Read from the subjects' primary key (digest, attestation_id)."""
-    query = (
-        select(s.c.digest, a.c.id, a.c.repository_id, v.c.verified, v.c.build_signer_uri, v.c.identity)
-        .select_from(
-            s.join(a, a.c.id == s.c.attestation_id)
-            .join(repositories, repositories.c.id == a.c.repository_id)
-            .outerjoin(v, v.c.attestation_id == a.c.id)
-        )
-        .where(
-            s.c.digest.in_(digests),
-            repositories.c.owner_id == owner_id,
-            a.c.predicate_type.in_(predicate_types),
-        )
-        .order_by(s.c.attestation_id.desc())
-    )
-    return list((await conn.execute(query)).all())
-
-
 # Verification.
 
 

@@ -530,44 +530,6 @@ async def provenance_verified(
     return found
 
 
-@dataclass(frozen=True)
-class SignedProvenance:
-    """A provenance attestation of a digest, with its stored verdict (None: never checked) and the
-    identity its certificate names."""
-
-    attestation_id: int
-    repository_id: int
-    verified: bool | None
-    build_signer_uri: str | None
-    source_repository_ref: str | None
-
-
-async def provenance_signers(
-    conn: AsyncConnection, owner_id: int, digests: Sequence[str]
-) -> dict[str, list[SignedProvenance]]:
-    """For each ``sha256:`` digest, the provenance attestations stored in repositories owned by
-    ``owner_id``, newest first. One statement."""
-    if not digests:
-        return {}
-    wanted = {digest.lower(): digest for digest in digests}
-    rows = await sql.provenance_signers(
-        conn, owner_id=owner_id, digests=sorted(wanted), predicate_types=SLSA_PROVENANCE
-    )
-    found: dict[str, list[SignedProvenance]] = {}
-    for row in rows:
-        identity = dict(row.identity or {})
-        found.setdefault(wanted[row.digest], []).append(
-            SignedProvenance(
-                attestation_id=row.id,
-                repository_id=row.repository_id,
-                verified=None if row.verified is None else bool(row.verified),
-                build_signer_uri=row.build_signer_uri,
-                source_repository_ref=identity.get("source_repository_ref"),
-            )
-        )
-    return found
-
-
 # Verification results.
 
 

@@ -282,6 +282,16 @@ class Database:
             rows = await conn.fetch(sql.postgres, *args)
             return rows
 
+    async def fetch_written(self, sql: Sql, params: Mapping[str, Any]) -> Sequence[Sequence[Any]]:
+        """PostgreSQL: the rows of one statement that writes, committed on its own. Never run twice:
+        a connection lost after the commit may have lost only its reply."""
+        pool = self._pool or await self._open_pool()
+        if self._tracers:
+            self._traced(sql.postgres)
+        async with self._acquire(pool) as conn:
+            rows: list[Sequence[Any]] = await conn.fetch(sql.postgres, *sql.args(params))
+            return rows
+
     @asynccontextmanager
     async def driver_transaction(self) -> AsyncIterator[asyncpg.Connection]:
         """PostgreSQL: a connection of the hot statements' pool in a transaction, for a write of
