@@ -15,7 +15,17 @@ from waybill.accounts import service as accounts
 from waybill.auth import tokens
 from waybill.core.errors import NotFound, Unauthenticated
 from waybill.http.context import AnyRequest, database, signer
-from waybill.web import alerts, artifact, artifacts, blast, dependencies, environments, security, timeline
+from waybill.web import (
+    admission,
+    alerts,
+    artifact,
+    artifacts,
+    blast,
+    dependencies,
+    environments,
+    security,
+    timeline,
+)
 from waybill.web.render import STATIC_FILES, STATIC_TYPES, page, redirect
 from waybill.web.security import PRESESSION_COOKIE, SESSION_COOKIE, SESSION_SECONDS
 from waybill.web.viewer import sign_in_redirect, signed_in
@@ -143,5 +153,6 @@ route_handlers: list[Any] = [
     *dependencies.route_handlers,
     *alerts.route_handlers,
     *blast.route_handlers,
+    *admission.route_handlers,
     unknown_page,
 ]
