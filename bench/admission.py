@@ -12,8 +12,9 @@ Latency is measured with one request in flight; throughput and CPU with ``--conc
 
 With ``--http``, the same database is served by ``waybill serve`` as its own process, and ``wrk``
 sends ``--concurrency`` connections' worth for SECONDS per case: latency and throughput as a cluster
-sees them, with the server's CPU per request (all its processes). Every decision is recorded, and the
-count of recorded decisions is checked against the count of answers.
+sees them, with the server's CPU per request (all its processes). A run stops at the first error or
+answer that is not 2xx; every decision is recorded, and the count of recorded decisions is printed
+beside the answers'.
 """
 
 from __future__ import annotations
