@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from tests.web.helpers import sign_in
-from tests.web.world import FRONTEND, VAULT, World
+from tests.web.world import FRONTEND, VAULT, World, digest
 
 BLAST = "/ui/orgs/acme/blast-radius"
 NODE = re.compile(r'<a class="node ([a-z-]+)[^"]*" href="([^"]+)" data-key="([^"]+)">')
@@ -60,6 +60,29 @@ async def test_a_viewer_never_sees_a_private_repositorys_nodes_or_counts(world: 
     nodes = _nodes((await world.api.get(BLAST + "?advisory=GHSA-vault-critical")).text)
     assert f"artifact:{VAULT}" in nodes
     assert nodes["place:production · vault-1"][0] == "internet-exposed"
+
+
+async def test_beyond_a_column_of_artifacts_the_rest_is_one_counted_node_with_exact_totals(
+    world: World,
+) -> None:
+    # 20 more digests of acme/web, stored only; the last one runs internet-exposed in a new place.
+    extra = [digest(f"batch-{n}") for n in range(20)]
+    for n, subject in enumerate(extra):
+        await world.store(subject, "web", f"batch-{n}", "1.0.0", "https://ghcr.io")
+    await world.deploy(extra[-1], "web", "batch-19", cluster="edge-9", runtime_risks=["internet-exposed"])
+    await sign_in(world.api, world.alice)
+    page = await world.api.get(BLAST + "?advisory=GHSA-leftpad-high")
+    nodes = _nodes(page.text)
+    shown = [k for k in nodes if k.startswith("artifact:")]
+    # The most exposed first: both internet-exposed digests are shown, the rest fold into one node.
+    assert len(shown) == 12
+    assert f"artifact:{FRONTEND}" in nodes
+    assert f"artifact:{extra[-1]}" in nodes
+    assert nodes["more:Artifacts"][0] == "not-deployed"
+    assert "+ 10 more" in page.text
+    assert "Artifacts (22)" in page.text
+    assert nodes["place:production · edge-9"][0] == "internet-exposed"
+    assert "1 repositories, 22 artifact digests and 3 deployments in 3 places" in page.text
 
 
 async def test_the_alerts_page_links_each_advisory_to_its_blast_radius(world: World) -> None:

@@ -29,7 +29,7 @@ from waybill.alerts import service as advisories
 from waybill.alerts.ecosystems import Ecosystem, purl_of
 from waybill.alerts.matching import MatchIndex
 from waybill.artifacts import service as artifacts
-from waybill.artifacts.types import DeploymentRecord, RuntimeRisk, StorageRecord
+from waybill.artifacts.types import BuiltBy, DeploymentRecord, Footprint, RuntimeRisk, StorageRecord
 from waybill.attestations import service as attestations
 from waybill.auth.types import Principal
 from waybill.codescanning import access as code_scanning_access
@@ -71,8 +71,12 @@ def target(params: Any) -> Target:
     return Target(code_scanning_rule=(tool, rule_id))
 
 
+# By the values records store: the SQL of ``overview`` weighs the same.
+WEIGHTS = {risk.value: weight for risk, weight in RISK_WEIGHTS.items()}
+
+
 def exposure(record: DeploymentRecord) -> int:
-    return 1 + sum(weight for risk, weight in RISK_WEIGHTS.items() if risk.value in record.runtime_risks)
+    return 1 + sum(WEIGHTS.get(risk, 0) for risk in record.runtime_risks)
 
 
 @dataclass
@@ -173,19 +177,23 @@ async def _with_dependencies(
     return exposed
 
 
-async def blast_radius(conn: AsyncConnection, caller: Principal, where: Target) -> Report:
-    named: list[str] = []
+async def _exposed(
+    conn: AsyncConnection, caller: Principal, where: Target
+) -> tuple[list[str], dict[int, Exposed]]:
+    """The advisories named and the repositories exposed to them that the caller may read."""
     if where.code_scanning_rule is not None:
-        exposed = await _with_rule(conn, caller, where.code_scanning_rule)
-    elif where.advisory is not None:
+        return [], await _with_rule(conn, caller, where.code_scanning_rule)
+    if where.advisory is not None:
         ghsa, found = await _dependents_of_advisory(conn, where.advisory)
-        named = [ghsa]
-        exposed = await _with_dependencies(conn, caller, found)
-    else:
-        assert where.package_url is not None
-        found = await _dependents_of_package(conn, where.package_url)
-        named = sorted({g for _, hits in found for g in hits})
-        exposed = await _with_dependencies(conn, caller, found)
+        return [ghsa], await _with_dependencies(conn, caller, found)
+    assert where.package_url is not None
+    found = await _dependents_of_package(conn, where.package_url)
+    named = sorted({g for _, hits in found for g in hits})
+    return named, await _with_dependencies(conn, caller, found)
+
+
+async def blast_radius(conn: AsyncConnection, caller: Principal, where: Target) -> Report:
+    named, exposed = await _exposed(conn, caller, where)
     ids = sorted(exposed)
     attested = await attestations.subject_digests(conn, ids)
     stored = await artifacts.storage_of_repositories(conn, caller, ids)
@@ -203,6 +211,41 @@ async def blast_radius(conn: AsyncConnection, caller: Principal, where: Target) 
             artifact.deployments.append(deployed)
     ranked = sorted(exposed.values(), key=Exposed.rank_key)
     return Report(where, named, ranked)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The blast radius within one organization, for a picture: its exposed repositories, most
+    exposed first, each with what it built and where that runs; digests beyond the most exposed
+    few are only counted (``artifacts.service.footprint``)."""
+
+    target: Target
+    advisories: list[str]
+    repositories: list[tuple[Exposed, BuiltBy]]
+    footprint: Footprint
+
+
+NOTHING_BUILT = BuiltBy(digests=0, deployments=0, highest=0, score=0, risks=(), folded_highest=-1)
+
+
+async def overview(
+    conn: AsyncConnection, caller: Principal, where: Target, owner_id: int, shown: int
+) -> Overview:
+    """As ``blast_radius``, within the organization ``owner_id``: its repositories, and its own
+    deployment records."""
+    named, exposed = await _exposed(conn, caller, where)
+    mine = {i: entry for i, entry in exposed.items() if entry.repository.owner.id == owner_id}
+    found = await artifacts.footprint(conn, caller, owner_id, sorted(mine), WEIGHTS, shown)
+    ranked = sorted(
+        ((entry, found.repositories.get(i, NOTHING_BUILT)) for i, entry in mine.items()),
+        key=lambda pair: (
+            -pair[1].highest,
+            -pair[1].score,
+            -pair[1].digests,
+            pair[0].repository.full_name.lower(),
+        ),
+    )
+    return Overview(where, named, ranked, found)
 
 
 def render(report: Report, api: str, web: str) -> dict[str, Any]:

@@ -16,8 +16,10 @@ from sqlalchemy import (
     Row,
     and_,
     bindparam,
+    case,
     exists,
     func,
+    literal_column,
     select,
     text,
     tuple_,
@@ -37,13 +39,18 @@ from waybill.artifacts.models import (
 )
 from waybill.artifacts.types import (
     ArtifactFilter,
+    BuiltBy,
     Change,
     DeploymentRecord,
     DeploymentStatus,
     EnvironmentSummary,
+    Footprint,
     HistoryEntry,
     HistoryFilter,
     LinkedArtifact,
+    Place,
+    Running,
+    ShownArtifact,
     StorageRecord,
     StorageStatus,
 )
@@ -548,6 +555,147 @@ async def deployed_digests(
         )
         out.extend(_deployment(row) for row in rows)
     return out
+
+
+async def footprint(
+    conn: AsyncConnection,
+    org_id: int,
+    repository_ids: Sequence[int],
+    attested: Any,
+    readable: Any,
+    weights: dict[str, int],
+    shown: int,
+) -> Footprint:
+    """What the repositories built (``attested``: their attestation subjects, as (repository_id,
+    digest, attested); and the storage records the caller may read) and where the organization runs
+    it now, aggregated in SQL so that only the ``shown`` most exposed digests leave the database one
+    by one. A deployment's exposure is 1 plus the ``weights`` of its runtime risks."""
+    s, d, k = storage_records, deployment_records, deployment_risks
+    ids = sorted(set(repository_ids))
+    stored = select(s.c.repository_id, s.c.digest, literal_column("0").label("attested")).where(
+        s.c.repository_id.in_(ids), s.c.repository_id.in_(readable)
+    )
+    built = union_all(stored, attested).cte("built")
+    risk_weight = select(func.coalesce(func.sum(case(weights, value=k.c.risk, else_=0)), 0)).where(
+        k.c.record_id == d.c.id
+    )
+    running = (
+        select(
+            d.c.id,
+            d.c.digest,
+            d.c.logical_environment,
+            d.c.cluster,
+            (1 + risk_weight.scalar_subquery()).label("exposure"),
+        )
+        .where(
+            d.c.org_id == org_id,
+            d.c.digest.in_(select(built.c.digest)),
+            d.c.status == DeploymentStatus.DEPLOYED.value,
+            d.c.repository_id.in_(readable),
+        )
+        .cte("running")
+    )
+    exposure = func.coalesce(running.c.exposure, 0)
+    highest = func.max(exposure).label("highest")
+    top = (
+        await conn.execute(
+            select(built.c.digest, highest, func.count().over().label("total"))
+            .select_from(built.outerjoin(running, running.c.digest == built.c.digest))
+            .group_by(built.c.digest)
+            .order_by(highest.desc(), built.c.digest)
+            .limit(shown)
+        )
+    ).all()
+    if not top:
+        return Footprint({}, [], 0, [])
+    shown_digests = [row.digest for row in top]
+
+    def folded(column: Any, value: Any) -> Any:
+        return func.max(case((column.not_in(shown_digests), value), else_=-1))
+
+    pairs = select(built.c.repository_id, built.c.digest).distinct().subquery()
+    per_repository = await conn.execute(
+        select(
+            pairs.c.repository_id,
+            func.count(pairs.c.digest.distinct()),
+            func.count(running.c.id),
+            func.max(exposure),
+            func.sum(exposure),
+            folded(pairs.c.digest, exposure),
+        )
+        .select_from(pairs.outerjoin(running, running.c.digest == pairs.c.digest))
+        .group_by(pairs.c.repository_id)
+    )
+    risks: dict[int, list[str]] = {}
+    for repository_id, risk in await conn.execute(
+        select(pairs.c.repository_id, k.c.risk)
+        .distinct()
+        .select_from(
+            pairs.join(running, running.c.digest == pairs.c.digest).join(k, k.c.record_id == running.c.id)
+        )
+        .order_by(k.c.risk)
+    ):
+        risks.setdefault(repository_id, []).append(risk)
+    repositories_built = {
+        row[0]: BuiltBy(row[1], row[2], row[3], row[4], tuple(risks.get(row[0], ())), row[5])
+        for row in per_repository
+    }
+    places = [
+        Place(row[0], row[1], row[2], row[3], row[4])
+        for row in await conn.execute(
+            select(
+                running.c.logical_environment,
+                running.c.cluster,
+                func.count(),
+                func.max(running.c.exposure),
+                folded(running.c.digest, running.c.exposure),
+            )
+            .group_by(running.c.logical_environment, running.c.cluster)
+            .order_by(func.max(running.c.exposure).desc(), running.c.logical_environment, running.c.cluster)
+        )
+    ]
+    builders: dict[str, list[int]] = {}
+    attested_digests: set[str] = set()
+    for repository_id, digest, was_attested in await conn.execute(
+        select(built.c.repository_id, built.c.digest, func.max(built.c.attested))
+        .where(built.c.digest.in_(shown_digests))
+        .group_by(built.c.repository_id, built.c.digest)
+        .order_by(built.c.repository_id)
+    ):
+        builders.setdefault(digest, []).append(repository_id)
+        if was_attested:
+            attested_digests.add(digest)
+    names: dict[str, list[str]] = {}
+    for digest, name in await conn.execute(
+        select(s.c.digest, artifacts.c.name)
+        .distinct()
+        .join(
+            artifacts,
+            and_(artifacts.c.repository_id == s.c.repository_id, artifacts.c.digest == s.c.digest),
+        )
+        .where(s.c.digest.in_(shown_digests), s.c.repository_id.in_(ids), s.c.repository_id.in_(readable))
+        .order_by(artifacts.c.name)
+    ):
+        names.setdefault(digest, []).append(name)
+    runs: dict[str, list[Running]] = {}
+    for row in await conn.execute(
+        select(running.c.digest, running.c.logical_environment, running.c.cluster, running.c.exposure)
+        .where(running.c.digest.in_(shown_digests))
+        .order_by(running.c.exposure.desc(), running.c.id)
+    ):
+        runs.setdefault(row[0], []).append(Running(row[1], row[2], row[3]))
+    shown_artifacts = [
+        ShownArtifact(
+            row.digest,
+            row.digest in attested_digests,
+            tuple(names.get(row.digest, ())),
+            tuple(builders.get(row.digest, ())),
+            tuple(runs.get(row.digest, ())),
+            row.highest,
+        )
+        for row in top
+    ]
+    return Footprint(repositories_built, shown_artifacts, top[0].total, places)
 
 
 # The hot writes and reads, through the drivers (``waybill.core.drivers``): SQL written once.

@@ -29,6 +29,7 @@ from waybill.artifacts.types import (
     DeploymentStatus,
     DigestDeployment,
     EnvironmentSummary,
+    Footprint,
     HistoryEntry,
     HistoryFilter,
     LinkedArtifact,
@@ -575,6 +576,23 @@ async def current_deployments(
 ) -> list[DeploymentRecord]:
     """Deployment records (of repositories the caller may read) deploying any of the digests now."""
     return await sql.deployed_digests(conn, digests, permissions.readable_repository_ids(caller, READ))
+
+
+async def footprint(
+    conn: AsyncConnection,
+    caller: Principal,
+    org_id: int,
+    repository_ids: Sequence[int],
+    weights: dict[str, int],
+    shown: int,
+) -> Footprint:
+    """Where the organization runs what these repositories built (see ``repository.footprint``);
+    storage and deployment records count only where the caller may read them."""
+    if not repository_ids:
+        return Footprint({}, [], 0, [])
+    readable = permissions.readable_repository_ids(caller, READ)
+    attested = attestations.subjects_of(repository_ids)
+    return await sql.footprint(conn, org_id, repository_ids, attested, readable, weights, shown)
 
 
 # For the admission gate.

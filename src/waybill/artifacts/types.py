@@ -175,3 +175,56 @@ class EnvironmentSummary:
     physical_environment: str
     cluster: str
     deployments: int
+
+
+@dataclass(frozen=True)
+class BuiltBy:
+    """What one repository built (attestation subjects and storage records) and where it runs now."""
+
+    digests: int
+    deployments: int
+    # Exposure (1 plus the weights of a deployment's runtime risks) of its most exposed deployment,
+    # and summed over its deployments; 0 when nothing runs.
+    highest: int
+    score: int
+    risks: tuple[str, ...]
+    # The highest exposure among its digests not shown one by one; -1 when all of them are shown.
+    folded_highest: int
+
+
+@dataclass(frozen=True)
+class Running:
+    logical_environment: str
+    cluster: str
+    exposure: int
+
+
+@dataclass(frozen=True)
+class ShownArtifact:
+    digest: str
+    attested: bool
+    names: tuple[str, ...]
+    repository_ids: tuple[int, ...]
+    running: tuple[Running, ...]
+    highest: int
+
+
+@dataclass(frozen=True)
+class Place:
+    logical_environment: str
+    cluster: str
+    deployments: int
+    highest: int
+    # As ``BuiltBy.folded_highest``, over the deployments here of the digests not shown.
+    folded_highest: int
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """Where the artifacts of some repositories run now, counted in SQL: the most exposed digests one
+    by one, every other digest only in the counts."""
+
+    repositories: dict[int, BuiltBy]
+    artifacts: list[ShownArtifact]
+    artifact_count: int
+    places: list[Place]

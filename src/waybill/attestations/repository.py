@@ -16,6 +16,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     true,
@@ -570,6 +571,16 @@ async def record_job_progress(conn: AsyncConnection, job_id: int, progress: dict
     # In the same transaction as the batch's verdicts: a job resumed after a restart continues from
     # exactly what was stored.
     await conn.execute(update(jobs).where(jobs.c.id == job_id).values(result=progress))
+
+
+def subjects_of(repository_ids: Sequence[int]) -> Select[Any]:
+    """(repository_id, digest, attested = 1) of every attestation subject of these repositories, as
+    a query for another domain to join."""
+    return (
+        select(a.c.repository_id, s.c.digest, literal_column("1").label("attested"))
+        .join(s, s.c.attestation_id == a.c.id)
+        .where(a.c.repository_id.in_(sorted(set(repository_ids))))
+    )
 
 
 async def subject_digests(conn: AsyncConnection, repository_ids: Sequence[int]) -> list[tuple[int, str]]:

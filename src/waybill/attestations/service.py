@@ -784,6 +784,11 @@ async def reverify(db: Database, job: jobs.Job) -> dict[str, Any]:
     return progress
 
 
+def subjects_of(repository_ids: Sequence[int]) -> Any:
+    """The same, as a query another domain joins in SQL (see ``artifacts.service.footprint``)."""
+    return sql.subjects_of(repository_ids)
+
+
 async def subject_digests(conn: AsyncConnection, repository_ids: Sequence[int]) -> dict[int, set[str]]:
     """The artifact digests each repository attested (the subjects of its attestations), for other
     domains that follow artifacts from the repository that built them. No permission check: the

@@ -1,8 +1,10 @@
 """Blast radius as a picture: from an advisory (or a package URL) to the packages and versions, the
 organization's repositories holding them, the digests those built, and the places they run now.
 
-It reads the same service as ``/waybill/blast-radius`` with the viewer's principal, so a repository
-the viewer cannot read gives no node, edge or count; only the organization's repositories are shown.
+It reads the same service as ``/waybill/blast-radius`` (its ``overview``) with the viewer's
+principal, so a repository the viewer cannot read gives no node, edge or count; only the
+organization's repositories and deployment records are shown. Beyond the most exposed few, digests
+are counted in SQL, never loaded, so the page costs the same for 5 digests or 5,000.
 """
 
 from __future__ import annotations
@@ -17,35 +19,34 @@ from waybill.alerts import blast
 from waybill.core.errors import BadRequest, ValidationFailed
 from waybill.http.context import AnyRequest, database
 from waybill.web.common import organization, text_param
-from waybill.web.graph import LEVEL_WORDS, LEVELS, Node, layout, level_of
+from waybill.web.graph import LEVEL_WORDS, LEVELS, NONE_HIDDEN, Hidden, Node, fold_key, layout, level_of
 from waybill.web.render import page, query, short_digest
 from waybill.web.viewer import sign_in_redirect, signed_in
 
 # Nodes a column shows before folding the rest into one counted node.
 COLUMN_LIMIT = 12
+ARTIFACTS = "Artifacts"
 
 
-def _place_label(deployment: Any) -> str:
-    return " · ".join(p for p in (deployment.logical_environment, deployment.cluster) if p)
+def _place_label(logical_environment: str, cluster: str) -> str:
+    return " · ".join(p for p in (logical_environment, cluster) if p)
 
 
-def picture(org: str, report: blast.Report, root: str | None) -> dict[str, Any]:
-    """Nodes, edges and the table rows of the report's repositories of ``org``."""
+def picture(org: str, view: blast.Overview, root: str | None) -> dict[str, Any]:
+    """Nodes, edges and the table rows of the overview of ``org``."""
     base = f"/ui/orgs/{quote(org, safe='')}"
-    entries = [e for e in report.repositories if e.repository.owner.login.lower() == org.lower()]
+    found = view.footprint
     roots: dict[str, Node] = {}
     packages: dict[str, Node] = {}
     repositories: list[Node] = []
-    artifacts: dict[str, Node] = {}
-    places: dict[str, Node] = {}
-    place_counts: dict[str, int] = {}
     edges: list[tuple[str, str, str]] = []
+    folded_artifacts = fold_key(ARTIFACTS)
 
     def higher(node: Node, level: str) -> None:
         if LEVELS.index(level) < LEVELS.index(node.level):
             node.level = level
 
-    for ghsa in report.advisories:
+    for ghsa in view.advisories:
         roots[ghsa] = Node(
             f"advisory:{ghsa}", ghsa, base + "/blast-radius" + query({}, advisory=ghsa), f"Advisory {ghsa}"
         )
@@ -54,19 +55,19 @@ def picture(org: str, report: blast.Report, root: str | None) -> dict[str, Any]:
             f"advisory:{root}", root, base + "/blast-radius" + query({}, package_url=root), root
         )
     rows = []
-    for entry in entries:
+    hidden_level = LEVELS[-1]
+    for entry, built in view.repositories:
         repo = entry.repository
-        scores = [blast.exposure(d) for d in entry.deployments]
-        repo_level = level_of(max(scores, default=0))
+        repo_level = level_of(built.highest)
         repo_key = f"repository:{repo.id}"
         repositories.append(
             Node(
                 repo_key,
                 repo.full_name,
                 f"/ui/repos/{quote(repo.owner.login, safe='')}/{quote(repo.name, safe='')}/dependencies",
-                f"{repo.full_name}: {len(entry.artifacts)} digests, {len(scores)} deployments",
+                f"{repo.full_name}: {built.digests} digests, {built.deployments} deployments",
                 repo_level,
-                note=f"{len(scores)} deployed",
+                note=f"{built.deployments} deployed",
             )
         )
         for dep, hits in entry.dependencies:
@@ -81,56 +82,60 @@ def picture(org: str, report: blast.Report, root: str | None) -> dict[str, Any]:
                 )
             higher(node, repo_level)
             edges.append((key, repo_key, repo_level))
-            sources = [g for g in hits if g in roots] or ([] if report.advisories else list(roots))
+            sources = [g for g in hits if g in roots] or ([] if view.advisories else list(roots))
             for ghsa in sources:
                 edges.append((roots[ghsa].key, key, repo_level))
                 higher(roots[ghsa], repo_level)
-        for artifact in entry.artifacts.values():
-            a_key = f"artifact:{artifact.digest}"
-            a_level = level_of(max((blast.exposure(d) for d in artifact.deployments), default=0))
-            names = sorted({s.name for s in artifact.storage})
-            node = artifacts.get(a_key)
-            if node is None:
-                label = short_digest(artifact.digest)
-                node = artifacts[a_key] = Node(
-                    a_key,
-                    f"{names[0]} {label}" if names else label,
-                    f"{base}/artifacts/{quote(artifact.digest, safe=':')}",
-                    artifact.digest + (f" ({', '.join(names)})" if names else ""),
-                )
-            higher(node, a_level)
-            edges.append((repo_key, a_key, a_level))
-            for deployment in artifact.deployments:
-                label = _place_label(deployment)
-                p_key = f"place:{label}"
-                level = level_of(blast.exposure(deployment))
-                if p_key not in places:
-                    places[p_key] = Node(
-                        p_key,
-                        label,
-                        f"{base}/artifacts"
-                        + query(
-                            {}, environment=deployment.logical_environment, cluster=deployment.cluster or None
-                        ),
-                        label,
-                    )
-                place_counts[p_key] = place_counts.get(p_key, 0) + 1
-                higher(places[p_key], level)
-                edges.append((a_key, p_key, level))
+        if built.folded_highest >= 0:
+            level = level_of(built.folded_highest)
+            edges.append((repo_key, folded_artifacts, level))
+            hidden_level = min(hidden_level, level, key=LEVELS.index)
         rows.append(
             {
                 "repository": repo,
                 "packages": sorted({d.package_url for d, _ in entry.dependencies}),
-                "digests": len(entry.artifacts),
-                "deployments": len(scores),
-                "risks": sorted({r for d in entry.deployments for r in d.runtime_risks}),
+                "digests": built.digests,
+                "deployments": built.deployments,
+                "risks": built.risks,
                 "level": repo_level,
             }
         )
-    for key, node in places.items():
-        count = place_counts[key]
-        node.note = f"{count} deployment" + ("" if count == 1 else "s")
-        node.title = f"{node.label}: {node.note}"
+    artifacts: list[Node] = []
+    for artifact in found.artifacts:
+        a_key = f"artifact:{artifact.digest}"
+        label = short_digest(artifact.digest)
+        artifacts.append(
+            Node(
+                a_key,
+                f"{artifact.names[0]} {label}" if artifact.names else label,
+                f"{base}/artifacts/{quote(artifact.digest, safe=':')}",
+                artifact.digest + (f" ({', '.join(artifact.names)})" if artifact.names else ""),
+                level_of(artifact.highest),
+            )
+        )
+        for repository_id in artifact.repository_ids:
+            edges.append((f"repository:{repository_id}", a_key, level_of(artifact.highest)))
+        for run in artifact.running:
+            edges.append(
+                (a_key, f"place:{_place_label(run.logical_environment, run.cluster)}", level_of(run.exposure))
+            )
+    places: list[Node] = []
+    for place in found.places:
+        label = _place_label(place.logical_environment, place.cluster)
+        note = f"{place.deployments} deployment" + ("" if place.deployments == 1 else "s")
+        places.append(
+            Node(
+                f"place:{label}",
+                label,
+                f"{base}/artifacts"
+                + query({}, environment=place.logical_environment, cluster=place.cluster or None),
+                f"{label}: {note}",
+                level_of(place.highest),
+                note=note,
+            )
+        )
+        if place.folded_highest >= 0:
+            edges.append((folded_artifacts, f"place:{label}", level_of(place.folded_highest)))
 
     def ordered(nodes: list[Node]) -> list[Node]:
         # Internet-exposed first, then by the other levels; stable within a level.
@@ -138,20 +143,20 @@ def picture(org: str, report: blast.Report, root: str | None) -> dict[str, Any]:
 
     graph = layout(
         [
-            ("Advisories", list(roots.values())),
-            ("Packages", ordered(list(packages.values()))),
-            ("Repositories", ordered(repositories)),
-            ("Artifacts", ordered(list(artifacts.values()))),
-            ("Running in", ordered(list(places.values()))),
+            ("Advisories", list(roots.values()), NONE_HIDDEN),
+            ("Packages", ordered(list(packages.values())), NONE_HIDDEN),
+            ("Repositories", ordered(repositories), NONE_HIDDEN),
+            (ARTIFACTS, artifacts, Hidden(found.artifact_count - len(artifacts), hidden_level)),
+            ("Running in", ordered(places), NONE_HIDDEN),
         ],
         edges,
         limit=COLUMN_LIMIT,
         more_href="#repositories",
     )
-    deployed = sum(place_counts.values())
+    deployed = sum(p.deployments for p in found.places)
     exposed = sum(1 for r in rows if r["level"] == "internet-exposed")
     summary = (
-        f"{len(rows)} repositories, {len(artifacts)} artifact digests and {deployed} deployments "
+        f"{len(rows)} repositories, {found.artifact_count} artifact digests and {deployed} deployments "
         f"in {len(places)} places; {exposed} repositories run internet-exposed."
     )
     return {"graph": graph, "rows": rows, "summary": summary, "deployments": deployed}
@@ -170,7 +175,7 @@ async def blast_radius_page(request: AnyRequest, org: FromPath[str]) -> Response
         if viewer is None:
             return sign_in_redirect(request)
         owner = await organization(conn, org)
-        report = await blast.blast_radius(conn, viewer.principal, target)
+        view = await blast.overview(conn, viewer.principal, target, owner.id, COLUMN_LIMIT)
     context: dict[str, Any] = {
         "title": f"Blast radius · {advisory or package_url} · {owner.login}",
         "viewer": viewer,
@@ -180,7 +185,7 @@ async def blast_radius_page(request: AnyRequest, org: FromPath[str]) -> Response
         "advisory": advisory,
         "package_url": package_url,
         "levels": [(level, LEVEL_WORDS[level]) for level in LEVELS],
-        **picture(owner.login, report, package_url),
+        **picture(owner.login, view, package_url),
     }
     return page("blast.html", context)
 

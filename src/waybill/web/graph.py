@@ -2,7 +2,9 @@
 curved edges between neighbouring columns.
 
 Each column shows at most ``limit`` nodes; the rest fold into one node that counts them, and edges
-to folded nodes go to it, so a picture of 50 repositories and 500 deployments stays readable.
+to folded nodes go to it, so a picture of 50 repositories and 500 deployments stays readable. A
+column may also count nodes it was never given (``Hidden``: counted in SQL, never loaded); edges to
+them name the column's fold, ``fold_key(heading)``.
 Edges carry a risk level that the stylesheet draws with both a colour and a line pattern (and the
 legend names in words), never colour alone.
 """
@@ -83,34 +85,49 @@ class Picture:
     node_height: int = NODE_HEIGHT
 
 
+@dataclass(frozen=True)
+class Hidden:
+    count: int
+    level: str
+
+
+NONE_HIDDEN = Hidden(0, LEVELS[-1])
+
+
 def _rank(level: str) -> int:
     return LEVELS.index(level)
 
 
+def fold_key(heading: str) -> str:
+    return f"more:{heading}"
+
+
 def layout(
-    columns: list[tuple[str, list[Node]]],
+    columns: list[tuple[str, list[Node], Hidden]],
     edges: list[tuple[str, str, str]],
     *,
     limit: int,
     more_href: str,
 ) -> Picture:
-    """``columns``: (heading, nodes most exposed first); ``edges``: (from key, to key, level) between
-    neighbouring columns. Returns the nodes placed and the edges as SVG paths."""
+    """``columns``: (heading, nodes most exposed first, nodes counted but not given); ``edges``:
+    (from key, to key, level) between neighbouring columns. Returns the nodes placed and the edges as
+    SVG paths."""
     placed: list[Column] = []
     where: dict[str, Node] = {}
-    for index, (heading, nodes) in enumerate(columns):
+    for index, (heading, nodes, hidden) in enumerate(columns):
         shown = nodes[:limit]
         rest = nodes[limit:]
         x = index * (COLUMN_WIDTH + COLUMN_GAP)
-        column = Column(heading, x, list(shown), len(nodes))
-        if rest:
+        column = Column(heading, x, list(shown), len(nodes) + hidden.count)
+        more = len(rest) + hidden.count
+        if more:
             folded = Node(
-                key=f"more-{index}",
-                label=f"+ {len(rest)} more",
+                key=fold_key(heading),
+                label=f"+ {more} more",
                 href=more_href,
-                title=f"{len(rest)} more {heading.lower()}, listed in the table below",
-                level=min((n.level for n in rest), key=_rank),
-                folded=len(rest),
+                title=f"{more} more {heading.lower()}",
+                level=min([n.level for n in rest] + ([hidden.level] if hidden.count else []), key=_rank),
+                folded=more,
             )
             column.nodes.append(folded)
             for node in rest:
