@@ -33,9 +33,11 @@ from waybill.web.viewer import sign_in_redirect, signed_in
 
 # GHSA ids are short; a longer path segment is no advisory, and is not looked up.
 MAX_ID_LENGTH = 128
-# Open alerts are counted a page of the organization's list at a time, up to this many pages.
+# Open alerts are counted a page of the organization's list at a time, up to this many pages;
+# beyond them the count is a lower bound, shown as such (the list has no count, and a popular
+# package has many alerts).
 ALERT_PAGE = 100
-ALERT_PAGES = 20
+ALERT_PAGES = 5
 WEB_SCHEMES = ("https://", "http://")
 
 
