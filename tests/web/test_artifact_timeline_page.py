@@ -51,6 +51,19 @@ async def test_lanes_are_the_deployments_the_digest_ran_in_and_its_runs_end_wher
     assert bars[0].split("?")[1] in followed.url.query.decode()
 
 
+async def test_a_digest_that_comes_back_has_a_bar_for_each_run(world: World) -> None:
+    await world.deploy(WORKER, "web", "frontend", artifact="worker")
+    await world.deploy(WORKER, "web", "frontend", artifact="worker")
+    await world.deploy(FRONTEND, "web", "frontend")
+    await sign_in(world.api, world.alice)
+    page = await world.api.get(TIMELINE)
+    assert LANE.findall(page.text) == ["frontend · production · pacific-east · moda-1 (acme/web)"]
+    assert len(BAR.findall(page.text)) == 2
+    # WORKER's own update in between is left out; the changes to and from FRONTEND are not.
+    events = re.findall(r'<strong class="change">([^<]+)</strong>', page.text)
+    assert events == ["digest changed", "digest changed", "updated", "created"]
+
+
 async def test_a_window_before_any_run_shows_none(world: World) -> None:
     await sign_in(world.api, world.alice)
     page = await world.api.get(TIMELINE + "?from=2000-01-01T00:00&to=2000-01-02T00:00")
