@@ -330,6 +330,7 @@ async def run(settings: Settings, reuse: bool = False) -> None:
                 "  search matching nothing": "/ui/orgs/bench/artifacts?q=no-such-name",
                 "artifact": f"/ui/orgs/bench/artifacts/{middle}",
                 "artifact history": f"/ui/orgs/bench/artifacts/{middle}/history",
+                "artifact timeline (last 7 days)": f"/ui/orgs/bench/artifacts/{middle}/timeline",
                 "attestation": f"/ui/repos/bench/repo-1/attestations/{ARTIFACTS // 2 + 2}",
                 "environments": "/ui/orgs/bench/environments",
                 "environment timeline (last 7 days)": "/ui/orgs/bench/environments/production/timeline",
@@ -358,6 +359,7 @@ async def run(settings: Settings, reuse: bool = False) -> None:
                     "/ui/orgs/bench/blast-radius?advisory=GHSA-bnch-0100-0000"
                 ),
                 "  of a package URL": "/ui/orgs/bench/blast-radius?package_url=pkg:npm/@bench/pkg-300",
+                "advisory with its open alerts (owner)": "/ui/orgs/bench/advisories/GHSA-bnch-0100-0000",
             }
             for label, path in alert_pages.items():
                 median, p95, size = await measure(owner, path)

@@ -223,3 +223,111 @@ async def test_the_deployment_timeline(
             assert await bars.count() == 2
             assert await page.locator("text=vault").count() == 0
             assert errors == []
+
+
+async def test_the_artifact_timeline(
+    world: World, wapi: Harness, trusted_settings: Settings, tmp_path: Path
+) -> None:
+    screens = Screens(screenshot_dir(tmp_path), wapi.backend)
+    await world.deploy(FRONTEND, "web", "frontend-eu", logical_environment="staging", cluster="moda-2")
+    await world.deploy(WORKER, "web", "frontend", artifact="worker")
+    with serving(trusted_settings) as base:
+        async with chromium() as browser:
+            page = await browser.new_page(viewport={"width": 1280, "height": 800})
+            page.set_default_timeout(10_000)
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if "Refused" in m.text else None)
+            await sign_in(page, base, world.alice)
+            await page.goto(f"{base}/ui/orgs/acme/artifacts/{FRONTEND}")
+            await page.click("text=Timeline: where it ran")
+            await page.wait_for_url(f"{base}/ui/orgs/acme/artifacts/{FRONTEND}/timeline")
+            # A window of a few minutes around the changes, so each bar is wide enough to click.
+            now = datetime.now(UTC)
+            window = {
+                "from": f"{now - timedelta(minutes=3):%Y-%m-%dT%H:%M}",
+                "to": f"{now + timedelta(minutes=2):%Y-%m-%dT%H:%M}",
+            }
+            await page.goto(page.url + "?" + urlencode(window))
+            bars = page.locator("svg.timeline-chart a.bar")
+            assert await bars.count() == 2
+            assert await page.locator("svg.timeline-chart g.mark.digest-changed").count() == 1
+            assert await page.locator("svg.timeline-chart g.mark.decommissioned").count() == 0
+            assert await page.locator("li.event").count() == 4
+            await screens.take(page, "artifact-timeline")
+            await page.set_viewport_size({"width": 390, "height": 844})
+            await screens.take(page, "artifact-timeline-narrow")
+            await page.set_viewport_size({"width": 1280, "height": 800})
+            # A bar leads to the timeline of its environment, over the same window.
+            await page.locator("svg.timeline-chart a.bar[href*='/environments/staging/']").click()
+            await page.wait_for_url("**/ui/orgs/acme/environments/staging/timeline?from=**")
+            assert await page.locator("svg.timeline-chart a.bar").count() == 2
+            await page.go_back()
+
+            # The window is a plain form: an earlier one holds nothing.
+            await page.fill("input[name=from]", "2000-01-01T00:00")
+            await page.fill("input[name=to]", "2000-01-02T00:00")
+            await page.click("text=Show what changed")
+            await page.wait_for_url("**from=2000-01-01T00%3A00**")
+            assert await bars.count() == 0
+
+            # VAULT is acme/secret's: a viewer who cannot read it sees no lane of it.
+            await page.goto(f"{base}/ui/orgs/acme/artifacts/{VAULT}/timeline")
+            assert await bars.count() == 1
+            await page.goto(base + "/ui/sign-out")
+            await page.click("text=Sign out")
+            await sign_in(page, base, world.sam)
+            await page.goto(f"{base}/ui/orgs/acme/artifacts/{VAULT}/timeline")
+            assert await bars.count() == 0
+            assert await page.locator("text=vault-1").count() == 0
+            assert errors == []
+
+
+async def test_the_advisory_page(
+    world: World, wapi: Harness, trusted_settings: Settings, tmp_path: Path
+) -> None:
+    screens = Screens(screenshot_dir(tmp_path), wapi.backend)
+    await wapi.member("acme", "sam")
+    await wapi.collaborator("acme/web", "sam")
+    with serving(trusted_settings) as base:
+        async with chromium() as browser:
+            page = await browser.new_page(viewport={"width": 1280, "height": 800})
+            page.set_default_timeout(10_000)
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if "Refused" in m.text else None)
+            page.on("dialog", lambda d: errors.append("dialog: " + d.message))
+            await sign_in(page, base, world.alice)
+
+            # From the blast radius's advisory node to the advisory, and on to its alerts.
+            await page.goto(base + "/ui/orgs/acme/blast-radius?advisory=GHSA-vault-critical")
+            await page.click("svg.graph a.node[data-key='advisory:GHSA-vault-critical']")
+            await page.wait_for_url(base + "/ui/orgs/acme/advisories/GHSA-vault-critical")
+            assert await page.inner_text("strong.open-alerts") == "1"
+            assert await page.locator("tr.affected-package").count() == 1
+            assert "critical severity" in await page.inner_text(".advisory-actions")
+            await screens.take(page, "advisory")
+            await page.set_viewport_size({"width": 390, "height": 844})
+            await screens.take(page, "advisory-narrow")
+            await page.set_viewport_size({"width": 1280, "height": 800})
+            await page.click("tr.affected-package >> text=1 open")
+            await page.wait_for_url("**/ui/orgs/acme/alerts?state=open&ecosystem=npm&package=evil-pkg")
+            assert await page.locator("tr.alert").count() == 1
+            await page.go_back()
+            await page.click("a.action >> text=Blast radius")
+            await page.wait_for_url(base + "/ui/orgs/acme/blast-radius?advisory=GHSA-vault-critical")
+            assert await page.locator("svg.graph a.node").count() == 5
+
+            # The summary holding a script is shown as text, and never runs.
+            await page.goto(base + "/ui/orgs/acme/advisories/GHSA-express-medium")
+            assert await page.get_by_text(SCRIPT_SUMMARY).count() == 1
+
+            # A member who may not read the organization's alerts sees the advisory, no count.
+            await page.goto(base + "/ui/sign-out")
+            await page.click("text=Sign out")
+            await sign_in(page, base, world.sam)
+            await page.goto(base + "/ui/orgs/acme/advisories/GHSA-vault-critical")
+            assert await page.locator("tr.affected-package").count() == 1
+            assert await page.locator("strong.open-alerts").count() == 0
+            assert await page.locator("text=acme/secret").count() == 0
+            await page.goto(base + "/ui/orgs/acme/advisories/GHSA-none-0000-0000")
+            assert await page.inner_text("h1") == "Not found"
+            assert errors == []

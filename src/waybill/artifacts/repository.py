@@ -245,6 +245,8 @@ async def history(
     ):
         if value is not None:
             query = query.where(column == value)
+    if where.record_ids is not None:
+        query = query.where(h.c.record_id.in_(where.record_ids))
     # The newest changes of a window are found walking the history newest first (the order of every
     # page); an index on the time would have the planner read and sort the whole window instead.
     recorded_at = func.coalesce(h.c.recorded_at, h.c.recorded_at)
@@ -254,13 +256,13 @@ async def history(
         query = query.where(recorded_at <= where.until)
     if where.at is not None:
         latest = deployment_history.alias("latest")
-        query = query.where(
-            h.c.id.in_(
-                select(func.max(latest.c.id))
-                .where(latest.c.org_id == org_id, latest.c.recorded_at <= where.at)
-                .group_by(latest.c.record_id)
-            )
+        newest = select(func.max(latest.c.id)).where(
+            latest.c.org_id == org_id, latest.c.recorded_at <= where.at
         )
+        if where.record_ids is not None:
+            # A few records' states come from their own entries, not from the whole organization's.
+            newest = newest.where(latest.c.record_id.in_(where.record_ids))
+        query = query.where(h.c.id.in_(newest.group_by(latest.c.record_id)))
     page = await keyset.fetch_page(conn, query, h.c.id, per_page=per_page, after=after, before=before)
     return [_history_entry(row) for row in page.rows], page.next_key, page.prev_key
 

@@ -634,6 +634,7 @@ class Span:
 class Lane:
     record_id: int
     deployment_name: str
+    logical_environment: str
     physical_environment: str
     cluster: str
     repository: str
@@ -689,6 +690,7 @@ def _lanes(before: list[HistoryEntry], changes: list[HistoryEntry]) -> list[Lane
                 Lane(
                     record_id,
                     last.deployment_name,
+                    last.logical_environment,
                     last.physical_environment,
                     last.cluster,
                     last.repository,
@@ -702,17 +704,18 @@ async def deployment_timeline(
     conn: AsyncConnection,
     caller: Principal,
     org_login: str,
-    logical_environment: str,
+    where: HistoryFilter,
     since: datetime,
     until: datetime,
     *,
     lanes: int,
     changes: int,
 ) -> Timeline:
-    """What ran in ``logical_environment`` between ``since`` and ``until``, from repositories the
-    caller may read: at most ``lanes`` records running when the window opens, and its newest
-    ``changes`` changes."""
-    where = HistoryFilter(logical_environment=logical_environment)
+    """What ran in the records ``where`` names between ``since`` and ``until``, from repositories
+    the caller may read: at most ``lanes`` records running when the window opens, and the window's
+    newest ``changes`` changes. With ``where.digest``, see ``_digest_timeline``."""
+    if where.digest is not None:
+        return await _digest_timeline(conn, caller, org_login, where.digest, since, until, lanes, changes)
     before = await history(conn, caller, org_login, replace(where, at=since), Cursor(per_page=lanes + 1))
     window = await history(
         conn, caller, org_login, replace(where, since=since, until=until), Cursor(per_page=changes)
@@ -722,5 +725,53 @@ async def deployment_timeline(
         _lanes(running, window.items),
         window.items,
         more_lanes=len(before.items) > lanes,
+        more_changes=window.next_key is not None,
+    )
+
+
+def _about_digest(before: list[HistoryEntry], changes: list[HistoryEntry], digest: str) -> list[HistoryEntry]:
+    """The changes (newest first) that deploy ``digest`` or end its run: the change away from it
+    carries the next digest, so each is judged by its record's previous state too."""
+    previous = {e.record_id: e.digest for e in before}
+    kept = []
+    for entry in reversed(changes):
+        if entry.digest == digest or previous.get(entry.record_id) == digest:
+            kept.append(entry)
+        previous[entry.record_id] = entry.digest
+    return kept[::-1]
+
+
+async def _digest_timeline(
+    conn: AsyncConnection,
+    caller: Principal,
+    org_login: str,
+    digest: str,
+    since: datetime,
+    until: datetime,
+    lanes: int,
+    changes: int,
+) -> Timeline:
+    """Where ``digest`` ran: a lane per record it was deployed in (newest records first), its spans
+    only. A filter on the history's digest would miss the change that ended each run, which records
+    the digest that replaced it; so the records are found first and their whole window read."""
+    ran = await digest_deployments(conn, caller, org_login, digest, Cursor(per_page=lanes + 1))
+    ids = tuple(d.record.id for d in ran.items[:lanes] if d.first_deployed_at <= until)
+    if not ids:
+        return Timeline([], [], more_lanes=False, more_changes=False)
+    where = HistoryFilter(record_ids=ids)
+    before = await history(conn, caller, org_login, replace(where, at=since), Cursor(per_page=len(ids)))
+    window = await history(
+        conn, caller, org_login, replace(where, since=since, until=until), Cursor(per_page=changes)
+    )
+    running = [e for e in before.items if e.status == DeploymentStatus.DEPLOYED]
+    own = [
+        replace(lane, spans=spans)
+        for lane in _lanes(running, window.items)
+        if (spans := [s for s in lane.spans if s.digest == digest])
+    ]
+    return Timeline(
+        own,
+        _about_digest(before.items, window.items, digest),
+        more_lanes=len(ran.items) > lanes,
         more_changes=window.next_key is not None,
     )

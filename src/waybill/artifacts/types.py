@@ -131,6 +131,8 @@ class HistoryFilter:
     # Changes recorded after ``since`` and at or before ``until``.
     since: datetime | None = None
     until: datetime | None = None
+    # Only these deployment records (None: every record).
+    record_ids: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)

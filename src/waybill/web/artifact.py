@@ -23,11 +23,10 @@ from waybill.core.errors import DomainError, NotFound
 from waybill.dependencies import service as dependencies
 from waybill.http.context import AnyRequest, database
 from waybill.http.pagination import Cursor, encode_cursor
-from waybill.web.common import organization, page_cursor
+from waybill.web.common import DIGEST, digest_param, organization, page_cursor
 from waybill.web.render import page
 from waybill.web.viewer import sign_in_redirect, signed_in
 
-DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 GIT_COMMIT = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 # The artifact page shows the newest entries of the history; its own page shows them all.
 TIMELINE_ENTRIES = 10
@@ -119,15 +118,9 @@ class BuildDependencies:
     packages: list[dependencies.Dependency] | None
 
 
-def _digest(digest: str) -> str:
-    if not DIGEST.match(digest):
-        raise NotFound()
-    return digest
-
-
 @get("/ui/orgs/{org:str}/artifacts/{digest:str}")
 async def artifact_page(request: AnyRequest, org: FromPath[str], digest: FromPath[str]) -> Response[bytes]:
-    _digest(digest)
+    digest_param(digest)
     async with database(request).read() as conn:
         viewer = await signed_in(request, conn)
         if viewer is None:
@@ -190,7 +183,7 @@ async def artifact_page(request: AnyRequest, org: FromPath[str], digest: FromPat
 
 @get("/ui/orgs/{org:str}/artifacts/{digest:str}/history")
 async def history_page(request: AnyRequest, org: FromPath[str], digest: FromPath[str]) -> Response[bytes]:
-    _digest(digest)
+    digest_param(digest)
     cursor = page_cursor(request)
     async with database(request).read() as conn:
         viewer = await signed_in(request, conn)

@@ -20,7 +20,7 @@ from waybill.core.errors import BadRequest, ValidationFailed
 from waybill.http.context import AnyRequest, database
 from waybill.web.common import organization, text_param
 from waybill.web.graph import LEVEL_WORDS, LEVELS, NONE_HIDDEN, Hidden, Node, fold_key, layout, level_of
-from waybill.web.render import page, query, short_digest
+from waybill.web.render import advisory_href, page, query, short_digest
 from waybill.web.viewer import sign_in_redirect, signed_in
 
 # Nodes a column shows before folding the rest into one counted node.
@@ -47,9 +47,7 @@ def picture(org: str, view: blast.Overview, root: str | None) -> dict[str, Any]:
             node.level = level
 
     for ghsa in view.advisories:
-        roots[ghsa] = Node(
-            f"advisory:{ghsa}", ghsa, base + "/blast-radius" + query({}, advisory=ghsa), f"Advisory {ghsa}"
-        )
+        roots[ghsa] = Node(f"advisory:{ghsa}", ghsa, advisory_href(org, ghsa), f"Advisory {ghsa}")
     if root is not None and not roots:
         roots[root] = Node(
             f"advisory:{root}", root, base + "/blast-radius" + query({}, package_url=root), root

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
@@ -11,6 +13,7 @@ from waybill.http.context import AnyRequest
 from waybill.http.pagination import Cursor, decode_cursor
 
 PER_PAGE = 50
+DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 MAX_FILTER_LENGTH = 256
 
 
@@ -19,6 +22,13 @@ async def organization(conn: AsyncConnection, login: str) -> Account:
     if owner is None or not owner.is_org:
         raise NotFound()
     return owner
+
+
+def digest_param(digest: str) -> str:
+    """An artifact digest from a page's path: anything but ``sha256:`` and 64 hex digits is no page."""
+    if not DIGEST.match(digest):
+        raise NotFound()
+    return digest
 
 
 def text_param(request: AnyRequest, name: str) -> str | None:

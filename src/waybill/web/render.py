@@ -55,6 +55,11 @@ def urlpath(value: str) -> str:
     return quote(str(value), safe="")
 
 
+def advisory_href(org: str, ghsa_id: str) -> str:
+    """The advisory's page in an organization's pages (its open alerts there, its blast radius)."""
+    return f"/ui/orgs/{urlpath(org)}/advisories/{urlpath(ghsa_id)}"
+
+
 def short_digest(digest: str) -> str:
     algorithm, _, hex_ = digest.partition(":")
     return f"{algorithm}:{hex_[:12]}" if hex_ else digest
@@ -69,6 +74,7 @@ environment = Environment(
 )
 environment.globals["static_url"] = static_url
 environment.globals["query"] = query
+environment.globals["advisory_href"] = advisory_href
 environment.filters["timestamp"] = timestamp
 environment.filters["short_digest"] = short_digest
 environment.filters["urlpath"] = urlpath

@@ -17,6 +17,7 @@ from waybill.core.errors import NotFound, Unauthenticated
 from waybill.http.context import AnyRequest, database, signer
 from waybill.web import (
     admission,
+    advisory,
     alerts,
     artifact,
     artifacts,
@@ -153,6 +154,7 @@ route_handlers: list[Any] = [
     *dependencies.route_handlers,
     *alerts.route_handlers,
     *blast.route_handlers,
+    *advisory.route_handlers,
     *admission.route_handlers,
     unknown_page,
 ]

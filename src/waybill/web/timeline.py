@@ -1,11 +1,13 @@
-"""Deployment timeline of an environment: one horizontal lane per deployment record, a bar per digest
-it ran over the chosen window, with digest changes and decommissions marked; below it, the window's
-changes in words ("what changed in production between T1 and T2"). The window is a GET form, so it
-works without JavaScript."""
+"""Deployment timelines: one horizontal lane per deployment record, a bar per digest it ran over the
+chosen window, with digest changes and decommissions marked; below it, the window's changes in words
+("what changed in production between T1 and T2"). Two pages draw one: an environment's (every
+record in it) and an artifact's (every record its digest ran in, its own runs only). The window is a
+GET form, so it works without JavaScript."""
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -14,12 +16,12 @@ from litestar import Response, get
 from litestar.params import FromPath
 
 from waybill.artifacts import service as artifacts
-from waybill.artifacts.types import Change
+from waybill.artifacts.types import Change, HistoryFilter
 from waybill.core import clock
 from waybill.core.errors import BadRequest
 from waybill.http.context import AnyRequest, database
-from waybill.web.common import organization, text_param
-from waybill.web.render import page, short_digest
+from waybill.web.common import digest_param, organization, text_param
+from waybill.web.render import page, query, short_digest
 from waybill.web.viewer import sign_in_redirect, signed_in
 
 DEFAULT_WINDOW = timedelta(days=7)
@@ -46,11 +48,37 @@ def _moment(request: AnyRequest, name: str, default: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+@dataclass(frozen=True)
+class Window:
+    since: datetime
+    until: datetime
+
+    @property
+    def form(self) -> dict[str, str]:
+        """The form's values, and the query that shows the same window on another timeline."""
+        return {"from": self.since.strftime(FORM_FORMAT), "to": self.until.strftime(FORM_FORMAT)}
+
+
+def window(request: AnyRequest) -> Window:
+    """The window the form asks for; by default the last week, to the next whole minute."""
+    now = clock.now().replace(second=0, microsecond=0) + timedelta(minutes=1)
+    until = _moment(request, "to", now)
+    since = _moment(request, "from", until - DEFAULT_WINDOW)
+    if since >= until:
+        raise BadRequest("The from time must be before the to time.")
+    return Window(since, until)
+
+
 def _shade(digest: str) -> int:
     return int(hashlib.sha256(digest.encode()).hexdigest()[:4], 16) % SHADES
 
 
-def chart(timeline: artifacts.Timeline, since: datetime, until: datetime, base: str) -> dict[str, Any]:
+def chart(
+    timeline: artifacts.Timeline, shown: Window, base: str, *, of_digest: bool = False
+) -> dict[str, Any]:
+    """The SVG's geometry. An environment's bars lead to their artifacts; an artifact's (``of_digest``:
+    its lanes span environments, so their labels name them) to the timeline of the bar's environment."""
+    since, until = shown.since, shown.until
     span_seconds = (until - since).total_seconds()
     width = CHART_WIDTH - LABEL_WIDTH
 
@@ -73,7 +101,12 @@ def chart(timeline: artifacts.Timeline, since: datetime, until: datetime, base: 
                     "width": max(x2 - x1, 2),
                     "shade": _shade(s.digest),
                     "label": short_digest(s.digest) if x2 - x1 > 110 else "",
-                    "href": f"{base}/artifacts/{s.digest}",
+                    "href": (
+                        f"{base}/environments/{quote(lane.logical_environment, safe='')}/timeline"
+                        + query(shown.form)
+                        if of_digest
+                        else f"{base}/artifacts/{s.digest}"
+                    ),
                     "title": f"{lane.deployment_name}: {name} {s.digest}, "
                     f"{clock.iso(s.start) if s.start else 'before the window'} to "
                     f"{clock.iso(s.end) if s.end else 'the end of the window'}",
@@ -84,7 +117,9 @@ def chart(timeline: artifacts.Timeline, since: datetime, until: datetime, base: 
             if s.ended_by is not None and s.end is not None:
                 kind = "digest-changed" if s.ended_by == Change.DIGEST_CHANGED else "decommissioned"
                 marks.append({"kind": kind, "x": x2, "title": f"{kind.replace('-', ' ')} {clock.iso(s.end)}"})
-        label = " · ".join(p for p in (lane.deployment_name, lane.physical_environment, lane.cluster) if p)
+        places = (lane.logical_environment,) if of_digest else ()
+        parts = (lane.deployment_name, *places, lane.physical_environment, lane.cluster)
+        label = " · ".join(p for p in parts if p)
         lanes.append({"y": y, "label": label, "bars": bars, "marks": marks, "repository": lane.repository})
     ticks = [
         {
@@ -108,18 +143,15 @@ def chart(timeline: artifacts.Timeline, since: datetime, until: datetime, base: 
 async def environment_timeline(
     request: AnyRequest, org: FromPath[str], environment: FromPath[str]
 ) -> Response[bytes]:
-    now = clock.now().replace(second=0, microsecond=0) + timedelta(minutes=1)
-    until = _moment(request, "to", now)
-    since = _moment(request, "from", until - DEFAULT_WINDOW)
-    if since >= until:
-        raise BadRequest("The from time must be before the to time.")
+    shown = window(request)
     async with database(request).read() as conn:
         viewer = await signed_in(request, conn)
         if viewer is None:
             return sign_in_redirect(request)
         owner = await organization(conn, org)
+        where = HistoryFilter(logical_environment=environment)
         timeline = await artifacts.deployment_timeline(
-            conn, viewer.principal, owner.login, environment, since, until, lanes=LANES, changes=CHANGES
+            conn, viewer.principal, owner.login, where, shown.since, shown.until, lanes=LANES, changes=CHANGES
         )
     base = f"/ui/orgs/{quote(owner.login, safe='')}"
     context: dict[str, Any] = {
@@ -128,15 +160,61 @@ async def environment_timeline(
         "org": owner.login,
         "section": "environments",
         "environment": environment,
-        "since": since.strftime(FORM_FORMAT),
-        "until": until.strftime(FORM_FORMAT),
-        "chart": chart(timeline, since, until, base),
+        "action": f"{base}/environments/{quote(environment, safe='')}/timeline",
+        **_window_context(timeline, shown, base, of_digest=False),
+    }
+    return page("timeline.html", context)
+
+
+@get("/ui/orgs/{org:str}/artifacts/{digest:str}/timeline")
+async def artifact_timeline(
+    request: AnyRequest, org: FromPath[str], digest: FromPath[str]
+) -> Response[bytes]:
+    digest_param(digest)
+    shown = window(request)
+    async with database(request).read() as conn:
+        viewer = await signed_in(request, conn)
+        if viewer is None:
+            return sign_in_redirect(request)
+        owner = await organization(conn, org)
+        timeline = await artifacts.deployment_timeline(
+            conn,
+            viewer.principal,
+            owner.login,
+            HistoryFilter(digest=digest),
+            shown.since,
+            shown.until,
+            lanes=LANES,
+            changes=CHANGES,
+        )
+    base = f"/ui/orgs/{quote(owner.login, safe='')}"
+    context: dict[str, Any] = {
+        "title": f"Timeline · {short_digest(digest)} · {owner.login}",
+        "viewer": viewer,
+        "org": owner.login,
+        "section": "artifacts",
+        "digest": digest,
+        "action": f"{base}/artifacts/{digest}/timeline",
+        "window": shown.form,
+        "environments": sorted({lane.logical_environment for lane in timeline.lanes[:LANES]}),
+        **_window_context(timeline, shown, base, of_digest=True),
+    }
+    return page("artifact_timeline.html", context)
+
+
+def _window_context(
+    timeline: artifacts.Timeline, shown: Window, base: str, *, of_digest: bool
+) -> dict[str, Any]:
+    """What both timeline pages' shared template parts read."""
+    return {
+        "since": shown.form["from"],
+        "until": shown.form["to"],
+        "chart": chart(timeline, shown, base, of_digest=of_digest),
         "timeline": timeline.changes,
         "show_digest": True,
         "more_changes": timeline.more_changes,
         "more_lanes": timeline.more_lanes,
     }
-    return page("timeline.html", context)
 
 
-route_handlers: list[Any] = [environment_timeline]
+route_handlers: list[Any] = [environment_timeline, artifact_timeline]
