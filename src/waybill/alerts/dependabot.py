@@ -199,6 +199,7 @@ async def update_alert(
             },
         )
         if row.state != AlertState.DISMISSED:
+            await repo.record_events(conn, {AlertState.DISMISSED.value: [row.id]}, now)
             await lifecycle.announce(conn, found.id, [(number, "dismissed")], sender_id=sender_id)
     elif body.state == "open" and row.state != AlertState.OPEN:
         if row.state == AlertState.FIXED:
@@ -218,6 +219,7 @@ async def update_alert(
         else:
             values.update(state=AlertState.FIXED.value, fixed_at=now)
         await repo.set_alert_state(conn, row.id, values)
+        await repo.record_events(conn, {values["state"]: [row.id]}, now)
         action = "reopened" if row.present else "fixed"
         await lifecycle.announce(conn, found.id, [(number, action)], sender_id=sender_id)
     if assignees is not None:

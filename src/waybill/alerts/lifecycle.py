@@ -4,7 +4,8 @@ current graph has, and how its alerts follow them.
 An alert opens when a finding appears; it is fixed (``fixed_at``) when its finding leaves the graph
 (the package was removed or upgraded out of every affected range), and reopened when the finding
 returns. A dismissed alert stays dismissed whatever the graph does; an open alert whose advisory is
-withdrawn is auto-dismissed. Every state change sets ``updated_at``.
+withdrawn is auto-dismissed. Every state change sets ``updated_at`` and appends to the alert's
+history (``dependabot_alert_events``) in the same transaction.
 """
 
 from __future__ import annotations
@@ -233,6 +234,8 @@ async def apply(
         conn, {row.advisory_id for row in vanished if row.state == AlertState.OPEN}
     )
     changes: list[dict[str, Any]] = []
+    # The states alerts enter (state -> alert ids), for their history.
+    entered: dict[str, list[int]] = defaultdict(list)
     for ident, finding in found.items():
         row = existing.get(ident)
         if row is None:
@@ -240,11 +243,13 @@ async def apply(
         new = {**_kept(row), **_finding_columns(finding), "present": True}
         if row.state == AlertState.FIXED:
             new.update(state=AlertState.OPEN.value, fixed_at=None, updated_at=now)
+            entered[AlertState.OPEN.value].append(row.id)
             outcome.reopened += 1
             outcome.announced.append((row.number, "reintroduced"))
         elif row.state == AlertState.AUTO_DISMISSED:
             # Auto-dismissed for a withdrawn advisory that stands again.
             new.update(state=AlertState.OPEN.value, auto_dismissed_at=None, updated_at=now)
+            entered[AlertState.OPEN.value].append(row.id)
             outcome.reopened += 1
             outcome.announced.append((row.number, "auto_reopened"))
         if new != _kept(row):
@@ -254,14 +259,17 @@ async def apply(
         if row.state == AlertState.OPEN:
             if row.advisory_id in silenced:
                 new.update(state=AlertState.AUTO_DISMISSED.value, auto_dismissed_at=now, updated_at=now)
+                entered[AlertState.AUTO_DISMISSED.value].append(row.id)
                 outcome.auto_dismissed += 1
                 outcome.announced.append((row.number, "auto_dismissed"))
             else:
                 new.update(state=AlertState.FIXED.value, fixed_at=now, updated_at=now)
+                entered[AlertState.FIXED.value].append(row.id)
                 outcome.fixed += 1
                 outcome.announced.append((row.number, "fixed"))
         changes.append(new)
     await repo.update_alerts(conn, changes)
+    await repo.record_events(conn, entered, now)
     fresh = [f for ident, f in found.items() if ident not in existing]
     if fresh:
         first = await repo.allocate_numbers(conn, repository_id, len(fresh))
@@ -288,6 +296,7 @@ async def apply(
                 )
             ],
         )
+        await repo.record_opened(conn, repository_id, range(first, first + len(fresh)), now)
         outcome.opened += len(fresh)
         outcome.announced += [(first + i, "created") for i in range(len(fresh))]
     await announce(conn, repository_id, outcome.announced, sender_id=None)

@@ -139,6 +139,23 @@ dependabot_alerts = Table(
     Index("ix_dependabot_alerts_updated_at_id", "updated_at", "id"),
 )
 
+# Every state an alert has entered, appended in the transaction that changes it: the alert row keeps
+# only its current cycle (a reopen clears ``fixed_at``), the trends need the whole history. The
+# severity is the one the alert showed then (unknown as low), so the trends read no other table.
+dependabot_alert_events = Table(
+    "dependabot_alert_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("alert_id", BigId, ForeignKey("dependabot_alerts.id", ondelete="CASCADE"), nullable=False),
+    Column("repository_id", BigId, ForeignKey("repositories.id", ondelete="CASCADE"), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    # The trends walk each alert's events in order, within the repositories a viewer may read.
+    Index("ix_dependabot_alert_events_alert_id_occurred_at", "alert_id", "occurred_at", "id"),
+    Index("ix_dependabot_alert_events_repository_id_occurred_at", "repository_id", "occurred_at"),
+)
+
 # The last alert number handed out per repository: numbers are allocated by one upsert that adds to
 # it, so concurrent evaluations never hand out the same number twice.
 dependabot_alert_numbers = Table(

@@ -12,8 +12,10 @@ from sqlalchemy import (
     Row,
     and_,
     bindparam,
+    case,
     delete,
     exists,
+    extract,
     false,
     func,
     insert,
@@ -32,6 +34,7 @@ from waybill.alerts.models import (
     advisory_documents,
     advisory_vulnerabilities,
     dependabot_alert_assignees,
+    dependabot_alert_events,
     dependabot_alert_numbers,
     dependabot_alerts,
 )
@@ -336,6 +339,7 @@ async def list_advisories(
 _alerts = dependabot_alerts
 _numbers = dependabot_alert_numbers
 _assignees = dependabot_alert_assignees
+_events = dependabot_alert_events
 
 # Advisory types that raise alerts: GitHub alerts on reviewed advisories and on malware, never on
 # unreviewed ones.
@@ -572,3 +576,168 @@ async def list_alerts(
 async def repositories_with_alerts(conn: AsyncConnection) -> list[int]:
     rows = await conn.execute(select(_alerts.c.repository_id).distinct())
     return [row[0] for row in rows]
+
+
+# The alerts' history.
+
+# The severity an alert shows: an advisory of unknown severity alerts as low.
+_SHOWN_SEVERITY = case((advisories.c.severity == "unknown", literal("low")), else_=advisories.c.severity)
+
+
+def _event_rows(state: str, occurred_at: datetime) -> Any:
+    t = _alerts.c
+    return select(
+        t.id,
+        t.repository_id,
+        literal(state),
+        _SHOWN_SEVERITY,
+        literal(occurred_at, _events.c.occurred_at.type),
+    ).join(advisories, advisories.c.id == t.advisory_id)
+
+
+_EVENT_COLUMNS = ("alert_id", "repository_id", "state", "severity", "occurred_at")
+
+
+async def record_events(conn: AsyncConnection, states: dict[str, list[int]], occurred_at: datetime) -> None:
+    """Append the event of each alert entering a state (state -> alert ids), with the severity its
+    advisory has now."""
+    for state, alert_ids in states.items():
+        for chunk in _chunks(sorted(alert_ids)):
+            rows = _event_rows(state, occurred_at).where(_alerts.c.id.in_(chunk))
+            await conn.execute(insert(_events).from_select(_EVENT_COLUMNS, rows))
+
+
+async def record_opened(
+    conn: AsyncConnection, repository_id: int, numbers: range, occurred_at: datetime
+) -> None:
+    """Append the opening event of the repository's alerts just inserted with these numbers."""
+    t = _alerts.c
+    rows = _event_rows("open", occurred_at).where(
+        t.repository_id == repository_id, t.number >= numbers.start, t.number < numbers.stop
+    )
+    await conn.execute(insert(_events).from_select(_EVENT_COLUMNS, rows))
+
+
+async def events_of(conn: AsyncConnection, alert_id: int) -> list[Any]:
+    e = _events.c
+    query = (
+        select(e.state, e.severity, e.occurred_at).where(e.alert_id == alert_id).order_by(e.occurred_at, e.id)
+    )
+    return list((await conn.execute(query)).all())
+
+
+async def add_events(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Append events as given (an import of history, or a test's constructed one)."""
+    for chunk in _chunks(rows, 200):
+        await conn.execute(insert(_events), list(chunk))
+
+
+def _event_where(f: AlertFilter) -> list[ColumnElement[bool]]:
+    """The state-independent filters of ``f`` that the history can follow: ecosystem and package
+    (the alert's, constant over its life) and the production-context repositories."""
+    e = _events.c
+    where: list[ColumnElement[bool]] = []
+    alert: list[ColumnElement[bool]] = []
+    if f.ecosystems:
+        alert.append(_alerts.c.ecosystem.in_(f.ecosystems))
+    if f.packages:
+        alert.append(tuple_(_alerts.c.ecosystem, _alerts.c.package_key).in_(list(f.packages)))
+    if alert:
+        where.append(exists().where(_alerts.c.id == e.alert_id, *alert))
+    if f.repository_ids is not None:
+        where.append(e.repository_id.in_(sorted(f.repository_ids)) if f.repository_ids else false())
+    return where
+
+
+def _history(scope: ColumnElement[bool], f: AlertFilter) -> Any:
+    """Each event beside the one before it of the same alert: what the alert left, and when."""
+    e = _events.c
+    order = (e.occurred_at, e.id)
+    return (
+        select(
+            e.state,
+            e.severity,
+            e.occurred_at,
+            func.lag(e.state).over(partition_by=e.alert_id, order_by=order).label("prior_state"),
+            func.lag(e.severity).over(partition_by=e.alert_id, order_by=order).label("prior_severity"),
+            func.lag(e.occurred_at).over(partition_by=e.alert_id, order_by=order).label("prior_at"),
+        )
+        .where(scope, *_event_where(f))
+        .subquery("history")
+    )
+
+
+def _is(column: Any, state: str) -> Any:
+    return case((column == state, 1), else_=0)
+
+
+async def alert_flow(
+    conn: AsyncConnection, scope: ColumnElement[bool], f: AlertFilter, boundaries: Sequence[datetime]
+) -> list[Any]:
+    """The alerts' movements between the boundaries, summed: rows of (bucket, severity,
+    prior_severity, entered, left, opened, fixed). Bucket 0 holds everything up to the first
+    boundary, bucket i what happened after boundary i-1 up to boundary i; ``entered`` counts events
+    into the open state (at ``severity``), ``left`` events out of it (at ``prior_severity``), so
+    the alerts open at boundary i number the sum of entered less left over buckets 0 to i.
+    ``opened`` counts alerts that opened or reopened, ``fixed`` those that were fixed."""
+    h = _history(scope, f)
+    bucket = case(*((h.c.occurred_at <= b, i) for i, b in enumerate(boundaries))).label("bucket")
+    entered = func.sum(_is(h.c.state, "open"))
+    left = func.sum(_is(h.c.prior_state, "open"))
+    reopened = and_(h.c.state == "open", or_(h.c.prior_state.is_(None), h.c.prior_state != "open"))
+    query = (
+        select(
+            bucket,
+            h.c.severity,
+            h.c.prior_severity,
+            entered.label("entered"),
+            left.label("left"),
+            func.sum(case((reopened, 1), else_=0)).label("opened"),
+            func.sum(_is(h.c.state, "fixed")).label("fixed"),
+        )
+        .where(h.c.occurred_at <= boundaries[-1])
+        .group_by(bucket, h.c.severity, h.c.prior_severity)
+    )
+    return list((await conn.execute(query)).all())
+
+
+def _seconds_between(conn: AsyncConnection, start: Any, end: Any) -> Any:
+    if conn.dialect.name == "postgresql":
+        return extract("epoch", end - start)
+    # SQLite keeps timestamps as text; julianday reads them as days.
+    return (func.julianday(end) - func.julianday(start)) * 86400.0
+
+
+async def time_to_fix(
+    conn: AsyncConnection,
+    scope: ColumnElement[bool],
+    f: AlertFilter,
+    since: datetime,
+    until: datetime,
+    severities: Collection[str] = (),
+) -> tuple[float | None, int]:
+    """The median time in seconds from opening to fix of the alerts fixed after ``since`` up to
+    ``until`` (from their last opening: a reopened alert's clock starts again), and how many
+    fixes it is taken over. The median is the middle row (or the mean of the two middle rows) of
+    the durations in order, which both backends compute alike."""
+    h = _history(scope, f)
+    where = [
+        h.c.state == "fixed",
+        h.c.prior_state == "open",
+        h.c.occurred_at > since,
+        h.c.occurred_at <= until,
+    ]
+    if severities:
+        where.append(h.c.prior_severity.in_(sorted(severities)))
+    seconds = _seconds_between(conn, h.c.prior_at, h.c.occurred_at).label("seconds")
+    fixes = select(seconds).where(*where).subquery("fixes")
+    ranked = select(
+        fixes.c.seconds,
+        func.row_number().over(order_by=fixes.c.seconds).label("position"),
+        func.count().over().label("total"),
+    ).subquery("ranked")
+    middle = ranked.c.position.in_([(ranked.c.total + 1) // 2, (ranked.c.total + 2) // 2])
+    query = select(func.avg(ranked.c.seconds), func.max(ranked.c.total)).where(middle)
+    median, total = (await conn.execute(query)).one()
+    # To the millisecond: julianday's days as a double are exact to about ten microseconds.
+    return (None if median is None else round(float(median), 3)), int(total or 0)

@@ -1,5 +1,6 @@
 """The organization's Dependabot alerts, with the production-context filters of GitHub's list, and
-its code scanning alerts beside them under the same state, severity and production-context filters."""
+its code scanning alerts beside them under the same state, severity and production-context filters;
+above the list, the trends of its Dependabot alerts (``alerts.trends``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from litestar import Response, get
 from litestar.params import FromPath
 
-from waybill.alerts import dependabot
+from waybill.alerts import dependabot, trends
 from waybill.alerts.alert_schemas import REGISTRIES, SEVERITIES, alert_query, position_of
 from waybill.alerts.ecosystems import Ecosystem
 from waybill.alerts.lifecycle import AlertState
@@ -19,10 +20,12 @@ from waybill.codescanning import service as code_scanning
 from waybill.codescanning.repository import AlertFilter as CodeScanningFilter
 from waybill.codescanning.types import AlertState as CodeScanningState
 from waybill.codescanning.types import SecuritySeverity
+from waybill.core import clock
 from waybill.core.errors import BadRequest, ValidationFailed
 from waybill.http.context import AnyRequest, database
 from waybill.web.common import organization, text_param
 from waybill.web.render import page
+from waybill.web.trends import charts
 from waybill.web.viewer import sign_in_redirect, signed_in
 
 # The query parameters are the API's, so a page's address and the API call it mirrors read alike.
@@ -90,6 +93,7 @@ async def organization_alerts(request: AnyRequest, org: FromPath[str]) -> Respon
         scanned = await code_scanning.list_for_organization(
             conn, viewer.principal, owner.login, code_scanning_query(query, scanning_page)
         )
+        history = await trends.organization_trends(conn, viewer.principal, owner.login, query, clock.now())
     views = found.views
     older = newer = None
     if views:
@@ -120,6 +124,7 @@ async def organization_alerts(request: AnyRequest, org: FromPath[str]) -> Respon
         "code_scanning_page": scanning_page,
         # Ecosystem and package name Dependabot's packages; code scanning has none.
         "package_filtered": bool(filters["ecosystem"] or filters["package"]),
+        "trends": charts(history),
     }
     return page("alerts.html", context)
 

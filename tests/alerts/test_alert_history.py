@@ -1,0 +1,219 @@
+"""Each alert's history: an event in the transaction of every state change, and the trends summed
+from a constructed history (open by severity at each week's end, opened and fixed per week, the
+median time to fix) within what the caller may read."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from alembic import command
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tests.alerts.conftest import API, WEB, Org
+from tests.alerts.osv_docs import as_file, osv_document
+from waybill.accounts import service as accounts
+from waybill.alerts import repository as repo
+from waybill.alerts import service as alerts
+from waybill.alerts import trends
+from waybill.alerts.alert_schemas import AlertQuery
+from waybill.alerts.models import dependabot_alert_events
+from waybill.alerts.repository import AlertFilter
+from waybill.artifacts.service import RecordFilter
+from waybill.auth.types import Principal, Token, TokenKind
+from waybill.config import Settings
+from waybill.core.migrate import alembic_config
+
+WEB_ALERTS = "/repos/acme/web/dependabot/alerts"
+
+
+async def _history(org: Org, repository: str, number: int) -> list[tuple[str, str]]:
+    async def read(conn: AsyncConnection) -> list[tuple[str, str]]:
+        found = await accounts.find_repository(conn, "acme", repository)
+        assert found is not None
+        alert = await repo.alert_by_number(conn, found.id, number)
+        assert alert is not None
+        return [(e.state, e.severity) for e in await repo.events_of(conn, alert.id)]
+
+    return await org.api.tx(read)
+
+
+async def test_every_state_change_is_an_event(org: Org) -> None:
+    # left-pad (1) opened with the snapshot; upgraded out of range it is fixed, and back it reopens.
+    assert await _history(org, "api", 1) == [("open", "high")]
+    upgraded = {"package-lock.json": {"pkg:npm/left-pad@1.0.3": ("left-pad", "runtime", "direct")}}
+    await org.submit("api", upgraded, 2)
+    assert await _history(org, "api", 1) == [("open", "high"), ("fixed", "high")]
+    await org.submit("api", API, 3)
+    assert await _history(org, "api", 1) == [("open", "high"), ("fixed", "high"), ("open", "high")]
+
+    # lodash (2) dismissed and reopened by a person; dismissing it again only changes the reason.
+    for body in (
+        {"state": "dismissed", "dismissed_reason": "not_used"},
+        {"state": "dismissed", "dismissed_reason": "inaccurate"},
+        {"state": "open"},
+    ):
+        r = await org.api.patch(f"{WEB_ALERTS}/2", token=org.alice, json=body)
+        assert r.status_code == 200, r.text
+    assert await _history(org, "web", 2) == [
+        ("open", "critical"),
+        ("dismissed", "critical"),
+        ("open", "critical"),
+    ]
+
+    # A dismissed alert whose version has left the graph reopens as fixed.
+    await org.api.patch(
+        f"{WEB_ALERTS}/3", token=org.alice, json={"state": "dismissed", "dismissed_reason": "tolerable_risk"}
+    )
+    await org.submit("web", {"package-lock.json": WEB["package-lock.json"]}, 2)
+    await org.api.patch(f"{WEB_ALERTS}/3", token=org.alice, json={"state": "open"})
+    assert await _history(org, "web", 3) == [("open", "medium"), ("dismissed", "medium"), ("fixed", "medium")]
+
+
+async def test_a_withdrawn_advisory_auto_dismisses_with_an_event(org: Org) -> None:
+    withdrawn = osv_document(
+        "GHSA-cccc-cccc-cccc",
+        "PyPI",
+        "requests",
+        [{"introduced": "0"}],
+        database_specific={"severity": "MODERATE"},
+    )
+    withdrawn.update(modified="2024-06-01T00:00:00Z", withdrawn="2024-06-01T00:00:00Z")
+    await org.api.tx(lambda c: alerts.import_files(c, [as_file(withdrawn)]))
+    await org.api.tx(alerts.request_rematch)
+    await org.api.app.worker.run_until_idle()
+    assert await _history(org, "web", 3) == [("open", "medium"), ("auto_dismissed", "medium")]
+
+
+# The moment the constructed history is read at; the week ends are NOW less whole weeks.
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+W = timedelta(weeks=1)
+D = timedelta(days=1)
+H = timedelta(hours=1)
+
+
+def constructed(ids: dict[str, tuple[int, int]]) -> list[dict[str, Any]]:
+    """Alerts named by letter -> (alert id, repository id); their states over twenty weeks."""
+    story = {
+        # Open before the window, fixed in its third week after 69 days.
+        "A": [("open", "high", NOW - 20 * W), ("fixed", "high", NOW - 10 * W + D)],
+        # Fixed exactly at a week's end: not open at it, and fixed 14 days 1 hour after opening.
+        "B": [("open", "critical", NOW - 5 * W - H), ("fixed", "critical", NOW - 3 * W)],
+        # Dismissed exactly at a week's end, reopened by a person in the last week.
+        "C": [
+            ("open", "medium", NOW - 30 * W),
+            ("dismissed", "medium", NOW - 2 * W),
+            ("open", "medium", NOW - W + H),
+        ],
+        # Fixed within a day between two week ends, reopened the day before now.
+        "D": [
+            ("open", "low", NOW - 4 * W + D),
+            ("fixed", "low", NOW - 4 * W + 2 * D),
+            ("open", "low", NOW - D),
+        ],
+        # In the private repository.
+        "E": [("open", "critical", NOW - 3 * D)],
+        # After now: not counted.
+        "F": [("open", "high", NOW + H)],
+    }
+    return [
+        {"alert_id": ids[k][0], "repository_id": ids[k][1], "state": s, "severity": sev, "occurred_at": at}
+        for k, events in story.items()
+        for s, sev, at in events
+    ]
+
+
+async def _construct(org: Org) -> None:
+    async def write(conn: AsyncConnection) -> None:
+        await conn.execute(delete(dependabot_alert_events))
+        ids: dict[str, tuple[int, int]] = {}
+        for letter, (name, number) in zip(
+            "ABCDEF", [("web", 1), ("web", 2), ("web", 3), ("api", 1), ("secret", 1), ("api", 1)], strict=True
+        ):
+            found = await accounts.find_repository(conn, "acme", name)
+            assert found is not None
+            alert = await repo.alert_by_number(conn, found.id, number)
+            assert alert is not None
+            ids[letter] = (alert.id, found.id)
+        await repo.add_events(conn, constructed(ids))
+
+    await org.api.tx(write)
+
+
+def _query(**filters: Any) -> AlertQuery:
+    return AlertQuery(
+        filter=AlertFilter(**filters),
+        records=RecordFilter(),
+        sort="created",
+        descending=True,
+        per_page=30,
+        after=None,
+        before=None,
+    )
+
+
+async def _trends(org: Org, scopes: str = "repo", **filters: Any) -> trends.Trends:
+    async def read(conn: AsyncConnection) -> trends.Trends:
+        alice = await accounts.find_account(conn, "alice")
+        assert alice is not None
+        token = Token(1, TokenKind.CLASSIC, frozenset(scopes.split(",")), None, None, {}, None)
+        return await trends.organization_trends(conn, Principal(alice, token), "acme", _query(**filters), NOW)
+
+    return await org.api.tx(read)
+
+
+async def test_the_trends_of_a_constructed_history(org: Org) -> None:
+    await _construct(org)
+    found = await _trends(org)
+    assert found.boundaries == [NOW - (12 - i) * W for i in range(13)]
+    assert found.open_by_severity == {
+        "critical": [0] * 7 + [1, 1] + [0] * 3 + [1],
+        "high": [1, 1, 1] + [0] * 10,
+        "medium": [1] * 10 + [0, 0, 1],
+        "low": [0] * 12 + [1],
+    }
+    assert [w.opened for w in found.weeks] == [0] * 6 + [1, 0, 1, 0, 0, 3]
+    assert [w.fixed for w in found.weeks] == [0, 0, 1] + [0] * 5 + [2, 0, 0, 0]
+    assert found.fixes == 3
+    assert found.median_seconds_to_fix == (14 * D + H).total_seconds()
+
+
+async def test_the_trends_count_only_readable_repositories_and_follow_filters(org: Org) -> None:
+    await _construct(org)
+    public = await _trends(org, "public_repo")
+    assert public.open_by_severity["critical"] == [0] * 7 + [1, 1] + [0] * 4
+    assert public.open_totals[-1] == 2
+    assert (await _trends(org)).open_totals[-1] == 3
+
+    critical = await _trends(org, severities=("critical",))
+    assert list(critical.open_by_severity) == ["critical"]
+    assert [w.opened for w in critical.weeks] == [0] * 6 + [1] + [0] * 4 + [1]
+    assert critical.fixes == 1
+    assert critical.median_seconds_to_fix == (14 * D + H).total_seconds()
+
+    npm = await _trends(org, ecosystems=("npm",))
+    assert npm.open_by_severity["medium"] == [0] * 13
+    assert npm.fixes == 3
+    # Production-context filters that no repository passes leave nothing to count.
+    nowhere = await _trends(org, repository_ids=frozenset())
+    assert nowhere.open_totals == [0] * 13
+    assert (nowhere.fixes, nowhere.median_seconds_to_fix) == (0, None)
+
+
+async def test_the_migration_backfills_the_history_from_the_alerts(org: Org, settings: Settings) -> None:
+    upgraded = {"package-lock.json": {"pkg:npm/left-pad@1.0.3": ("left-pad", "runtime", "direct")}}
+    await org.submit("api", upgraded, 2)
+    r = await org.api.patch(
+        f"{WEB_ALERTS}/2", token=org.alice, json={"state": "dismissed", "dismissed_reason": "not_used"}
+    )
+    assert r.status_code == 200, r.text
+    config = alembic_config(settings.resolved_database_url)
+    # The alembic environment runs its own event loop.
+    await asyncio.to_thread(command.downgrade, config, "alerts_0002")
+    await asyncio.to_thread(command.upgrade, config, "heads")
+    assert await _history(org, "api", 1) == [("open", "high"), ("fixed", "high")]
+    assert await _history(org, "web", 1) == [("open", "high")]
+    assert await _history(org, "web", 2) == [("open", "critical"), ("dismissed", "critical")]
+    assert await _history(org, "secret", 1) == [("open", "low")]
