@@ -615,7 +615,7 @@ _EVENT_COLUMNS = (
 
 async def record_events(conn: AsyncConnection, states: dict[str, list[int]], occurred_at: datetime) -> None:
     """Append the event of each alert entering a state (state -> alert ids), with the severity its
-    advisory has now."""
+    advisory has now and, repeated, the state, severity and time of the alert's latest event."""
     for state, alert_ids in states.items():
         for chunk in _chunks(sorted(alert_ids)):
             rows = _event_rows(state, occurred_at).where(_alerts.c.id.in_(chunk))
@@ -723,7 +723,6 @@ async def time_to_fix(
     f: AlertFilter,
     since: datetime,
     until: datetime,
-    severities: Collection[str] = (),
 ) -> tuple[float | None, int]:
     """The median time in seconds from opening to fix of the alerts fixed after ``since`` up to
     ``until`` (from their last opening: a reopened alert's clock starts again), and how many
@@ -736,8 +735,9 @@ async def time_to_fix(
         h.c.occurred_at > since,
         h.c.occurred_at <= until,
     ]
-    if severities:
-        where.append(h.c.prior_severity.in_(sorted(severities)))
+    if f.severities:
+        # Counted under the severity the alert was open at.
+        where.append(h.c.prior_severity.in_(f.severities))
     seconds = _seconds_between(conn, h.c.prior_at, h.c.occurred_at).label("seconds")
     fixes = select(seconds).where(*where).subquery("fixes")
     ranked = select(
