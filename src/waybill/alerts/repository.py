@@ -586,21 +586,36 @@ _SHOWN_SEVERITY = case((advisories.c.severity == "unknown", literal("low")), els
 
 def _event_rows(state: str, occurred_at: datetime) -> Any:
     t = _alerts.c
+    e = _events.c
+    latest = select(e.state).where(e.alert_id == t.id).order_by(e.occurred_at.desc(), e.id.desc()).limit(1)
     return select(
         t.id,
         t.repository_id,
         literal(state),
         _SHOWN_SEVERITY,
-        literal(occurred_at, _events.c.occurred_at.type),
+        literal(occurred_at, e.occurred_at.type),
+        *(
+            latest.with_only_columns(column).scalar_subquery()
+            for column in (e.state, e.severity, e.occurred_at)
+        ),
     ).join(advisories, advisories.c.id == t.advisory_id)
 
 
-_EVENT_COLUMNS = ("alert_id", "repository_id", "state", "severity", "occurred_at")
+_EVENT_COLUMNS = (
+    "alert_id",
+    "repository_id",
+    "state",
+    "severity",
+    "occurred_at",
+    "prior_state",
+    "prior_severity",
+    "prior_at",
+)
 
 
 async def record_events(conn: AsyncConnection, states: dict[str, list[int]], occurred_at: datetime) -> None:
     """Append the event of each alert entering a state (state -> alert ids), with the severity its
-    advisory has now."""
+    advisory has now and, repeated, the state, severity and time of the alert's latest event."""
     for state, alert_ids in states.items():
         for chunk in _chunks(sorted(alert_ids)):
             rows = _event_rows(state, occurred_at).where(_alerts.c.id.in_(chunk))
@@ -620,9 +635,7 @@ async def record_opened(
 
 async def events_of(conn: AsyncConnection, alert_id: int) -> list[Any]:
     e = _events.c
-    query = (
-        select(e.state, e.severity, e.occurred_at).where(e.alert_id == alert_id).order_by(e.occurred_at, e.id)
-    )
+    query = select(_events).where(e.alert_id == alert_id).order_by(e.occurred_at, e.id)
     return list((await conn.execute(query)).all())
 
 
@@ -643,26 +656,22 @@ def _event_where(f: AlertFilter) -> list[ColumnElement[bool]]:
     if f.packages:
         alert.append(tuple_(_alerts.c.ecosystem, _alerts.c.package_key).in_(list(f.packages)))
     if alert:
-        where.append(exists().where(_alerts.c.id == e.alert_id, *alert))
+        # The alerts' ids first: a package names a few, whose events the index on alert_id finds.
+        where.append(e.alert_id.in_(select(_alerts.c.id).where(*alert)))
     if f.repository_ids is not None:
         where.append(e.repository_id.in_(sorted(f.repository_ids)) if f.repository_ids else false())
     return where
 
 
 def _history(scope: ColumnElement[bool], f: AlertFilter) -> Any:
-    """Each event beside the one before it of the same alert: what the alert left, and when."""
     e = _events.c
-    order = (e.occurred_at, e.id)
+    where = [scope, *_event_where(f)]
+    if f.severities:
+        # Events that moved an alert of these severities in or out of the open state.
+        where.append(or_(e.severity.in_(f.severities), e.prior_severity.in_(f.severities)))
     return (
-        select(
-            e.state,
-            e.severity,
-            e.occurred_at,
-            func.lag(e.state).over(partition_by=e.alert_id, order_by=order).label("prior_state"),
-            func.lag(e.severity).over(partition_by=e.alert_id, order_by=order).label("prior_severity"),
-            func.lag(e.occurred_at).over(partition_by=e.alert_id, order_by=order).label("prior_at"),
-        )
-        .where(scope, *_event_where(f))
+        select(e.state, e.severity, e.occurred_at, e.prior_state, e.prior_severity, e.prior_at)
+        .where(*where)
         .subquery("history")
     )
 
@@ -714,7 +723,6 @@ async def time_to_fix(
     f: AlertFilter,
     since: datetime,
     until: datetime,
-    severities: Collection[str] = (),
 ) -> tuple[float | None, int]:
     """The median time in seconds from opening to fix of the alerts fixed after ``since`` up to
     ``until`` (from their last opening: a reopened alert's clock starts again), and how many
@@ -727,8 +735,9 @@ async def time_to_fix(
         h.c.occurred_at > since,
         h.c.occurred_at <= until,
     ]
-    if severities:
-        where.append(h.c.prior_severity.in_(sorted(severities)))
+    if f.severities:
+        # Counted under the severity the alert was open at.
+        where.append(h.c.prior_severity.in_(f.severities))
     seconds = _seconds_between(conn, h.c.prior_at, h.c.occurred_at).label("seconds")
     fixes = select(seconds).where(*where).subquery("fixes")
     ranked = select(

@@ -81,5 +81,5 @@ async def organization_trends(
             moves[row.prior_severity][row.bucket] -= int(row.left)
     open_by_severity = {s: list(accumulate(m)) for s, m in moves.items()}
     weeks = [Week(boundaries[i - 1], boundaries[i], opened[i], fixed[i]) for i in range(1, len(boundaries))]
-    median, fixes = await repo.time_to_fix(conn, scope, f, boundaries[0], boundaries[-1], f.severities)
+    median, fixes = await repo.time_to_fix(conn, scope, f, boundaries[0], boundaries[-1])
     return Trends(boundaries, open_by_severity, weeks, median, fixes)

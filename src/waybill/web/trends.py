@@ -18,7 +18,7 @@ from waybill.core import clock
 WIDTH = 640
 HEIGHT = 240
 LEFT = 44
-RIGHT = 16
+RIGHT = 28
 TOP = 14
 BOTTOM = 34
 PLOT_WIDTH = WIDTH - LEFT - RIGHT

@@ -2,7 +2,7 @@
 
 An alert row keeps only its current cycle (a reopen clears ``fixed_at`` and the dismissal), so the
 backfill gives each alert the events its columns still show: opened at ``created_at``, then fixed,
-dismissed or auto-dismissed at those columns' times.
+dismissed or auto-dismissed at those columns' times (each after the opening).
 
 Revision ID: alerts_0003
 Revises: alerts_0002
@@ -31,7 +31,16 @@ _BACKFILLED = (
 )
 
 
-_EVENT_COLUMNS = ("alert_id", "repository_id", "state", "severity", "occurred_at")
+_EVENT_COLUMNS = (
+    "alert_id",
+    "repository_id",
+    "state",
+    "severity",
+    "occurred_at",
+    "prior_state",
+    "prior_severity",
+    "prior_at",
+)
 
 
 def upgrade() -> None:
@@ -43,6 +52,9 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("severity", sa.String(length=16), nullable=False),
         sa.Column("occurred_at", UTCDateTime(), nullable=False),
+        sa.Column("prior_state", sa.String(length=16), nullable=True),
+        sa.Column("prior_severity", sa.String(length=16), nullable=True),
+        sa.Column("prior_at", UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["alert_id"],
             ["dependabot_alerts.id"],
@@ -63,9 +75,9 @@ def upgrade() -> None:
         ["alert_id", "occurred_at", "id"],
     )
     op.create_index(
-        "ix_dependabot_alert_events_repository_id_occurred_at",
+        "ix_dependabot_alert_events_trends",
         "dependabot_alert_events",
-        ["repository_id", "occurred_at"],
+        ["repository_id", "occurred_at", "state", "severity", "prior_state", "prior_severity", "prior_at"],
     )
     alerts = sa.table(
         "dependabot_alerts",
@@ -78,8 +90,15 @@ def upgrade() -> None:
     severity = sa.case((advisories.c.severity == "unknown", "low"), else_=advisories.c.severity)
     for column, state in _BACKFILLED:
         at = alerts.c[column]
+        # Each closing column follows the opening at ``created_at``.
+        opening = state == "open"
+        prior = (
+            (sa.null(), sa.null(), sa.null())
+            if opening
+            else (sa.literal("open"), severity, alerts.c.created_at)
+        )
         rows = (
-            sa.select(alerts.c.id, alerts.c.repository_id, sa.literal(state), severity, at)
+            sa.select(alerts.c.id, alerts.c.repository_id, sa.literal(state), severity, at, *prior)
             .join(advisories, advisories.c.id == alerts.c.advisory_id)
             .where(at.is_not(None))
             .order_by(at, alerts.c.id)
@@ -88,8 +107,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index(
-        "ix_dependabot_alert_events_repository_id_occurred_at", table_name="dependabot_alert_events"
-    )
+    op.drop_index("ix_dependabot_alert_events_trends", table_name="dependabot_alert_events")
     op.drop_index("ix_dependabot_alert_events_alert_id_occurred_at", table_name="dependabot_alert_events")
     op.drop_table("dependabot_alert_events")
