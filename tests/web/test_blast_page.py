@@ -99,3 +99,17 @@ async def test_a_bad_address_is_a_page_saying_so(world: World) -> None:
     assert (await world.api.get(BLAST)).status_code == 400
     assert (await world.api.get(BLAST + "?advisory=GHSA-none-such")).status_code == 404
     assert (await world.api.get("/ui/orgs/nobody/blast-radius?advisory=GHSA-leftpad-high")).status_code == 404
+
+
+async def test_a_repository_names_every_runtime_risk_its_deployments_carry(world: World) -> None:
+    quiet = digest("quiet")
+    await world.store(quiet, "web", "quiet", "1.0.0", "https://ghcr.io")
+    await world.deploy(
+        quiet, "web", "quiet", cluster="edge-1", runtime_risks=["sensitive-data", "lateral-movement"]
+    )
+    await sign_in(world.api, world.alice)
+    page = await world.api.get(BLAST + "?advisory=GHSA-leftpad-high")
+    cells = re.findall(r'<td data-label="Runtime risks">(.*?)</td>', page.text)
+    assert [re.findall(r"(?:⚠ )?([a-z-]+)</span>", cell) for cell in cells] == [
+        ["internet-exposed", "lateral-movement", "sensitive-data"]
+    ]

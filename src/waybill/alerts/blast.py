@@ -38,6 +38,8 @@ from waybill.core.clock import iso
 from waybill.core.errors import FieldError, ValidationFailed
 from waybill.dependencies import service as dependencies
 
+# Each weight is a bit of its own: the SQL of ``overview`` reads a deployment's risks back from the
+# sum of their weights.
 RISK_WEIGHTS = {
     RuntimeRisk.INTERNET_EXPOSED: 16,
     RuntimeRisk.CRITICAL_RESOURCE: 8,

@@ -19,6 +19,7 @@ from sqlalchemy import (
     case,
     exists,
     func,
+    literal,
     literal_column,
     select,
     text,
@@ -57,7 +58,7 @@ from waybill.artifacts.types import (
 from waybill.attestations.schemas import SLSA_PROVENANCE
 from waybill.attestations.types import DEFAULT_MODE, Mode
 from waybill.core import audit, keyset, outbox
-from waybill.core.db import Database
+from waybill.core.db import Database, json_rows
 from waybill.core.drivers import Sql, sqlite_time, utc
 
 # Rows per multi-row statement: 1000 rows of ~14 values stays under both backends' parameter limits.
@@ -570,15 +571,27 @@ async def footprint(
 ) -> Footprint:
     """What the repositories built (``attested``: their attestation subjects, as (repository_id,
     digest, attested); and the storage records the caller may read) and where the organization runs
-    it now, aggregated in SQL so that only the ``shown`` most exposed digests leave the database one
-    by one. A deployment's exposure is 1 plus the ``weights`` of its runtime risks."""
+    it now, aggregated in one statement so that only the ``shown`` most exposed digests leave the
+    database one by one. A deployment's exposure is 1 plus the ``weights`` of its runtime risks;
+    each weight is a bit of its own, so their sum also names the risks."""
     s, d, k = storage_records, deployment_records, deployment_risks
     ids = sorted(set(repository_ids))
-    stored = select(s.c.repository_id, s.c.digest, literal_column("0").label("attested")).where(
-        s.c.repository_id.in_(ids), s.c.repository_id.in_(readable)
+    # Every CTE below is read more than once, so both databases compute each of them once.
+    visible = (
+        select(repositories.c.id)
+        .where(repositories.c.owner_id == org_id, repositories.c.id.in_(readable))
+        .cte("visible")
     )
-    built = union_all(stored, attested).cte("built")
-    risk_weight = select(func.coalesce(func.sum(case(weights, value=k.c.risk, else_=0)), 0)).where(
+    stored = select(s.c.repository_id, s.c.digest, literal_column("0").label("attested")).where(
+        s.c.repository_id.in_(ids), s.c.repository_id.in_(select(visible.c.id))
+    )
+    either = union_all(stored, attested).subquery()
+    built = (
+        select(either.c.repository_id, either.c.digest, func.max(either.c.attested).label("attested"))
+        .group_by(either.c.repository_id, either.c.digest)
+        .cte("built")
+    )
+    risk_bits = select(func.coalesce(func.sum(case(weights, value=k.c.risk, else_=0)), 0)).where(
         k.c.record_id == d.c.id
     )
     running = (
@@ -587,117 +600,151 @@ async def footprint(
             d.c.digest,
             d.c.logical_environment,
             d.c.cluster,
-            (1 + risk_weight.scalar_subquery()).label("exposure"),
+            risk_bits.scalar_subquery().label("risks"),
         )
         .where(
             d.c.org_id == org_id,
             d.c.digest.in_(select(built.c.digest)),
             d.c.status == DeploymentStatus.DEPLOYED.value,
-            d.c.repository_id.in_(readable),
+            d.c.repository_id.in_(select(visible.c.id)),
         )
         .cte("running")
     )
-    exposure = func.coalesce(running.c.exposure, 0)
-    highest = func.max(exposure).label("highest")
-    top = (
-        await conn.execute(
-            select(built.c.digest, highest, func.count().over().label("total"))
-            .select_from(built.outerjoin(running, running.c.digest == built.c.digest))
-            .group_by(built.c.digest)
-            .order_by(highest.desc(), built.c.digest)
-            .limit(shown)
-        )
-    ).all()
-    if not top:
-        return Footprint({}, [], 0, [])
-    shown_digests = [row.digest for row in top]
-
-    def folded(column: Any, value: Any) -> Any:
-        return func.max(case((column.not_in(shown_digests), value), else_=-1))
-
-    pairs = select(built.c.repository_id, built.c.digest).distinct().subquery()
-    per_repository = await conn.execute(
+    running_exposure = 1 + running.c.risks
+    joined = (
         select(
-            pairs.c.repository_id,
-            func.count(pairs.c.digest.distinct()),
-            func.count(running.c.id),
-            func.max(exposure),
-            func.sum(exposure),
-            folded(pairs.c.digest, exposure),
+            built.c.repository_id,
+            built.c.digest,
+            running.c.id,
+            func.coalesce(running_exposure, 0).label("exposure"),
+            func.coalesce(running.c.risks, 0).label("risks"),
         )
-        .select_from(pairs.outerjoin(running, running.c.digest == pairs.c.digest))
-        .group_by(pairs.c.repository_id)
+        .select_from(built.outerjoin(running, running.c.digest == built.c.digest))
+        .cte("joined")
     )
-    risks: dict[int, list[str]] = {}
-    for repository_id, risk in await conn.execute(
-        select(pairs.c.repository_id, k.c.risk)
+    digests = (
+        select(joined.c.digest, func.max(joined.c.exposure).label("highest"))
+        .group_by(joined.c.digest)
+        .cte("digests")
+    )
+    top = (
+        select(digests.c.digest, digests.c.highest)
+        .order_by(digests.c.highest.desc(), digests.c.digest)
+        .limit(shown)
+        .cte("top")
+    )
+    shown_digests = select(top.c.digest)
+
+    def folded(digest: Any, exposure: Any) -> Any:
+        return func.max(case((digest.not_in(shown_digests), exposure), else_=-1))
+
+    def rows(*columns: Any) -> Any:
+        return select(json_rows(*columns)).scalar_subquery()
+
+    per_repository = (
+        select(
+            joined.c.repository_id,
+            func.count(joined.c.digest.distinct()).label("digests"),
+            func.count(joined.c.id).label("deployments"),
+            func.max(joined.c.exposure).label("highest"),
+            func.sum(joined.c.exposure).label("score"),
+            folded(joined.c.digest, joined.c.exposure).label("folded"),
+            # The union of the risk bits, one bit at a time: the databases share no OR aggregate.
+            sum((func.max(joined.c.risks.op("&")(bit)) for bit in weights.values()), literal(0)).label(
+                "risks"
+            ),
+        )
+        .group_by(joined.c.repository_id)
+        .subquery()
+    )
+    places = (
+        select(
+            running.c.logical_environment,
+            running.c.cluster,
+            func.count().label("deployments"),
+            func.max(running_exposure).label("highest"),
+            folded(running.c.digest, running_exposure).label("folded"),
+        )
+        .group_by(running.c.logical_environment, running.c.cluster)
+        .subquery()
+    )
+    named = (
+        select(s.c.digest, artifacts.c.name)
         .distinct()
-        .select_from(
-            pairs.join(running, running.c.digest == pairs.c.digest).join(k, k.c.record_id == running.c.id)
+        .join(
+            artifacts, and_(artifacts.c.repository_id == s.c.repository_id, artifacts.c.digest == s.c.digest)
         )
-        .order_by(k.c.risk)
-    ):
-        risks.setdefault(repository_id, []).append(risk)
-    repositories_built = {
-        row[0]: BuiltBy(row[1], row[2], row[3], row[4], tuple(risks.get(row[0], ())), row[5])
-        for row in per_repository
-    }
-    places = [
-        Place(row[0], row[1], row[2], row[3], row[4])
-        for row in await conn.execute(
+        .where(
+            s.c.digest.in_(shown_digests),
+            s.c.repository_id.in_(ids),
+            s.c.repository_id.in_(select(visible.c.id)),
+        )
+        .subquery()
+    )
+    shown_built = select(built).where(built.c.digest.in_(shown_digests)).subquery()
+    shown_running = (
+        select(*running.c, running_exposure.label("exposure"))
+        .where(running.c.digest.in_(shown_digests))
+        .subquery()
+    )
+    found = (
+        await conn.execute(
             select(
-                running.c.logical_environment,
-                running.c.cluster,
-                func.count(),
-                func.max(running.c.exposure),
-                folded(running.c.digest, running.c.exposure),
+                select(func.count()).select_from(digests).scalar_subquery(),
+                rows(top.c.digest, top.c.highest),
+                rows(*per_repository.c),
+                rows(*places.c),
+                rows(*shown_built.c),
+                rows(named.c.digest, named.c.name),
+                rows(
+                    shown_running.c.digest,
+                    shown_running.c.logical_environment,
+                    shown_running.c.cluster,
+                    shown_running.c.exposure,
+                    shown_running.c.id,
+                ),
             )
-            .group_by(running.c.logical_environment, running.c.cluster)
-            .order_by(func.max(running.c.exposure).desc(), running.c.logical_environment, running.c.cluster)
         )
-    ]
+    ).one()
+    total, top_rows, repository_rows, place_rows, built_rows, name_rows, run_rows = (
+        found[0],
+        *(part or [] for part in found[1:]),
+    )
+    if not total:
+        return Footprint({}, [], 0, [])
+
+    def risks_of(bits: int) -> tuple[str, ...]:
+        return tuple(sorted(risk for risk, bit in weights.items() if bits & bit))
+
+    repositories_built = {
+        repository_id: BuiltBy(count, deployments, highest, score, risks_of(bits), folded_highest)
+        for repository_id, count, deployments, highest, score, folded_highest, bits in repository_rows
+    }
+    places_found = [Place(*row) for row in sorted(place_rows, key=lambda row: (-row[3], row[0], row[1]))]
     builders: dict[str, list[int]] = {}
     attested_digests: set[str] = set()
-    for repository_id, digest, was_attested in await conn.execute(
-        select(built.c.repository_id, built.c.digest, func.max(built.c.attested))
-        .where(built.c.digest.in_(shown_digests))
-        .group_by(built.c.repository_id, built.c.digest)
-        .order_by(built.c.repository_id)
-    ):
+    for repository_id, digest, was_attested in sorted(built_rows):
         builders.setdefault(digest, []).append(repository_id)
         if was_attested:
             attested_digests.add(digest)
     names: dict[str, list[str]] = {}
-    for digest, name in await conn.execute(
-        select(s.c.digest, artifacts.c.name)
-        .distinct()
-        .join(
-            artifacts,
-            and_(artifacts.c.repository_id == s.c.repository_id, artifacts.c.digest == s.c.digest),
-        )
-        .where(s.c.digest.in_(shown_digests), s.c.repository_id.in_(ids), s.c.repository_id.in_(readable))
-        .order_by(artifacts.c.name)
-    ):
+    for digest, name in sorted(name_rows, key=lambda row: row[1]):
         names.setdefault(digest, []).append(name)
     runs: dict[str, list[Running]] = {}
-    for row in await conn.execute(
-        select(running.c.digest, running.c.logical_environment, running.c.cluster, running.c.exposure)
-        .where(running.c.digest.in_(shown_digests))
-        .order_by(running.c.exposure.desc(), running.c.id)
-    ):
-        runs.setdefault(row[0], []).append(Running(row[1], row[2], row[3]))
+    for digest, environment, cluster, exposure, _ in sorted(run_rows, key=lambda row: (-row[3], row[4])):
+        runs.setdefault(digest, []).append(Running(environment, cluster, exposure))
     shown_artifacts = [
         ShownArtifact(
-            row.digest,
-            row.digest in attested_digests,
-            tuple(names.get(row.digest, ())),
-            tuple(builders.get(row.digest, ())),
-            tuple(runs.get(row.digest, ())),
-            row.highest,
+            digest,
+            digest in attested_digests,
+            tuple(names.get(digest, ())),
+            tuple(builders.get(digest, ())),
+            tuple(runs.get(digest, ())),
+            highest,
         )
-        for row in top
+        for digest, highest in sorted(top_rows, key=lambda row: (-row[1], row[0]))
     ]
-    return Footprint(repositories_built, shown_artifacts, top[0].total, places)
+    return Footprint(repositories_built, shown_artifacts, total, places_found)
 
 
 # The hot writes and reads, through the drivers (``waybill.core.drivers``): SQL written once.

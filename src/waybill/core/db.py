@@ -13,11 +13,13 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import asyncpg
-from sqlalchemy import Table, event
+from sqlalchemy import JSON, Table, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from waybill.config import Settings
 from waybill.core.drivers import Compiled, GroupCommitWriter, Sql, compile_core, connect_sqlite, postgres_pool
@@ -435,3 +437,23 @@ def upsert(conn: AsyncConnection, table: Table) -> Any:
     """The dialect's ``INSERT`` for ``table``, which has ``on_conflict_do_update/nothing``."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     return dialect.insert(table)
+
+
+class json_rows(FunctionElement[Any]):
+    """An aggregate: the rows of a query as one JSON array of arrays, so that one statement can
+    return several differently shaped results. Over no rows it is NULL on PostgreSQL and ``[]`` on
+    SQLite; the order of the rows is the database's."""
+
+    type = JSON()
+    inherit_cache = True
+    name = "json_rows"
+
+
+@compiles(json_rows, "postgresql")
+def _json_rows_postgresql(element: json_rows, compiler: Any, **kw: Any) -> str:
+    return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(json_rows, "sqlite")
+def _json_rows_sqlite(element: json_rows, compiler: Any, **kw: Any) -> str:
+    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
