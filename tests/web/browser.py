@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import Any
 
 from playwright.async_api import Browser, Page, async_playwright
 
@@ -104,6 +105,16 @@ class Screens:
     async def take(self, page: Page, name: str) -> None:
         if self.enabled:
             await page.screenshot(path=str(self.folder / f"{name}.png"), full_page=True)
+
+
+async def watched_page(browser: Browser, errors: list[str], **options: Any) -> Page:
+    """A 1280 by 800 page that adds to ``errors`` every refusal by the Content-Security-Policy
+    (the browser reports each on the console) and every dialog (a script that ran would open one)."""
+    page = await browser.new_page(viewport={"width": 1280, "height": 800}, **options)
+    page.set_default_timeout(10_000)
+    page.on("console", lambda m: errors.append(m.text) if "Refused" in m.text else None)
+    page.on("dialog", lambda d: errors.append("dialog: " + d.message))
+    return page
 
 
 async def sign_in(page: Page, base: str, token: str) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from tests.harness import Harness
-from tests.web.browser import Screens, chromium, screenshot_dir, serving, sign_in
+from tests.web.browser import Screens, chromium, screenshot_dir, serving, sign_in, watched_page
 from tests.web.world import FRONTEND, SCRIPT_SUMMARY, SCRIPT_TAG, VAULT, WORKER, World
 from waybill.config import Settings
 
@@ -19,13 +19,8 @@ async def test_the_pages_from_sign_in_to_sbom(
     screens = Screens(screenshot_dir(tmp_path), wapi.backend)
     with serving(trusted_settings) as base:
         async with chromium() as browser:
-            page = await browser.new_page(viewport={"width": 1280, "height": 800}, accept_downloads=True)
-            page.set_default_timeout(10_000)
-            # The browser reports every refusal by the Content-Security-Policy on the console; a
-            # script that ran would open a dialog.
             errors: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if "Refused" in m.text else None)
-            page.on("dialog", lambda d: errors.append("dialog: " + d.message))
+            page = await watched_page(browser, errors, accept_downloads=True)
 
             await page.goto(base + "/ui/sign-in")
             await screens.take(page, "sign-in")
@@ -127,10 +122,8 @@ async def test_the_blast_radius_picture(
     await wapi.collaborator("acme/web", "sam")
     with serving(trusted_settings) as base:
         async with chromium() as browser:
-            page = await browser.new_page(viewport={"width": 1280, "height": 800})
-            page.set_default_timeout(10_000)
             errors: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if "Refused" in m.text else None)
+            page = await watched_page(browser, errors)
             await sign_in(page, base, world.alice)
 
             # From the alerts page to the advisory's picture, drawn and laid out by the browser.
@@ -182,10 +175,8 @@ async def test_the_deployment_timeline(
     await world.deploy(VAULT, "secret", "vault", cluster="vault-1", status="decommissioned")
     with serving(trusted_settings) as base:
         async with chromium() as browser:
-            page = await browser.new_page(viewport={"width": 1280, "height": 800})
-            page.set_default_timeout(10_000)
             errors: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if "Refused" in m.text else None)
+            page = await watched_page(browser, errors)
             await sign_in(page, base, world.alice)
             await page.goto(base + "/ui/orgs/acme/environments")
             await page.click("section.environment h2 a.timeline-link >> nth=0")
@@ -233,10 +224,8 @@ async def test_the_artifact_timeline(
     await world.deploy(WORKER, "web", "frontend", artifact="worker")
     with serving(trusted_settings) as base:
         async with chromium() as browser:
-            page = await browser.new_page(viewport={"width": 1280, "height": 800})
-            page.set_default_timeout(10_000)
             errors: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if "Refused" in m.text else None)
+            page = await watched_page(browser, errors)
             await sign_in(page, base, world.alice)
             await page.goto(f"{base}/ui/orgs/acme/artifacts/{FRONTEND}")
             await page.click("text=Timeline: where it ran")
@@ -290,11 +279,8 @@ async def test_the_advisory_page(
     await wapi.collaborator("acme/web", "sam")
     with serving(trusted_settings) as base:
         async with chromium() as browser:
-            page = await browser.new_page(viewport={"width": 1280, "height": 800})
-            page.set_default_timeout(10_000)
             errors: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if "Refused" in m.text else None)
-            page.on("dialog", lambda d: errors.append("dialog: " + d.message))
+            page = await watched_page(browser, errors)
             await sign_in(page, base, world.alice)
 
             # From the blast radius's advisory node to the advisory, and on to its alerts.
@@ -340,10 +326,8 @@ async def test_the_alert_trends(
     public_only = await wapi.token("alice", "public_repo")
     with serving(trusted_settings) as base:
         async with chromium() as browser:
-            page = await browser.new_page(viewport={"width": 1280, "height": 800})
-            page.set_default_timeout(10_000)
             errors: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if "Refused" in m.text else None)
+            page = await watched_page(browser, errors)
             await sign_in(page, base, world.alice)
             await page.goto(base + "/ui/orgs/acme/alerts")
 
