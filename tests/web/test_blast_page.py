@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
+from tests.dependencies.helpers import snapshot
 from tests.web.helpers import sign_in
-from tests.web.world import FRONTEND, VAULT, World, digest
+from tests.web.world import COMMIT, FRONTEND, VAULT, World, digest
 
 BLAST = "/ui/orgs/acme/blast-radius"
 NODE = re.compile(r'<a class="node ([a-z-]+)[^"]*" href="([^"]+)" data-key="([^"]+)">')
@@ -113,3 +114,49 @@ async def test_a_repository_names_every_runtime_risk_its_deployments_carry(world
     assert [re.findall(r"(?:⚠ )?([a-z-]+)</span>", cell) for cell in cells] == [
         ["internet-exposed", "lateral-movement", "sensitive-data"]
     ]
+
+
+async def test_fifty_repositories_and_500_deployments_stay_one_readable_picture(world: World) -> None:
+    # 50 more repositories holding left-pad, each with one digest running in 10 of 25 places.
+    environments = ("production", "staging", "test", "canary", "development")
+    for n in range(50):
+        await world.api.repo(f"acme/svc-{n}")
+        await world.post(
+            f"/repos/acme/svc-{n}/dependency-graph/snapshots",
+            snapshot({"left-pad": "pkg:npm/left-pad@1.3.0"}, sha=COMMIT),
+        )
+        subject = digest(f"svc-{n}")
+        await world.store(subject, f"svc-{n}", f"svc-{n}", "1.0.0", "https://ghcr.io")
+        for k in range(10):
+            await world.deploy(
+                subject,
+                f"svc-{n}",
+                f"svc-{n}-{k}",
+                logical_environment=environments[k % 5],
+                cluster=f"cell-{(n + k) % 5}",
+                runtime_risks=["internet-exposed"] if n == 49 and k == 0 else [],
+            )
+    await world.api.app.worker.run_until_idle()
+    await sign_in(world.api, world.alice)
+    page = await world.api.get(BLAST + "?advisory=GHSA-leftpad-high")
+    assert page.status_code == 200, page.text
+    nodes = _nodes(page.text)
+    for column in ("repository", "artifact", "place"):
+        drawn = [k for k in nodes if k.startswith(column + ":")]
+        assert len(drawn) == 12, column
+    assert {k for k in nodes if k.startswith("more:")} == {
+        "more:Repositories",
+        "more:Artifacts",
+        "more:Running in",
+    }
+    # The one internet-exposed deployment is drawn, and marks its digest and its place.
+    assert nodes[f"artifact:{digest('svc-49')}"][0] == "internet-exposed"
+    assert nodes["place:production · cell-4"][0] == "internet-exposed"
+    summary = re.search(r"\d+ repositories, [^.]*places", page.text)
+    assert (
+        summary is not None
+        and summary.group(0) == "51 repositories, 52 artifact digests and 502 deployments in 27 places"
+    )
+    height = re.search(r'<svg class="graph" viewBox="[^"]*" width="\d+" height="(\d+)"', page.text)
+    assert height is not None
+    assert int(height.group(1)) < 1000
