@@ -188,30 +188,16 @@ def _serve(
     upgrade(settings)
     world = asyncio.run(_seed_accounts(settings))
     port = free_port()
-    env = {
-        **os.environ,
-        "WAYBILL_DATA_DIR": str(data_dir),
-        "WAYBILL_DATABASE_URL": database_url,
+    extra = {
         # Fuzzing sends tens of thousands of requests with one token.
         "WAYBILL_RATE_LIMIT": "0",
         **(through(database_url) if through else {}),
-        # The seeded hooks deliver to 127.0.0.1 (where nothing listens).
-        "WAYBILL_WEBHOOK_ALLOW_PRIVATE": "true",
     }
     log = data_dir / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "waybill", "serve", "--host", "127.0.0.1", "--port", str(port)),
-                *("--workers", str(workers)),
-            ],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    process = start_process(data_dir, database_url, port, extra, workers)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(url, process, log)
+        wait_until_up(url, process, log)
         asyncio.run(_seed_records(url, world))
         database = database_url or str(data_dir / "waybill.db")
         yield LiveServer(url=url, world=world, backend=backend, log=log, pid=process.pid, database=database)
@@ -224,7 +210,32 @@ def _serve(
             process.wait()
 
 
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def start_process(
+    data_dir: Path, database_url: str, port: int, extra: dict[str, str], workers: int = 1
+) -> subprocess.Popen[bytes]:
+    """``waybill serve`` on 127.0.0.1:``port`` over a migrated database, logging to
+    ``data_dir/server.log`` (appended: a restarted server keeps its predecessor's lines)."""
+    env = {
+        **os.environ,
+        "WAYBILL_DATA_DIR": str(data_dir),
+        "WAYBILL_DATABASE_URL": database_url,
+        # The seeded hooks deliver to 127.0.0.1 (where nothing listens).
+        "WAYBILL_WEBHOOK_ALLOW_PRIVATE": "true",
+        **extra,
+    }
+    with (data_dir / "server.log").open("ab") as out:
+        return subprocess.Popen(
+            [
+                *(sys.executable, "-m", "waybill", "serve", "--host", "127.0.0.1", "--port", str(port)),
+                *("--workers", str(workers)),
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

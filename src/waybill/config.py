@@ -72,6 +72,9 @@ class Settings:
     # The clock runs while the worker still imports Waybill, which takes seconds of CPU on a busy
     # machine; a worker that misses it is killed and started again.
     worker_start_timeout: int = 60
+    # Seconds a server told to stop (SIGTERM) gives the requests in flight to finish; it accepts no
+    # new connection meanwhile, then hands back the jobs it holds and exits.
+    shutdown_grace: int = 30
     # The audience (``aud``) a CI job's OIDC token must name to be exchanged; empty means the
     # server's public URL (``public_url``, else the one the request came to).
     oidc_audience: str = ""
@@ -126,6 +129,7 @@ class Settings:
             database_pool_mode=_choice("WAYBILL_DATABASE_POOL_MODE", ("session", "transaction")),
             database_pool_timeout=_float("WAYBILL_DATABASE_POOL_TIMEOUT", 5.0),
             worker_start_timeout=_int("WAYBILL_WORKER_START_TIMEOUT", 60),
+            shutdown_grace=_int("WAYBILL_SHUTDOWN_GRACE", 30),
             oidc_audience=os.environ.get("WAYBILL_OIDC_AUDIENCE", "").strip(),
             database_listen_url=os.environ.get("WAYBILL_DATABASE_LISTEN_URL", "").strip(),
             webhook_allow_private=_bool("WAYBILL_WEBHOOK_ALLOW_PRIVATE", False),

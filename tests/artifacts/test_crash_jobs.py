@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,29 +14,17 @@ import pytest
 
 from tests.artifacts.test_crash import _deployment, _process_tree
 from tests.attestations.bundles import random_digest
-from tests.live import LiveServer, _wait_until_up, free_port, live_server
+from tests.live import LiveServer, free_port, live_server, start_process, wait_until_up
 
 ENTRIES = 5000
 
 
 def _restart(server: LiveServer, data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = {
-        **os.environ,
-        "WAYBILL_DATA_DIR": str(data_dir),
-        "WAYBILL_DATABASE_URL": "" if server.backend == "sqlite" else server.database,
-        "WAYBILL_RATE_LIMIT": "0",
-    }
-    log = data_dir / "restarted.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "waybill", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    database = "" if server.backend == "sqlite" else server.database
+    process = start_process(data_dir, database, port, {"WAYBILL_RATE_LIMIT": "0"})
     url = f"http://127.0.0.1:{port}"
-    _wait_until_up(url, process, log)
+    wait_until_up(url, process, data_dir / "server.log")
     return process, url
 
 

@@ -104,3 +104,32 @@ async def test_the_background_loop_picks_up_work(api: Harness) -> None:
         await asyncio.wait_for(ran.wait(), 10)
     finally:
         await worker.stop()
+
+
+async def test_a_stopped_worker_hands_its_job_back_at_once(api: Harness) -> None:
+    started = asyncio.Event()
+
+    async def hangs(db: Database, job: jobs.Job) -> Any:
+        started.set()
+        await asyncio.sleep(3600)
+
+    job_id = await api.tx(lambda c: jobs.enqueue(c, "test.work", {}))
+    stopping = jobs.Worker(api.db, {"test.work": hangs}, lease_seconds=30, poll_seconds=0.05)
+    stopping.start()
+    stopping.wake()
+    await asyncio.wait_for(started.wait(), 10)
+    await stopping.stop()  # the server was told to stop (SIGTERM)
+    back = await api.tx(lambda c: jobs.get(c, job_id))
+    assert back is not None
+    assert back.status is jobs.JobStatus.PENDING
+    assert back.attempts == 0
+
+    async def finishes(db: Database, job: jobs.Job) -> Any:
+        return "done"
+
+    # Due at once: the next worker does not wait for the 30 s lease.
+    assert await jobs.Worker(api.db, {"test.work": finishes}).run_once()
+    done = await api.tx(lambda c: jobs.get(c, job_id))
+    assert done is not None
+    assert done.status is jobs.JobStatus.COMPLETED
+    assert done.attempts == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import os
+import signal
 import sys
 import time
 import uuid
@@ -85,6 +86,10 @@ def serve(host: str, port: int, workers: int, tls_cert: str | None, tls_key: str
             "the supervisor (WAYBILL_WORKER_START_TIMEOUT), or it is started again.",
             err=True,
         )
+    # uvicorn stops on SIGTERM (no new connections; the requests in flight get
+    # WAYBILL_SHUTDOWN_GRACE seconds), then raises the signal again so that the process ends by it.
+    # A server that stopped as it was asked exits 0, as service managers and Kubernetes expect.
+    signal.signal(signal.SIGTERM, lambda *_: None)
     with metrics.multiprocess_directory(workers):
         if settings.metrics_port:
             metrics.serve_port(host, settings.metrics_port)
@@ -104,6 +109,7 @@ def serve(host: str, port: int, workers: int, tls_cert: str | None, tls_key: str
             ssl_certfile=tls_cert,
             ssl_keyfile=tls_key,
             timeout_worker_healthcheck=settings.worker_start_timeout,
+            timeout_graceful_shutdown=settings.shutdown_grace,
         )
 
 

@@ -262,11 +262,33 @@ class Worker:
         self._task = asyncio.get_running_loop().create_task(self._loop())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Stop the loop, interrupting the job it runs, and hand that job back to the queue, due at
+        once and without counting the attempt: another process need not wait for its lease."""
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+        try:
+            async with self.db.write() as conn:
+                await conn.execute(
+                    update(jobs)
+                    .where(jobs.c.status == JobStatus.PROCESSING, jobs.c.holder == self.instance)
+                    .values(
+                        status=JobStatus.PENDING,
+                        attempts=jobs.c.attempts - 1,
+                        holder=None,
+                        lease_until=None,
+                        run_after=clock.now(),
+                    )
+                )
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            log.warning(
+                "job worker: could not hand back its job (%s); its lease will run out", fault_line(exc)
+            )
 
     async def reclaim_dead(self) -> int:
         """Put back in the queue, due at once, the jobs held by earlier processes of this host that
