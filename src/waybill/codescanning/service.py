@@ -294,21 +294,20 @@ async def settle_states(
     if not alert_ids:
         return changed
     now = clock.now()
-    instances = await repo.instances_of(conn, alert_ids)
     default_ref = f"refs/heads/{found.default_branch}"
-    for row in await repo.alerts_by_ids(conn, alert_ids):
-        if row.state == AlertState.DISMISSED:
+    for alert_id, (current, instances) in sorted((await repo.states_of(conn, alert_ids)).items()):
+        if current == AlertState.DISMISSED:
             continue
-        deciding = _deciding(instances.get(row.id, []), default_ref)
-        is_open = any(i.state == InstanceState.OPEN for i in deciding)
+        is_open = any(i.state == InstanceState.OPEN for i in _deciding(instances, default_ref))
         state = AlertState.OPEN if is_open else AlertState.FIXED
-        if state != row.state:
-            await repo.set_alert(
-                conn,
-                row.id,
-                {"state": state.value, "updated_at": now, "fixed_at": None if is_open else now},
-            )
-            changed[row.id] = state
+        if state != current:
+            changed[alert_id] = state
+    # One statement per new state, not one per alert: an analysis may fix thousands at once.
+    for state in (AlertState.OPEN, AlertState.FIXED):
+        ids = [alert_id for alert_id, new in changed.items() if new == state]
+        if ids:
+            fixed_at = None if state == AlertState.OPEN else now
+            await repo.set_alerts(conn, ids, {"state": state.value, "updated_at": now, "fixed_at": fixed_at})
     return changed
 
 
