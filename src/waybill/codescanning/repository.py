@@ -17,6 +17,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -46,6 +47,16 @@ _assignees = code_scanning_alert_assignees
 def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+async def plan_with_values(conn: AsyncConnection) -> None:
+    """For the rest of the transaction, PostgreSQL plans each statement with its parameters' values.
+    asyncpg prepares every statement, and from a statement's sixth run PostgreSQL may keep a generic
+    plan: for a chunk of ``IN`` parameters on a table not yet analyzed (as after an analysis's first
+    5,000 alerts) it then compares every row of the repository with each parameter in turn, 50-70 ms
+    a chunk, where the values' plan takes 1-4 ms."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 # Uploads.
@@ -193,14 +204,7 @@ async def alerts_by_identities(
     columns = [t.id, t.identity, *(getattr(t, name) for name in _RULE_COLUMNS)]
     out: dict[str, Row[Any]] = {}
     for chunk in _chunks(sorted(identities)):
-        # The identities are written into the statement, not bound: PostgreSQL's generic plan of a
-        # prepared statement (asyncpg's, from its sixth run) compares each alert of the repository
-        # with every parameter in turn, 70 ms a chunk before the table's first ANALYZE; constants
-        # it looks up in a hash.
-        wanted = bindparam(
-            "identities", list(chunk), type_=t.identity.type, expanding=True, literal_execute=True
-        )
-        query = select(*columns).where(t.repository_id == repository_id, t.identity.in_(wanted))
+        query = select(*columns).where(t.repository_id == repository_id, t.identity.in_(chunk))
         for row in await conn.execute(query):
             out[row.identity] = row
     return out

@@ -355,6 +355,8 @@ async def process(db: Database, job: jobs.Job) -> dict[str, Any]:
         found = (await accounts.repositories_by_ids(conn, [upload.repository_id])).get(upload.repository_id)
         if found is None:
             return {"skipped": True}
+        # Thousands of results are read and written in chunks of the same statements.
+        await repo.plan_with_values(conn)
         done = await repo.analysis_ids_of_upload(conn, sarif_id)
         touched: set[int] = set()
         # What the events need is read only when a hook hears them.
@@ -463,6 +465,8 @@ async def delete_analysis(
         raise BadRequest("Analysis specified is not deletable.")
     if len(in_set) == 1 and not confirmed:
         raise BadRequest(LAST_OF_SET)
+    # The remaining analyses' runs are stored again, in chunks of the same statements.
+    await repo.plan_with_values(conn)
     await repo.delete_analysis(conn, row.id)
     touched = set(await repo.delete_set_instances(conn, row))
     for remaining in reversed(in_set[1:]):
