@@ -9,8 +9,11 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Row,
+    Select,
+    Table,
     and_,
     bindparam,
+    column,
     delete,
     false,
     func,
@@ -20,6 +23,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import repository as accounts_sql
@@ -264,13 +268,39 @@ async def upsert_instances(conn: AsyncConnection, rows: list[dict[str, Any]]) ->
     """One instance per (alert, ref, category): the latest analysis's view of it replaces the last."""
     if not rows:
         return
+    stmt = upsert(conn, _instances)
+    names = list(rows[0])
+    kept = {c: getattr(stmt.excluded, c) for c in names if c not in ("alert_id", "ref", "category")}
+    if conn.dialect.name == "postgresql":
+        # The rows as one array a column, unnested by the server: one statement that inserts or
+        # updates them all, where a batch of one INSERT a row ran the upsert 5,000 times.
+        await conn.execute(
+            stmt.from_select(names, _unnested(_instances, names, rows)).on_conflict_do_update(
+                index_elements=["alert_id", "ref", "category"], set_=kept
+            )
+        )
+        return
     # One statement for every row (the driver sends them as a batch), not a statement per chunk
     # of thousands of parameters for the server to parse and plan each time.
-    stmt = upsert(conn, _instances)
-    kept = {c: getattr(stmt.excluded, c) for c in rows[0] if c not in ("alert_id", "ref", "category")}
     await conn.execute(
         stmt.on_conflict_do_update(index_elements=["alert_id", "ref", "category"], set_=kept), rows
     )
+
+
+def _unnested(table: Table, names: list[str], rows: list[dict[str, Any]]) -> Select[Any]:
+    """PostgreSQL's ``SELECT * FROM unnest(<array of each column>)`` of ``rows``."""
+    arrays = [
+        bindparam(
+            f"unnest_{name}", [row[name] for row in rows], type_=ARRAY(table.c[name].type, dimensions=1)
+        )
+        for name in names
+    ]
+    source = (
+        func.unnest(*arrays)
+        .table_valued(*(column(name, table.c[name].type) for name in names))
+        .render_derived()
+    )
+    return select(*(source.c[name] for name in names))
 
 
 async def fix_missing(
