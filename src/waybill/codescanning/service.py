@@ -294,21 +294,20 @@ async def settle_states(
     if not alert_ids:
         return changed
     now = clock.now()
-    instances = await repo.instances_of(conn, alert_ids)
     default_ref = f"refs/heads/{found.default_branch}"
-    for row in await repo.alerts_by_ids(conn, alert_ids):
-        if row.state == AlertState.DISMISSED:
+    for alert_id, (current, instances) in sorted((await repo.states_of(conn, alert_ids)).items()):
+        if current == AlertState.DISMISSED:
             continue
-        deciding = _deciding(instances.get(row.id, []), default_ref)
-        is_open = any(i.state == InstanceState.OPEN for i in deciding)
+        is_open = any(i.state == InstanceState.OPEN for i in _deciding(instances, default_ref))
         state = AlertState.OPEN if is_open else AlertState.FIXED
-        if state != row.state:
-            await repo.set_alert(
-                conn,
-                row.id,
-                {"state": state.value, "updated_at": now, "fixed_at": None if is_open else now},
-            )
-            changed[row.id] = state
+        if state != current:
+            changed[alert_id] = state
+    # One statement per new state, not one per alert: an analysis may fix thousands at once.
+    for state in (AlertState.OPEN, AlertState.FIXED):
+        ids = [alert_id for alert_id, new in changed.items() if new == state]
+        if ids:
+            fixed_at = None if state == AlertState.OPEN else now
+            await repo.set_alerts(conn, ids, {"state": state.value, "updated_at": now, "fixed_at": fixed_at})
     return changed
 
 
@@ -356,6 +355,8 @@ async def process(db: Database, job: jobs.Job) -> dict[str, Any]:
         found = (await accounts.repositories_by_ids(conn, [upload.repository_id])).get(upload.repository_id)
         if found is None:
             return {"skipped": True}
+        # Thousands of results are read and written in chunks of the same statements.
+        await repo.plan_with_values(conn)
         done = await repo.analysis_ids_of_upload(conn, sarif_id)
         touched: set[int] = set()
         # What the events need is read only when a hook hears them.
@@ -464,6 +465,8 @@ async def delete_analysis(
         raise BadRequest("Analysis specified is not deletable.")
     if len(in_set) == 1 and not confirmed:
         raise BadRequest(LAST_OF_SET)
+    # The remaining analyses' runs are stored again, in chunks of the same statements.
+    await repo.plan_with_values(conn)
     await repo.delete_analysis(conn, row.id)
     touched = set(await repo.delete_set_instances(conn, row))
     for remaining in reversed(in_set[1:]):
