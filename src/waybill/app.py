@@ -157,9 +157,13 @@ def create_app(settings: Settings | None = None) -> WaybillApp:
             await audit_jobs.schedule(db, audit_jobs.PERIOD)
             worker.start()
         sampler = asyncio.get_running_loop().create_task(metrics.sample_forever(db))
+        if server.limiter is not None:
+            server.limiter.share(db)
         try:
             yield
         finally:
+            if server.limiter is not None:
+                await server.limiter.unshare(db)
             sampler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sampler
@@ -179,7 +183,8 @@ def create_app(settings: Settings | None = None) -> WaybillApp:
     )
     litestar.state.settings = settings
     litestar.state.oidc_keys = KeyCache()
-    return WaybillApp(settings, litestar)
+    server = WaybillApp(settings, litestar)
+    return server
 
 
 def create_app_from_env() -> WaybillApp:

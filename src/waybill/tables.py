@@ -8,7 +8,7 @@ from waybill.artifacts import models as artifacts_models
 from waybill.attestations import models as attestations_models
 from waybill.auth import models as auth_models
 from waybill.codescanning import models as codescanning_models
-from waybill.core import audit, jobs, outbox, signing
+from waybill.core import audit, jobs, outbox, rate_limits, signing
 from waybill.core.models import metadata
 from waybill.dependencies import models as dependencies_models
 from waybill.publishers import models as publishers_models
@@ -29,6 +29,7 @@ __all__ = [
     "metadata",
     "outbox",
     "publishers_models",
+    "rate_limits",
     "signing",
     "webhooks_models",
 ]

@@ -165,3 +165,38 @@ async def test_chunked_body_over_the_cap_is_413(limited: Harness) -> None:
 
     response = await limited.post("/admin/users", token=token, content=chunks())
     assert response.status_code == 413
+
+
+async def test_servers_on_one_database_share_a_tokens_rate_limit(settings: Settings, backend: str) -> None:
+    # Two apps on one database stand for two hosts: the limit is the token's, across both.
+    tight = replace(settings, rate_limit_enabled=True, rate_limit_authenticated=10)
+    async with running(tight, backend) as one, running(tight, backend) as other:
+        await one.user("alice")
+        token = await one.token("alice")
+
+        async def status(server: Harness) -> int:
+            return (await server.get("/user", token=token)).status_code
+
+        async def share(server: Harness) -> None:
+            # What each server's limiter does about once a second.
+            assert server.app.limiter is not None
+            await server.app.limiter.share_once(server.db)
+
+        assert [await status(one) for _ in range(4)] == [200] * 4
+        assert [await status(other) for _ in range(4)] == [200] * 4
+        await share(one)
+        await share(other)
+        # Adding its 4 to the window, the other server learnt of the first one's 4.
+        seen = await other.get("/user", token=token)
+        assert seen.headers["x-ratelimit-used"] == "9"
+        await share(other)
+        assert await status(one) == 200  # the first server still counts 5: it learns when it adds
+        await share(one)
+        assert await status(one) == 403
+        # Beyond the limit by what a server served since it last added: one request here.
+        assert await status(other) == 200
+        await share(other)
+        refused = await other.get("/user", token=token)
+        assert refused.status_code == 403
+        assert refused.headers["x-ratelimit-used"] == "11"
+        assert refused.headers["x-ratelimit-reset"] == seen.headers["x-ratelimit-reset"]

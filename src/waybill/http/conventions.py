@@ -3,7 +3,10 @@ the ``/api/v3`` prefix, ``X-GitHub-Api-Version``, ``X-GitHub-Request-Id``, rate 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+import logging
 import math
 import random
 import re
@@ -16,7 +19,8 @@ from urllib.parse import parse_qsl
 import msgspec
 
 from waybill.config import Settings
-from waybill.core import audit
+from waybill.core import audit, rate_limits
+from waybill.core.db import Database, fault_line, is_unavailable
 from waybill.http.errors import RAN_AGAIN, READ_ONLY_METHODS, RUN_AGAIN
 from waybill.http.responses import JSON_MEDIA_TYPE, error_body
 from waybill.ops.metrics import RATE_LIMITED
@@ -25,6 +29,8 @@ API_VERSIONS = ("2022-11-28", "2026-03-10")
 DEFAULT_API_VERSION = API_VERSIONS[0]
 ENTERPRISE_PREFIX = "/api/v3"
 UNLIMITED_PATHS = frozenset({"/waybill/healthz", "/waybill/readyz"})
+
+log = logging.getLogger("waybill")
 
 Scope = dict[str, Any]
 ASGIApp = Any
@@ -37,16 +43,25 @@ BodyLimit = tuple[re.Pattern[str], int]
 class _Window:
     reset: int
     used: int
+    # Requests counted here since this window was last added to the shared one.
+    unshared: int = 0
 
 
 class RateLimiter:
-    """Fixed windows per token (or per client address when anonymous), kept in this process."""
+    """Fixed windows per token (or per client address when anonymous), counted in this process and,
+    once ``share`` has started, added about once a second to the windows that every process and
+    host shares through the database (``waybill.core.rate_limits``); a process learns the others'
+    count for a token when it adds its own. A token may then go beyond its limit by what each
+    process served it since it last added (about a second's worth), never by more; a request costs
+    no write."""
 
     def __init__(self, settings: Settings) -> None:
         self.authenticated = settings.rate_limit_authenticated
         self.anonymous = settings.rate_limit_anonymous
         self.window = settings.rate_limit_window_seconds
         self._windows: dict[str, _Window] = {}
+        self._sharing: asyncio.Task[None] | None = None
+        self._shared = 0
 
     def hit(self, key: str, limit: int) -> tuple[_Window, bool]:
         now = time.time()
@@ -58,7 +73,59 @@ class RateLimiter:
         if window.used >= limit:
             return window, False
         window.used += 1
+        window.unshared += 1
         return window, True
+
+    def share(self, db: Database, every: float = 1.0) -> None:
+        self._sharing = asyncio.get_running_loop().create_task(self._share_forever(db, every))
+
+    async def unshare(self, db: Database) -> None:
+        """Stop sharing, after adding what this process counted last."""
+        if self._sharing is None:
+            return
+        self._sharing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._sharing
+        self._sharing = None
+        with contextlib.suppress(Exception):
+            await self.share_once(db)
+
+    async def _share_forever(self, db: Database, every: float) -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.share_once(db)
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    log.exception("sharing the rate-limit windows failed")
+                else:
+                    log.warning(
+                        "rate limits: database unavailable (%s); counted here meanwhile", fault_line(exc)
+                    )
+
+    async def share_once(self, db: Database) -> None:
+        """Add this process's new requests to the shared windows, and take back their totals."""
+        hits = {key: (w.reset, w.unshared) for key, w in self._windows.items() if w.unshared}
+        if not hits:
+            return
+        for key in hits:
+            self._windows[key].unshared = 0
+        now = int(time.time())
+        try:
+            async with db.write() as conn:
+                shared = await rate_limits.add(conn, hits, now)
+                self._shared += 1
+                if self._shared % 60 == 0:
+                    await rate_limits.forget_ended(conn, now)
+        except BaseException:
+            # Not added: counted again with the next ones.
+            for key, (_, unshared) in hits.items():
+                if (window := self._windows.get(key)) is not None:
+                    window.unshared += unshared
+            raise
+        for key, (reset, used) in shared.items():
+            if (window := self._windows.get(key)) is not None:
+                window.reset, window.used = reset, used + window.unshared
 
 
 class GitHubConventions:
