@@ -34,8 +34,8 @@ def body_limits(config: Settings) -> list[BodyLimit]:
 
 
 def _number(raw: str) -> int:
-    # A path segment that is not a number names nothing.
-    if not raw.isdigit() or len(raw) > 18:
+    # A path segment that is not a number, or beyond the numbers' 32 bits, names no alert.
+    if not raw.isdigit() or len(raw) > 10 or int(raw) >= 2**31:
         raise NotFound()
     return int(raw)
 
