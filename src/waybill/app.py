@@ -28,6 +28,7 @@ from waybill.audit import routes as audit_routes
 from waybill.auth.cache import PRINCIPALS
 from waybill.codescanning import jobs as codescanning_jobs
 from waybill.codescanning import routes as codescanning_routes
+from waybill.codescanning import sarif
 from waybill.config import Settings
 from waybill.core.db import Database
 from waybill.core.jobs import Handler, Worker
@@ -156,6 +157,8 @@ def create_app(settings: Settings | None = None) -> WaybillApp:
         if settings.run_worker:
             await audit_jobs.schedule(db, audit_jobs.PERIOD)
             worker.start()
+            # Off the event loop, and not waited for: the server answers meanwhile.
+            asyncio.get_running_loop().run_in_executor(None, sarif.prepare)
         sampler = asyncio.get_running_loop().create_task(metrics.sample_forever(db))
         if server.limiter is not None:
             server.limiter.share(db)

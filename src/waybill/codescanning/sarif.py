@@ -66,10 +66,16 @@ def _invalid(reason: str) -> InvalidSarif:
     return InvalidSarif(f"Invalid SARIF: {reason}")
 
 
+def prepare() -> None:
+    """Build the schema's validator now (about a second of CPU), so that the first upload's job
+    does not: a job worker calls it in a thread once it has started."""
+    _validator()
+
+
 @cache
 def _validator() -> jsonschema.Draft4Validator:
-    # Imported here, by the job: importing jsonschema builds its format checkers' grammars, seconds of
-    # CPU that every server process would otherwise spend before it answers.
+    # Imported here, not with the module: importing jsonschema builds its format checkers' grammars,
+    # a second of CPU that every server process would otherwise spend before it answers.
     import jsonschema
 
     text = (
