@@ -160,6 +160,7 @@ def create_app(settings: Settings | None = None) -> WaybillApp:
             # Off the event loop, and not waited for: the server answers meanwhile.
             asyncio.get_running_loop().run_in_executor(None, sarif.prepare)
         sampler = asyncio.get_running_loop().create_task(metrics.sample_forever(db))
+        # ``server``: the application this lifespan belongs to, made below.
         if server.limiter is not None:
             server.limiter.share(db)
         try:
