@@ -129,9 +129,7 @@ async def process_5000(app: WaybillApp, headers: dict[str, str]) -> None:
     # What a server's job worker does in a thread once it has started, before any upload.
     start = time.perf_counter()
     sarif.prepare()
-    print(
-        f"the schema's validator, built once its job worker starts: {time.perf_counter() - start:.2f} s"
-    )
+    print(f"the schema's validator, built once its job worker starts: {time.perf_counter() - start:.2f} s")
     start = time.perf_counter()
     assert await call(app, "POST", "/repos/bench/app-0/code-scanning/sarifs", headers, body) == 202
     upload_ms = (time.perf_counter() - start) * 1000
