@@ -3,6 +3,7 @@ the statuses it is told to (then 200), optionally stalling first to cause a time
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -34,7 +35,8 @@ class Receiver:
         self.server.server_close()
 
 
-def start() -> Receiver:
+def start(tls: ssl.SSLContext | None = None) -> Receiver:
+    """Over HTTPS when given a server-side ``tls`` context."""
     holder: list[Receiver] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -57,6 +59,8 @@ def start() -> Receiver:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     receiver = Receiver(server)
     holder.append(receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()

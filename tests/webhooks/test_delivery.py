@@ -8,16 +8,24 @@ import hashlib
 import hmac
 import json
 import socket
+import ssl
 import uuid
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import githubkit.webhooks
+import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from tests.harness import running
+from tests.webhooks import receiver as receivers
 from tests.webhooks.conftest import ORG_HOOKS, REPO_HOOKS, SECRET, World, hook_body
 from tests.webhooks.receiver import Receiver
 from tests.webhooks.verifiers import octokit_verify
@@ -261,3 +269,83 @@ async def test_a_name_that_resolves_to_a_private_address_is_refused_at_delivery(
     [item] = (await api.get(f"{ORG_HOOKS}/{hook['id']}/deliveries", token=world.owner)).json()
     assert item["status"] == "refused: url resolves to a loopback, link-local or private address"
     assert item["status_code"] == 0
+
+
+async def test_a_delivery_goes_to_the_address_its_name_was_checked_at(
+    world: World, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The name is resolved once an attempt, and the connection made to that address: a second
+    answer (DNS rebinding to a private address) is never asked for."""
+    port = receiver.server.server_address[1]
+    asked: list[str] = []
+
+    async def receiver_address(host: str, *_args: object, **_kwargs: object) -> list[tuple[Any, ...]]:
+        asked.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+
+    await _create(world, ORG_HOOKS, f"http://hooks.example.test:{port}/hook")
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", receiver_address)
+    await world.run_jobs()
+    # The ping: its one resolution, and the receiver told the name it was sent to.
+    assert asked == ["hooks.example.test"]
+    [ping] = receiver.received
+    assert ping.headers["Host"] == f"hooks.example.test:{port}"
+    assert ping.headers["X-GitHub-Event"] == "ping"
+
+
+def _certificate_for(name: str, directory: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+async def test_over_https_the_pinned_address_is_verified_as_the_hooks_name(
+    world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A receiver whose certificate names hooks.example.test only, trusted as its own authority.
+    cert, key = _certificate_for("hooks.example.test", tmp_path)
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_side.load_cert_chain(cert, key)
+    secure = receivers.start(tls=server_side)
+    try:
+        port = secure.server.server_address[1]
+
+        async def receiver_address(*_args: object, **_kwargs: object) -> list[tuple[Any, ...]]:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+
+        trusting = ssl.create_default_context(cafile=str(cert))
+        monkeypatch.setattr(
+            sending,
+            "client",
+            lambda verify: httpx.AsyncClient(verify=trusting, follow_redirects=False, trust_env=False),
+        )
+        hook = await _create(world, ORG_HOOKS, f"https://hooks.example.test:{port}/hook")
+        monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", receiver_address)
+        await world.run_jobs()
+        # Connected to 127.0.0.1, the certificate was checked against the hook's name (SNI).
+        [ping] = secure.received
+        assert ping.headers["Host"] == f"hooks.example.test:{port}"
+        [item] = (await world.api.get(f"{ORG_HOOKS}/{hook['id']}/deliveries", token=world.owner)).json()
+        assert item["status"] == "OK"
+    finally:
+        secure.close()

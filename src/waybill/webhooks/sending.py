@@ -93,12 +93,27 @@ def destination_problem(url: str, allow_private: bool) -> str | None:
     return None
 
 
-async def _resolves_private(host: str, port: int) -> bool:
+async def _pinned(host: str, port: int, allow_private: bool) -> str | None:
+    """The address to connect to for ``host``, resolved once: the connection goes to the address
+    that was checked, so a name cannot pass with a public address and then be reached at a private
+    one (DNS rebinding). An address literal is itself; a name any of whose addresses may not be
+    reached raises ``_Refused``; None when the name does not resolve."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError:
-        return False  # the request itself reports the failure to resolve
-    return any(_refused_address(ipaddress.ip_address(info[4][0])) for info in infos)
+        return None
+    addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    if not allow_private and any(_refused_address(a) for a in addresses):
+        raise _Refused()
+    return str(addresses[0]) if addresses else None
+
+
+class _Refused(Exception):
+    pass
 
 
 async def attempt(
@@ -114,18 +129,23 @@ async def attempt(
     problem = destination_problem(hook.url, allow_private)
     if problem is not None:
         return failed(f"refused: {problem}", retryable=False)
-    parts = urlsplit(hook.url)
-    host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
-    if not allow_private and await _resolves_private(host, port):
-        return failed("refused: url resolves to a loopback, link-local or private address", retryable=False)
+    url = httpx.URL(hook.url)
     try:
+        address = await _pinned(url.host, url.port or (443 if url.scheme == "https" else 80), allow_private)
+    except _Refused:
+        return failed("refused: url resolves to a loopback, link-local or private address", retryable=False)
+    if address is None:
+        return failed("failed to connect", retryable=True)
+    try:
+        # To the address checked, naming the host: in the Host header, and to TLS (the name the
+        # certificate must carry).
         response = await client.post(
-            hook.url,
+            url.copy_with(host=address),
             content=body,
-            headers=headers,
+            headers={**headers, "Host": url.netloc.decode("ascii")},
             timeout=TIMEOUT_SECONDS,
             follow_redirects=False,
-            extensions={},
+            extensions={"sni_hostname": url.host} if url.scheme == "https" else {},
         )
     except httpx.TimeoutException:
         return failed("timed out", retryable=True)
