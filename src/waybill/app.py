@@ -148,7 +148,10 @@ def create_app(settings: Settings | None = None) -> WaybillApp:
             logs.worker_failed(exc)
             raise
         worker = Worker(
-            db, metrics.timed_handlers(job_handlers(settings)), poll_seconds=settings.worker_poll_seconds
+            db,
+            metrics.timed_handlers(job_handlers(settings)),
+            poll_seconds=settings.worker_poll_seconds,
+            concurrency=settings.job_concurrency,
         )
         # Tokens revoked by other processes must be refused here at once (waybill.auth.signals).
         await PRINCIPALS.signals.start(db.engine.url, listen_url=settings.principal_listen_url)

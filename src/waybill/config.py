@@ -48,6 +48,9 @@ class Settings:
     # Run the database-queued background worker inside the server process.
     run_worker: bool = True
     worker_poll_seconds: float = 1.0
+    # Jobs each server process runs at once (a webhook delivery waiting on its receiver holds up
+    # none of the others).
+    job_concurrency: int = 4
     # Public base URL for links in responses; empty means "derived from the request".
     public_url: str = ""
     # Sigstore trusted_root.json file, or directory of them, added to the shipped roots; a root named
@@ -130,6 +133,7 @@ class Settings:
             database_pool_timeout=_float("WAYBILL_DATABASE_POOL_TIMEOUT", 5.0),
             worker_start_timeout=_int("WAYBILL_WORKER_START_TIMEOUT", 60),
             shutdown_grace=_int("WAYBILL_SHUTDOWN_GRACE", 30),
+            job_concurrency=max(1, _int("WAYBILL_JOB_CONCURRENCY", 4)),
             oidc_audience=os.environ.get("WAYBILL_OIDC_AUDIENCE", "").strip(),
             database_listen_url=os.environ.get("WAYBILL_DATABASE_LISTEN_URL", "").strip(),
             webhook_allow_private=_bool("WAYBILL_WEBHOOK_ALLOW_PRIVATE", False),

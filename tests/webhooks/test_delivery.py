@@ -349,3 +349,37 @@ async def test_over_https_the_pinned_address_is_verified_as_the_hooks_name(
         assert item["status"] == "OK"
     finally:
         secure.close()
+
+
+async def test_a_slow_receiver_holds_up_no_other_hooks_delivery(world: World, receiver: Receiver) -> None:
+    slow = receivers.start()
+    slow.script, slow.stall_seconds = ["stall"], 5.0
+    try:
+        stalled = await _create(world, ORG_HOOKS, slow.url)
+        quick = await _create(world, ORG_HOOKS, receiver.url)
+        worker = world.api.app.worker
+        assert worker.concurrency > 1
+
+        async def statuses(hook: dict[str, Any]) -> list[str]:
+            listed = await world.api.get(f"{ORG_HOOKS}/{hook['id']}/deliveries", token=world.owner)
+            return [d["status"] for d in listed.json()]
+
+        worker.start()
+        try:
+            # Both pings are sent at once: the quick receiver's is answered while the slow one waits.
+            for _ in range(100):
+                if await statuses(quick) == ["OK"]:
+                    break
+                await asyncio.sleep(0.05)
+            assert await statuses(quick) == ["OK"]
+            assert len(slow.received) == 1
+            assert await statuses(stalled) == []
+            for _ in range(200):
+                if await statuses(stalled) == ["OK"]:
+                    break
+                await asyncio.sleep(0.05)
+            assert await statuses(stalled) == ["OK"]
+        finally:
+            await worker.stop()
+    finally:
+        slow.close()

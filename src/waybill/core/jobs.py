@@ -231,7 +231,7 @@ async def find_active(conn: AsyncConnection, kind: str, key: str) -> Job | None:
 
 
 class Worker:
-    """Claims and runs jobs, one at a time per worker, until stopped."""
+    """Claims and runs jobs, up to ``concurrency`` at a time, until stopped."""
 
     def __init__(
         self,
@@ -241,14 +241,19 @@ class Worker:
         poll_seconds: float = 1.0,
         lease_seconds: float = 10.0,
         max_attempts: int = 5,
+        concurrency: int = 1,
     ) -> None:
         self.db = db
         self.handlers = dict(handlers)
         self.poll_seconds = poll_seconds
         self.lease = timedelta(seconds=lease_seconds)
         self.max_attempts = max_attempts
+        # Jobs the loop runs at once: one waiting on the network (a webhook's receiver) then holds
+        # up none of the others.
+        self.concurrency = concurrency
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()
         self.instance = instance_id()
 
     def wake(self) -> None:
@@ -267,8 +272,11 @@ class Worker:
         if self._task is None:
             return
         self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        for running in list(self._running):
+            running.cancel()
+        for task in [self._task, *self._running]:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         self._task = None
         try:
             async with self.db.write() as conn:
@@ -322,26 +330,48 @@ class Worker:
             await self.reclaim_dead()
         except Exception:
             log.exception("taking back the jobs of gone processes failed")
+        slots = asyncio.Semaphore(self.concurrency)
         while True:
+            await slots.acquire()
             try:
-                ran = await self.run_once()
+                job = await self._claim()
             except Exception as exc:
-                if is_unavailable(exc):
-                    # An expected fault: the next poll tries again.
-                    log.warning("job worker: database unavailable (%s)", fault_line(exc))
-                else:
-                    log.exception("job worker iteration failed")
-                ran = False
-            if not ran:
+                self._log_failure(exc, "job worker: claiming a job failed")
+                job = None
+            if job is None:
+                slots.release()
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                continue
+            task = asyncio.get_running_loop().create_task(self._run_logged(job))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+            task.add_done_callback(lambda _: slots.release())
+
+    @staticmethod
+    def _log_failure(exc: Exception, what: str) -> None:
+        if is_unavailable(exc):
+            # An expected fault: the next poll tries again.
+            log.warning("job worker: database unavailable (%s)", fault_line(exc))
+        else:
+            log.exception(what)
+
+    async def _run_logged(self, job: Job) -> None:
+        try:
+            await self._run(job)
+        except Exception as exc:
+            self._log_failure(exc, "job worker iteration failed")
 
     async def run_once(self) -> bool:
         """Claim one due job and run it; False when there was none."""
         job = await self._claim()
         if job is None:
             return False
+        await self._run(job)
+        return True
+
+    async def _run(self, job: Job) -> None:
         handler = self.handlers.get(job.kind)
         # What the job writes is recorded as the job's: it runs on the worker's own context.
         audit.set_actor(audit.Actor(audit.ActorType.JOB, job.kind))
@@ -366,7 +396,6 @@ class Worker:
             await self._finish(job.id, result)
         finally:
             heartbeat.cancel()
-        return True
 
     async def run_until_idle(self) -> int:
         count = 0
