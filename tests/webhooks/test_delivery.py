@@ -11,7 +11,7 @@ import socket
 import ssl
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -19,11 +19,8 @@ from urllib.parse import parse_qs
 import githubkit.webhooks
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
+from tests.certificates import self_signed
 from tests.harness import running
 from tests.webhooks import receiver as receivers
 from tests.webhooks.conftest import ORG_HOOKS, REPO_HOOKS, SECRET, World, hook_body
@@ -293,37 +290,11 @@ async def test_a_delivery_goes_to_the_address_its_name_was_checked_at(
     assert ping.headers["X-GitHub-Event"] == "ping"
 
 
-def _certificate_for(name: str, directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=1))
-        .not_valid_after(now + timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
-
-
 async def test_over_https_the_pinned_address_is_verified_as_the_hooks_name(
     world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     # A receiver whose certificate names hooks.example.test only, trusted as its own authority.
-    cert, key = _certificate_for("hooks.example.test", tmp_path)
+    cert, key = self_signed(tmp_path, "hooks.example.test")
     server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_side.load_cert_chain(cert, key)
     secure = receivers.start(tls=server_side)
