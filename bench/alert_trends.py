@@ -28,11 +28,10 @@ from bench.web_pages import advisory_files, signed_in
 from waybill.accounts import service as accounts
 from waybill.alerts import service as alerts
 from waybill.alerts import trends
-from waybill.alerts.alert_schemas import AlertQuery
+from waybill.alerts.alert_schemas import AlertQuery, newest_first
 from waybill.alerts.models import advisories, dependabot_alert_events, dependabot_alerts
 from waybill.alerts.repository import AlertFilter
 from waybill.app import create_app
-from waybill.artifacts.service import RecordFilter
 from waybill.auth import tokens
 from waybill.auth.types import Principal, Token, TokenKind
 from waybill.config import Settings
@@ -129,15 +128,7 @@ async def load(app: Any, now: datetime) -> tuple[str, int]:
 
 
 def _query(**filters: Any) -> AlertQuery:
-    return AlertQuery(
-        filter=AlertFilter(**filters),
-        records=RecordFilter(),
-        sort="created",
-        descending=True,
-        per_page=30,
-        after=None,
-        before=None,
-    )
+    return newest_first(AlertFilter(**filters))
 
 
 def _report(label: str, times: list[float]) -> None:

@@ -18,10 +18,9 @@ from waybill.accounts import service as accounts
 from waybill.alerts import repository as repo
 from waybill.alerts import service as alerts
 from waybill.alerts import trends
-from waybill.alerts.alert_schemas import AlertQuery
+from waybill.alerts.alert_schemas import AlertQuery, newest_first
 from waybill.alerts.models import dependabot_alert_events
 from waybill.alerts.repository import AlertFilter
-from waybill.artifacts.service import RecordFilter
 from waybill.auth.types import Principal, Token, TokenKind
 from waybill.config import Settings
 from waybill.core.migrate import alembic_config
@@ -163,15 +162,7 @@ async def _construct(org: Org) -> None:
 
 
 def _query(**filters: Any) -> AlertQuery:
-    return AlertQuery(
-        filter=AlertFilter(**filters),
-        records=RecordFilter(),
-        sort="created",
-        descending=True,
-        per_page=30,
-        after=None,
-        before=None,
-    )
+    return newest_first(AlertFilter(**filters))
 
 
 async def _trends(org: Org, scopes: str = "repo", **filters: Any) -> trends.Trends:

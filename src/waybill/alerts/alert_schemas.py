@@ -48,6 +48,19 @@ class AlertQuery:
     before: Position | None
 
 
+def newest_first(f: AlertFilter, per_page: int = 30) -> AlertQuery:
+    """The first page of the alerts ``f`` selects, newest first: the list asked with no sort or cursor."""
+    return AlertQuery(
+        filter=f,
+        records=RecordFilter(),
+        sort="created",
+        descending=True,
+        per_page=per_page,
+        after=None,
+        before=None,
+    )
+
+
 def alert_query(request: Any, *, organization: bool) -> AlertQuery:
     params = request.query_params
     sort = _one_of(params, "sort", SORTS, "created") or "created"

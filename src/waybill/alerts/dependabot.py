@@ -17,12 +17,11 @@ from waybill.accounts.assignees import resolve as resolve_assignees
 from waybill.accounts.types import Account, Repository
 from waybill.alerts import access, lifecycle
 from waybill.alerts import repository as repo
-from waybill.alerts.alert_schemas import AlertQuery, AlertUpdate, AlertView
+from waybill.alerts.alert_schemas import AlertQuery, AlertUpdate, AlertView, newest_first
 from waybill.alerts.lifecycle import AlertState
 from waybill.alerts.models import dependabot_alerts
 from waybill.alerts.repository import AlertFilter
 from waybill.artifacts import service as artifacts
-from waybill.artifacts.service import RecordFilter
 from waybill.auth.types import Principal
 from waybill.core import clock
 from waybill.core.errors import Conflict, FieldError, NotFound, SimpleValidationFailed
@@ -124,15 +123,7 @@ async def open_alerts(
     readable = await access.readable(conn, caller, repos)
     if not readable:
         return None
-    query = AlertQuery(
-        filter=AlertFilter(states=(AlertState.OPEN.value,)),
-        records=RecordFilter(),
-        sort="created",
-        descending=True,
-        per_page=limit,
-        after=None,
-        before=None,
-    )
+    query = newest_first(AlertFilter(states=(AlertState.OPEN.value,)), limit)
     scope = dependabot_alerts.c.repository_id.in_(sorted(readable))
     return await _page(conn, query, scope, {r.id: r for r in repos if r.id in readable})
 

@@ -20,10 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.alerts import dependabot, schemas
 from waybill.alerts import service as advisories
-from waybill.alerts.alert_schemas import AlertQuery, position_of
+from waybill.alerts.alert_schemas import newest_first, position_of
 from waybill.alerts.lifecycle import AlertState
 from waybill.alerts.repository import AlertFilter
-from waybill.artifacts.service import RecordFilter
 from waybill.auth.types import Principal
 from waybill.core.errors import Forbidden, NotFound
 from waybill.http.context import AnyRequest, database
@@ -71,15 +70,7 @@ async def _open_alerts(
     if not packages:
         # An empty package filter is no filter: an advisory without packages has no alerts.
         return AlertCounts(counts, more=False)
-    wanted = AlertQuery(
-        filter=AlertFilter(states=(AlertState.OPEN.value,), packages=packages),
-        records=RecordFilter(),
-        sort="created",
-        descending=True,
-        per_page=ALERT_PAGE,
-        after=None,
-        before=None,
-    )
+    wanted = newest_first(AlertFilter(states=(AlertState.OPEN.value,), packages=packages), ALERT_PAGE)
     for _ in range(ALERT_PAGES):
         try:
             found = await dependabot.list_for_organization(conn, caller, org, wanted)
