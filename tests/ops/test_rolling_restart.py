@@ -70,8 +70,11 @@ def _clients(server: LiveServer, balancer: Balancer, stop: threading.Event, outc
             outcomes.append((type(exc).__name__, str(exc), None, digest))
 
 
-def _slow_cluster_set(server: LiveServer, url: str, cluster: str, answers: list[int]) -> None:
-    """A cluster set whose body takes 1.5 s to arrive: still in flight when the server is told."""
+def _slow_cluster_set(
+    server: LiveServer, url: str, cluster: str, answers: list[int], sending: threading.Event
+) -> None:
+    """A cluster set whose body takes 1.5 s to arrive; ``sending`` is set once its headers and the
+    first part of its body are sent: it is then in flight on the server."""
     body = json.dumps(
         {
             "logical_environment": "production",
@@ -80,7 +83,9 @@ def _slow_cluster_set(server: LiveServer, url: str, cluster: str, answers: list[
     ).encode()
 
     def trickle() -> Iterator[bytes]:
-        for start in range(0, len(body), len(body) // 10 + 1):
+        for n, start in enumerate(range(0, len(body), len(body) // 10 + 1)):
+            if n == 2:
+                sending.set()
             time.sleep(0.15)
             yield body[start : start + len(body) // 10 + 1]
 
@@ -124,9 +129,12 @@ def test_a_rolling_restart_fails_no_request(tmp_path: Path) -> None:
                 time.sleep(1)
                 balancer.drain(url)
                 answers: list[int] = []
-                slow = threading.Thread(target=_slow_cluster_set, args=(seeded, url, f"restart-{n}", answers))
+                sending = threading.Event()
+                slow = threading.Thread(
+                    target=_slow_cluster_set, args=(seeded, url, f"restart-{n}", answers, sending)
+                )
                 slow.start()
-                time.sleep(0.3)
+                assert sending.wait(30)
                 code, took = _stop(process)
                 slow.join()
                 assert code == 0, (data_dir / "server.log").read_text()[-3000:]
