@@ -5,11 +5,12 @@ median time to fix) within what the caller may read."""
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from alembic import command
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.alerts.conftest import API, WEB, Org
@@ -19,7 +20,11 @@ from waybill.alerts import repository as repo
 from waybill.alerts import service as alerts
 from waybill.alerts import trends
 from waybill.alerts.alert_schemas import AlertQuery, newest_first
-from waybill.alerts.models import dependabot_alert_events
+from waybill.alerts.models import (
+    dependabot_alert_days,
+    dependabot_alert_events,
+    dependabot_alert_open_counts,
+)
 from waybill.alerts.repository import AlertFilter
 from waybill.auth.types import Principal, Token, TokenKind
 from waybill.config import Settings
@@ -94,8 +99,10 @@ async def test_a_withdrawn_advisory_auto_dismisses_with_an_event(org: Org) -> No
     assert await _history(org, "web", 3) == [("open", "medium"), ("auto_dismissed", "medium")]
 
 
-# The moment the constructed history is read at; the week ends are NOW less whole weeks.
-NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+# The last week ends at midnight after the moment the history is read at, NOW; the week ends are END
+# less whole weeks.
+END = datetime(2026, 6, 2, tzinfo=UTC)
+NOW = END - timedelta(hours=12)
 W = timedelta(weeks=1)
 D = timedelta(days=1)
 H = timedelta(hours=1)
@@ -105,23 +112,23 @@ def constructed(ids: dict[str, tuple[int, int]]) -> list[dict[str, Any]]:
     """Alerts named by letter -> (alert id, repository id); their states over twenty weeks."""
     story = {
         # Open before the window, fixed in its third week after 69 days.
-        "A": [("open", "high", NOW - 20 * W), ("fixed", "high", NOW - 10 * W + D)],
-        # Fixed exactly at a week's end: not open at it, and fixed 14 days 1 hour after opening.
-        "B": [("open", "critical", NOW - 5 * W - H), ("fixed", "critical", NOW - 3 * W)],
-        # Dismissed exactly at a week's end, reopened by a person in the last week.
+        "A": [("open", "high", END - 20 * W), ("fixed", "high", END - 10 * W + D)],
+        # Fixed exactly at a week's end, which begins the next week; fixed 14 days 1 hour after opening.
+        "B": [("open", "critical", END - 5 * W - H), ("fixed", "critical", END - 3 * W)],
+        # Dismissed exactly at a week's end (still open at it), reopened by a person in the last week.
         "C": [
-            ("open", "medium", NOW - 30 * W),
-            ("dismissed", "medium", NOW - 2 * W),
-            ("open", "medium", NOW - W + H),
+            ("open", "medium", END - 30 * W),
+            ("dismissed", "medium", END - 2 * W),
+            ("open", "medium", END - W + H),
         ],
-        # Fixed within a day between two week ends, reopened the day before now.
+        # Fixed within a day between two week ends, reopened the day before.
         "D": [
-            ("open", "low", NOW - 4 * W + D),
-            ("fixed", "low", NOW - 4 * W + 2 * D),
-            ("open", "low", NOW - D),
+            ("open", "low", END - 4 * W + D),
+            ("fixed", "low", END - 4 * W + 2 * D),
+            ("open", "low", END - D),
         ],
         # In the private repository.
-        "E": [("open", "critical", NOW - 3 * D)],
+        "E": [("open", "critical", END - 3 * D)],
     }
     rows = []
     for letter, events in story.items():
@@ -146,7 +153,9 @@ def constructed(ids: dict[str, tuple[int, int]]) -> list[dict[str, Any]]:
 
 async def _construct(org: Org) -> None:
     async def write(conn: AsyncConnection) -> None:
-        await conn.execute(delete(dependabot_alert_events))
+        # The history and its sums start empty.
+        for table in (dependabot_alert_events, dependabot_alert_days, dependabot_alert_open_counts):
+            await conn.execute(delete(table))
         ids: dict[str, tuple[int, int]] = {}
         for letter, (name, number) in zip(
             "ABCDE", [("web", 1), ("web", 2), ("web", 3), ("api", 1), ("secret", 1)], strict=True
@@ -178,15 +187,15 @@ async def _trends(org: Org, scopes: str = "repo", **filters: Any) -> trends.Tren
 async def test_the_trends_of_a_constructed_history(org: Org) -> None:
     await _construct(org)
     found = await _trends(org)
-    assert found.boundaries == [NOW - (12 - i) * W for i in range(13)]
+    assert found.boundaries == [END - (12 - i) * W for i in range(13)]
     assert found.open_by_severity == {
-        "critical": [0] * 7 + [1, 1] + [0] * 3 + [1],
+        "critical": [0] * 7 + [1, 1, 1] + [0] * 2 + [1],
         "high": [1, 1, 1] + [0] * 10,
-        "medium": [1] * 10 + [0, 0, 1],
+        "medium": [1] * 11 + [0, 1],
         "low": [0] * 12 + [1],
     }
     assert [w.opened for w in found.weeks] == [0] * 6 + [1, 0, 1, 0, 0, 3]
-    assert [w.fixed for w in found.weeks] == [0, 0, 1] + [0] * 5 + [2, 0, 0, 0]
+    assert [w.fixed for w in found.weeks] == [0, 0, 1] + [0] * 5 + [1, 1, 0, 0]
     assert found.fixes == 3
     assert found.median_seconds_to_fix == (14 * D + H).total_seconds()
 
@@ -194,7 +203,7 @@ async def test_the_trends_of_a_constructed_history(org: Org) -> None:
 async def test_the_trends_count_only_readable_repositories_and_follow_filters(org: Org) -> None:
     await _construct(org)
     public = await _trends(org, "public_repo")
-    assert public.open_by_severity["critical"] == [0] * 7 + [1, 1] + [0] * 4
+    assert public.open_by_severity["critical"] == [0] * 7 + [1, 1, 1] + [0] * 3
     assert public.open_totals[-1] == 2
     assert (await _trends(org)).open_totals[-1] == 3
 
@@ -228,3 +237,61 @@ async def test_the_migration_backfills_the_history_from_the_alerts(org: Org, set
     assert await _history(org, "web", 1) == [("open", "high")]
     assert await _history(org, "web", 2) == [("open", "critical"), ("dismissed", "critical")]
     assert await _history(org, "secret", 1) == [("open", "low")]
+
+
+async def _sums(org: Org) -> tuple[list[Any], list[Any]]:
+    """The day sums and open counts in key order, less rows that count nothing (what is left when
+    events are taken away)."""
+
+    async def read(conn: AsyncConnection) -> tuple[list[Any], list[Any]]:
+        found = []
+        for table in (dependabot_alert_days, dependabot_alert_open_counts):
+            rows = await conn.execute(select(table).order_by(*table.primary_key))
+            found.append([tuple(r) for r in rows if any(r[len(table.primary_key) :])])
+        return found[0], found[1]
+
+    return await org.api.tx(read)
+
+
+async def _summed_again(org: Org, settings: Settings) -> tuple[list[Any], list[Any]]:
+    """The sums as the migration computes them from the whole history."""
+    config = alembic_config(settings.resolved_database_url)
+    await asyncio.to_thread(command.downgrade, config, "alerts_0003")
+    await asyncio.to_thread(command.upgrade, config, "heads")
+    return await _sums(org)
+
+
+async def test_the_sums_kept_on_every_change_are_the_history_summed(org: Org, settings: Settings) -> None:
+    upgraded = {"package-lock.json": {"pkg:npm/left-pad@1.0.3": ("left-pad", "runtime", "direct")}}
+    await org.submit("api", upgraded, 2)
+    await org.submit("api", API, 3)
+    for body in ({"state": "dismissed", "dismissed_reason": "not_used"}, {"state": "open"}):
+        r = await org.api.patch(f"{WEB_ALERTS}/2", token=org.alice, json=body)
+        assert r.status_code == 200, r.text
+    await org.api.patch(
+        f"{WEB_ALERTS}/3", token=org.alice, json={"state": "dismissed", "dismissed_reason": "tolerable_risk"}
+    )
+    kept = await _sums(org)
+    days, counts = kept
+    # web 1 high, web 2 critical (reopened), api 1 high (reopened), secret 1 low; web 3 dismissed.
+    open_now: Counter[str] = Counter()
+    for _, severity, n in counts:
+        open_now[severity] += n
+    assert +open_now == {"critical": 1, "high": 2, "low": 1}
+    assert sum(row[-2] for row in days) == 5 + 2  # opened, then reopened
+    assert sum(row[-1] for row in days) == 1  # fixed
+    assert await _summed_again(org, settings) == kept
+
+
+async def test_an_advisory_dropped_takes_its_alerts_out_of_the_sums(org: Org, settings: Settings) -> None:
+    await org.api.tx(lambda conn: repo.replace_advisories(conn, [], ["GHSA-bbbb-bbbb-bbbb"]))
+    kept = await _sums(org)
+    assert sum(n for _, severity, n in kept[1] if severity == "critical") == 0
+    assert await _summed_again(org, settings) == kept
+
+
+async def test_a_constructed_history_is_summed_as_it_is_added(org: Org, settings: Settings) -> None:
+    await _construct(org)
+    kept = await _sums(org)
+    assert await _summed_again(org, settings) == kept
+    assert (await _trends(org)).open_totals[-1] == 3

@@ -12,7 +12,7 @@ Visibility comes first: a private repository the caller cannot see answers 404, 
 
 from __future__ import annotations
 
-from waybill.alerts.models import dependabot_alert_events, dependabot_alerts
+from waybill.alerts.models import dependabot_alerts
 from waybill.auth.security_access import SecurityAccess
 
 PERMISSION = "vulnerability_alerts"
@@ -21,7 +21,5 @@ decide = ACCESS.decide
 require = ACCESS.require
 readable = ACCESS.readable
 organization_scope = ACCESS.organization_scope
-# The same organization scope, on the alerts' history (whose rows name their repository too).
-organization_event_scope = SecurityAccess(
-    PERMISSION, dependabot_alert_events.c.repository_id
-).organization_scope
+# The same scope for the alerts' history and its sums, whose rows name their repository too.
+organization_repositories = ACCESS.organization_repositories

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Row,
+    Select,
     and_,
     bindparam,
     case,
+    cast,
     delete,
     exists,
     extract,
@@ -20,6 +24,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     tuple_,
@@ -34,8 +39,10 @@ from waybill.alerts.models import (
     advisory_documents,
     advisory_vulnerabilities,
     dependabot_alert_assignees,
+    dependabot_alert_days,
     dependabot_alert_events,
     dependabot_alert_numbers,
+    dependabot_alert_open_counts,
     dependabot_alerts,
 )
 from waybill.alerts.records import Merged
@@ -127,6 +134,8 @@ async def replace_advisories(conn: AsyncConnection, merged: list[Merged], gone: 
     """Write the advisories rebuilt from their documents; drop those left without any document."""
     a = advisories.c
     for chunk in _chunks(sorted(gone)):
+        dropped = select(a.id).where(a.ghsa_id.in_(chunk))
+        await _forget_history(conn, select(_alerts.c.id).where(_alerts.c.advisory_id.in_(dropped)))
         await conn.execute(delete(advisories).where(a.ghsa_id.in_(chunk)))
     if not merged:
         return
@@ -340,6 +349,8 @@ _alerts = dependabot_alerts
 _numbers = dependabot_alert_numbers
 _assignees = dependabot_alert_assignees
 _events = dependabot_alert_events
+_days = dependabot_alert_days
+_open_counts = dependabot_alert_open_counts
 
 # Advisory types that raise alerts: GitHub alerts on reviewed advisories and on malware, never on
 # unreviewed ones.
@@ -583,24 +594,6 @@ async def repositories_with_alerts(conn: AsyncConnection) -> list[int]:
 # The severity an alert shows: an advisory of unknown severity alerts as low.
 _SHOWN_SEVERITY = case((advisories.c.severity == "unknown", literal("low")), else_=advisories.c.severity)
 
-
-def _event_rows(state: str, occurred_at: datetime) -> Any:
-    t = _alerts.c
-    e = _events.c
-    latest = select(e.state).where(e.alert_id == t.id).order_by(e.occurred_at.desc(), e.id.desc()).limit(1)
-    return select(
-        t.id,
-        t.repository_id,
-        literal(state),
-        _SHOWN_SEVERITY,
-        literal(occurred_at, e.occurred_at.type),
-        *(
-            latest.with_only_columns(column).scalar_subquery()
-            for column in (e.state, e.severity, e.occurred_at)
-        ),
-    ).join(advisories, advisories.c.id == t.advisory_id)
-
-
 _EVENT_COLUMNS = (
     "alert_id",
     "repository_id",
@@ -610,7 +603,101 @@ _EVENT_COLUMNS = (
     "prior_state",
     "prior_severity",
     "prior_at",
+    "prior_seconds",
 )
+
+# (repository id, day, state, severity, prior state, prior severity, how many events).
+Tally = tuple[int, str, str, str, str | None, str | None, int]
+
+
+def _seconds_between(conn: AsyncConnection, start: Any, end: Any) -> Any:
+    if conn.dialect.name == "postgresql":
+        return extract("epoch", end - start)
+    # SQLite keeps timestamps as text; julianday reads them as days.
+    return (func.julianday(end) - func.julianday(start)) * 86400.0
+
+
+def _day_of(conn: AsyncConnection, moment: Any) -> Any:
+    """The UTC day of a timestamp column as YYYY-MM-DD."""
+    if conn.dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", moment), "YYYY-MM-DD")
+    return func.substr(moment, 1, 10)
+
+
+def utc_day(moment: datetime) -> str:
+    return moment.astimezone(UTC).date().isoformat()
+
+
+def _event_rows(conn: AsyncConnection, state: str, occurred_at: datetime) -> Select[Any]:
+    t = _alerts.c
+    e = _events.c
+    latest = select(e.state).where(e.alert_id == t.id).order_by(e.occurred_at.desc(), e.id.desc()).limit(1)
+    prior_state, prior_severity, prior_at = (
+        latest.with_only_columns(column).scalar_subquery() for column in (e.state, e.severity, e.occurred_at)
+    )
+    at = literal(occurred_at, e.occurred_at.type)
+    return select(
+        t.id.label("alert_id"),
+        t.repository_id.label("repository_id"),
+        literal(state).label("state"),
+        _SHOWN_SEVERITY.label("severity"),
+        at.label("occurred_at"),
+        prior_state.label("prior_state"),
+        prior_severity.label("prior_severity"),
+        prior_at.label("prior_at"),
+        _seconds_between(conn, prior_at, at).label("prior_seconds"),
+    ).join(advisories, advisories.c.id == t.advisory_id)
+
+
+async def _tally(conn: AsyncConnection, groups: Iterable[Tally]) -> None:
+    """Add events to the day sums and the open counts; a negative count takes them away."""
+    days: defaultdict[tuple[int, str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    open_now: Counter[tuple[int, str]] = Counter()
+    for repository_id, day, state, severity, prior_state, prior_severity, n in groups:
+        entered = n if state == "open" else 0
+        exited = n if prior_state == "open" else 0
+        sums = days[(repository_id, day, severity, prior_severity or "")]
+        sums[0] += entered
+        sums[1] += exited
+        sums[2] += 0 if exited else entered
+        sums[3] += n if state == "fixed" else 0
+        open_now[(repository_id, severity)] += entered
+        if prior_severity is not None:
+            open_now[(repository_id, prior_severity)] -= exited
+    # In key order, so that concurrent writers lock the rows alike.
+    day_rows = [
+        dict(zip(("repository_id", "day", "severity", "prior_severity"), key, strict=True))
+        | dict(zip(("entered", "exited", "opened", "fixed"), sums, strict=True))
+        for key, sums in sorted(days.items())
+    ]
+    count_rows = [
+        {"repository_id": repository_id, "severity": severity, "alerts": n}
+        for (repository_id, severity), n in sorted(open_now.items())
+        if n
+    ]
+    for table, rows, added in (
+        (_days, day_rows, ("entered", "exited", "opened", "fixed")),
+        (_open_counts, count_rows, ("alerts",)),
+    ):
+        if not rows:
+            continue
+        stmt = upsert(conn, table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[c.name for c in table.primary_key],
+            set_={k: table.c[k] + stmt.excluded[k] for k in added},
+        )
+        for chunk in _chunks(rows, 100):
+            await conn.execute(stmt, list(chunk))
+
+
+async def _append(conn: AsyncConnection, rows: Select[Any], day: str) -> None:
+    """Append the events ``rows`` selects (all on ``day``), and add them to the sums: counted first,
+    while each alert's latest event is still the one the new event repeats."""
+    r = rows.subquery()
+    kinds = (r.c.repository_id, r.c.state, r.c.severity, r.c.prior_state, r.c.prior_severity)
+    found = await conn.execute(select(*kinds, func.count()).group_by(*kinds))
+    await _tally(conn, [(g[0], day, g[1], g[2], g[3], g[4], g[5]) for g in found])
+    await conn.execute(insert(_events).from_select(_EVENT_COLUMNS, rows))
 
 
 async def record_events(conn: AsyncConnection, states: dict[str, list[int]], occurred_at: datetime) -> None:
@@ -618,8 +705,8 @@ async def record_events(conn: AsyncConnection, states: dict[str, list[int]], occ
     advisory has now and, repeated, the state, severity and time of the alert's latest event."""
     for state, alert_ids in states.items():
         for chunk in _chunks(sorted(alert_ids)):
-            rows = _event_rows(state, occurred_at).where(_alerts.c.id.in_(chunk))
-            await conn.execute(insert(_events).from_select(_EVENT_COLUMNS, rows))
+            rows = _event_rows(conn, state, occurred_at).where(_alerts.c.id.in_(chunk))
+            await _append(conn, rows, utc_day(occurred_at))
 
 
 async def record_opened(
@@ -627,10 +714,10 @@ async def record_opened(
 ) -> None:
     """Append the opening event of the repository's alerts just inserted with these numbers."""
     t = _alerts.c
-    rows = _event_rows("open", occurred_at).where(
+    rows = _event_rows(conn, "open", occurred_at).where(
         t.repository_id == repository_id, t.number >= numbers.start, t.number < numbers.stop
     )
-    await conn.execute(insert(_events).from_select(_EVENT_COLUMNS, rows))
+    await _append(conn, rows, utc_day(occurred_at))
 
 
 async def events_of(conn: AsyncConnection, alert_id: int) -> list[Any]:
@@ -641,8 +728,48 @@ async def events_of(conn: AsyncConnection, alert_id: int) -> list[Any]:
 
 async def add_events(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
     """Append events as given (an import of history, or a test's constructed one)."""
+    rows = [
+        r
+        | {
+            "prior_seconds": None
+            if r["prior_at"] is None
+            else (r["occurred_at"] - r["prior_at"]).total_seconds()
+        }
+        for r in rows
+    ]
+    await _tally(
+        conn,
+        [
+            (
+                r["repository_id"],
+                utc_day(r["occurred_at"]),
+                r["state"],
+                r["severity"],
+                r["prior_state"],
+                r["prior_severity"],
+                1,
+            )
+            for r in rows
+        ],
+    )
     for chunk in _chunks(rows, 200):
         await conn.execute(insert(_events), list(chunk))
+
+
+async def _forget_history(conn: AsyncConnection, alerts: Select[Any]) -> None:
+    """Take the events of the alerts about to be deleted (whose ids ``alerts`` selects) out of the
+    sums, which the cascade would otherwise leave counting them."""
+    e = _events.c
+    kinds = (
+        e.repository_id,
+        _day_of(conn, e.occurred_at),
+        e.state,
+        e.severity,
+        e.prior_state,
+        e.prior_severity,
+    )
+    found = await conn.execute(select(*kinds, func.count()).where(e.alert_id.in_(alerts)).group_by(*kinds))
+    await _tally(conn, [(*g[:6], -g[6]) for g in found])
 
 
 def _event_where(f: AlertFilter) -> list[ColumnElement[bool]]:
@@ -663,17 +790,11 @@ def _event_where(f: AlertFilter) -> list[ColumnElement[bool]]:
     return where
 
 
-def _history(scope: ColumnElement[bool], f: AlertFilter) -> Any:
-    e = _events.c
-    where = [scope, *_event_where(f)]
-    if f.severities:
-        # Events that moved an alert of these severities in or out of the open state.
-        where.append(or_(e.severity.in_(f.severities), e.prior_severity.in_(f.severities)))
-    return (
-        select(e.state, e.severity, e.occurred_at, e.prior_state, e.prior_severity, e.prior_at)
-        .where(*where)
-        .subquery("history")
-    )
+def _in_repositories(column: Any, repositories: Select[Any], f: AlertFilter) -> list[ColumnElement[bool]]:
+    where = [column.in_(repositories)]
+    if f.repository_ids is not None:
+        where.append(column.in_(sorted(f.repository_ids)) if f.repository_ids else false())
+    return where
 
 
 def _is(column: Any, state: str) -> Any:
@@ -681,72 +802,110 @@ def _is(column: Any, state: str) -> Any:
 
 
 async def alert_flow(
-    conn: AsyncConnection, scope: ColumnElement[bool], f: AlertFilter, boundaries: Sequence[datetime]
+    conn: AsyncConnection, repositories: Select[Any], f: AlertFilter, boundaries: Sequence[datetime]
 ) -> list[Any]:
-    """The alerts' movements between the boundaries, summed: rows of (bucket, severity,
-    prior_severity, entered, left, opened, fixed). Bucket 0 holds everything up to the first
-    boundary, bucket i what happened after boundary i-1 up to boundary i; ``entered`` counts events
-    into the open state (at ``severity``), ``left`` events out of it (at ``prior_severity``), so
-    the alerts open at boundary i number the sum of entered less left over buckets 0 to i.
-    ``opened`` counts alerts that opened or reopened, ``fixed`` those that were fixed."""
-    h = _history(scope, f)
-    bucket = case(*((h.c.occurred_at <= b, i) for i, b in enumerate(boundaries))).label("bucket")
-    entered = func.sum(_is(h.c.state, "open"))
-    left = func.sum(_is(h.c.prior_state, "open"))
-    reopened = and_(h.c.state == "open", or_(h.c.prior_state.is_(None), h.c.prior_state != "open"))
+    """The movements of the alerts ``f`` names between the boundaries, summed from their events:
+    rows of (bucket, severity, prior_severity, entered, exited, opened, fixed). Bucket 0 holds
+    everything before the first boundary, bucket i what happened from boundary i-1 up to boundary i;
+    ``entered`` counts events into the open state (at ``severity``), ``exited`` events out of it (at
+    ``prior_severity``), so the alerts open at boundary i number the sum of entered less exited over
+    buckets 0 to i. ``opened`` counts alerts that opened or reopened, ``fixed`` fixes."""
+    e = _events.c
+    where = [e.repository_id.in_(repositories), *_event_where(f), e.occurred_at < boundaries[-1]]
+    if f.severities:
+        # Events that moved an alert of these severities in or out of the open state.
+        where.append(or_(e.severity.in_(f.severities), e.prior_severity.in_(f.severities)))
+    bucket = case(*((e.occurred_at < b, i) for i, b in enumerate(boundaries))).label("bucket")
+    reopened = and_(e.state == "open", or_(e.prior_state.is_(None), e.prior_state != "open"))
     query = (
         select(
             bucket,
-            h.c.severity,
-            h.c.prior_severity,
-            entered.label("entered"),
-            left.label("left"),
+            e.severity,
+            e.prior_severity,
+            func.sum(_is(e.state, "open")).label("entered"),
+            func.sum(_is(e.prior_state, "open")).label("exited"),
             func.sum(case((reopened, 1), else_=0)).label("opened"),
-            func.sum(_is(h.c.state, "fixed")).label("fixed"),
+            func.sum(_is(e.state, "fixed")).label("fixed"),
         )
-        .where(h.c.occurred_at <= boundaries[-1])
-        .group_by(bucket, h.c.severity, h.c.prior_severity)
+        .where(*where)
+        .group_by(bucket, e.severity, e.prior_severity)
     )
     return list((await conn.execute(query)).all())
 
 
-def _seconds_between(conn: AsyncConnection, start: Any, end: Any) -> Any:
-    if conn.dialect.name == "postgresql":
-        return extract("epoch", end - start)
-    # SQLite keeps timestamps as text; julianday reads them as days.
-    return (func.julianday(end) - func.julianday(start)) * 86400.0
+async def daily_flow(
+    conn: AsyncConnection, repositories: Select[Any], f: AlertFilter, days: Sequence[str]
+) -> list[Any]:
+    """The same rows as ``alert_flow`` from the day sums, for the days from the first up to (not
+    including) the last; bucket i holds the days from days[i-1] on, and there is no bucket 0."""
+    d = _days.c
+    where = [*_in_repositories(d.repository_id, repositories, f), d.day >= days[0], d.day < days[-1]]
+    if f.severities:
+        where.append(or_(d.severity.in_(f.severities), d.prior_severity.in_(f.severities)))
+    bucket = case(*((d.day < day, i) for i, day in enumerate(days) if i)).label("bucket")
+    query = (
+        select(
+            bucket,
+            d.severity,
+            d.prior_severity,
+            *(func.sum(d[k]).label(k) for k in ("entered", "exited", "opened", "fixed")),
+        )
+        .where(*where)
+        .group_by(bucket, d.severity, d.prior_severity)
+    )
+    return list((await conn.execute(query)).all())
 
 
-async def time_to_fix(
+async def open_counts(conn: AsyncConnection, repositories: Select[Any], f: AlertFilter) -> dict[str, int]:
+    """Severity -> the alerts open now in these repositories."""
+    c = _open_counts.c
+    query = (
+        select(c.severity, func.sum(c.alerts))
+        .where(*_in_repositories(c.repository_id, repositories, f))
+        .group_by(c.severity)
+    )
+    return {severity: int(n) for severity, n in await conn.execute(query)}
+
+
+def _fixes(repositories: Select[Any], f: AlertFilter, since: datetime, until: datetime) -> list[Any]:
+    """The fixes of open alerts from ``since`` up to ``until``, counted under the severity the alert
+    was open at. The state conditions are literals, as the partial index's are, for SQLite's planner
+    to see that the index holds every row they select."""
+    e = _events.c
+    where = [
+        e.state == literal_column("'fixed'"),
+        e.prior_state == literal_column("'open'"),
+        e.repository_id.in_(repositories),
+        *_event_where(f),
+        e.occurred_at >= since,
+        e.occurred_at < until,
+    ]
+    if f.severities:
+        where.append(e.prior_severity.in_(f.severities))
+    return where
+
+
+_HOUR = cast(_events.c.prior_seconds / 3600, Integer)
+
+
+async def fix_hours(
+    conn: AsyncConnection, repositories: Select[Any], f: AlertFilter, since: datetime, until: datetime
+) -> list[tuple[int, int]]:
+    """How many fixes took each whole number of hours, in order of hours."""
+    query = select(_HOUR, func.count()).where(*_fixes(repositories, f, since, until)).group_by(_HOUR)
+    return sorted((int(hour), int(n)) for hour, n in await conn.execute(query))
+
+
+async def fix_seconds(
     conn: AsyncConnection,
-    scope: ColumnElement[bool],
+    repositories: Select[Any],
     f: AlertFilter,
     since: datetime,
     until: datetime,
-) -> tuple[float | None, int]:
-    """The median time in seconds from opening to fix of the alerts fixed after ``since`` up to
-    ``until`` (from their last opening: a reopened alert's clock starts again), and how many
-    fixes it is taken over. The median is the middle row (or the mean of the two middle rows) of
-    the durations in order, which both backends compute alike."""
-    h = _history(scope, f)
-    where = [
-        h.c.state == "fixed",
-        h.c.prior_state == "open",
-        h.c.occurred_at > since,
-        h.c.occurred_at <= until,
-    ]
-    if f.severities:
-        # Counted under the severity the alert was open at.
-        where.append(h.c.prior_severity.in_(f.severities))
-    seconds = _seconds_between(conn, h.c.prior_at, h.c.occurred_at).label("seconds")
-    fixes = select(seconds).where(*where).subquery("fixes")
-    ranked = select(
-        fixes.c.seconds,
-        func.row_number().over(order_by=fixes.c.seconds).label("position"),
-        func.count().over().label("total"),
-    ).subquery("ranked")
-    middle = ranked.c.position.in_([(ranked.c.total + 1) // 2, (ranked.c.total + 2) // 2])
-    query = select(func.avg(ranked.c.seconds), func.max(ranked.c.total)).where(middle)
-    median, total = (await conn.execute(query)).one()
-    # To the millisecond: julianday's days as a double are exact to about ten microseconds.
-    return (None if median is None else round(float(median), 3)), int(total or 0)
+    hours: tuple[int, int],
+) -> list[float]:
+    """The times of the fixes that took from ``hours[0]`` to ``hours[1]`` whole hours, in order."""
+    e = _events.c
+    where = [*_fixes(repositories, f, since, until), _HOUR.between(*hours)]
+    query = select(e.prior_seconds).where(*where).order_by(e.prior_seconds)
+    return [float(s) for s in (await conn.execute(query)).scalars()]

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, false, select
+from sqlalchemy import Column, ColumnElement, Select, false, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts.models import repositories
@@ -94,6 +94,13 @@ class SecurityAccess:
     ) -> ColumnElement[bool]:
         """The condition on the domain's table for the organization list: its repositories the token
         reaches. Raises 401/404 (not a member)/403 (not an owner, or a token without the permission)."""
+        return self.repository_id.in_(await self.organization_repositories(conn, principal, org))
+
+    async def organization_repositories(
+        self, conn: AsyncConnection, principal: Principal, org: Account
+    ) -> Select[Any]:
+        """The ids of the organization's repositories that ``organization_scope`` admits, for tables
+        other than the domain's; raises as it does."""
         role = await permissions.require_org_member(conn, principal, org)
         if role is not OrgRole.OWNER:
             raise Forbidden("Must be an owner or security manager of the organization.")
@@ -113,4 +120,4 @@ class SecurityAccess:
                 )
             if token.repository_ids is not None:
                 where.append(r.id.in_(sorted(token.repository_ids)))
-        return self.repository_id.in_(select(r.id).where(*where))
+        return select(r.id).where(*where)

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from waybill.alerts.trends import Trends
-from waybill.core import clock
+from waybill.alerts.trends import Trends, last_day
 
 WIDTH = 640
 HEIGHT = 240
@@ -53,8 +52,12 @@ def _ceiling(value: int) -> int:
     return top
 
 
-def _day(moment: datetime) -> str:
-    return moment.strftime("%d %b")
+def _day(boundary: datetime) -> str:
+    return last_day(boundary).strftime("%d %b")
+
+
+def _date(boundary: datetime) -> str:
+    return last_day(boundary).isoformat()
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ def open_chart(trends: Trends) -> dict[str, Any]:
                 "markers": [
                     {
                         "d": _marker_path(MARKERS[severity], x, y),
-                        "title": f"{severity}: {v} open on {clock.iso(trends.boundaries[i])[:10]}",
+                        "title": f"{severity}: {v} open on {_date(trends.boundaries[i])}",
                     }
                     for i, ((x, y), v) in enumerate(zip(coords, values, strict=True))
                 ],
@@ -108,7 +111,7 @@ def flow_chart(trends: Trends) -> dict[str, Any]:
     bars = []
     for i, w in enumerate(weeks):
         x = LEFT + slot * i + slot * 0.12
-        week = f"the week to {clock.iso(w.end)[:10]}"
+        week = f"the week to {_date(w.end)}"
         for kind, value, offset in (("opened", w.opened, 0.0), ("fixed", w.fixed, bar)):
             y = axis.y(value)
             bars.append(
@@ -159,8 +162,8 @@ def charts(trends: Trends) -> dict[str, Any]:
     return {
         "open": open_chart(trends),
         "flow": flow_chart(trends),
-        "since": clock.iso(trends.boundaries[0])[:10],
-        "until": clock.iso(trends.boundaries[-1])[:10],
+        "since": trends.boundaries[0].date().isoformat(),
+        "until": _date(trends.boundaries[-1]),
         "open_now": totals[-1],
         "open_then": totals[0],
         "opened": sum(w.opened for w in trends.weeks),
@@ -173,7 +176,7 @@ def charts(trends: Trends) -> dict[str, Any]:
         # The table: one row per week's end, newest first.
         "rows": [
             {
-                "end": clock.iso(trends.boundaries[i])[:10],
+                "end": _date(trends.boundaries[i]),
                 "open": {s: vs[i] for s, vs in trends.open_by_severity.items()},
                 "opened": trends.weeks[i - 1].opened,
                 "fixed": trends.weeks[i - 1].fixed,
