@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from tests.apps.helpers import install, installation_token, register
 from tests.artifacts.conftest import RECORD, STORAGE, digest, record_body
@@ -22,6 +22,7 @@ from tests.harness import Harness
 from tests.webhooks.conftest import ORG_HOOKS, hook_body
 from tests.webhooks.receiver import Receiver, start
 from waybill.audit import jobs as audit_jobs
+from waybill.auth import tokens
 from waybill.cli.main import main
 from waybill.config import Settings
 from waybill.core import clock
@@ -49,7 +50,62 @@ async def owner(api: Harness) -> str:
     await api.member("acme", "hubot")
     await api.repo("acme/web")
     await api.repo("acme/api")
-    return await api.token("octocat", "repo,read:audit_log,admin:org_hook")
+    token = await api.token("octocat", "repo,read:audit_log,admin:org_hook,admin:org")
+    # The log starts empty: the setup's own entries are the next test's.
+    await api.tx(lambda conn: conn.execute(delete(audit_log)))
+    return token
+
+
+async def test_the_setup_appears(api: Harness) -> None:
+    await api.user("octocat")
+    await api.org("acme", owner="octocat")
+    await api.repo("acme/web")
+    token = await api.token("octocat", "read:audit_log")
+    entries = (await _log(api, token)).json()
+    assert [(e["action"], e["target"]) for e in entries] == [
+        ("repository.created", "acme/web"),
+        ("organization.created", "acme"),
+    ]
+
+
+async def test_writes_beyond_the_supply_chain_appear(api: Harness, owner: str) -> None:
+    """Accounts, tokens, apps, trusted publishers, policies and code scanning."""
+    created = await api.post("/orgs/acme/repos", token=owner, json={"name": "docs"})
+    assert created.status_code == 201, created.text
+    await api.tx(
+        lambda c: tokens.create_fine_grained(
+            c, "octocat", resource_owner="acme", repositories=None, permissions={}, expires_in_days=None
+        )
+    )
+    app = await register(api, "tracker", "acme")
+    await installation_token(api, app, await install(api, "tracker", "acme"))
+    await api.user("root", site_admin=True)
+    # The verification policy is the operator's.
+    root = await api.token("root", "site_admin,repo")
+    for path, body, token in (
+        ("/waybill/orgs/acme/attestation-policy", {"mode": "enforce"}, root),
+        ("/waybill/orgs/acme/admission-policy", {"environments": {}}, owner),
+    ):
+        put = await api.request("PUT", path, token=token, json=body)
+        assert put.status_code == 200, put.text
+    removed = await api.delete("/waybill/orgs/acme/attestation-policy", token=root)
+    assert removed.status_code == 200, removed.text
+    entries = (await _log(api, owner)).json()
+    assert [(e["action"], e["target"]) for e in entries] == [
+        ("verification_policy.deleted", "acme"),
+        ("admission_policy.replaced", None),
+        ("verification_policy.updated", "acme"),
+        ("installation_token.created", "tracker"),
+        ("installation.created", "tracker"),
+        ("app.created", "tracker"),
+        ("token.created", "octocat"),
+        ("repository.created", "acme/docs"),
+    ]
+    # The requests' callers (the rest were written here, beside the server).
+    actors = {e["action"]: e["actor"] for e in entries}
+    assert actors["verification_policy.deleted"] == actors["verification_policy.updated"] == "root"
+    assert actors["admission_policy.replaced"] == actors["repository.created"] == "octocat"
+    assert actors["installation_token.created"] == "tracker[bot]"
 
 
 async def _log(api: Harness, token: str, **params: Any) -> httpx.Response:
@@ -82,7 +138,7 @@ async def test_an_app_installations_write_names_the_app(api: Harness, owner: str
     token = await installation_token(api, app, await install(api, "tracker", "acme"))
     written = await api.post(RECORD, token=token, json=record_body())
     assert written.status_code == 200, written.text
-    [entry] = (await _log(api, owner)).json()
+    [entry] = (await _log(api, owner, action="deployment_record")).json()
     assert (entry["actor"], entry["actor_type"]) == ("tracker[bot]", "app")
     assert entry["request_id"] == written.headers["x-github-request-id"]
 

@@ -75,6 +75,16 @@ async def test_a_github_actions_token_writes_to_its_repository_only(api: Harness
     }
     written = await api.post("/orgs/acme/artifacts/metadata/deployment-record", token=token, json=record)
     assert written.status_code == 200, written.text
+    # The binding, the exchange and the writes it allowed are in the organization's log.
+    owner = await api.token("octocat", "read:audit_log")
+    log = (await api.get("/waybill/orgs/acme/audit-log", token=owner)).json()
+    actions = [(e["action"], e["actor_type"]) for e in log if e["repo"] == "acme/web"]
+    assert actions[:3] == [
+        ("deployment_record.created", "publisher"),
+        ("attestation.created", "publisher"),
+        ("publisher.token_exchanged", "publisher"),
+    ]
+    assert actions[3][0] == "publisher.created"
 
 
 async def test_a_gitlab_token_matches_on_project_id_config_and_environment(

@@ -1,11 +1,12 @@
-"""Waybill's own events of attestations and dependency snapshots, each checked against its schema
-in docs/webhooks."""
+"""Waybill's own events of attestations, dependency snapshots and admission decisions, each
+checked against its schema in docs/webhooks."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from tests.admission.conftest import CHECK, DECISIONS, POLICY, REGISTRY, digest, environment, image
 from tests.alerts.conftest import snapshot
 from tests.attestations.bundles import bundle_for, random_digest
 from tests.webhooks.conftest import ORG_HOOKS, World, hook_body
@@ -87,3 +88,38 @@ async def test_a_reverification_that_fails_is_told(world: World, receiver: Recei
     await world.run_jobs()
     actions = [b["action"] for b in _bodies(receiver, "attestation")]
     assert actions == ["created", "verification_failed", "verification_failed"]
+
+
+async def test_admission_decision_events(world: World, receiver: Receiver) -> None:
+    api = world.api
+    await _hook(world, receiver.url, ["admission_decision"])
+    allowed = []
+    # No requirement, then a registry the image has no storage record in.
+    for policy in (environment(), environment(registries=[REGISTRY])):
+        put = await api.request("PUT", POLICY, token=world.owner, json={"environments": {"prod": policy}})
+        assert put.status_code == 200, put.text
+        body = {"environment": "prod", "images": [image("web")]}
+        checked = await api.post(CHECK, token=world.owner, json=body)
+        assert checked.status_code == 200, checked.text
+        allowed.append(checked.json()["allowed"])
+    assert allowed == [True, False]
+    await world.run_jobs()
+    bodies = _bodies(receiver, "admission_decision")
+    assert [b["action"] for b in bodies] == ["allowed", "denied"]
+    listed = (await api.get(DECISIONS, token=world.owner)).json()["decisions"]
+    for sent, shown in zip(bodies, reversed(listed), strict=True):
+        check_waybill("admission_decision", sent)
+        assert sent["admission_decision"] == {k: v for k, v in shown.items() if k != "deployment"}
+        assert sent["organization"]["login"] == "acme"
+        assert sent["sender"]["login"] == "octocat"
+        assert "repository" not in sent
+    reader = await api.token("octocat", "read:audit_log")
+    log = (await api.get("/waybill/orgs/acme/audit-log", token=reader)).json()
+    assert [(e["action"], e["actor"]) for e in log if e["action"].startswith("admission")] == [
+        ("admission_decision.denied", "octocat"),
+        ("admission_policy.replaced", "octocat"),
+        ("admission_decision.allowed", "octocat"),
+        ("admission_policy.replaced", "octocat"),
+    ]
+    denied = bodies[1]["admission_decision"]
+    assert (denied["images"][0]["digest"], denied["allowed"]) == (digest("web"), False)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import repository as repo_sql
 from waybill.accounts.types import Account, AccountType, OrgRole, Repository, Role
-from waybill.core import clock
+from waybill.core import audit, clock
 from waybill.core.errors import NotFound, ValidationFailed
 
 # GitHub logins: alphanumerics and single inner hyphens, at most 39 characters.
@@ -52,6 +52,7 @@ async def create_org(
     owner = await get_user(conn, owner_login)
     org = await _create(conn, login, AccountType.ORGANIZATION, site_admin=False, name=name, email=None)
     await repo_sql.set_membership(conn, org.id, owner.id, OrgRole.OWNER)
+    await audit.record(conn, org.id, "organization.created", repository_id=None, target=login)
     return org
 
 
@@ -164,6 +165,10 @@ async def create_repository(
             "Repository", "name", "already_exists", "name already exists on this account", name
         )
     found = await repo_sql.repositories_by_ids(conn, [repo_id])
+    # Under its owner, a user as well as an organization: the log is read per account.
+    await audit.record(
+        conn, owner.id, "repository.created", repository_id=repo_id, target=found[repo_id].full_name
+    )
     return found[repo_id]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -29,6 +29,7 @@ from waybill.admission.types import (
     SignedProvenance,
     StoredDecision,
 )
+from waybill.core import audit, outbox
 from waybill.core.db import Database
 from waybill.core.drivers import Sql, sqlite_time
 
@@ -240,25 +241,46 @@ _DECISION_COLUMNS = (
 )
 _INSERT_DECISION_SQLITE = (
     f"INSERT INTO admission_decisions ({_DECISION_COLUMNS}) VALUES (:org_id, :environment, :entry, "
-    ":namespace, :workload, :operation, :mode, :verdict, :allowed, :images, :reasons, :created_at)"
+    ":namespace, :workload, :operation, :mode, :verdict, :allowed, :images, :reasons, :created_at) "
+    "RETURNING id"
 )
+# One statement on PostgreSQL, as the hot writes are: the decision, its audit entry, and its event
+# queued when a hook hears it, whose object takes the new id in the database.
 _INSERT_DECISION_PG = Sql(
-    f"INSERT INTO admission_decisions ({_DECISION_COLUMNS}) VALUES (:org_id, :environment, :entry, "
-    ":namespace, :workload, :operation, :mode, :verdict, :allowed, :images::jsonb, :reasons::jsonb, "
-    ":created_at)"
+    f"WITH decision AS (INSERT INTO admission_decisions ({_DECISION_COLUMNS}) VALUES (:org_id, :environment,"
+    " :entry, :namespace, :workload, :operation, :mode, :verdict, :allowed, :images::jsonb, :reasons::jsonb,"
+    " :created_at) RETURNING id),"
+    f" entry AS (INSERT INTO audit_log ({audit.ENTRY_COLUMNS}) SELECT CAST(:org_id AS bigint), NULL,"
+    f" CAST(:action AS text), NULL, {audit.ACTOR_VALUES_PG}, CAST(:created_at AS timestamptz) FROM decision),"
+    f" queued AS ({outbox.JOB_INSERT} SELECT {outbox.JOB_VALUES},"
+    " jsonb_set(CAST(:payload AS jsonb), '{object,id}', to_jsonb(decision.id)), 0,"
+    " CAST(:created_at AS timestamptz), CAST(:created_at AS timestamptz) FROM decision"
+    f" WHERE {outbox.subscribed_sql('CAST(:org_id AS bigint)', 'CAST(:event AS text)')})"
+    " SELECT id FROM decision"
 )
 
 
-async def insert_decision(db: Database, row: Mapping[str, Any]) -> None:
-    """One statement, committed before this returns (on SQLite in a group of the writer's)."""
+async def insert_decision(db: Database, row: Mapping[str, Any], event: Callable[[int], outbox.Event]) -> None:
+    """The decision and ``event`` (of its id) published, committed together before this returns
+    (on SQLite in a group of the writer's)."""
     params = {**row, "images": json.dumps(row["images"]), "reasons": json.dumps(row["reasons"])}
+    now = row["created_at"]
     if not db.is_sqlite:
-        await db.fetch_written(_INSERT_DECISION_PG, params)
+        # The id is not known yet: the statement writes it into the object.
+        unnumbered = event(0)
+        published = {
+            "action": unnumbered.action_name,
+            "payload": unnumbered.payload(),
+            "event": unnumbered.event,
+        }
+        await db.fetch_written(_INSERT_DECISION_PG, {**params, **published, **audit.actor_params()})
         return
-    local = {**params, "created_at": sqlite_time(row["created_at"])}
+    local = {**params, "created_at": sqlite_time(now)}
+    who = audit.actor_params()
 
     def work(conn: sqlite3.Connection) -> None:
-        conn.execute(_INSERT_DECISION_SQLITE, local)
+        (decision_id,) = conn.execute(_INSERT_DECISION_SQLITE, local).fetchone()
+        outbox.publish_sqlite(conn, event(decision_id), now, who)
 
     await db.group_write(work)
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
 from waybill.accounts.types import Account, OrgRole, Role
 from waybill.admission import repository as sql
+from waybill.admission import schemas
 from waybill.admission.types import (
     Decision,
     DecisionFilter,
@@ -30,7 +32,7 @@ from waybill.artifacts import service as artifacts
 from waybill.attestations.schemas import SLSA_PROVENANCE
 from waybill.auth import permissions
 from waybill.auth.types import Principal, TokenKind
-from waybill.core import clock
+from waybill.core import audit, clock, outbox
 from waybill.core.db import Database
 from waybill.core.errors import Forbidden, NotFound
 
@@ -94,6 +96,7 @@ async def replace_policies(
     conn: AsyncConnection, org: Account, environments: Mapping[str, EnvironmentPolicy]
 ) -> dict[str, EnvironmentPolicy]:
     await sql.replace_policies(conn, org.id, environments, clock.now())
+    await audit.record(conn, org.id, "admission_policy.replaced", repository_id=None)
     return await sql.policies(conn, org.id)
 
 
@@ -103,6 +106,7 @@ async def set_policy(
     """The operator's way (CLI): one environment's policy, the others kept."""
     org = await _org(conn, login)
     await sql.set_policy(conn, org.id, environment, value, clock.now())
+    await audit.record(conn, org.id, "admission_policy.updated", repository_id=None, target=environment)
     return await sql.policies(conn, org.id)
 
 
@@ -271,8 +275,21 @@ async def admit(db: Database, caller: Principal, login: str, request: Request) -
     org = _readable(caller, found.org, found.role)
     decision = await decide(db, org, request, found.policy)
     if not request.dry_run:
-        await sql.insert_decision(db, _row(org, request, decision))
+        row = _row(org, request, decision)
+        await sql.insert_decision(db, row, lambda decision_id: _event(org, user.id, decision_id, row))
     return decision
+
+
+DECISION_EVENT = "admission_decision"
+
+
+def _event(org: Account, sender_id: int, decision_id: int, row: dict[str, Any]) -> outbox.Event:
+    """``admission_decision``, its action the verdict: the decision as the decisions list shows it,
+    less the deployment it links to (looked up when listed)."""
+    fields = {k: v for k, v in row.items() if k != "org_id"}
+    stored = schemas.stored_decision(StoredDecision(id=decision_id, **fields))
+    del stored["deployment"]
+    return outbox.Event(org.id, DECISION_EVENT, str(row["verdict"]), None, sender_id, stored)
 
 
 def _row(org: Account, request: Request, decision: Decision) -> dict[str, object]:

@@ -22,7 +22,7 @@ from waybill.apps import repository as sql
 from waybill.apps.types import INSTALLATION_TOKEN_LIFETIME, App, Installation, InstallationToken, NewApp
 from waybill.auth import tokens
 from waybill.auth.types import FINE_GRAINED_PERMISSIONS, LEVELS, Principal, TokenKind
-from waybill.core import clock
+from waybill.core import audit, clock
 from waybill.core.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
 
 # GitHub's slugs: lower-case alphanumerics and inner hyphens; 34 characters leave room for "[bot]".
@@ -91,6 +91,7 @@ async def create_app(
         raise ValidationFailed.one("App", "slug", "already_exists", f"slug already exists: {slug}", slug)
     app = await sql.app_by_id(conn, app_id)
     assert app is not None
+    await audit.record(conn, owner_account.id, "app.created", repository_id=None, target=slug)
     return NewApp(app, private_key)
 
 
@@ -123,6 +124,7 @@ async def install(
         raise ValidationFailed.one(
             "Installation", "account", "already_exists", f"{slug} is already installed on {account.login}"
         )
+    await audit.record(conn, account.id, "installation.created", repository_id=None, target=slug)
     return await _installation(conn, installation_id)
 
 
@@ -155,15 +157,24 @@ async def suspend(conn: AsyncConnection, installation: Installation) -> None:
     now = clock.now()
     await sql.set_suspended(conn, installation.id, installation.suspended_at or now, now)
     await tokens.revoke_ids(conn, await sql.token_ids(conn, [installation.id]))
+    await _audit(conn, installation, "installation.suspended")
 
 
 async def unsuspend(conn: AsyncConnection, installation: Installation) -> None:
     await sql.set_suspended(conn, installation.id, None, clock.now())
+    await _audit(conn, installation, "installation.unsuspended")
 
 
 async def uninstall(conn: AsyncConnection, installation: Installation) -> None:
     await tokens.revoke_ids(conn, await sql.token_ids(conn, [installation.id]))
     await sql.delete_installation(conn, installation.id)
+    await _audit(conn, installation, "installation.deleted")
+
+
+async def _audit(conn: AsyncConnection, installation: Installation, action: str) -> None:
+    await audit.record(
+        conn, installation.account.id, action, repository_id=None, target=installation.app.slug
+    )
 
 
 # Acting as the app (its JWT).
@@ -180,6 +191,8 @@ async def authenticate_app(conn: AsyncConnection, raw: str) -> App:
     if app is None:
         raise Unauthenticated(app_jwt.ISS_INVALID)
     app_jwt.verify(raw, app.public_key)
+    # What it writes as itself (its installations' tokens, their suspension) names it.
+    audit.set_actor(audit.Actor(audit.ActorType.APP, app.bot.login, app.bot.id))
     return app
 
 
@@ -246,6 +259,7 @@ async def create_token(
         lifetime=INSTALLATION_TOKEN_LIFETIME,
     )
     await sql.link_token(conn, issued.id, installation.id)
+    await _audit(conn, installation, "installation_token.created")
     return InstallationToken(issued.raw, issued.expires_at, permissions, installation, repository_ids)
 
 

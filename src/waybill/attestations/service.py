@@ -37,7 +37,7 @@ from waybill.attestations.types import DEFAULT_POLICY, Mode, Policy, PolicySourc
 from waybill.attestations.verification import IdentityPolicy, Step, Verdict
 from waybill.auth import permissions
 from waybill.auth.types import Need, Principal
-from waybill.core import clock, jobs, outbox
+from waybill.core import audit, clock, jobs, outbox
 from waybill.core.db import Database
 from waybill.core.errors import FieldError, NotFound, ValidationFailed
 from waybill.core.keyset import KeysetPage
@@ -642,6 +642,7 @@ async def set_policy(
         await sql.set_repository_policy(conn, scope.repository.id, mode.value, workflows, now)
     else:
         await sql.set_owner_policy(conn, scope.owner.id, mode.value, workflows, now)
+    await _audit_policy(conn, scope, "verification_policy.updated")
     return await show_policy(conn, scope)
 
 
@@ -651,7 +652,20 @@ async def clear_policy(conn: AsyncConnection, scope: PolicyScope) -> PolicyView:
         await sql.delete_repository_policy(conn, scope.repository.id)
     else:
         await sql.delete_owner_policy(conn, scope.owner.id)
+    await _audit_policy(conn, scope, "verification_policy.deleted")
     return await show_policy(conn, scope)
+
+
+async def _audit_policy(conn: AsyncConnection, scope: PolicyScope, action: str) -> None:
+    repository = scope.repository
+    target = scope.owner.login if repository is None else repository.full_name
+    await audit.record(
+        conn,
+        scope.owner.id,
+        action,
+        repository_id=None if repository is None else repository.id,
+        target=target,
+    )
 
 
 # The verification queued by a create under ``record``.

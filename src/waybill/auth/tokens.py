@@ -32,7 +32,7 @@ from waybill.auth.types import (
     Token,
     TokenKind,
 )
-from waybill.core import clock
+from waybill.core import audit, clock
 from waybill.core.errors import NotFound, Unauthenticated, ValidationFailed
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -95,6 +95,8 @@ async def create_fine_grained(
         permissions=permissions,
         expires_at=None if expires_in_days is None else clock.now() + timedelta(days=expires_in_days),
     )
+    # In the log of the account it reaches (a classic token reaches no account of its own).
+    await audit.record(conn, owner.id, "token.created", repository_id=None, target=login)
     return raw
 
 

@@ -27,7 +27,7 @@ from waybill.codescanning.models import code_scanning_alerts
 from waybill.codescanning.repository import AlertFilter
 from waybill.codescanning.schemas import AlertQuery, AlertUpdate, AlertView, AnalysisQuery, SarifUpload
 from waybill.codescanning.types import AlertState, Finding, InstanceState, ProcessingStatus, Run
-from waybill.core import clock, jobs, outbox
+from waybill.core import audit, clock, jobs, outbox
 from waybill.core.db import Database
 from waybill.core.errors import BadRequest, FieldError, NotFound, ValidationFailed
 
@@ -78,6 +78,9 @@ async def queue_upload(
         conn, PROCESS_JOB, {"sarif_id": sarif_id, "validate": bool(body.validate)}, key=sarif_id
     )
     await repo.set_upload(conn, sarif_id, {"job_id": job_id})
+    await audit.record(
+        conn, found.owner.id, "code_scanning.sarif_uploaded", repository_id=found.id, target=sarif_id
+    )
     return sarif_id
 
 
@@ -475,6 +478,9 @@ async def delete_analysis(
     changed = await settle_states(conn, found, touched)
     await announce(
         conn, found, _state_changes(changed), sender_id=None if caller.user is None else caller.user.id
+    )
+    await audit.record(
+        conn, found.owner.id, "code_scanning.analysis_deleted", repository_id=found.id, target=str(row.id)
     )
     if len(in_set) == 1:
         return Deletion(None, False)

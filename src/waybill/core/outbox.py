@@ -114,7 +114,8 @@ class Event:
     account_id: int
     event: str
     action: str
-    repository_id: int
+    # None for an event of the account alone (an admission decision).
+    repository_id: int | None
     sender_id: int | None
     body: dict[str, Any]
 

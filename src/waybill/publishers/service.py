@@ -18,7 +18,7 @@ from waybill.accounts import service as accounts
 from waybill.accounts.types import Account, Repository
 from waybill.auth import tokens
 from waybill.auth.types import FINE_GRAINED_PERMISSIONS, LEVELS, TokenKind
-from waybill.core import clock
+from waybill.core import audit, clock
 from waybill.core.errors import Forbidden, NotFound, ValidationFailed
 from waybill.publishers import oidc
 from waybill.publishers import repository as sql
@@ -105,6 +105,9 @@ async def add_publisher(
         now=clock.now(),
     )
     found = [p for p in await publishers_of(conn, repo) if p.id == publisher_id]
+    await audit.record(
+        conn, repo.owner.id, "publisher.created", repository_id=repo.id, target=str(publisher_id)
+    )
     return found[0]
 
 
@@ -128,6 +131,9 @@ def _publisher(row: Any, repo: Repository) -> Publisher:
 async def remove_publisher(conn: AsyncConnection, repo: Repository, publisher_id: int) -> None:
     if not await sql.delete_publisher(conn, repo.id, publisher_id):
         raise NotFound()
+    await audit.record(
+        conn, repo.owner.id, "publisher.deleted", repository_id=repo.id, target=str(publisher_id)
+    )
 
 
 def _workflow_of(claims: dict[str, Any]) -> str | None:
@@ -176,14 +182,20 @@ async def exchange(conn: AsyncConnection, raw: str, *, audience: str, keys: KeyC
         raise TokenRefused(Check.REPLAY, "this token (its jti) was exchanged already")
     repos = await accounts.repositories_by_ids(conn, [chosen.repository_id])
     repo = repos[chosen.repository_id]
+    bot = await _bot(conn)
     issued = await tokens.issue_integration(
         conn,
         TokenKind.PUBLISHER,
-        acting_as=(await _bot(conn)).id,
+        acting_as=bot.id,
         resource_owner_id=repo.owner.id,
         repository_ids=[repo.id],
         permissions=dict(chosen.permissions),
         lifetime=PUBLISHER_TOKEN_LIFETIME,
+    )
+    # The job has no caller of its own before the exchange: it acts as the publisher from here on.
+    audit.set_actor(audit.Actor(audit.ActorType.PUBLISHER, bot.login, bot.id))
+    await audit.record(
+        conn, repo.owner.id, "publisher.token_exchanged", repository_id=repo.id, target=str(chosen.id)
     )
     return Exchanged(issued.raw, issued.expires_at, dict(chosen.permissions), repo)
 

@@ -231,10 +231,12 @@ def _prebuilt(event: Event) -> Builder:
     """For events whose object was described when it was written (``outbox.publish_object``)."""
 
     async def build(conn: AsyncConnection, payload: dict[str, Any], links: Links) -> list[Message]:
-        repository_id = int(payload["repository_id"])
+        repository_id = payload["repository_id"]
         account_id = int(payload["account_id"])
-        found = await parties(conn, {account_id, payload.get("sender_id")}, {repository_id})
-        repo = found.repositories.get(repository_id)
+        found = await parties(
+            conn, {account_id, payload.get("sender_id")}, set() if repository_id is None else {repository_id}
+        )
+        repo = None if repository_id is None else found.repositories.get(repository_id)
         # A change the system made (a queued verification) is sent by the repository's owner.
         sender = found.accounts.get(payload.get("sender_id") or account_id)
         body = payloads.envelope(
@@ -253,6 +255,7 @@ def _prebuilt(event: Event) -> Builder:
 BUILDERS: dict[str, Builder] = {
     Event.ATTESTATION.value: _prebuilt(Event.ATTESTATION),
     Event.DEPENDENCY_SNAPSHOT.value: _prebuilt(Event.DEPENDENCY_SNAPSHOT),
+    Event.ADMISSION_DECISION.value: _prebuilt(Event.ADMISSION_DECISION),
     Event.SECURITY_ADVISORY.value: _security_advisories,
     Event.DEPENDABOT_ALERT.value: _dependabot_alerts,
     Event.CODE_SCANNING_ALERT.value: _code_scanning_alerts,

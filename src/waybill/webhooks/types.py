@@ -38,6 +38,7 @@ class Event(StrEnum):
     STORAGE_RECORD = "storage_record"
     ATTESTATION = "attestation"
     DEPENDENCY_SNAPSHOT = "dependency_snapshot"
+    ADMISSION_DECISION = "admission_decision"
 
 
 @dataclass(frozen=True)
