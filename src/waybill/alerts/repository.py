@@ -773,8 +773,8 @@ async def _forget_history(conn: AsyncConnection, alerts: Select[Any]) -> None:
 
 
 def _event_where(f: AlertFilter) -> list[ColumnElement[bool]]:
-    """The state-independent filters of ``f`` that the history can follow: ecosystem and package
-    (the alert's, constant over its life) and the production-context repositories."""
+    """The state-independent filters of ``f`` that the history can follow besides its repositories:
+    ecosystem and package (the alert's, constant over its life)."""
     e = _events.c
     where: list[ColumnElement[bool]] = []
     alert: list[ColumnElement[bool]] = []
@@ -785,12 +785,11 @@ def _event_where(f: AlertFilter) -> list[ColumnElement[bool]]:
     if alert:
         # The alerts' ids first: a package names a few, whose events the index on alert_id finds.
         where.append(e.alert_id.in_(select(_alerts.c.id).where(*alert)))
-    if f.repository_ids is not None:
-        where.append(e.repository_id.in_(sorted(f.repository_ids)) if f.repository_ids else false())
     return where
 
 
 def _in_repositories(column: Any, repositories: Select[Any], f: AlertFilter) -> list[ColumnElement[bool]]:
+    """Rows of the repositories selected, narrowed to the production-context filters' ones."""
     where = [column.in_(repositories)]
     if f.repository_ids is not None:
         where.append(column.in_(sorted(f.repository_ids)) if f.repository_ids else false())
@@ -811,7 +810,11 @@ async def alert_flow(
     ``prior_severity``), so the alerts open at boundary i number the sum of entered less exited over
     buckets 0 to i. ``opened`` counts alerts that opened or reopened, ``fixed`` fixes."""
     e = _events.c
-    where = [e.repository_id.in_(repositories), *_event_where(f), e.occurred_at < boundaries[-1]]
+    where = [
+        *_in_repositories(e.repository_id, repositories, f),
+        *_event_where(f),
+        e.occurred_at < boundaries[-1],
+    ]
     if f.severities:
         # Events that moved an alert of these severities in or out of the open state.
         where.append(or_(e.severity.in_(f.severities), e.prior_severity.in_(f.severities)))
@@ -875,7 +878,7 @@ def _fixes(repositories: Select[Any], f: AlertFilter, since: datetime, until: da
     where = [
         e.state == literal_column("'fixed'"),
         e.prior_state == literal_column("'open'"),
-        e.repository_id.in_(repositories),
+        *_in_repositories(e.repository_id, repositories, f),
         *_event_where(f),
         e.occurred_at >= since,
         e.occurred_at < until,
