@@ -39,7 +39,8 @@ from bench.request_cost import call
 from bench.scratch import scratch_settings
 from waybill.accounts import service as accounts
 from waybill.admission.models import admission_decisions
-from waybill.alerts.models import advisories, dependabot_alerts
+from waybill.advisories.models import advisories
+from waybill.alerts.models import dependabot_alerts
 from waybill.app import WaybillApp, create_app
 from waybill.artifacts.models import artifacts, storage_records
 from waybill.attestations.models import attestation_subjects, attestation_verifications, attestations

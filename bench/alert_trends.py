@@ -28,12 +28,13 @@ from sqlalchemy import func, select, text
 from bench.scratch import scratch_settings
 from bench.web_pages import advisory_files, signed_in
 from waybill.accounts import service as accounts
+from waybill.advisories.models import advisories
 from waybill.alerts import repository as alert_sql
 from waybill.alerts import service as alerts
 from waybill.alerts import trends
-from waybill.alerts.alert_schemas import AlertQuery, newest_first
-from waybill.alerts.models import advisories, dependabot_alert_events, dependabot_alerts
-from waybill.alerts.repository import AlertFilter
+from waybill.alerts.models import dependabot_alert_events, dependabot_alerts
+from waybill.alerts.schemas import AlertQuery, newest_first
+from waybill.alerts.types import AlertFilter
 from waybill.app import create_app
 from waybill.auth import tokens
 from waybill.auth.types import Principal, Token, TokenKind
@@ -112,7 +113,7 @@ async def load(app: Any, now: datetime) -> tuple[str, int]:
             for n in range(REPOSITORIES)
         ]
         token = await tokens.create_classic(conn, "owner", ["repo"])
-        await alerts.import_files(conn, advisory_files())
+        await alerts.import_advisories(conn, advisory_files())
         found = await conn.execute(select(advisories.c.id, advisories.c.severity).order_by(advisories.c.id))
         advisory_ids = [(row.id, row.severity) for row in found]
     alert_rows, event_rows = histories(now, advisory_ids, [r.id for r in repos])

@@ -24,9 +24,9 @@ from typing import Any
 
 import msgspec
 
-from waybill.alerts import osv
-from waybill.alerts.ecosystems import Ecosystem, normalise_name
-from waybill.alerts.matching import MatchIndex
+from waybill.advisories import osv
+from waybill.advisories.ecosystems import Ecosystem, normalise_name
+from waybill.advisories.matching import MatchIndex
 
 ADVISORIES = 50_000
 DEPENDENCIES = 100_000

@@ -26,10 +26,12 @@ import msgspec
 
 from bench.scratch import scratch_settings
 from waybill.accounts import service as accounts
-from waybill.alerts import osv
+from waybill.advisories import osv
+from waybill.advisories import service as advisories
+from waybill.advisories.ecosystems import Ecosystem
+from waybill.advisories.matching import MatchIndex
+from waybill.alerts import repository as alert_sql
 from waybill.alerts import service as alerts
-from waybill.alerts.ecosystems import Ecosystem
-from waybill.alerts.matching import MatchIndex
 from waybill.config import Settings
 from waybill.core import jobs
 from waybill.core.db import Database
@@ -126,7 +128,9 @@ async def run(settings: Settings, shared: Path) -> None:
         start = time.perf_counter()
         for at in range(0, len(docs), 2_000):
             async with db.write() as conn:
-                await alerts.import_documents(conn, docs[at : at + 2_000], alerts.ImportCounts())
+                await advisories.import_documents(
+                    conn, docs[at : at + 2_000], advisories.ImportCounts(), alert_sql.forget_alerts_of
+                )
         print(f"advisories: {len(docs):,} imported in {time.perf_counter() - start:.1f} s")
 
         rows = dependency_rows(docs, rng)

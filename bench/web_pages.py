@@ -313,7 +313,7 @@ async def run(settings: Settings, reuse: bool = False) -> None:
                 )
                 assert response.status_code == 201, response.text
                 async with app.db.write() as conn:
-                    await alerts.import_files(conn, advisory_files())
+                    await alerts.import_advisories(conn, advisory_files())
                     repo_1 = await accounts.find_repository(conn, "bench", "repo-1")
                     assert repo_1 is not None
                     opened = (await lifecycle.evaluate_repository(conn, repo_1.id)).opened

@@ -14,6 +14,7 @@ from litestar import Litestar
 
 from waybill.accounts import routes as accounts_routes
 from waybill.admission import routes as admission_routes
+from waybill.advisories import routes as advisories_routes
 from waybill.alerts import jobs as alerts_jobs
 from waybill.alerts import routes as alerts_routes
 from waybill.apps import routes as apps_routes
@@ -54,6 +55,7 @@ ROUTE_HANDLERS: list[Any] = [
     *artifacts_routes.route_handlers,
     *attestations_routes.route_handlers,
     *dependencies_routes.route_handlers,
+    *advisories_routes.route_handlers,
     *alerts_routes.route_handlers,
     *codescanning_routes.route_handlers,
     *publishers_routes.route_handlers,

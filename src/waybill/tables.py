@@ -2,6 +2,7 @@
 
 from waybill.accounts import models as accounts_models
 from waybill.admission import models as admission_models
+from waybill.advisories import models as advisories_models
 from waybill.alerts import models as alerts_models
 from waybill.apps import models as apps_models
 from waybill.artifacts import models as artifacts_models
@@ -17,6 +18,7 @@ from waybill.webhooks import models as webhooks_models
 __all__ = [
     "accounts_models",
     "admission_models",
+    "advisories_models",
     "alerts_models",
     "apps_models",
     "artifacts_models",

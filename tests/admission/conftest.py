@@ -13,7 +13,8 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.harness import Harness
-from waybill.alerts.models import advisories, dependabot_alerts
+from waybill.advisories.models import advisories
+from waybill.alerts.models import dependabot_alerts
 from waybill.attestations.models import attestation_subjects, attestation_verifications
 from waybill.attestations.models import attestations as attestation_table
 from waybill.attestations.schemas import SLSA_PROVENANCE

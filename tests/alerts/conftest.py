@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.alerts.osv_docs import as_file, osv_document
+from tests.advisories.osv_docs import as_file, osv_document
 from tests.harness import Harness
 from waybill.alerts import service as alerts
 
@@ -119,7 +119,7 @@ async def org(api: Harness) -> Org:
     await api.repo("acme/api")
     await api.repo("acme/secret", private=True)
     await api.collaborator("acme/web", "dave", "write")
-    await api.tx(lambda c: alerts.import_files(c, [as_file(d) for d in advisories()]))
+    await api.tx(lambda c: alerts.import_advisories(c, [as_file(d) for d in advisories()]))
     world = Org(api, *[await api.token(login) for login in ("alice", "bob", "carol", "dave")])
     await world.submit("web", WEB)
     await world.submit("api", API)

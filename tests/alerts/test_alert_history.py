@@ -13,19 +13,21 @@ from alembic import command
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tests.advisories.osv_docs import as_file, osv_document
 from tests.alerts.conftest import API, WEB, Org
-from tests.alerts.osv_docs import as_file, osv_document
 from waybill.accounts import service as accounts
+from waybill.advisories import service as advisories
+from waybill.advisories.models import advisory_documents
 from waybill.alerts import repository as repo
 from waybill.alerts import service as alerts
 from waybill.alerts import trends
-from waybill.alerts.alert_schemas import AlertQuery, newest_first
 from waybill.alerts.models import (
     dependabot_alert_days,
     dependabot_alert_events,
     dependabot_alert_open_counts,
 )
-from waybill.alerts.repository import AlertFilter
+from waybill.alerts.schemas import AlertQuery, newest_first
+from waybill.alerts.types import AlertFilter
 from waybill.auth.types import Principal, Token, TokenKind
 from waybill.config import Settings
 from waybill.core.migrate import alembic_config
@@ -93,7 +95,7 @@ async def test_a_withdrawn_advisory_auto_dismisses_with_an_event(org: Org) -> No
         database_specific={"severity": "MODERATE"},
     )
     withdrawn.update(modified="2024-06-01T00:00:00Z", withdrawn="2024-06-01T00:00:00Z")
-    await org.api.tx(lambda c: alerts.import_files(c, [as_file(withdrawn)]))
+    await org.api.tx(lambda c: alerts.import_advisories(c, [as_file(withdrawn)]))
     await org.api.tx(alerts.request_rematch)
     await org.api.app.worker.run_until_idle()
     assert await _history(org, "web", 3) == [("open", "medium"), ("auto_dismissed", "medium")]
@@ -284,7 +286,11 @@ async def test_the_sums_kept_on_every_change_are_the_history_summed(org: Org, se
 
 
 async def test_an_advisory_dropped_takes_its_alerts_out_of_the_sums(org: Org, settings: Settings) -> None:
-    await org.api.tx(lambda conn: repo.replace_advisories(conn, [], ["GHSA-bbbb-bbbb-bbbb"]))
+    async def drop(conn: AsyncConnection) -> None:
+        await advisories.rebuild(conn, {"GHSA-bbbb-bbbb-bbbb"}, repo.forget_alerts_of)
+
+    await org.api.tx(lambda conn: conn.execute(delete(advisory_documents)))
+    await org.api.tx(drop)
     kept = await _sums(org)
     assert sum(n for _, severity, n in kept[1] if severity == "critical") == 0
     assert await _summed_again(org, settings) == kept

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.advisories.osv_docs import as_file, osv_document
 from tests.alerts.conftest import Org
-from tests.alerts.osv_docs import as_file, osv_document
 from tests.artifacts.conftest import digest
 from tests.attestations.bundles import bundle_for
 from tests.spec import VERSIONS, assert_conforms
@@ -193,7 +193,7 @@ async def test_rematch_job_after_import(org: Org, api: Any) -> None:
     )
     withdrawn = {**osv_document("GHSA-cccc-cccc-cccc", "PyPI", "requests", [{"introduced": "0"}])}
     withdrawn.update(modified="2024-06-01T00:00:00Z", withdrawn="2024-06-01T00:00:00Z")
-    await api.tx(lambda c: alerts.import_files(c, [as_file(newer), as_file(withdrawn)]))
+    await api.tx(lambda c: alerts.import_advisories(c, [as_file(newer), as_file(withdrawn)]))
     job_id = await api.tx(alerts.request_rematch)
     # A second request while the first waits is the same job.
     assert await api.tx(alerts.request_rematch) == job_id

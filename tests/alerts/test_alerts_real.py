@@ -9,7 +9,7 @@ from typing import Any
 
 from tests.harness import Harness
 from tests.spec import assert_conforms
-from waybill.alerts import osv, records
+from waybill.advisories import merging, osv
 from waybill.alerts import service as alerts
 
 LIST = "dependabot/list-alerts-for-repo"
@@ -45,7 +45,7 @@ def _cases(docs: list[osv.Document]) -> dict[str, Case]:
         ranges = [r for r in affected.ranges if r.type == "ECOSYSTEM"]
         events = _events(ranges[0]) if len(ranges) == 1 else []
         kinds = [k for k, _ in events]
-        ghsa = records.ghsa_id(doc)
+        ghsa = merging.ghsa_id(doc)
         if kinds == ["introduced", "fixed"] and events[0][1] != "0" and "introduced" not in found:
             start, end = events[0][1], events[1][1]
             found["introduced"] = Case(ghsa, name, start, end, f">= {start}, < {end}", end)
@@ -108,7 +108,7 @@ def _by_advisory(body: list[dict[str, Any]], case: Case) -> list[dict[str, Any]]
 async def test_alerts_follow_the_real_advisories(api: Harness, shared_dir: Path) -> None:
     files = list(osv.load(shared_dir / "advisories" / "pypa-advisory-database"))
     cases = _cases([d for name, data in files for d in osv.parse(data, name)])
-    await api.tx(lambda conn: alerts.import_files(conn, files))
+    await api.tx(lambda conn: alerts.import_advisories(conn, files))
     await api.user("alice")
     await api.repo("alice/app")
     token = await api.token("alice")

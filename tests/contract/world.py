@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import httpx
 import jwt
 
-from tests.alerts.osv_docs import as_file, osv_document
+from tests.advisories.osv_docs import as_file, osv_document
 from tests.attestations.bundles import bundle_for, random_digest
 from tests.codescanning import sarifs
 from waybill.alerts import service as alerts
@@ -131,7 +131,7 @@ async def seed_accounts(provision: Provisioner) -> World:
     await provision.repo(f"{ORG}/{PRIVATE_REPO}", private=True)
     await provision.repo(f"{OWNER}/{USER_REPO}")
     await provision.repo(f"{ADMIN}/{ADMIN_REPO}")
-    await provision.tx(lambda c: alerts.import_files(c, [as_file(ADVISORY)]))
+    await provision.tx(lambda c: alerts.import_advisories(c, [as_file(ADVISORY)]))
     return World(
         app=await seed_app(provision),
         extra={"ghsa_id": ADVISORY["id"]},

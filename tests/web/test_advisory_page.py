@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tests.alerts.osv_docs import as_file, osv_document
+from tests.advisories.osv_docs import as_file, osv_document
 from tests.web.helpers import sign_in
 from tests.web.world import SCRIPT_SUMMARY, World
 from waybill.accounts import service as accounts
@@ -72,7 +72,7 @@ async def test_cvss_cwes_identifiers_and_withdrawal_are_shown(world: World) -> N
         severity=[{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
         database_specific={"severity": "CRITICAL", "cwe_ids": ["CWE-79"]},
     )
-    await world.api.tx(lambda c: alerts.import_files(c, [as_file(doc)]))
+    await world.api.tx(lambda c: alerts.import_advisories(c, [as_file(doc)]))
     await world.api.tx(_evaluate_web)
     await sign_in(world.api, world.alice)
     page = await world.api.get("/ui/orgs/acme/advisories/GHSA-rich-0001-0000")
@@ -92,7 +92,7 @@ async def test_alerts_past_the_pages_counted_make_the_count_a_lower_bound(
     doc["affected"].append(
         {"package": {"ecosystem": "npm", "name": "express"}, "ranges": [doc["affected"][0]["ranges"][0]]}
     )
-    await world.api.tx(lambda c: alerts.import_files(c, [as_file(doc)]))
+    await world.api.tx(lambda c: alerts.import_advisories(c, [as_file(doc)]))
     await world.api.tx(_evaluate_web)
     await sign_in(world.api, world.alice)
     path = "/ui/orgs/acme/advisories/GHSA-both-0001-0000"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.alerts.osv_docs import as_file, osv_document
+from tests.advisories.osv_docs import as_file, osv_document
 from tests.dependencies.helpers import snapshot
 from tests.harness import Harness
 from tests.verification.sigstore_double import SigstoreDouble
@@ -143,7 +143,7 @@ async def build(api: Harness) -> World:
     await api.repo("acme/web")
     await api.repo("acme/secret", private=True)
     world = World(api, await api.token("alice"), await api.token("sam"))
-    await api.tx(lambda c: alerts.import_files(c, [as_file(d) for d in ADVISORIES]))
+    await api.tx(lambda c: alerts.import_advisories(c, [as_file(d) for d in ADVISORIES]))
     await world.post("/repos/acme/web/attestations", {"bundle": provenance(FRONTEND, "acme/web")})
     packages = {
         "express": "pkg:npm/express@4.18.2",

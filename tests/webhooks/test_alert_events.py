@@ -9,8 +9,8 @@ from typing import Any
 
 import githubkit.webhooks
 
+from tests.advisories.osv_docs import as_file, osv_document
 from tests.alerts.conftest import snapshot
-from tests.alerts.osv_docs import as_file, osv_document
 from tests.webhooks.conftest import SECRET, World, hook_body
 from tests.webhooks.receiver import Receiver
 from tests.webhooks.schemas import check_github
@@ -42,7 +42,7 @@ async def test_an_alerts_life_is_told_to_the_hooks(world: World, receiver: Recei
     advisory = osv_document(
         "GHSA-aaaa-aaaa-aaaa", "npm", "left-pad", [{"introduced": "0"}, {"fixed": "1.0.3"}]
     )
-    await api.tx(lambda c: alerts.import_files(c, [as_file(advisory)]))
+    await api.tx(lambda c: alerts.import_advisories(c, [as_file(advisory)]))
     created = await api.post(
         "/orgs/acme/hooks", token=world.owner, json=hook_body(receiver.url, events=["dependabot_alert"])
     )
@@ -84,7 +84,7 @@ async def test_advisory_imports_send_security_advisory_events(world: World, rece
     changed = {**first, "summary": "Prototype pollution, now explained", "modified": "2026-02-02T00:00:00Z"}
     withdrawn = {**changed, "withdrawn": "2026-02-03T00:00:00Z", "modified": "2026-02-03T00:00:00Z"}
     for doc in (first, first, changed, withdrawn):
-        await api.tx(partial(alerts.import_files, files=[as_file(doc)]))
+        await api.tx(partial(alerts.import_advisories, files=[as_file(doc)]))
     await world.run_jobs()
     events = [
         json.loads(r.body) for r in receiver.received if r.headers["X-GitHub-Event"] == "security_advisory"

@@ -24,10 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
 from waybill.accounts.types import Repository
+from waybill.advisories import service as advisories
+from waybill.advisories.ecosystems import Ecosystem, purl_of
+from waybill.advisories.matching import MatchIndex
 from waybill.alerts import access, lifecycle
-from waybill.alerts import service as advisories
-from waybill.alerts.ecosystems import Ecosystem, purl_of
-from waybill.alerts.matching import MatchIndex
 from waybill.artifacts import service as artifacts
 from waybill.artifacts.types import BuiltBy, DeploymentRecord, Footprint, RuntimeRisk, StorageRecord
 from waybill.attestations import service as attestations
@@ -142,7 +142,7 @@ async def _dependents_of_package(
 ) -> list[tuple[dependencies.Dependent, list[str]]]:
     found = await dependencies.dependents(conn, package_url)
     deps = lifecycle.located(d.dependency for d in found)
-    index = await lifecycle.index_for(conn, {(d.ecosystem, d.dependency.name) for d in deps})
+    index = await advisories.index_for(conn, {(d.ecosystem, d.dependency.name) for d in deps})
     ghsa = {advisory_id: g for g, advisory_id in index.advisory_ids.items()}
     out: list[tuple[dependencies.Dependent, list[str]]] = []
     for dependent in found:

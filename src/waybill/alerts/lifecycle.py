@@ -15,78 +15,22 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
+from waybill.advisories import service as advisories
+from waybill.advisories.ecosystems import Ecosystem, normalise_name, parse
+from waybill.advisories.matching import AdvisoryIndex
 from waybill.alerts import repository as repo
-from waybill.alerts.ecosystems import Ecosystem, normalise_name, parse
-from waybill.alerts.matching import MatchIndex, RangeFinder
+from waybill.alerts.types import AlertState
 from waybill.core import clock, outbox
 from waybill.dependencies import service as dependencies
-
-
-class AlertState(StrEnum):
-    OPEN = "open"
-    FIXED = "fixed"
-    DISMISSED = "dismissed"
-    AUTO_DISMISSED = "auto_dismissed"
-
 
 # The dependency graph says direct or indirect; alerts say direct or transitive, and "unknown"
 # where the submission did not tell.
 _RELATIONSHIPS = {"direct": "direct", "indirect": "transitive"}
-
-
-@dataclass
-class AdvisoryIndex:
-    """Live alerting advisories of some packages, ready to match versions against."""
-
-    matcher: MatchIndex = field(default_factory=MatchIndex)
-    advisory_ids: dict[str, int] = field(default_factory=dict)
-    # (advisory id, ecosystem, package key) -> the (name, ranges, versions) of its affected entries.
-    entries: dict[tuple[int, str, str], list[tuple[str, list[dict[str, Any]], list[str]]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
-    _finders: dict[tuple[int, str, str], list[RangeFinder]] = field(default_factory=dict)
-    _ranges: dict[tuple[int, str, str, str], tuple[str, str | None] | None] = field(default_factory=dict)
-
-    @classmethod
-    def of_rows(cls, rows: Iterable[Any]) -> AdvisoryIndex:
-        index = cls()
-        for row in rows:
-            eco = Ecosystem(row.ecosystem)
-            index.matcher.add(row.ghsa_id, eco, row.package_name, row.ranges, row.versions)
-            index.advisory_ids[row.ghsa_id] = row.advisory_id
-            index.entries[(row.advisory_id, row.ecosystem, row.package_key)].append(
-                (row.package_name, row.ranges, row.versions)
-            )
-        return index
-
-    def affected(self, eco: Ecosystem, name: str, version: str) -> list[int]:
-        return [self.advisory_ids[g] for g in self.matcher.affected(eco.value, name, version)]
-
-    def range_of(self, advisory_id: int, eco: Ecosystem, key: str, version: str) -> tuple[str, str | None]:
-        """The advisory's range that the version falls in (GitHub's text and first patched version)."""
-        memo = (advisory_id, eco.value, key, version)
-        if memo not in self._ranges:
-            package = (advisory_id, eco.value, key)
-            finders = self._finders.get(package)
-            if finders is None:
-                finders = self._finders[package] = [
-                    RangeFinder(eco, ranges, versions)
-                    for _, ranges, versions in self.entries.get(package, [])
-                ]
-            self._ranges[memo] = next((r for f in finders if (r := f.find(version)) is not None), None)
-        return self._ranges[memo] or (f"= {version}", None)
-
-
-async def index_for(conn: AsyncConnection, packages: Iterable[tuple[Ecosystem, str]] | None) -> AdvisoryIndex:
-    """The index of just these packages' advisories, or of every alerting advisory (None)."""
-    keys = None if packages is None else {(e.value, normalise_name(e, n)) for e, n in packages}
-    return AdvisoryIndex.of_rows(await repo.alerting_vulnerabilities(conn, keys))
 
 
 @dataclass(frozen=True)
@@ -230,7 +174,7 @@ async def apply(
     outcome = Outcome()
     existing = {row.identity: row for row in await repo.alerts_of_repository(conn, repository_id)}
     vanished = [row for ident, row in existing.items() if ident not in found and row.present]
-    silenced = await repo.withdrawn_or_silent(
+    silenced = await advisories.withdrawn_or_silent(
         conn, {row.advisory_id for row in vanished if row.state == AlertState.OPEN}
     )
     changes: list[dict[str, Any]] = []
@@ -310,5 +254,5 @@ async def evaluate_repository(
     own packages, fetched now) and update its alerts."""
     deps = located(await dependencies.current_dependencies(conn, repository_id))
     if index is None:
-        index = await index_for(conn, {(d.ecosystem, d.dependency.name) for d in deps})
+        index = await advisories.index_for(conn, {(d.ecosystem, d.dependency.name) for d in deps})
     return await apply(conn, repository_id, findings(deps, index))

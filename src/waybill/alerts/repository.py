@@ -1,10 +1,9 @@
-"""All SQL of the alerts domain."""
+"""All SQL of Dependabot alerts and their history."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +16,6 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
-    delete,
     exists,
     extract,
     false,
@@ -33,11 +31,10 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import repository as accounts_sql
+from waybill.advisories.models import advisories
+from waybill.advisories.repository import within
+from waybill.advisories.types import Position
 from waybill.alerts.models import (
-    advisories,
-    advisory_cwes,
-    advisory_documents,
-    advisory_vulnerabilities,
     dependabot_alert_assignees,
     dependabot_alert_days,
     dependabot_alert_events,
@@ -45,305 +42,8 @@ from waybill.alerts.models import (
     dependabot_alert_open_counts,
     dependabot_alerts,
 )
-from waybill.alerts.records import Merged
-from waybill.core.db import upsert
-
-# Bound parameters per statement stay well under SQLite's and asyncpg's limits.
-CHUNK = 500
-
-
-def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-@dataclass(frozen=True)
-class StoredDocument:
-    ghsa_id: str
-    modified_at: datetime
-    content_hash: str
-    withdrawn_at: datetime | None
-
-
-async def stored_documents(conn: AsyncConnection, osv_ids: Collection[str]) -> dict[str, StoredDocument]:
-    found: dict[str, StoredDocument] = {}
-    t = advisory_documents.c
-    for chunk in _chunks(list(osv_ids)):
-        rows = await conn.execute(
-            select(t.osv_id, t.ghsa_id, t.modified_at, t.content_hash, t.withdrawn_at).where(
-                t.osv_id.in_(chunk)
-            )
-        )
-        for row in rows:
-            found[row.osv_id] = StoredDocument(
-                row.ghsa_id, row.modified_at, row.content_hash, row.withdrawn_at
-            )
-    return found
-
-
-async def upsert_documents(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    stmt = upsert(conn, advisory_documents)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[advisory_documents.c.osv_id],
-        set_={
-            name: stmt.excluded[name]
-            for name in ("ghsa_id", "modified_at", "withdrawn_at", "content_hash", "document", "imported_at")
-        },
-    )
-    for chunk in _chunks(rows):
-        await conn.execute(stmt, list(chunk))
-
-
-async def documents_of(conn: AsyncConnection, ghsa_ids: Collection[str]) -> list[Row[Any]]:
-    t = advisory_documents.c
-    out: list[Any] = []
-    for chunk in _chunks(sorted(ghsa_ids)):
-        out.extend((await conn.execute(select(t.ghsa_id, t.document).where(t.ghsa_id.in_(chunk)))).all())
-    return out
-
-
-def _advisory_row(m: Merged) -> dict[str, Any]:
-    return {
-        "ghsa_id": m.ghsa_id,
-        "cve_id": m.cve_id,
-        "type": m.type.value,
-        "severity": m.severity.value,
-        "summary": m.summary,
-        "description": m.description,
-        "source_code_location": m.source_code_location,
-        "identifiers": m.identifiers,
-        "reference_urls": m.references,
-        "cwes": m.cwes,
-        "cvss_v3_vector": m.cvss.v3_vector,
-        "cvss_v3_score": m.cvss.v3_score,
-        "cvss_v4_vector": m.cvss.v4_vector,
-        "cvss_v4_score": m.cvss.v4_score,
-        "epss_percentage": m.epss_percentage,
-        "epss_percentile": m.epss_percentile,
-        "published_at": m.published_at,
-        "updated_at": m.updated_at,
-        "github_reviewed_at": m.github_reviewed_at,
-        "nvd_published_at": m.nvd_published_at,
-        "withdrawn_at": m.withdrawn_at,
-    }
-
-
-async def replace_advisories(conn: AsyncConnection, merged: list[Merged], gone: Collection[str]) -> None:
-    """Write the advisories rebuilt from their documents; drop those left without any document."""
-    a = advisories.c
-    for chunk in _chunks(sorted(gone)):
-        dropped = select(a.id).where(a.ghsa_id.in_(chunk))
-        await _forget_history(conn, select(_alerts.c.id).where(_alerts.c.advisory_id.in_(dropped)))
-        await conn.execute(delete(advisories).where(a.ghsa_id.in_(chunk)))
-    if not merged:
-        return
-    rows = [_advisory_row(m) for m in merged]
-    stmt = upsert(conn, advisories)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[a.ghsa_id], set_={k: stmt.excluded[k] for k in rows[0] if k != "ghsa_id"}
-    )
-    ids: dict[str, int] = {}
-    for chunk in _chunks(rows):
-        await conn.execute(stmt, list(chunk))
-        found = await conn.execute(
-            select(a.ghsa_id, a.id).where(a.ghsa_id.in_([r["ghsa_id"] for r in chunk]))
-        )
-        ids.update({row.ghsa_id: row.id for row in found})
-    id_list = list(ids.values())
-    for chunk in _chunks(id_list):
-        await conn.execute(
-            delete(advisory_vulnerabilities).where(advisory_vulnerabilities.c.advisory_id.in_(chunk))
-        )
-        await conn.execute(delete(advisory_cwes).where(advisory_cwes.c.advisory_id.in_(chunk)))
-    vulnerabilities = [
-        {
-            "advisory_id": ids[m.ghsa_id],
-            "osv_id": v.osv_id,
-            "ecosystem": v.ecosystem.value,
-            "package_name": v.package_name,
-            "package_key": v.package_key,
-            "ranges": v.ranges,
-            "versions": v.versions,
-            "vulnerable_functions": v.vulnerable_functions,
-        }
-        for m in merged
-        for v in m.vulnerabilities
-    ]
-    for chunk in _chunks(vulnerabilities):
-        await conn.execute(insert(advisory_vulnerabilities), list(chunk))
-    cwes = [{"advisory_id": ids[m.ghsa_id], "cwe_id": c} for m in merged for c in m.cwes]
-    for chunk in _chunks(cwes):
-        await conn.execute(insert(advisory_cwes), list(chunk))
-
-
-async def count_advisories(conn: AsyncConnection) -> int:
-    return int((await conn.execute(select(func.count()).select_from(advisories))).scalar_one())
-
-
-async def find_advisory(conn: AsyncConnection, identifier: str) -> Row[Any] | None:
-    a = advisories.c
-    return (await conn.execute(select(advisories).where(a.ghsa_id == identifier))).first()
-
-
-async def vulnerabilities_of(conn: AsyncConnection, advisory_ids: Collection[int]) -> list[Row[Any]]:
-    v = advisory_vulnerabilities.c
-    out: list[Row[Any]] = []
-    for chunk in _chunks(sorted(advisory_ids)):
-        out.extend(
-            (
-                await conn.execute(
-                    select(advisory_vulnerabilities).where(v.advisory_id.in_(chunk)).order_by(v.id)
-                )
-            ).all()
-        )
-    return out
-
-
-async def package_vulnerabilities(
-    conn: AsyncConnection, keys: Collection[tuple[str, str]], *, live_only: bool
-) -> list[Row[Any]]:
-    """The affected-package rows of the given (ecosystem, package_key) pairs, with their advisory."""
-    v = advisory_vulnerabilities.c
-    a = advisories.c
-    out: list[Any] = []
-    for chunk in _chunks(sorted(keys)):
-        query = (
-            select(v.advisory_id, a.ghsa_id, v.ecosystem, v.package_name, v.ranges, v.versions)
-            .join(advisories, a.id == v.advisory_id)
-            .where(tuple_(v.ecosystem, v.package_key).in_(list(chunk)))
-        )
-        if live_only:
-            query = query.where(a.withdrawn_at.is_(None))
-        out.extend((await conn.execute(query)).all())
-    return out
-
-
-@dataclass(frozen=True)
-class Bound:
-    """One side of a range filter: the value, and whether it is included."""
-
-    value: Any
-    inclusive: bool
-
-
-@dataclass(frozen=True)
-class Span:
-    lower: Bound | None = None
-    upper: Bound | None = None
-
-    def condition(self, column: Any) -> ColumnElement[bool]:
-        parts: list[ColumnElement[bool]] = [column.is_not(None)]
-        if self.lower is not None:
-            parts.append(column >= self.lower.value if self.lower.inclusive else column > self.lower.value)
-        if self.upper is not None:
-            parts.append(column <= self.upper.value if self.upper.inclusive else column < self.upper.value)
-        return and_(*parts)
-
-
-@dataclass(frozen=True)
-class AdvisoryFilter:
-    type: str
-    ghsa_id: str | None = None
-    cve_id: str | None = None
-    ecosystem: str | None = None
-    severity: str | None = None
-    cwes: tuple[str, ...] = ()
-    is_withdrawn: bool | None = None
-    # Advisory row ids allowed by ``affects`` (None: no such filter).
-    ids: frozenset[int] | None = None
-    published: Span | None = None
-    updated: Span | None = None
-    modified: Span | None = None
-    epss_percentage: Span | None = None
-    epss_percentile: Span | None = None
-
-
-SORT_COLUMNS = {
-    "published": advisories.c.published_at,
-    "updated": advisories.c.updated_at,
-    "epss_percentage": func.coalesce(advisories.c.epss_percentage, literal(-1.0)),
-    "epss_percentile": func.coalesce(advisories.c.epss_percentile, literal(-1.0)),
-}
-
-
-def _where(f: AdvisoryFilter) -> list[ColumnElement[bool]]:
-    a = advisories.c
-    where: list[ColumnElement[bool]] = [a.type == f.type]
-    if f.ghsa_id is not None:
-        where.append(a.ghsa_id == f.ghsa_id)
-    if f.cve_id is not None:
-        where.append(a.cve_id == f.cve_id)
-    if f.severity is not None:
-        where.append(a.severity == f.severity)
-    if f.ecosystem is not None:
-        v = advisory_vulnerabilities.c
-        where.append(exists().where(v.advisory_id == a.id, v.ecosystem == f.ecosystem))
-    if f.cwes:
-        c = advisory_cwes.c
-        where.append(exists().where(c.advisory_id == a.id, c.cwe_id.in_(f.cwes)))
-    if f.is_withdrawn is not None:
-        where.append(a.withdrawn_at.is_not(None) if f.is_withdrawn else a.withdrawn_at.is_(None))
-    if f.ids is not None:
-        where.append(a.id.in_(sorted(f.ids)) if f.ids else false())
-    if f.published is not None:
-        where.append(f.published.condition(a.published_at))
-    if f.updated is not None:
-        where.append(f.updated.condition(a.updated_at))
-    if f.modified is not None:
-        where.append(or_(f.modified.condition(a.updated_at), f.modified.condition(a.published_at)))
-    if f.epss_percentage is not None:
-        where.append(f.epss_percentage.condition(a.epss_percentage))
-    if f.epss_percentile is not None:
-        where.append(f.epss_percentile.condition(a.epss_percentile))
-    return where
-
-
-@dataclass(frozen=True)
-class Position:
-    """Where a page starts: the sort value and id of the row just outside it."""
-
-    value: Any
-    id: int
-
-
-async def list_advisories(
-    conn: AsyncConnection,
-    f: AdvisoryFilter,
-    *,
-    sort: str,
-    descending: bool,
-    per_page: int,
-    after: Position | None,
-    before: Position | None,
-) -> tuple[list[Row[Any]], bool]:
-    """A page of advisories in (sort value, id) order, and whether more lie beyond it
-    (beyond its end for ``after`` or the first page, before its start for ``before``)."""
-    a = advisories.c
-    key = SORT_COLUMNS[sort].label("sort_key")
-    column = SORT_COLUMNS[sort]
-    where = _where(f)
-    # Walking backwards (``before``) reverses the order, then the page is flipped back.
-    forward = before is None
-    desc = descending if forward else not descending
-    at = after if forward else before
-    if at is not None:
-        if desc:
-            where.append(or_(column < at.value, and_(column == at.value, a.id < at.id)))
-        else:
-            where.append(or_(column > at.value, and_(column == at.value, a.id > at.id)))
-    order = (column.desc(), a.id.desc()) if desc else (column.asc(), a.id.asc())
-    query = select(advisories, key).where(*where).order_by(*order).limit(per_page + 1)
-    rows = list((await conn.execute(query)).all())
-    more = len(rows) > per_page
-    rows = rows[:per_page]
-    if not forward:
-        rows.reverse()
-    return rows, more
-
-
-# Dependabot alerts.
+from waybill.alerts.types import AlertFilter
+from waybill.core.db import chunks, upsert
 
 _alerts = dependabot_alerts
 _numbers = dependabot_alert_numbers
@@ -352,50 +52,14 @@ _events = dependabot_alert_events
 _days = dependabot_alert_days
 _open_counts = dependabot_alert_open_counts
 
-# Advisory types that raise alerts: GitHub alerts on reviewed advisories and on malware, never on
-# unreviewed ones.
-ALERTING_TYPES = ("reviewed", "malware")
 
-
-async def alerting_vulnerabilities(
-    conn: AsyncConnection, keys: Collection[tuple[str, str]] | None
-) -> list[Row[Any]]:
-    """Affected-package rows of live alerting advisories: of the given (ecosystem, package_key)
-    pairs, or all of them when ``keys`` is None."""
-    v = advisory_vulnerabilities.c
-    a = advisories.c
-    query = (
-        select(v.advisory_id, a.ghsa_id, v.ecosystem, v.package_name, v.package_key, v.ranges, v.versions)
-        .join(advisories, a.id == v.advisory_id)
-        .where(a.withdrawn_at.is_(None), a.type.in_(ALERTING_TYPES))
-    )
-    out: list[Any] = []
-    if keys is None:
-        out.extend((await conn.execute(query)).all())
-        return out
-    for chunk in _chunks(sorted(keys)):
-        out.extend(
-            (await conn.execute(query.where(tuple_(v.ecosystem, v.package_key).in_(list(chunk))))).all()
-        )
-    return out
+def in_repositories(repository_ids: Sequence[int]) -> ColumnElement[bool]:
+    """The scope of ``list_alerts`` over these repositories."""
+    return _alerts.c.repository_id.in_(repository_ids)
 
 
 async def alerts_of_repository(conn: AsyncConnection, repository_id: int) -> list[Row[Any]]:
     return list((await conn.execute(select(_alerts).where(_alerts.c.repository_id == repository_id))).all())
-
-
-async def withdrawn_or_silent(conn: AsyncConnection, advisory_ids: Collection[int]) -> set[int]:
-    """Of these advisories, those withdrawn or no longer of a type that raises alerts."""
-    a = advisories.c
-    out: set[int] = set()
-    for chunk in _chunks(sorted(advisory_ids)):
-        rows = await conn.execute(
-            select(a.id).where(
-                a.id.in_(chunk), or_(a.withdrawn_at.is_not(None), a.type.not_in(ALERTING_TYPES))
-            )
-        )
-        out.update(row[0] for row in rows)
-    return out
 
 
 async def allocate_numbers(conn: AsyncConnection, repository_id: int, count: int) -> int:
@@ -411,7 +75,7 @@ async def allocate_numbers(conn: AsyncConnection, repository_id: int, count: int
 
 
 async def insert_alerts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    for chunk in _chunks(rows, 200):
+    for chunk in chunks(rows, 200):
         await conn.execute(insert(_alerts), list(chunk))
 
 
@@ -440,7 +104,7 @@ async def update_alerts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> No
         .values({name: bindparam(f"new_{name}") for name in _UPDATABLE})
     )
     params = [{"alert_id": r["alert_id"], **{f"new_{n}": r[n] for n in _UPDATABLE}} for r in rows]
-    for chunk in _chunks(params, 200):
+    for chunk in chunks(params, 200):
         await conn.execute(stmt, list(chunk))
 
 
@@ -460,35 +124,6 @@ async def set_assignees(conn: AsyncConnection, alert_id: int, user_ids: Sequence
 
 async def assignees_of(conn: AsyncConnection, alert_ids: Collection[int]) -> dict[int, list[int]]:
     return await accounts_sql.assignees_of(conn, _assignees, alert_ids)
-
-
-async def advisories_by_ids(conn: AsyncConnection, ids: Collection[int]) -> dict[int, Row[Any]]:
-    out: dict[int, Row[Any]] = {}
-    for chunk in _chunks(sorted(ids)):
-        for row in await conn.execute(select(advisories).where(advisories.c.id.in_(chunk))):
-            out[row.id] = row
-    return out
-
-
-@dataclass(frozen=True)
-class AlertFilter:
-    """GitHub's alert list filters, parsed; empty tuples filter nothing."""
-
-    states: tuple[str, ...] = ()
-    severities: tuple[str, ...] = ()
-    classifications: tuple[str, ...] = ()
-    ecosystems: tuple[str, ...] = ()
-    # (ecosystem, package key) pairs a ``package`` name may mean.
-    packages: tuple[tuple[str, str], ...] = ()
-    manifests: tuple[str, ...] = ()
-    epss_percentage: Span | None = None
-    has_patch: bool = False
-    scope: str | None = None
-    relationships: tuple[str, ...] = ()
-    # Logins, lower-cased; ``*``: any assignee; ``none``: no assignee.
-    assignees: tuple[str, ...] = ()
-    # Repositories allowed by the production-context filters (None: no such filter).
-    repository_ids: frozenset[int] | None = None
 
 
 ALERT_SORTS = {
@@ -520,7 +155,7 @@ def _alert_where(f: AlertFilter, assignee_ids: dict[str, int]) -> list[ColumnEle
     if f.manifests:
         where.append(t.manifest_path.in_(f.manifests))
     if f.epss_percentage is not None:
-        where.append(f.epss_percentage.condition(a.epss_percentage))
+        where.append(within(a.epss_percentage, f.epss_percentage))
     if f.has_patch:
         where.append(t.first_patched_version.is_not(None))
     if f.scope is not None:
@@ -686,7 +321,7 @@ async def _tally(conn: AsyncConnection, groups: Iterable[Tally]) -> None:
             index_elements=[c.name for c in table.primary_key],
             set_={k: table.c[k] + stmt.excluded[k] for k in added},
         )
-        for chunk in _chunks(rows, 100):
+        for chunk in chunks(rows, 100):
             await conn.execute(stmt, list(chunk))
 
 
@@ -704,7 +339,7 @@ async def record_events(conn: AsyncConnection, states: dict[str, list[int]], occ
     """Append the event of each alert entering a state (state -> alert ids), with the severity its
     advisory has now and, repeated, the state, severity and time of the alert's latest event."""
     for state, alert_ids in states.items():
-        for chunk in _chunks(sorted(alert_ids)):
+        for chunk in chunks(sorted(alert_ids)):
             rows = _event_rows(conn, state, occurred_at).where(_alerts.c.id.in_(chunk))
             await _append(conn, rows, utc_day(occurred_at))
 
@@ -752,13 +387,21 @@ async def add_events(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
             for r in rows
         ],
     )
-    for chunk in _chunks(rows, 200):
+    for chunk in chunks(rows, 200):
         await conn.execute(insert(_events), list(chunk))
+
+
+async def forget_alerts_of(conn: AsyncConnection, ghsa_ids: Collection[str]) -> None:
+    """Before these advisories are deleted: take their alerts' events out of the sums, which the
+    cascade would otherwise leave counting them."""
+    for chunk in chunks(sorted(ghsa_ids)):
+        dropped = select(advisories.c.id).where(advisories.c.ghsa_id.in_(chunk))
+        await _forget_history(conn, select(_alerts.c.id).where(_alerts.c.advisory_id.in_(dropped)))
 
 
 async def _forget_history(conn: AsyncConnection, alerts: Select[Any]) -> None:
     """Take the events of the alerts about to be deleted (whose ids ``alerts`` selects) out of the
-    sums, which the cascade would otherwise leave counting them."""
+    sums."""
     e = _events.c
     kinds = (
         e.repository_id,

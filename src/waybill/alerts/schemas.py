@@ -1,169 +1,38 @@
-"""Query parameters parsed into typed values, and GitHub's response shapes."""
+"""Dependabot alerts: list queries parsed into typed values, the PATCH body, and GitHub's
+``dependabot-alert`` / ``dependabot-alert-with-repository`` shapes."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any, Literal
 
+import msgspec
 from sqlalchemy import Row
 
-from waybill.alerts.ecosystems import Ecosystem
-from waybill.alerts.matching import describe
-from waybill.alerts.records import AdvisoryType, SeverityLevel
-from waybill.alerts.repository import AdvisoryFilter, Bound, Position, Span
-from waybill.alerts.service import Affects
+from waybill.accounts import schemas as account_schemas
+from waybill.accounts.types import Account, Repository
+from waybill.advisories.ecosystems import Ecosystem, normalise_name
+from waybill.advisories.schemas import decode_position, number_span, vulnerabilities
+from waybill.advisories.types import Position
+from waybill.alerts.types import AlertFilter, AlertState
+from waybill.artifacts.service import RecordFilter
+from waybill.artifacts.types import RuntimeRisk
 from waybill.core.clock import iso, iso_or_none
-from waybill.core.errors import FieldError, ValidationFailed
 from waybill.http.pagination import per_page as parse_per_page
+from waybill.http.query import comma_values, invalid, one_of
 
-MAX_AFFECTS = 1000
-# Sorts (of advisories and of alerts) whose cursor value is a time.
-DATE_SORTS = ("published", "updated", "created")
-SORTS = ("published", "updated", "epss_percentage", "epss_percentile")
-# GitHub's ecosystem names; ``other`` is valid to ask for, though nothing imported carries it.
-ECOSYSTEM_NAMES = (*(e.value for e in Ecosystem), "other")
-_RANGE = re.compile(r"^(>=|<=|>|<)?(.+)$")
-
-
-def _invalid(field: str, message: str, value: Any = None) -> ValidationFailed:
-    return ValidationFailed([FieldError("Query", field, "invalid", message, value)])
-
-
-def _list(params: Any, name: str) -> list[str]:
-    """``name=a,b`` and ``name[]=a&name[]=b`` alike."""
-    values = [*params.getall(name, []), *params.getall(f"{name}[]", [])]
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
-
-
-def _one_of(params: Any, name: str, allowed: tuple[str, ...], default: str | None = None) -> str | None:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return default
-    if raw not in allowed:
-        raise _invalid(name, f"{name} must be one of: {', '.join(allowed)}", raw)
-    return str(raw)
-
-
-def _instant(text: str, field: str) -> tuple[datetime, bool]:
-    """A date or a date-time; the flag says whether it was a whole day."""
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            return datetime(day.year, day.month, day.day, tzinfo=UTC), True
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise _invalid(field, f"{field} is not a date or date range", text) from None
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)), False
-
-
-def date_span(text: str, field: str) -> Span:
-    """GitHub's search syntax for dates: ``2023-01-01``, ``>=2023-01-01``, ``2023-01-01..2023-02-01``,
-    ``2023-01-01..*``, date-times allowed; a bare date covers the whole day."""
-    text = text.strip()
-    day = timedelta(days=1)
-    if ".." in text:
-        low, _, high = text.partition("..")
-        lower = upper = None
-        if low.strip() not in ("", "*"):
-            lower = Bound(_instant(low.strip(), field)[0], True)
-        if high.strip() not in ("", "*"):
-            value, whole = _instant(high.strip(), field)
-            upper = Bound(value + day, False) if whole else Bound(value, True)
-        return Span(lower, upper)
-    match = _RANGE.match(text)
-    if match is None:
-        raise _invalid(field, f"{field} is not a date or date range", text)
-    op, rest = match.groups()
-    value, whole = _instant(rest.strip(), field)
-    end = value + day if whole else value
-    match op:
-        case ">":
-            return Span(lower=Bound(end, True) if whole else Bound(value, False))
-        case ">=":
-            return Span(lower=Bound(value, True))
-        case "<":
-            return Span(upper=Bound(value, False))
-        case "<=":
-            return Span(upper=Bound(end, False) if whole else Bound(value, True))
-        case _:
-            return Span(Bound(value, True), Bound(end, False) if whole else Bound(value, True))
-
-
-def _number(text: str, field: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise _invalid(field, f"{field} is not a number or number range", text) from None
-
-
-def number_span(text: str, field: str) -> Span:
-    """``0.5``, ``>0.5``, ``>=0.5``, ``<0.5``, ``<=0.5``, ``0.1..0.5``, ``0.1..*``."""
-    text = text.strip()
-    if ".." in text:
-        low, _, high = text.partition("..")
-        return Span(
-            None if low.strip() in ("", "*") else Bound(_number(low, field), True),
-            None if high.strip() in ("", "*") else Bound(_number(high, field), True),
-        )
-    match = _RANGE.match(text)
-    assert match is not None
-    op, rest = match.groups()
-    value = _number(rest, field)
-    match op:
-        case ">":
-            return Span(lower=Bound(value, False))
-        case ">=":
-            return Span(lower=Bound(value, True))
-        case "<":
-            return Span(upper=Bound(value, False))
-        case "<=":
-            return Span(upper=Bound(value, True))
-        case _:
-            return Span(Bound(value, True), Bound(value, True))
-
-
-def _affects(raw: str) -> Affects:
-    # ``@scope/name@1.0``: the version follows the last '@' that is not the first character.
-    at = raw.rfind("@")
-    if at > 0:
-        return Affects(raw[:at], raw[at + 1 :] or None)
-    return Affects(raw, None)
-
-
-def _cwe(raw: str) -> str:
-    value = raw.upper().removeprefix("CWE-")
-    if not value.isascii() or not value.isdigit():
-        raise _invalid("cwes", "cwes must be CWE numbers", raw)
-    return f"CWE-{int(value)}"
-
-
-def encode_position(sort: str, position: Position) -> str:
-    value = position.value
-    text = value.isoformat() if isinstance(value, datetime) else repr(float(value))
-    return base64.urlsafe_b64encode(f"a1|{sort}|{text}|{position.id}".encode()).decode().rstrip("=")
-
-
-def decode_position(raw: str, sort: str, field: str) -> Position:
-    try:
-        text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
-        tag, cursor_sort, value, ident = text.split("|")
-        if tag != "a1" or cursor_sort != sort:
-            raise ValueError(text)
-        parsed: Any = datetime.fromisoformat(value) if sort in DATE_SORTS else float(value)
-        return Position(parsed, int(ident))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise _invalid(field, f"{field} is not a valid cursor", raw) from None
+SORTS = ("created", "updated", "epss_percentage")
+SEVERITIES = ("low", "medium", "high", "critical")
+CLASSIFICATIONS = ("general", "malware")
+RELATIONSHIPS = ("unknown", "direct", "transitive", "inconclusive")
+REGISTRIES = ("jfrog-artifactory",)
+DismissedReason = Literal["fix_started", "inaccurate", "no_bandwidth", "not_used", "tolerable_risk"]
 
 
 @dataclass(frozen=True)
-class AdvisoryQuery:
-    filter: AdvisoryFilter
-    affects: tuple[Affects, ...] | None
-    ecosystem: Ecosystem | None
+class AlertQuery:
+    filter: AlertFilter
+    records: RecordFilter
     sort: str
     descending: bool
     per_page: int
@@ -171,44 +40,63 @@ class AdvisoryQuery:
     before: Position | None
 
 
-def advisory_query(request: Any) -> AdvisoryQuery:
+def newest_first(f: AlertFilter, per_page: int = 30) -> AlertQuery:
+    """The first page of the alerts ``f`` selects, newest first: the list asked with no sort or cursor."""
+    return AlertQuery(
+        filter=f,
+        records=RecordFilter(),
+        sort="created",
+        descending=True,
+        per_page=per_page,
+        after=None,
+        before=None,
+    )
+
+
+def alert_query(request: Any, *, organization: bool) -> AlertQuery:
     params = request.query_params
-    sort = _one_of(params, "sort", SORTS, "published") or "published"
-    direction = _one_of(params, "direction", ("asc", "desc"), "desc")
-    ecosystem_name = _one_of(params, "ecosystem", ECOSYSTEM_NAMES)
-    withdrawn = _one_of(params, "is_withdrawn", ("true", "false"))
-    affects = _list(params, "affects")
-    if len(affects) > MAX_AFFECTS:
-        raise _invalid("affects", f"affects allows at most {MAX_AFFECTS} packages")
+    sort = one_of(params, "sort", SORTS, "created") or "created"
+    direction = one_of(params, "direction", ("asc", "desc"), "desc")
+    ecosystems = comma_values(params, "ecosystem", tuple(e.value for e in Ecosystem))
+    scope = one_of(params, "scope", ("development", "runtime"))
+    has = comma_values(params, "has", ("patch", "deployment") if organization else ("patch",))
+    names = comma_values(params, "package")
+    packages = tuple(
+        dict.fromkeys(
+            (eco.value, normalise_name(eco, name))
+            for name in names
+            for eco in (Ecosystem(e) for e in ecosystems or [e.value for e in Ecosystem])
+        )
+    )
+    epss = params.get("epss_percentage")
     after, before = params.get("after") or None, params.get("before") or None
     if after and before:
-        raise _invalid("before", "use either before or after, not both")
-    spans = {
-        name: (date_span(params[name], name) if params.get(name) else None)
-        for name in ("published", "updated", "modified")
-    }
-    epss = {
-        name: (number_span(params[name], name) if params.get(name) else None)
-        for name in ("epss_percentage", "epss_percentile")
-    }
-    ecosystem = None if ecosystem_name in (None, "other") else Ecosystem(str(ecosystem_name))
-    return AdvisoryQuery(
-        filter=AdvisoryFilter(
-            type=_one_of(params, "type", tuple(t.value for t in AdvisoryType), "reviewed") or "reviewed",
-            ghsa_id=params.get("ghsa_id") or None,
-            cve_id=params.get("cve_id") or None,
-            ecosystem=ecosystem_name,
-            severity=_one_of(params, "severity", tuple(s.value for s in SeverityLevel)),
-            cwes=tuple(_cwe(c) for c in _list(params, "cwes")),
-            is_withdrawn=None if withdrawn is None else withdrawn == "true",
-            published=spans["published"],
-            updated=spans["updated"],
-            modified=spans["modified"],
-            epss_percentage=epss["epss_percentage"],
-            epss_percentile=epss["epss_percentile"],
+        raise invalid("before", "use either before or after, not both")
+    records = RecordFilter()
+    if organization:
+        records = RecordFilter(
+            registry_urls=comma_values(params, "artifact_registry_url"),
+            registries=comma_values(params, "artifact_registry", REGISTRIES),
+            deployed="deployment" in has,
+            runtime_risks=tuple(
+                RuntimeRisk(r) for r in comma_values(params, "runtime_risk", tuple(RuntimeRisk))
+            ),
+        )
+    return AlertQuery(
+        filter=AlertFilter(
+            states=comma_values(params, "state", tuple(s.value for s in AlertState)),
+            severities=comma_values(params, "severity", SEVERITIES),
+            classifications=comma_values(params, "classification", CLASSIFICATIONS),
+            ecosystems=ecosystems,
+            packages=packages,
+            manifests=() if organization else comma_values(params, "manifest"),
+            epss_percentage=number_span(epss, "epss_percentage") if epss else None,
+            has_patch="patch" in has,
+            scope=scope,
+            relationships=comma_values(params, "relationship", RELATIONSHIPS),
+            assignees=tuple(a.lower() for a in comma_values(params, "assignee")),
         ),
-        affects=tuple(_affects(a) for a in affects) if affects else None,
-        ecosystem=ecosystem,
+        records=records,
         sort=sort,
         descending=direction == "desc",
         per_page=parse_per_page(request),
@@ -217,69 +105,124 @@ def advisory_query(request: Any) -> AdvisoryQuery:
     )
 
 
+class AgentAssignment(msgspec.Struct, forbid_unknown_fields=True):
+    custom_instructions: str | None = None
+    custom_agent: str | None = None
+    model: str | None = None
+
+
+class AlertUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    state: Literal["dismissed", "open"] | None = None
+    dismissed_reason: DismissedReason | None = None
+    dismissed_comment: Annotated[str, msgspec.Meta(max_length=280)] | None = None
+    assignees: list[str] | None = None
+    # Accepted as GitHub's schema allows; Waybill assigns no AI agents, so it changes nothing.
+    agent_assignment: AgentAssignment | None = None
+
+
+def _severity(value: str) -> str:
+    # Advisories without a rating (``unknown``) show as low: the alert schema has only the four.
+    return value if value in SEVERITIES else "low"
+
+
 def _cvss(vector: str | None, score: float | None) -> dict[str, Any]:
     return {"vector_string": vector, "score": score}
 
 
-def vulnerabilities(rows: list[Row[Any]]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for v in rows:
-        package = {"ecosystem": v.ecosystem, "name": v.package_name}
-        described: list[tuple[str | None, str | None]] = list(describe(Ecosystem(v.ecosystem), v.ranges))
-        if not described:
-            described = [(f"= {version}", None) for version in v.versions] or [(None, None)]
-        for version_range, patched in described:
-            out.append(
-                {
-                    "package": package,
-                    "vulnerable_version_range": version_range,
-                    "first_patched_version": patched,
-                    "vulnerable_functions": list(v.vulnerable_functions),
-                }
-            )
-    return out
+def _vulnerability(item: dict[str, Any], severity: str) -> dict[str, Any]:
+    patched = item["first_patched_version"]
+    return {
+        "package": item["package"],
+        "severity": severity,
+        "vulnerable_version_range": item["vulnerable_version_range"] or "",
+        "first_patched_version": None if patched is None else {"identifier": patched},
+    }
 
 
-def global_advisory(
-    row: Row[Any], vulns: list[Row[Any]], api: str, web: str, *, with_cvss: bool
-) -> dict[str, Any]:
+def security_advisory(adv: Row[Any], vulns: list[Row[Any]], *, with_cvss: bool) -> dict[str, Any]:
+    severity = _severity(adv.severity)
     body: dict[str, Any] = {
-        "ghsa_id": row.ghsa_id,
-        "cve_id": row.cve_id,
-        "url": f"{api}/advisories/{row.ghsa_id}",
-        "html_url": f"{web}/advisories/{row.ghsa_id}",
-        "repository_advisory_url": None,
-        "summary": row.summary,
-        "description": row.description,
-        "type": row.type,
-        "severity": row.severity,
-        "source_code_location": row.source_code_location,
-        "identifiers": row.identifiers,
-        "references": row.reference_urls,
-        "published_at": iso(row.published_at),
-        "updated_at": iso(row.updated_at),
-        "github_reviewed_at": iso_or_none(row.github_reviewed_at),
-        "nvd_published_at": iso_or_none(row.nvd_published_at),
-        "withdrawn_at": iso_or_none(row.withdrawn_at),
-        "vulnerabilities": vulnerabilities(vulns),
+        "ghsa_id": adv.ghsa_id,
+        "cve_id": adv.cve_id,
+        "summary": adv.summary,
+        "description": adv.description or "",
+        "vulnerabilities": [_vulnerability(v, severity) for v in vulnerabilities(vulns)],
+        "severity": severity,
+        "classification": "malware" if adv.type == "malware" else "general",
     }
     if with_cvss:
-        # The one ``cvss`` GitHub kept before 2026-03-10 is the v3 rating.
-        body["cvss"] = _cvss(row.cvss_v3_vector, row.cvss_v3_score)
+        # ``score`` is required and not nullable here: 0 stands for "no CVSS rating".
+        body["cvss"] = {"vector_string": adv.cvss_v3_vector, "score": adv.cvss_v3_score or 0.0}
     body["cvss_severities"] = {
-        "cvss_v3": _cvss(row.cvss_v3_vector, row.cvss_v3_score),
-        "cvss_v4": _cvss(row.cvss_v4_vector, row.cvss_v4_score),
+        "cvss_v3": _cvss(adv.cvss_v3_vector, adv.cvss_v3_score),
+        "cvss_v4": _cvss(adv.cvss_v4_vector, adv.cvss_v4_score),
     }
-    has_epss = row.epss_percentage is not None or row.epss_percentile is not None
+    has_epss = adv.epss_percentage is not None or adv.epss_percentile is not None
     body["epss"] = (
-        {"percentage": row.epss_percentage, "percentile": row.epss_percentile} if has_epss else None
+        {"percentage": adv.epss_percentage, "percentile": adv.epss_percentile} if has_epss else None
     )
-    # OSV carries CWE ids without their titles; the id stands in for the name.
-    body["cwes"] = [{"cwe_id": c, "name": c} for c in row.cwes]
-    # OSV credits name people, not accounts of this server: GitHub's ``credits`` need a user.
-    body["credits"] = []
+    body["cwes"] = [{"cwe_id": c, "name": c} for c in adv.cwes]
+    body["identifiers"] = adv.identifiers
+    body["references"] = [{"url": url} for url in adv.reference_urls]
+    body["published_at"] = iso(adv.published_at)
+    body["updated_at"] = iso(adv.updated_at)
+    body["withdrawn_at"] = iso_or_none(adv.withdrawn_at)
     return body
 
 
-def position_of(row: Row[Any], sort: str) -> Position:
+@dataclass(frozen=True)
+class AlertView:
+    """An alert row with everything its shape shows."""
+
+    row: Row[Any]
+    repository: Repository
+    advisory: Row[Any]
+    vulnerabilities: list[Row[Any]]
+    dismissed_by: Account | None
+    assignees: list[Account]
+
+
+def alert(
+    view: AlertView, api: str, web: str, *, with_cvss: bool, with_repository: bool = False
+) -> dict[str, Any]:
+    row, repo = view.row, view.repository
+    severity = _severity(view.advisory.severity)
+    package = {"ecosystem": row.ecosystem, "name": row.package_name}
+    patched = row.first_patched_version
+    body: dict[str, Any] = {
+        "number": row.number,
+        "state": row.state,
+        "dependency": {
+            "package": package,
+            "manifest_path": row.manifest_path,
+            "scope": row.scope,
+            "relationship": row.relationship,
+        },
+        "security_advisory": security_advisory(view.advisory, view.vulnerabilities, with_cvss=with_cvss),
+        "security_vulnerability": {
+            "package": package,
+            "severity": severity,
+            "vulnerable_version_range": row.vulnerable_version_range,
+            "first_patched_version": None if patched is None else {"identifier": patched},
+        },
+        "url": f"{api}/repos/{repo.full_name}/dependabot/alerts/{row.number}",
+        "html_url": f"{web}/{repo.full_name}/security/dependabot/{row.number}",
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
+        "dismissed_at": iso_or_none(row.dismissed_at),
+        "dismissed_by": None
+        if view.dismissed_by is None
+        else account_schemas.simple_user(view.dismissed_by, api, web),
+        "dismissed_reason": row.dismissed_reason,
+        "dismissed_comment": row.dismissed_comment,
+        "fixed_at": iso_or_none(row.fixed_at),
+        "auto_dismissed_at": iso_or_none(row.auto_dismissed_at),
+        "assignees": [account_schemas.simple_user(a, api, web) for a in view.assignees],
+    }
+    if with_repository:
+        body["repository"] = account_schemas.simple_repository(repo, api, web)
+    return body
+
+
+def position_of(row: Row[Any]) -> Position:
     return Position(row.sort_key, row.id)

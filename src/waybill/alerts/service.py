@@ -1,4 +1,5 @@
-"""Rules of the advisory database: importing OSV documents, finding advisories, matching packages."""
+"""The rules of Dependabot alerts as clients see them: listing (per repository and per
+organization, with production context), reading, dismissing, reopening and assigning."""
 
 from __future__ import annotations
 
@@ -7,239 +8,223 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-import msgspec
-from sqlalchemy import Row
+from sqlalchemy import ColumnElement, Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from waybill.alerts import lifecycle, records
+from waybill.accounts import service as accounts
+from waybill.accounts.assignees import UnfitAssignees
+from waybill.accounts.assignees import resolve as resolve_assignees
+from waybill.accounts.types import Account, Repository
+from waybill.advisories import service as advisories
+from waybill.alerts import access, lifecycle
 from waybill.alerts import repository as repo
-from waybill.alerts.ecosystems import Ecosystem, normalise_name, parse
-from waybill.alerts.matching import MatchIndex
-from waybill.alerts.osv import Document, InvalidDocument
-from waybill.alerts.osv import parse as parse_osv
-from waybill.core import clock, jobs, outbox
+from waybill.alerts.schemas import AlertQuery, AlertUpdate, AlertView, newest_first
+from waybill.alerts.types import AlertFilter, AlertState
+from waybill.artifacts import service as artifacts
+from waybill.auth.types import Principal
+from waybill.core import clock, jobs
 from waybill.core.db import Database
-from waybill.core.errors import NotFound
+from waybill.core.errors import Conflict, FieldError, NotFound, SimpleValidationFailed
 from waybill.dependencies import service as dependencies
 
 
-@dataclass
-class ImportCounts:
-    """Each document read lands in exactly one of the first four."""
-
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    withdrawn: int = 0
-    invalid: int = 0
-
-    @property
-    def changed(self) -> int:
-        return self.added + self.updated + self.withdrawn
-
-
-async def import_documents(conn: AsyncConnection, docs: Iterable[Document], counts: ImportCounts) -> set[str]:
-    """Store new and changed documents and rebuild the advisories they belong to; returns the GHSA
-    ids of the advisories rebuilt. Idempotent: a document seen before with the same content is left
-    alone, and one older than the stored copy never replaces it."""
-    latest: dict[str, Document] = {}
-    for doc in docs:
-        seen = latest.get(doc.id)
-        if seen is None or doc.modified >= seen.modified:
-            latest[doc.id] = doc
-    stored = await repo.stored_documents(conn, latest.keys())
-    now = clock.now()
-    rows: list[dict[str, Any]] = []
-    touched: set[str] = set()
-    # GHSA id -> the security_advisory action its documents' changes make (withdrawn wins).
-    actions: dict[str, str] = {}
-    for osv_id, doc in latest.items():
-        digest = records.content_hash(doc)
-        before = stored.get(osv_id)
-        if before is not None and (before.content_hash == digest or doc.modified < before.modified_at):
-            counts.unchanged += 1
-            continue
-        ghsa = records.ghsa_id(doc)
-        if doc.withdrawn is not None and (before is None or before.withdrawn_at is None):
-            counts.withdrawn += 1
-            actions[ghsa] = "withdrawn"
-        elif before is None:
-            counts.added += 1
-            actions.setdefault(ghsa, "published")
-        else:
-            counts.updated += 1
-            if actions.get(ghsa) != "withdrawn":
-                actions[ghsa] = "updated"
-        touched.add(ghsa)
-        if before is not None:
-            touched.add(before.ghsa_id)
-        rows.append(
-            {
-                "osv_id": osv_id,
-                "ghsa_id": ghsa,
-                "modified_at": doc.modified,
-                "withdrawn_at": doc.withdrawn,
-                "content_hash": digest,
-                "document": msgspec.to_builtins(doc),
-                "imported_at": now,
-            }
-        )
-    await repo.upsert_documents(conn, rows)
-    await rebuild(conn, touched)
-    if actions:
-        await outbox.publish_global(
-            conn, SECURITY_ADVISORY_EVENT, {"advisories": [[g, a] for g, a in sorted(actions.items())]}
-        )
-    return touched
-
-
-SECURITY_ADVISORY_EVENT = "security_advisory"
-
-
-BATCH = 500
-
-
-async def import_files(
-    conn: AsyncConnection,
-    files: Iterable[tuple[str, bytes]],
-    *,
-    progress: Callable[[int], None] = lambda _: None,
-    problems: list[str] | None = None,
-) -> ImportCounts:
-    """Import OSV files given as (name, bytes), in batches; ``progress`` is told of each file read,
-    and ``problems`` collects why invalid files were skipped."""
-    counts = ImportCounts()
-    batch: list[Document] = []
-    for name, data in files:
-        try:
-            batch.extend(parse_osv(data, name))
-        except InvalidDocument as error:
-            counts.invalid += 1
-            if problems is not None:
-                problems.append(str(error))
-        progress(1)
-        if len(batch) >= BATCH:
-            await import_documents(conn, batch, counts)
-            batch = []
-    await import_documents(conn, batch, counts)
-    return counts
-
-
-async def rebuild(conn: AsyncConnection, ghsa_ids: set[str]) -> None:
-    if not ghsa_ids:
-        return
-    grouped: dict[str, list[Document]] = defaultdict(list)
-    for row in await repo.documents_of(conn, ghsa_ids):
-        grouped[row.ghsa_id].append(msgspec.convert(row.document, Document))
-    merged = [records.merge(ghsa, docs) for ghsa, docs in sorted(grouped.items())]
-    await repo.replace_advisories(conn, merged, ghsa_ids - grouped.keys())
-
-
-async def get_advisory(conn: AsyncConnection, ghsa_id: str) -> tuple[Row[Any], list[Row[Any]]]:
-    row = await repo.find_advisory(conn, ghsa_id)
-    if row is None and ghsa_id.upper().startswith("GHSA-"):
-        # GHSA ids are printed in lower case after the prefix; accept any case like GitHub does.
-        row = await repo.find_advisory(conn, "GHSA-" + ghsa_id[5:].lower())
-    if row is None:
+async def _repository(
+    conn: AsyncConnection, caller: Principal, owner: str, name: str, *, write: bool
+) -> Repository:
+    found = await accounts.find_repository(conn, owner, name)
+    if found is None:
         raise NotFound()
-    return row, await repo.vulnerabilities_of(conn, [row.id])
+    await access.require(conn, caller, found, write=write)
+    return found
+
+
+async def _views(
+    conn: AsyncConnection, rows: Sequence[Row[Any]], repos: dict[int, Repository]
+) -> list[AlertView]:
+    """Everything the rows' shapes show, in a fixed number of queries."""
+    advisory_ids = {r.advisory_id for r in rows}
+    shown = await advisories.advisories_by_ids(conn, advisory_ids)
+    vulns: dict[int, list[Row[Any]]] = defaultdict(list)
+    for v in await advisories.vulnerabilities_of(conn, advisory_ids):
+        vulns[v.advisory_id].append(v)
+    assigned = await repo.assignees_of(conn, [r.id for r in rows])
+    people = await accounts.accounts_by_ids(
+        conn,
+        {r.dismissed_by_id for r in rows if r.dismissed_by_id is not None}
+        | {u for users in assigned.values() for u in users},
+    )
+    missing = {r.repository_id for r in rows} - repos.keys()
+    if missing:
+        repos = {**repos, **await accounts.repositories_by_ids(conn, missing)}
+    return [
+        AlertView(
+            row=r,
+            repository=repos[r.repository_id],
+            advisory=shown[r.advisory_id],
+            vulnerabilities=vulns.get(r.advisory_id, []),
+            dismissed_by=None if r.dismissed_by_id is None else people.get(r.dismissed_by_id),
+            assignees=[people[u] for u in assigned.get(r.id, []) if u in people],
+        )
+        for r in rows
+    ]
 
 
 @dataclass(frozen=True)
-class Affects:
-    """One ``affects`` item: a package name, with or without a version."""
-
-    name: str
-    version: str | None
-
-
-async def advisory_ids_affecting(
-    conn: AsyncConnection, items: Sequence[Affects], ecosystem: Ecosystem | None
-) -> frozenset[int]:
-    """Advisories listing any of the packages (any version), or affecting them at the given version.
-
-    ``affects`` names no ecosystem: without the ``ecosystem`` filter a name is tried in each one."""
-    scope = [ecosystem] if ecosystem is not None else list(Ecosystem)
-    wanted: dict[tuple[str, str], list[Affects]] = defaultdict(list)
-    for item in items:
-        for eco in scope:
-            wanted[(eco.value, normalise_name(eco, item.name))].append(item)
-    rows = await repo.package_vulnerabilities(conn, wanted.keys(), live_only=False)
-    found: set[int] = set()
-    for row in rows:
-        eco = Ecosystem(row.ecosystem)
-        index = MatchIndex()
-        index.add(row.ghsa_id, eco, row.package_name, row.ranges, row.versions)
-        for item in wanted[(row.ecosystem, normalise_name(eco, row.package_name))]:
-            if item.version is None or index.affected(eco.value, row.package_name, item.version):
-                found.add(row.advisory_id)
-                break
-    return frozenset(found)
-
-
-async def match_index(conn: AsyncConnection, packages: Iterable[tuple[str, str]]) -> MatchIndex:
-    """The live advisories of just these (ecosystem, package name) pairs, ready for matching."""
-    keys: set[tuple[str, str]] = set()
-    for ecosystem, name in packages:
-        eco = parse(ecosystem)
-        if eco is not None:
-            keys.add((eco.value, normalise_name(eco, name)))
-    index = MatchIndex()
-    for row in await repo.package_vulnerabilities(conn, keys, live_only=True):
-        index.add(row.ghsa_id, Ecosystem(row.ecosystem), row.package_name, row.ranges, row.versions)
-    return index
-
-
-async def affected(conn: AsyncConnection, ecosystem: str, name: str, version: str) -> list[str]:
-    """GHSA ids of the live advisories affecting one package version (empty for an unknown
-    ecosystem or an unparsable version)."""
-    index = await match_index(conn, [(ecosystem, name)])
-    return index.affected(ecosystem, name, version)
-
-
-async def affected_batch(conn: AsyncConnection, items: Sequence[tuple[str, str, str]]) -> list[list[str]]:
-    """``affected`` for many (ecosystem, name, version) at once: one query for all their packages."""
-    index = await match_index(conn, [(e, n) for e, n, _ in items])
-    return index.affected_batch(items)
-
-
-@dataclass(frozen=True)
-class AdvisoryPage:
-    rows: list[Row[Any]]
-    vulnerabilities: dict[int, list[Row[Any]]]
+class AlertPage:
+    views: list[AlertView]
     more: bool
 
 
-async def list_advisories(
-    conn: AsyncConnection,
-    f: repo.AdvisoryFilter,
-    *,
-    affects: Sequence[Affects] | None,
-    ecosystem: Ecosystem | None,
-    sort: str,
-    descending: bool,
-    per_page: int,
-    after: repo.Position | None,
-    before: repo.Position | None,
-) -> AdvisoryPage:
-    if affects is not None:
-        f = replace(f, ids=await advisory_ids_affecting(conn, affects, ecosystem))
-    rows, more = await repo.list_advisories(
-        conn, f, sort=sort, descending=descending, per_page=per_page, after=after, before=before
+async def _page(
+    conn: AsyncConnection, query: AlertQuery, scope: ColumnElement[bool], repos: dict[int, Repository]
+) -> AlertPage:
+    f = query.filter
+    named = [a for a in f.assignees if a not in ("*", "none")]
+    ids = {login: account.id for login, account in (await accounts.accounts_by_logins(conn, named)).items()}
+    rows, more = await repo.list_alerts(
+        conn,
+        f,
+        scope,
+        ids,
+        sort=query.sort,
+        descending=query.descending,
+        per_page=query.per_page,
+        after=query.after,
+        before=query.before,
     )
-    grouped: dict[int, list[Row[Any]]] = defaultdict(list)
-    for v in await repo.vulnerabilities_of(conn, [r.id for r in rows]):
-        grouped[v.advisory_id].append(v)
-    return AdvisoryPage(rows, grouped, more)
+    return AlertPage(await _views(conn, rows, repos), more)
 
 
-async def count_advisories(conn: AsyncConnection) -> int:
-    return await repo.count_advisories(conn)
+async def list_for_repository(
+    conn: AsyncConnection, caller: Principal, owner: str, name: str, query: AlertQuery
+) -> AlertPage:
+    found = await _repository(conn, caller, owner, name, write=False)
+    return await _page(conn, query, repo.in_repositories([found.id]), {found.id: found})
 
 
-# Alerts: evaluation after snapshots and imports.
+async def list_for_organization(
+    conn: AsyncConnection, caller: Principal, login: str, query: AlertQuery
+) -> AlertPage:
+    org = await accounts.find_account(conn, login)
+    if org is None or not org.is_org:
+        raise NotFound()
+    scope = await access.organization_scope(conn, caller, org)
+    if not query.records.empty:
+        allowed = await artifacts.repositories_with_records(conn, org.id, query.records)
+        query = replace(query, filter=replace(query.filter, repository_ids=frozenset(allowed)))
+    return await _page(conn, query, scope, {})
 
-REMATCH_JOB = "alerts.rematch"
+
+async def open_alerts(
+    conn: AsyncConnection, caller: Principal, repos: Sequence[Repository], limit: int
+) -> AlertPage | None:
+    """The newest open alerts of those of ``repos`` whose alerts the caller may read; repositories
+    it may not read are left out silently (for pages that show alerts beside other things). None
+    when it may read the alerts of none of them."""
+    readable = await access.readable(conn, caller, repos)
+    if not readable:
+        return None
+    query = newest_first(AlertFilter(states=(AlertState.OPEN.value,)), limit)
+    scope = repo.in_repositories(sorted(readable))
+    return await _page(conn, query, scope, {r.id: r for r in repos if r.id in readable})
+
+
+async def _alert(conn: AsyncConnection, found: Repository, number: int) -> Row[Any]:
+    row = await repo.alert_by_number(conn, found.id, number)
+    if row is None:
+        raise NotFound()
+    return row
+
+
+async def alert_views(conn: AsyncConnection, repository_id: int, numbers: Sequence[int]) -> list[AlertView]:
+    """The repository's alerts of these numbers as they are now, in that order (for the webhooks)."""
+    rows = [row for n in numbers if (row := await repo.alert_by_number(conn, repository_id, n)) is not None]
+    return await _views(conn, rows, {})
+
+
+async def get_alert(
+    conn: AsyncConnection, caller: Principal, owner: str, name: str, number: int
+) -> AlertView:
+    found = await _repository(conn, caller, owner, name, write=False)
+    [view] = await _views(conn, [await _alert(conn, found, number)], {found.id: found})
+    return view
+
+
+def _invalid(field: str, message: str) -> SimpleValidationFailed:
+    return SimpleValidationFailed([FieldError("DependabotAlert", field, "invalid", message)])
+
+
+async def update_alert(
+    conn: AsyncConnection, caller: Principal, owner: str, name: str, number: int, body: AlertUpdate
+) -> AlertView:
+    """Dismiss (with a reason, and a comment), reopen, or replace the assignees.
+
+    Reopening a dismissed alert whose vulnerable version has since left the graph gives ``fixed``,
+    as the alert would have become had it not been dismissed."""
+    found = await _repository(conn, caller, owner, name, write=True)
+    if body.state is None and body.assignees is None:
+        raise _invalid("state", "state or assignees must be given")
+    if body.state == "dismissed" and body.dismissed_reason is None:
+        raise _invalid("dismissed_reason", "dismissed_reason must be provided when dismissing an alert")
+    row = await _alert(conn, found, number)
+    assignees: list[Account] | None = None
+    if body.assignees is not None:
+        try:
+            assignees = await resolve_assignees(conn, body.assignees)
+        except UnfitAssignees as exc:
+            raise _invalid("assignees", exc.message) from None
+    now = clock.now()
+    sender_id = None if caller.user is None else caller.user.id
+    if body.state == "dismissed":
+        if row.state == AlertState.FIXED:
+            raise Conflict("A fixed alert cannot be dismissed.")
+        await repo.set_alert_state(
+            conn,
+            row.id,
+            {
+                "state": AlertState.DISMISSED.value,
+                "dismissed_at": now,
+                "dismissed_by_id": None if caller.user is None else caller.user.id,
+                "dismissed_reason": body.dismissed_reason,
+                "dismissed_comment": body.dismissed_comment,
+                "updated_at": now,
+            },
+        )
+        if row.state != AlertState.DISMISSED:
+            await repo.record_events(conn, {AlertState.DISMISSED.value: [row.id]}, now)
+            await lifecycle.announce(conn, found.id, [(number, "dismissed")], sender_id=sender_id)
+    elif body.state == "open" and row.state != AlertState.OPEN:
+        if row.state == AlertState.FIXED:
+            raise Conflict(
+                "A fixed alert cannot be reopened; it reopens when the vulnerable version returns."
+            )
+        values: dict[str, Any] = {
+            "dismissed_at": None,
+            "dismissed_by_id": None,
+            "dismissed_reason": None,
+            "dismissed_comment": None,
+            "auto_dismissed_at": None,
+            "updated_at": now,
+        }
+        if row.present:
+            values["state"] = AlertState.OPEN.value
+        else:
+            values.update(state=AlertState.FIXED.value, fixed_at=now)
+        await repo.set_alert_state(conn, row.id, values)
+        await repo.record_events(conn, {values["state"]: [row.id]}, now)
+        action = "reopened" if row.present else "fixed"
+        await lifecycle.announce(conn, found.id, [(number, action)], sender_id=sender_id)
+    if assignees is not None:
+        await repo.set_assignees(conn, row.id, [a.id for a in assignees])
+        if body.state is None:
+            await repo.set_alert_state(conn, row.id, {"updated_at": now})
+    [view] = await _views(conn, [await _alert(conn, found, number)], {found.id: found})
+    return view
+
+
+# Evaluation after snapshots and imports.
+
+REMATCH_JOB = advisories.ADVISORIES_CHANGED_JOB
 # Repositories evaluated per transaction by the rematch job: short enough not to hold SQLite's one
 # writer for long, long enough that commits do not dominate.
 REMATCH_BATCH = 50
@@ -271,7 +256,7 @@ async def rematch(db: Database, job: jobs.Job) -> dict[str, Any]:
     """The ``alerts.rematch`` job: every repository with a graph or alerts, against one index of
     every alerting advisory. Idempotent: a rerun finds the alerts already in line."""
     async with db.read() as conn:
-        index = await lifecycle.index_for(conn, None)
+        index = await advisories.index_for(conn, None)
         ids = sorted(
             set(await dependencies.repositories_with_graph(conn))
             | set(await repo.repositories_with_alerts(conn))
@@ -291,31 +276,15 @@ async def rematch(db: Database, job: jobs.Job) -> dict[str, Any]:
     }
 
 
-async def package_vulnerabilities(
-    conn: AsyncConnection, packages: Sequence[tuple[str, str, str, str | None]], web_base: str
-) -> dict[str, list[dict[str, str]]]:
-    """For (package URL, ecosystem, name, version): the live alerting advisories affecting each, in
-    dependency review's shape, by package URL."""
-    wanted: list[tuple[str, Ecosystem, str, str]] = []
-    for purl, ecosystem, name, version in packages:
-        eco = parse(ecosystem)
-        if eco is not None and version:
-            wanted.append((purl, eco, name, version))
-    if not wanted:
-        return {}
-    index = await lifecycle.index_for(conn, {(eco, name) for _, eco, name, _ in wanted})
-    hits = {purl: index.affected(eco, name, version) for purl, eco, name, version in wanted}
-    rows = await repo.advisories_by_ids(conn, {a for found in hits.values() for a in found})
-    return {
-        purl: [
-            {
-                "severity": rows[a].severity,
-                "advisory_ghsa_id": rows[a].ghsa_id,
-                "advisory_summary": rows[a].summary,
-                "advisory_url": f"{web_base}/advisories/{rows[a].ghsa_id}",
-            }
-            for a in found
-        ]
-        for purl, found in hits.items()
-        if found
-    }
+async def import_advisories(
+    conn: AsyncConnection,
+    files: Iterable[tuple[str, bytes]],
+    *,
+    progress: Callable[[int], None] = lambda _: None,
+    problems: list[str] | None = None,
+) -> advisories.ImportCounts:
+    """Import OSV files into the advisory database, settling the history of alerts whose advisory
+    the import deletes; the alerts follow the new advisories once ``request_rematch``'s job runs."""
+    return await advisories.import_files(
+        conn, files, dropping=repo.forget_alerts_of, progress=progress, problems=problems
+    )

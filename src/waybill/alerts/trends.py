@@ -25,8 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from waybill.accounts import service as accounts
 from waybill.alerts import access
 from waybill.alerts import repository as repo
-from waybill.alerts.alert_schemas import SEVERITIES, AlertQuery
-from waybill.alerts.repository import AlertFilter
+from waybill.alerts.schemas import SEVERITIES, AlertQuery
+from waybill.alerts.types import AlertFilter
 from waybill.artifacts import service as artifacts
 from waybill.auth.types import Principal
 from waybill.core.errors import NotFound

@@ -305,19 +305,22 @@ def advisories_import(path: Path) -> None:
     """Import OSV advisories from PATH: a JSON or YAML file, a directory tree (such as a checkout of
     an advisory database), or a zip archive. Unchanged advisories are skipped, changed ones updated,
     withdrawn ones retired."""
-    from waybill.alerts import osv
+    from waybill.advisories import osv
+    from waybill.advisories.service import ImportCounts, count_advisories
     from waybill.alerts import service as alerts
 
     total = len(osv.entries(path))
     problems: list[str] = []
 
-    async def action(conn: AsyncConnection) -> tuple[alerts.ImportCounts, int]:
+    async def action(conn: AsyncConnection) -> tuple[ImportCounts, int]:
         with click.progressbar(length=total, label="Importing advisories", file=sys.stderr) as bar:
-            counts = await alerts.import_files(conn, osv.load(path), progress=bar.update, problems=problems)
+            counts = await alerts.import_advisories(
+                conn, osv.load(path), progress=bar.update, problems=problems
+            )
         if counts.changed:
             # Every repository's alerts are re-evaluated by the server's job worker.
             await alerts.request_rematch(conn)
-        return counts, await alerts.count_advisories(conn)
+        return counts, await count_advisories(conn)
 
     counts, stored = _run(action)
     for problem in problems[:5]:

@@ -21,9 +21,9 @@ from waybill.artifacts.types import RuntimeRisk
 from waybill.codescanning.repository import AlertFilter, AnalysisFilter, Position
 from waybill.codescanning.types import AlertState, SecuritySeverity
 from waybill.core.clock import iso, iso_or_none
-from waybill.core.errors import FieldError, ValidationFailed
 from waybill.http.pagination import page as parse_page
 from waybill.http.pagination import per_page as parse_per_page
+from waybill.http.query import comma_values, invalid, one_of
 
 CommitSha = Annotated[str, msgspec.Meta(pattern=r"^([0-9a-fA-F]{40}(?:[0-9a-fA-F]{24})?)$")]
 FullRef = Annotated[str, msgspec.Meta(pattern=r"^refs/(heads|tags|pull)/.*$", max_length=1024)]
@@ -49,29 +49,6 @@ class AlertUpdate(msgspec.Struct, forbid_unknown_fields=True):
     assignees: list[str] | None = None
 
 
-def _invalid(field: str, message: str, value: Any = None) -> ValidationFailed:
-    return ValidationFailed([FieldError("Query", field, "invalid", message, value)])
-
-
-def _one_of(params: Any, name: str, allowed: tuple[str, ...], default: str | None = None) -> str | None:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return default
-    if raw not in allowed:
-        raise _invalid(name, f"{name} must be one of: {', '.join(allowed)}", raw)
-    return str(raw)
-
-
-def _values(params: Any, name: str, allowed: tuple[str, ...] | None = None) -> tuple[str, ...]:
-    raw = [*params.getall(name, []), *params.getall(f"{name}[]", [])]
-    values = [part.strip() for value in raw for part in value.split(",") if part.strip()]
-    if allowed is not None:
-        for value in values:
-            if value not in allowed:
-                raise _invalid(name, f"{name} must be a comma-separated list of: {', '.join(allowed)}", value)
-    return tuple(dict.fromkeys(values))
-
-
 def _text(params: Any, name: str) -> str | None:
     value = params.get(name)
     return value if value else None
@@ -83,7 +60,7 @@ def query_ref(params: Any) -> str | None:
     pr = params.get("pr")
     if pr:
         if not pr.isdigit() or len(pr) > 9:
-            raise _invalid("pr", "pr must be a pull request number", pr)
+            raise invalid("pr", "pr must be a pull request number", pr)
         return f"refs/pull/{int(pr)}/merge"
     ref = _text(params, "ref")
     if ref is None:
@@ -101,8 +78,8 @@ class AnalysisQuery:
 
 def analysis_query(request: Any) -> AnalysisQuery:
     params = request.query_params
-    _one_of(params, "sort", ("created",))
-    direction = _one_of(params, "direction", ("asc", "desc"), "desc")
+    one_of(params, "sort", ("created",))
+    direction = one_of(params, "direction", ("asc", "desc"), "desc")
     return AnalysisQuery(
         filter=AnalysisFilter(
             tool_name=_text(params, "tool_name"),
@@ -133,7 +110,7 @@ SEVERITY_QUERY = ("critical", "high", "medium", "low", "warning", "note", "error
 
 
 def _states(params: Any) -> tuple[str, ...]:
-    states = _values(params, "state", STATE_QUERY)
+    states = comma_values(params, "state", STATE_QUERY)
     out: list[str] = []
     for state in states:
         out += [AlertState.DISMISSED.value, AlertState.FIXED.value] if state == "closed" else [state]
@@ -159,26 +136,28 @@ def decode_position(raw: str, sort: str, field: str) -> Position:
             return Position(value, ident)
         return Position(datetime.fromisoformat(str(value).replace("Z", "+00:00")), ident)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise _invalid(field, f"{field} is not a valid cursor", raw) from None
+        raise invalid(field, f"{field} is not a valid cursor", raw) from None
 
 
 def alert_query(request: Any, *, organization: bool) -> AlertQuery:
     params = request.query_params
     sorts = ("created", "updated") if organization else ("created", "number", "updated")
-    sort = _one_of(params, "sort", sorts, "created") or "created"
-    direction = _one_of(params, "direction", ("asc", "desc"), "desc")
-    severities = _values(params, "severity", SEVERITY_QUERY)
+    sort = one_of(params, "sort", sorts, "created") or "created"
+    direction = one_of(params, "direction", ("asc", "desc"), "desc")
+    severities = comma_values(params, "severity", SEVERITY_QUERY)
     after, before = params.get("after") or None, params.get("before") or None
     if after and before:
-        raise _invalid("before", "use either before or after, not both")
+        raise invalid("before", "use either before or after, not both")
     records = RecordFilter()
     if organization:
-        has = _values(params, "has", ("deployment",))
+        has = comma_values(params, "has", ("deployment",))
         records = RecordFilter(
-            registry_urls=_values(params, "artifact_registry_url"),
-            registries=_values(params, "artifact_registry", REGISTRIES),
+            registry_urls=comma_values(params, "artifact_registry_url"),
+            registries=comma_values(params, "artifact_registry", REGISTRIES),
             deployed="deployment" in has,
-            runtime_risks=tuple(RuntimeRisk(r) for r in _values(params, "runtime_risk", tuple(RuntimeRisk))),
+            runtime_risks=tuple(
+                RuntimeRisk(r) for r in comma_values(params, "runtime_risk", tuple(RuntimeRisk))
+            ),
         )
     return AlertQuery(
         filter=AlertFilter(

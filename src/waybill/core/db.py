@@ -433,6 +433,16 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+# Bound parameters per statement that stay well under SQLite's and asyncpg's limits.
+CHUNK = 500
+
+
+def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    """``values`` in slices of ``size``, for statements that take one bound parameter a value."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
 def upsert(conn: AsyncConnection, table: Table) -> Any:
     """The dialect's ``INSERT`` for ``table``, which has ``on_conflict_do_update/nothing``."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
 from waybill.accounts.types import Repository, Role
+from waybill.advisories import service as advisories
 from waybill.auth import permissions
 from waybill.auth.types import Need, Principal
 from waybill.core import clock, jobs, outbox
@@ -309,11 +310,7 @@ async def vulnerabilities(
     """Known vulnerabilities of the packages, by package URL, each as dependency review reports it
     (``severity``, ``advisory_ghsa_id``, ``advisory_summary``, ``advisory_url``), from the
     advisory database."""
-    # Imported here, and the one import of this domain upward (declared in the import contracts):
-    # the advisory database lives in the alerts domain, which builds on this one.
-    from waybill.alerts import service as alerts
-
-    return await alerts.package_vulnerabilities(
+    return await advisories.package_vulnerabilities(
         conn, [(p.purl, p.ecosystem, p.display_name, p.version) for p in packages], web_base
     )
 

@@ -18,11 +18,11 @@ from litestar.params import FromPath
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from waybill.alerts import dependabot, schemas
-from waybill.alerts import service as advisories
-from waybill.alerts.alert_schemas import newest_first, position_of
-from waybill.alerts.lifecycle import AlertState
-from waybill.alerts.repository import AlertFilter
+from waybill.advisories import schemas
+from waybill.advisories import service as advisories
+from waybill.alerts import service as dependabot
+from waybill.alerts.schemas import newest_first, position_of
+from waybill.alerts.types import AlertFilter, AlertState
 from waybill.auth.types import Principal
 from waybill.core.errors import Forbidden, NotFound
 from waybill.http.context import AnyRequest, database

@@ -9,11 +9,12 @@ from typing import Any
 from litestar import Response, get
 from litestar.params import FromPath
 
-from waybill.alerts import dependabot, trends
-from waybill.alerts.alert_schemas import REGISTRIES, SEVERITIES, alert_query, position_of
-from waybill.alerts.ecosystems import Ecosystem
-from waybill.alerts.lifecycle import AlertState
-from waybill.alerts.schemas import encode_position
+from waybill.advisories.ecosystems import Ecosystem
+from waybill.advisories.schemas import encode_position
+from waybill.alerts import service as dependabot
+from waybill.alerts import trends
+from waybill.alerts.schemas import REGISTRIES, SEVERITIES, alert_query, position_of
+from waybill.alerts.types import AlertState
 from waybill.artifacts.types import RuntimeRisk
 from waybill.codescanning import schemas as code_scanning_schemas
 from waybill.codescanning import service as code_scanning

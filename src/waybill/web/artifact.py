@@ -13,7 +13,7 @@ from litestar.params import FromPath
 
 from waybill.accounts import service as accounts
 from waybill.accounts.types import Repository
-from waybill.alerts import dependabot
+from waybill.alerts import service as dependabot
 from waybill.artifacts import service as artifacts
 from waybill.artifacts.types import ArtifactFilter, HistoryFilter
 from waybill.attestations import service as attestations

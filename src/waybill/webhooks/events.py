@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from waybill.accounts import schemas as accounts_schemas
 from waybill.accounts import service as accounts
 from waybill.accounts.types import Account, Repository
-from waybill.alerts import alert_schemas, dependabot
-from waybill.alerts import service as alerts
+from waybill.advisories import service as advisories
+from waybill.alerts import schemas as alert_schemas
+from waybill.alerts import service as dependabot
 from waybill.artifacts import schemas as artifacts
 from waybill.artifacts.types import Change, DeploymentRecord, DeploymentStatus, StorageRecord, StorageStatus
 from waybill.codescanning import schemas as code_scanning_schemas
@@ -216,7 +217,7 @@ async def _security_advisories(
     messages = []
     for ghsa_id, action in payload["advisories"]:
         try:
-            advisory, vulnerabilities = await alerts.get_advisory(conn, ghsa_id)
+            advisory, vulnerabilities = await advisories.get_advisory(conn, ghsa_id)
         except NotFound:
             continue  # rebuilt away since (no document left)
         body = {

@@ -9,22 +9,23 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from tests.alerts.osv_docs import as_file, osv_document
+from tests.advisories.osv_docs import as_file, osv_document
 from tests.harness import Harness
 from tests.spec import assert_conforms
-from waybill.alerts import osv
+from waybill.advisories import osv
+from waybill.advisories import service as advisories
 from waybill.alerts import service as alerts
 from waybill.cli.main import main
 
 
-async def _import(api: Harness, *files: tuple[str, bytes]) -> alerts.ImportCounts:
-    return await api.tx(lambda conn: alerts.import_files(conn, list(files)))
+async def _import(api: Harness, *files: tuple[str, bytes]) -> advisories.ImportCounts:
+    return await api.tx(lambda conn: alerts.import_advisories(conn, list(files)))
 
 
 async def test_real_pypi_set_imports_once_then_is_unchanged(api: Harness, shared_dir: Path) -> None:
     files = list(osv.load(shared_dir / "advisories" / "pypa-advisory-database"))
     assert len(files) == 2661
-    first = await api.tx(lambda conn: alerts.import_files(conn, files))
+    first = await api.tx(lambda conn: alerts.import_advisories(conn, files))
     assert (first.added, first.updated, first.unchanged, first.withdrawn, first.invalid) == (
         2651,
         0,
@@ -33,10 +34,10 @@ async def test_real_pypi_set_imports_once_then_is_unchanged(api: Harness, shared
         0,
     )
     # 306 GHSA ids are shared by several PyPI records (tensorflow-cpu and -gpu...): one advisory each.
-    assert await api.tx(alerts.count_advisories) == 2120
-    again = await api.tx(lambda conn: alerts.import_files(conn, files))
+    assert await api.tx(advisories.count_advisories) == 2120
+    again = await api.tx(lambda conn: alerts.import_advisories(conn, files))
     assert (again.added, again.updated, again.unchanged, again.withdrawn) == (0, 0, 2661, 0)
-    assert await api.tx(alerts.count_advisories) == 2120
+    assert await api.tx(advisories.count_advisories) == 2120
 
     r = await api.get("/advisories/GHSA-23hm-7w47-xw72")
     assert r.status_code == 200, r.text
@@ -47,19 +48,21 @@ async def test_real_pypi_set_imports_once_then_is_unchanged(api: Harness, shared
     withdrawn = await api.get("/advisories", params={"is_withdrawn": "true", "per_page": 100})
     assert_conforms(withdrawn, "security-advisories/list-global-advisories")
     assert len(withdrawn.json()) == 10
-    assert await api.tx(lambda c: alerts.affected(c, "PyPI", "aiohttp", "3.7.3"))
+    assert await api.tx(lambda c: advisories.affected(c, "PyPI", "aiohttp", "3.7.3"))
 
 
 async def test_a_modified_advisory_is_updated(api: Harness) -> None:
     doc = osv_document("GHSA-aaaa-bbbb-cccc", "npm", "left-pad", [{"introduced": "0"}, {"fixed": "1.0.0"}])
     await _import(api, as_file(doc))
-    assert await api.tx(lambda c: alerts.affected(c, "npm", "left-pad", "1.0.0")) == []
+    assert await api.tx(lambda c: advisories.affected(c, "npm", "left-pad", "1.0.0")) == []
 
     changed = {**doc, "modified": "2024-02-01T00:00:00Z"}
     changed["affected"][0]["ranges"][0]["events"] = [{"introduced": "0"}, {"fixed": "1.1.0"}]
     counts = await _import(api, as_file(changed))
     assert (counts.added, counts.updated, counts.unchanged, counts.withdrawn) == (0, 1, 0, 0)
-    assert await api.tx(lambda c: alerts.affected(c, "npm", "left-pad", "1.0.0")) == ["GHSA-aaaa-bbbb-cccc"]
+    assert await api.tx(lambda c: advisories.affected(c, "npm", "left-pad", "1.0.0")) == [
+        "GHSA-aaaa-bbbb-cccc"
+    ]
     r = await api.get("/advisories/GHSA-aaaa-bbbb-cccc")
     assert_conforms(r, "security-advisories/get-global-advisory")
     assert r.json()["updated_at"] == "2024-02-01T00:00:00Z"
@@ -73,12 +76,12 @@ async def test_a_modified_advisory_is_updated(api: Harness) -> None:
 async def test_a_withdrawn_advisory_is_retired(api: Harness) -> None:
     doc = osv_document("GHSA-dddd-eeee-ffff", "PyPI", "Flask", [{"introduced": "0"}, {"fixed": "2.0"}])
     await _import(api, as_file(doc))
-    assert await api.tx(lambda c: alerts.affected(c, "PyPI", "flask", "1.0")) == ["GHSA-dddd-eeee-ffff"]
+    assert await api.tx(lambda c: advisories.affected(c, "PyPI", "flask", "1.0")) == ["GHSA-dddd-eeee-ffff"]
 
     retired = {**doc, "modified": "2024-03-01T00:00:00Z", "withdrawn": "2024-03-01T00:00:00Z"}
     counts = await _import(api, as_file(retired))
     assert (counts.added, counts.updated, counts.unchanged, counts.withdrawn) == (0, 0, 0, 1)
-    assert await api.tx(lambda c: alerts.affected(c, "PyPI", "flask", "1.0")) == []
+    assert await api.tx(lambda c: advisories.affected(c, "PyPI", "flask", "1.0")) == []
     r = await api.get("/advisories/GHSA-dddd-eeee-ffff")
     assert_conforms(r, "security-advisories/get-global-advisory")
     assert r.json()["withdrawn_at"] == "2024-03-01T00:00:00Z"
@@ -115,7 +118,7 @@ async def test_records_sharing_a_ghsa_alias_are_one_advisory(api: Harness) -> No
     r = await api.get("/advisories/GHSA-1111-2222-3333")
     assert [v["package"]["name"] for v in r.json()["vulnerabilities"]] == ["tensorflow"]
     assert r.json()["withdrawn_at"] is None
-    assert await api.tx(lambda c: alerts.affected(c, "PyPI", "tensorflow-gpu", "1.0")) == []
+    assert await api.tx(lambda c: advisories.affected(c, "PyPI", "tensorflow-gpu", "1.0")) == []
 
 
 def test_cli_imports_yaml_json_directories_and_zips(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -13,33 +13,19 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 import msgspec
 from cvss import CVSS2, CVSS3, CVSS4, CVSSError  # type: ignore[import-untyped]
 
-from waybill.alerts import ecosystems
-from waybill.alerts.matching import VERSION_RANGE_TYPES
-from waybill.alerts.osv import Document, Severity
+from waybill.advisories import ecosystems
+from waybill.advisories.matching import VERSION_RANGE_TYPES
+from waybill.advisories.osv import Document, Severity
+from waybill.advisories.types import AdvisoryType, SeverityLevel
 
 SUMMARY_MAX = 1024
 DESCRIPTION_MAX = 65535
 _CWE = re.compile(r"^CWE-\d+$")
-
-
-class AdvisoryType(StrEnum):
-    REVIEWED = "reviewed"
-    UNREVIEWED = "unreviewed"
-    MALWARE = "malware"
-
-
-class SeverityLevel(StrEnum):
-    CRITICAL = "critical"
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
-    UNKNOWN = "unknown"
 
 
 _GHSA_SEVERITY = {
@@ -232,59 +218,84 @@ def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-def merge(ghsa: str, docs: list[Document]) -> Merged:
-    """One advisory from its documents (at least one). The document named by the GHSA id itself,
-    else the most recently modified live one, gives the text and ratings; the rest add packages."""
+def _lead_first(ghsa: str, docs: list[Document]) -> list[Document]:
+    """The document named by the GHSA id itself, else the most recently modified live one, first."""
+    return sorted(docs, key=lambda d: (d.id != ghsa, d.withdrawn is not None, -d.modified.timestamp(), d.id))
+
+
+def _identifiers(ghsa: str, cves: list[str]) -> list[dict[str, str]]:
+    own = [{"type": "GHSA", "value": ghsa}] if ghsa.startswith("GHSA-") else []
+    return own + [{"type": "CVE", "value": c} for c in cves]
+
+
+def _cwes(ordered: list[Document]) -> list[str]:
+    named = [c for d in ordered for c in (d.database_specific or {}).get("cwe_ids", []) or []]
+    return _unique([c for c in named if isinstance(c, str) and _CWE.match(c)])
+
+
+def _source_code_location(ordered: list[Document]) -> str | None:
+    repos = (r.repo for d in ordered for a in d.affected for r in a.ranges if r.type == "GIT" and r.repo)
+    return next(repos, None)
+
+
+def _epss(lead: Document) -> tuple[float | None, float | None]:
+    """The (percentage, percentile) the lead document's EPSS gives."""
+    raw = (lead.database_specific or {}).get("epss")
+    epss: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    return _float(epss.get("percentage")), _float(epss.get("percentile"))
+
+
+def _cves(ordered: list[Document]) -> list[str]:
+    aliases = _unique([a for d in ordered for a in (d.id, *d.aliases)])
+    return [a for a in aliases if a.startswith("CVE-")]
+
+
+def _withdrawn_at(docs: list[Document]) -> datetime | None:
+    """When the last document was withdrawn, once every one is; None while any stands."""
+    withdrawn = [d.withdrawn for d in docs]
+    return None if None in withdrawn else max(w for w in withdrawn if w is not None)
+
+
+def _merged_vulnerabilities(docs: list[Document]) -> list[VulnerableRow]:
+    # A withdrawn document stops contributing packages while others still stand; an advisory
+    # withdrawn whole keeps them for display (matching skips withdrawn advisories).
     live = [d for d in docs if d.withdrawn is None]
-    ordered = sorted(
-        docs, key=lambda d: (d.id != ghsa, d.withdrawn is not None, -d.modified.timestamp(), d.id)
-    )
+    return [v for d in sorted(live or docs, key=lambda d: d.id) for v in _vulnerabilities(d)]
+
+
+def _description(lead: Document) -> str | None:
+    return None if lead.details is None else lead.details[:DESCRIPTION_MAX]
+
+
+def merge(ghsa: str, docs: list[Document]) -> Merged:
+    """One advisory from its documents (at least one). The lead document (``_lead_first``) gives
+    the text and ratings; the rest add packages, aliases, references and weaknesses."""
+    ordered = _lead_first(ghsa, docs)
     lead = ordered[0]
     specific = lead.database_specific or {}
-    aliases = _unique([a for d in ordered for a in (d.id, *d.aliases)])
-    cves = [a for a in aliases if a.startswith("CVE-")]
-    identifiers = ([{"type": "GHSA", "value": ghsa}] if ghsa.startswith("GHSA-") else []) + [
-        {"type": "CVE", "value": c} for c in cves
-    ]
+    cves = _cves(ordered)
     cvss = next((c for d in ordered if (c := cvss_of(d)) != Cvss()), Cvss())
-    cwes = _unique(
-        [
-            c
-            for d in ordered
-            for c in (d.database_specific or {}).get("cwe_ids", []) or []
-            if isinstance(c, str) and _CWE.match(c)
-        ]
-    )
-    repos = [r.repo for d in ordered for a in d.affected for r in a.ranges if r.type == "GIT" and r.repo]
-    raw_epss = specific.get("epss")
-    epss: dict[str, Any] = raw_epss if isinstance(raw_epss, dict) else {}
-    published = [d.published or d.modified for d in docs]
-    withdrawn = None if live else max(d.withdrawn for d in docs if d.withdrawn is not None)
-    description = lead.details
-    if description is not None and len(description) > DESCRIPTION_MAX:
-        description = description[:DESCRIPTION_MAX]
+    epss_percentage, epss_percentile = _epss(lead)
     return Merged(
         ghsa_id=ghsa,
         cve_id=cves[0] if cves else None,
         type=type_of(lead),
         severity=severity_of(lead, cvss),
         summary=_summary(lead),
-        description=description,
-        source_code_location=repos[0] if repos else None,
-        identifiers=identifiers,
+        description=_description(lead),
+        source_code_location=_source_code_location(ordered),
+        identifiers=_identifiers(ghsa, cves),
         references=_unique([r.url for d in ordered for r in d.references]),
-        cwes=cwes,
+        cwes=_cwes(ordered),
         cvss=cvss,
-        epss_percentage=_float(epss.get("percentage")),
-        epss_percentile=_float(epss.get("percentile")),
-        published_at=min(published),
+        epss_percentage=epss_percentage,
+        epss_percentile=epss_percentile,
+        published_at=min(d.published or d.modified for d in docs),
         updated_at=max(d.modified for d in docs),
         github_reviewed_at=_timestamp(specific.get("github_reviewed_at")),
         nvd_published_at=_timestamp(specific.get("nvd_published_at")),
-        withdrawn_at=withdrawn,
-        # A withdrawn document stops contributing packages while others still stand; an advisory
-        # withdrawn whole keeps them for display (matching skips withdrawn advisories).
-        vulnerabilities=[v for d in sorted(live or docs, key=lambda d: d.id) for v in _vulnerabilities(d)],
+        withdrawn_at=_withdrawn_at(docs),
+        vulnerabilities=_merged_vulnerabilities(docs),
     )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.alerts.osv_docs import as_file, osv_document
+from tests.advisories.osv_docs import as_file, osv_document
 from tests.harness import Harness
 from tests.spec import assert_conforms
 from waybill.alerts import service as alerts
@@ -79,7 +79,7 @@ def _docs() -> list[dict[str, Any]]:
 
 @pytest.fixture
 async def loaded(api: Harness) -> Harness:
-    await api.tx(lambda c: alerts.import_files(c, [as_file(d) for d in _docs()]))
+    await api.tx(lambda c: alerts.import_advisories(c, [as_file(d) for d in _docs()]))
     return api
 
 

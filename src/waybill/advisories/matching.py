@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from bisect import bisect_left
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -18,7 +19,7 @@ from typing import Any
 
 from univers import versions as uv
 
-from waybill.alerts.ecosystems import VERSION_CLASS, Ecosystem, normalise_name, parse
+from waybill.advisories.ecosystems import VERSION_CLASS, Ecosystem, normalise_name, parse
 
 # Range types whose events are versions; GIT ranges name commits, which a version cannot be compared to.
 VERSION_RANGE_TYPES = ("ECOSYSTEM", "SEMVER")
@@ -322,3 +323,46 @@ def matched_range(
     that ``version`` falls in; ``= version`` for a version the explicit list names; None when the
     version is not affected."""
     return RangeFinder(ecosystem, ranges, versions).find(version)
+
+
+@dataclass
+class AdvisoryIndex:
+    """Live alerting advisories of some packages, ready to match versions against."""
+
+    matcher: MatchIndex = field(default_factory=MatchIndex)
+    advisory_ids: dict[str, int] = field(default_factory=dict)
+    # (advisory id, ecosystem, package key) -> the (name, ranges, versions) of its affected entries.
+    entries: dict[tuple[int, str, str], list[tuple[str, list[dict[str, Any]], list[str]]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    _finders: dict[tuple[int, str, str], list[RangeFinder]] = field(default_factory=dict)
+    _ranges: dict[tuple[int, str, str, str], tuple[str, str | None] | None] = field(default_factory=dict)
+
+    @classmethod
+    def of_rows(cls, rows: Iterable[Any]) -> AdvisoryIndex:
+        index = cls()
+        for row in rows:
+            eco = Ecosystem(row.ecosystem)
+            index.matcher.add(row.ghsa_id, eco, row.package_name, row.ranges, row.versions)
+            index.advisory_ids[row.ghsa_id] = row.advisory_id
+            index.entries[(row.advisory_id, row.ecosystem, row.package_key)].append(
+                (row.package_name, row.ranges, row.versions)
+            )
+        return index
+
+    def affected(self, eco: Ecosystem, name: str, version: str) -> list[int]:
+        return [self.advisory_ids[g] for g in self.matcher.affected(eco.value, name, version)]
+
+    def range_of(self, advisory_id: int, eco: Ecosystem, key: str, version: str) -> tuple[str, str | None]:
+        """The advisory's range that the version falls in (GitHub's text and first patched version)."""
+        memo = (advisory_id, eco.value, key, version)
+        if memo not in self._ranges:
+            package = (advisory_id, eco.value, key)
+            finders = self._finders.get(package)
+            if finders is None:
+                finders = self._finders[package] = [
+                    RangeFinder(eco, ranges, versions)
+                    for _, ranges, versions in self.entries.get(package, [])
+                ]
+            self._ranges[memo] = next((r for f in finders if (r := f.find(version)) is not None), None)
+        return self._ranges[memo] or (f"= {version}", None)

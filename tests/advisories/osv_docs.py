@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from waybill.alerts.osv import Document, parse
+from waybill.advisories.osv import Document, parse
 
 
 def osv_document(

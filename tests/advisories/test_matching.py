@@ -9,10 +9,10 @@ import msgspec
 import pytest
 from univers.versions import PypiVersion
 
-from tests.alerts.osv_docs import osv_document, typed
-from waybill.alerts import osv
-from waybill.alerts.ecosystems import Ecosystem, normalise_name, parse, purl_package
-from waybill.alerts.matching import MatchIndex, describe, parse_version
+from tests.advisories.osv_docs import osv_document, typed
+from waybill.advisories import osv
+from waybill.advisories.ecosystems import Ecosystem, normalise_name, parse, purl_package
+from waybill.advisories.matching import MatchIndex, describe, parse_version
 
 
 def _index(*docs: osv.Document) -> MatchIndex:
