@@ -71,10 +71,10 @@ screenshots: install browser
 # Style, formatting and the import contracts (pyproject.toml's [tool.importlinter]).
 lint: install
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench testkit
+	$(BIN)/ruff format --check src tests bench testkit
 
-# mypy --strict over src, tests and bench.
+# mypy --strict over src, tests, bench and testkit.
 typecheck: install
 	$(BIN)/mypy
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from asgi_lifespan import LifespanManager
 from sqlalchemy import event
-from tests.verification.sigstore_double import SigstoreDouble
+from testkit.sigstore import SigstoreDouble
 
 from bench.request_cost import call
 from bench.scratch import scratch_settings

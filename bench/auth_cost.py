@@ -24,8 +24,9 @@ from dataclasses import replace
 from typing import Any
 
 from asgi_lifespan import LifespanManager
-from tests.contract.world import SeededApp, app_private_key
-from tests.publishers.issuer import Issuer, SigningKey
+from testkit.apps import app_jwt, app_private_key
+from testkit.database import truncate_all
+from testkit.oidc import Issuer, SigningKey
 
 from bench.request_cost import DIGEST, call, provision
 from bench.scratch import scratch_settings
@@ -125,10 +126,8 @@ async def reads(settings: Settings, requests: int) -> None:
 
 async def _clear(settings: Settings) -> None:
     """Each mode provisions the same names: start again from an empty database."""
-    from tests.conftest import _truncate_all  # PostgreSQL only
-
     if settings.database_url:
-        await asyncio.to_thread(_truncate_all, settings.database_url)
+        await asyncio.to_thread(truncate_all, settings.database_url)
     else:
         (settings.data_dir / "waybill.db").unlink()
         from waybill.core.migrate import upgrade
@@ -164,7 +163,6 @@ async def exchanges(settings: Settings, count: int) -> None:
                 public_key=keys.parse_public(private),
             )
             installation = await apps.install(conn, "bench-app", "acme", None)
-        seeded = SeededApp(created.app.id, created.app.client_id, installation.id, installation.id, private)
         oidc_bodies = [
             json.dumps({"token": issuer.sign(issuer.github_actions(audience))}).encode() for _ in range(count)
         ]
@@ -173,7 +171,7 @@ async def exchanges(settings: Settings, count: int) -> None:
         for body in oidc_bodies:
             assert await call(app, "POST", "/waybill/oidc/token", json_headers, body) == 201
         oidc_rate = count / (time.perf_counter() - start)
-        app_headers = {**json_headers, "Authorization": f"Bearer {seeded.jwt()}"}
+        app_headers = {**json_headers, "Authorization": f"Bearer {app_jwt(created.app.id, private)}"}
         path = f"/app/installations/{installation.id}/access_tokens"
         start = time.perf_counter()
         for _ in range(count):

@@ -26,7 +26,7 @@ import time
 from typing import Any
 
 from asgi_lifespan import LifespanManager
-from tests.codescanning import sarifs
+from testkit import sarifs
 
 from bench.scratch import scratch_settings
 from waybill.accounts import service as accounts

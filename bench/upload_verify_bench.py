@@ -30,7 +30,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.verification.sigstore_double import SigstoreDouble
+from testkit.sigstore import SigstoreDouble
 
 from waybill.accounts import service as accounts
 from waybill.attestations import service as attestations

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from testkit.database import sync_url, truncate_all
 
 from tests.harness import Harness, running
 from waybill.config import Settings
@@ -60,14 +61,10 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data_dir / "waybill.db"
 
 
-def _sync_pg_url(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+psycopg://", 1)
-
-
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
     """A database of this test worker's own, migrated once; its URL."""
-    admin_url = _sync_pg_url(POSTGRES_URL)
+    admin_url = sync_url(POSTGRES_URL)
     name = f"waybill_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:8]}"
     try:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -89,26 +86,6 @@ def postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
-def _truncate_all(url: str) -> None:
-    engine = create_engine(_sync_pg_url(url))
-    try:
-        with engine.begin() as conn:
-            tables = (
-                conn.execute(
-                    text(
-                        "SELECT tablename FROM pg_tables"
-                        " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            if tables:
-                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -121,7 +98,7 @@ def settings(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Se
         shutil.copy(template, tmp_path / "waybill.db")
         return _base_settings(data_dir=tmp_path)
     url: str = request.getfixturevalue("postgres_database")
-    _truncate_all(url)
+    truncate_all(url)
     return _base_settings(database_url=url, data_dir=tmp_path)
 
 

@@ -21,9 +21,9 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from testkit import sarifs
 
 from tests.attestations.bundles import bundle_for, random_digest
-from tests.codescanning import sarifs
 from tests.contract.world import World, seed_accounts, seed_records
 from tests.harness import Harness, HttpClient
 from waybill.config import Settings

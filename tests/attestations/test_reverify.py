@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
+from testkit.sigstore import SigstoreDouble
 
 from tests.harness import Harness, running
-from tests.verification.sigstore_double import SigstoreDouble
 from waybill.attestations import checking, service
 from waybill.attestations.verification import Verdict
 from waybill.cli.main import main

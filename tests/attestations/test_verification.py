@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from testkit.sigstore import SigstoreDouble
 
 from tests.attestations.test_create import body_of, load
 from tests.harness import Harness, running
 from tests.spec import assert_conforms
-from tests.verification.sigstore_double import SigstoreDouble
 from waybill.accounts import service as accounts
 from waybill.attestations import service
 from waybill.config import Settings

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from testkit import sarifs
 
 from tests.attestations.bundles import bundle_for, random_digest
-from tests.codescanning import sarifs
 from tests.contract import description
 from tests.live import LiveServer, storage_record
 

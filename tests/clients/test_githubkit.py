@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from githubkit import GitHub
 from githubkit.exception import RequestFailed
+from testkit import sarifs
 
 from tests.attestations.bundles import bundle_for, random_digest
-from tests.codescanning import sarifs
 from tests.contract import description
 from tests.live import LiveServer
 

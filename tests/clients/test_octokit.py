@@ -11,10 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from testkit import sarifs
 
 from tests.attestations.bundles import bundle_for, random_digest
 from tests.clients.node import run_script
-from tests.codescanning import sarifs
 from tests.contract import description
 from tests.live import LiveServer, storage_record
 

@@ -5,8 +5,8 @@ and category on the same ref; severity from the rule; dismissal; filters and pag
 from __future__ import annotations
 
 import pytest
+from testkit import sarifs
 
-from tests.codescanning import sarifs
 from tests.codescanning.conftest import Org
 from tests.contract.description import API_VERSIONS, check_response
 

@@ -4,8 +4,8 @@ the newest of a set (the last one only with confirm_delete, taking its alerts wi
 from __future__ import annotations
 
 import pytest
+from testkit import sarifs
 
-from tests.codescanning import sarifs
 from tests.codescanning.conftest import Org
 from tests.contract.description import API_VERSIONS, check_response
 

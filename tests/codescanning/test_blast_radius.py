@@ -3,8 +3,9 @@ digests they built, and where those run now, most exposed first, in the advisory
 
 from __future__ import annotations
 
+from testkit import sarifs
+
 from tests.artifacts.conftest import digest
-from tests.codescanning import sarifs
 from tests.codescanning.conftest import Org
 
 BLAST = "/waybill/blast-radius"

@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from tests.codescanning import sarifs
+from testkit import sarifs
+
 from tests.harness import running
 from waybill.codescanning.routes import UPLOAD_BODY_BYTES
 from waybill.config import Settings

@@ -6,8 +6,8 @@ caller may not see answers 404."""
 from __future__ import annotations
 
 import pytest
+from testkit import sarifs
 
-from tests.codescanning import sarifs
 from tests.codescanning.conftest import Org
 
 WEB = "/repos/acme/web/code-scanning"

@@ -9,8 +9,8 @@ import os
 from typing import Any
 
 import pytest
+from testkit import sarifs
 
-from tests.codescanning import sarifs
 from tests.codescanning.conftest import Org
 from tests.contract.description import API_VERSIONS, check_response
 from waybill.app import JOB_HANDLERS

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from testkit import sarifs
 
-from tests.codescanning import sarifs
 from tests.contract.registry import case
 from tests.contract.world import Http, World
 

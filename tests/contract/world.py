@@ -5,18 +5,16 @@ hit real resources."""
 from __future__ import annotations
 
 import asyncio
-import json
-import time
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Protocol
 
 import httpx
-import jwt
+from testkit import sarifs
+from testkit.apps import app_jwt, app_private_key
 
 from tests.advisories.osv_docs import as_file, osv_document
 from tests.attestations.bundles import bundle_for, random_digest
-from tests.codescanning import sarifs
 from waybill.alerts import service as alerts
 from waybill.apps import keys
 from waybill.apps import service as apps
@@ -65,13 +63,6 @@ APP_PERMISSIONS = {"artifact_metadata": "write", "attestations": "write", "conte
 
 
 @cache
-def app_private_key() -> str:
-    """One key pair per test process: making an RSA key for every seeded world would cost more than
-    the rest of the seed."""
-    private, _ = keys.generate()
-    return private
-
-
 @dataclass(frozen=True)
 class SeededApp:
     """The seeded GitHub App, installed on the organization (all repositories) and on the owner."""
@@ -84,10 +75,7 @@ class SeededApp:
     slug: str = APP
 
     def jwt(self, lifetime: int = 600) -> str:
-        now = int(time.time())
-        claims = {"iat": now - 60, "exp": now + lifetime, "iss": self.id}
-        # Signed as JWS over the JSON itself: Octokit sends a numeric ``iss``, which ``jwt.encode`` refuses.
-        return jwt.api_jws.encode(json.dumps(claims).encode(), self.private_key, algorithm="RS256")
+        return app_jwt(self.id, self.private_key, lifetime)
 
 
 @dataclass

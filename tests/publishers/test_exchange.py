@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+from testkit.oidc import Issuer, SigningKey, running_issuer
 
 from tests.attestations.bundles import bundle_for, random_digest
 from tests.harness import Harness, running
-from tests.publishers.issuer import Issuer, SigningKey, running_issuer
 from waybill.accounts import service as accounts
 from waybill.config import Settings
 from waybill.publishers import service as publishers

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from testkit.oidc import running_issuer
 
 from tests.harness import Harness
-from tests.publishers.issuer import running_issuer
 from waybill.cli.main import main
 from waybill.config import Settings
 from waybill.publishers import service as publishers

@@ -6,8 +6,8 @@ import json
 from datetime import timedelta
 
 import pytest
+from testkit.sigstore import DEFAULT_SIGNED_AT, SigstoreDouble
 
-from tests.verification.sigstore_double import DEFAULT_SIGNED_AT, SigstoreDouble
 from waybill.attestations.verification import IdentityPolicy, Step, TimeSource, TrustRoot, TrustRoots, verify
 
 REPO = "https://github.com/octo-org/app"

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from testkit.sigstore import SigstoreDouble
 
-from tests.verification.sigstore_double import SigstoreDouble
 from waybill.attestations.verification import GITHUB, PUBLIC_GOOD, TrustRootError, TrustRoots, verify
 from waybill.config import Settings
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from testkit import sarifs
 
-from tests.codescanning import sarifs
 from tests.web.helpers import sign_in
 from tests.web.world import FRONTEND, SCRIPT_SUMMARY, VAULT, World
 

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from testkit.sigstore import SigstoreDouble
+
 from tests.advisories.osv_docs import as_file, osv_document
 from tests.dependencies.helpers import snapshot
 from tests.harness import Harness
-from tests.verification.sigstore_double import SigstoreDouble
 from waybill.alerts import service as alerts
 
 INSTANCE = SigstoreDouble(name="web-instance")

@@ -8,8 +8,8 @@ import json
 from typing import Any, Final
 
 import githubkit.webhooks
+from testkit import sarifs
 
-from tests.codescanning import sarifs
 from tests.webhooks.conftest import SECRET, World, hook_body
 from tests.webhooks.receiver import Receiver
 from tests.webhooks.schemas import check_github

@@ -1,5 +1,5 @@
-"""SARIF documents for tests: the real scanner output in ``data/``, and named builders for the
-edge cases, all uploaded as clients upload them (gzip, then base64)."""
+"""SARIF documents for tests and benchmarks: real scanner output in ``sarif_data/``, and named
+builders for the edge cases, all uploaded as clients upload them (gzip, then base64)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent / "sarif_data"
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SHA = "a" * 40
 SHA2 = "b" * 40
@@ -17,7 +17,7 @@ CHECKOUT = "file:///github/workspace/"
 
 
 def real(name: str) -> dict[str, Any]:
-    """``ruff`` or ``bandit``: a scanner's own output (see ``data/README.md``)."""
+    """``ruff`` or ``bandit``: a scanner's own output (see ``sarif_data/README.md``)."""
     return json.loads((DATA / f"{name}.sarif").read_text())  # type: ignore[no-any-return]
 
 
