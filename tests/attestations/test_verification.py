@@ -1,5 +1,5 @@
 """Verification on upload, policies (off, record, enforce), the verification endpoints and the
-``verified`` filter, with bundles from a test CA and TSA (``sigstore_double``) that the operator's
+``verified`` filter, with bundles from a test CA and TSA (``testkit.sigstore``) that the operator's
 trust roots point at, and with the real bundles of the shared fixtures."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Bundles signed in the test by a CA and timestamp authority of our own (``sigstore_double``)."""
+"""Bundles signed in the test by a CA and timestamp authority of our own (``testkit.sigstore``)."""
 
 from __future__ import annotations
 
