@@ -744,58 +744,93 @@ async def reverify(db: Database, job: jobs.Job) -> dict[str, Any]:
     """Verify again, in batches by id, every attestation stored when the job started, under its
     repository's policy now (``off``: left as it is). Progress is stored with each batch's verdicts,
     so a job taken over after a restart continues where the last batch ended."""
-    raw_roots = (job.payload or {}).get("trust_roots")
-    roots = Path(raw_roots) if raw_roots else None
-    batch_size = int((job.payload or {}).get("batch_size") or REVERIFY_BATCH)
+    roots, batch_size = _reverify_options(job.payload or {})
     progress: dict[str, Any] = dict(job.result or {})
     if "upto_id" not in progress:
-        async with db.write() as conn:
-            upto = await sql.last_attestation_id(conn)
-            progress = {
-                "processed": 0,
-                "total": await sql.count_between(conn, 0, upto),
-                "verified": 0,
-                "failed": 0,
-                "skipped": 0,
-                "last_id": 0,
-                "upto_id": upto,
-            }
-            await sql.record_job_progress(conn, job.id, progress)
-    while True:
-        async with db.read() as conn:
-            rows = await sql.batch_after(conn, progress["last_id"], progress["upto_id"], batch_size)
-            if not rows:
-                break
-            repo_rows, owner_rows = await sql.policies_of_many(
-                conn, sorted({r.repository_id for r in rows}), sorted({r.owner_id for r in rows})
-            )
-        policies = {
-            r.id: _effective(repo_rows.get(r.repository_id), owner_rows.get(r.owner_id)) for r in rows
-        }
+        progress = await _begin_reverify(db, job.id)
+    while rows := await _reverify_batch(db, progress, batch_size):
+        policies = await _policies_of(db, rows)
         checked = [r for r in rows if policies[r.id].mode is not Mode.OFF]
-        verdicts = await checking.verify_bundles(roots, [decompress(r.data) for r in checked])
-        now = clock.now()
-        records = []
-        for row, verdict in zip(checked, verdicts, strict=True):
-            judged, _ = judge(verdict, f"{row.owner_login}/{row.repository_name}", policies[row.id])
-            records.append(_verification_row(row.id, judged, now))
-        async with db.write() as conn:
-            # Attestations deleted since the batch was read are left out.
-            remaining = set(await sql.existing_ids(conn, [r["attestation_id"] for r in records]))
-            kept = [r for r in records if r["attestation_id"] in remaining]
-            await sql.upsert_verifications(conn, kept)
-            await _announce_failures(conn, {r.id: r.owner_id for r in checked}, kept)
-            verified = sum(1 for r in records if r["verified"])
-            progress = {
-                **progress,
-                "processed": progress["processed"] + len(rows),
-                "verified": progress["verified"] + verified,
-                "failed": progress["failed"] + len(records) - verified,
-                "skipped": progress["skipped"] + len(rows) - len(records),
-                "last_id": rows[-1].id,
-            }
-            await sql.record_job_progress(conn, job.id, progress)
+        records = await _verdicts(roots, checked, policies)
+        progress = await _store_verdicts(db, job.id, _advanced(progress, rows, records), checked, records)
     return progress
+
+
+def _reverify_options(payload: dict[str, Any]) -> tuple[Path | None, int]:
+    """The trust roots to verify with (None: the configured ones) and the batch size."""
+    roots = payload.get("trust_roots")
+    return (Path(roots) if roots else None), int(payload.get("batch_size") or REVERIFY_BATCH)
+
+
+async def _store_verdicts(
+    db: Database,
+    job_id: int,
+    progress: dict[str, Any],
+    checked: Sequence[Any],
+    records: Sequence[dict[str, Any]],
+) -> dict[str, Any]:
+    """One batch's verdicts and the job's progress, in one transaction."""
+    async with db.write() as conn:
+        # Attestations deleted since the batch was read are left out.
+        remaining = set(await sql.existing_ids(conn, [r["attestation_id"] for r in records]))
+        kept = [r for r in records if r["attestation_id"] in remaining]
+        await sql.upsert_verifications(conn, kept)
+        await _announce_failures(conn, {r.id: r.owner_id for r in checked}, kept)
+        await sql.record_job_progress(conn, job_id, progress)
+    return progress
+
+
+async def _begin_reverify(db: Database, job_id: int) -> dict[str, Any]:
+    """The job's bounds, fixed when it starts: attestations stored later are verified on upload."""
+    async with db.write() as conn:
+        upto = await sql.last_attestation_id(conn)
+        total = await sql.count_between(conn, 0, upto)
+        progress = {"processed": 0, "total": total, "verified": 0, "failed": 0, "skipped": 0}
+        progress |= {"last_id": 0, "upto_id": upto}
+        await sql.record_job_progress(conn, job_id, progress)
+    return progress
+
+
+async def _reverify_batch(db: Database, progress: dict[str, Any], size: int) -> list[Any]:
+    async with db.read() as conn:
+        return await sql.batch_after(conn, progress["last_id"], progress["upto_id"], size)
+
+
+async def _policies_of(db: Database, rows: Sequence[Any]) -> dict[int, Policy]:
+    """Each attestation's policy now, by attestation id."""
+    async with db.read() as conn:
+        repo_rows, owner_rows = await sql.policies_of_many(
+            conn, sorted({r.repository_id for r in rows}), sorted({r.owner_id for r in rows})
+        )
+    return {r.id: _effective(repo_rows.get(r.repository_id), owner_rows.get(r.owner_id)) for r in rows}
+
+
+async def _verdicts(
+    roots: Path | None, rows: Sequence[Any], policies: dict[int, Policy]
+) -> list[dict[str, Any]]:
+    verdicts = await checking.verify_bundles(roots, [decompress(r.data) for r in rows])
+    now = clock.now()
+    return [
+        _verification_row(
+            row.id, judge(verdict, f"{row.owner_login}/{row.repository_name}", policies[row.id])[0], now
+        )
+        for row, verdict in zip(rows, verdicts, strict=True)
+    ]
+
+
+def _advanced(
+    progress: dict[str, Any], rows: Sequence[Any], records: Sequence[dict[str, Any]]
+) -> dict[str, Any]:
+    """The progress after one batch: ``skipped`` counts the attestations whose policy is ``off``."""
+    verified = sum(1 for r in records if r["verified"])
+    return {
+        **progress,
+        "processed": progress["processed"] + len(rows),
+        "verified": progress["verified"] + verified,
+        "failed": progress["failed"] + len(records) - verified,
+        "skipped": progress["skipped"] + len(rows) - len(records),
+        "last_id": rows[-1].id,
+    }
 
 
 def subjects_of(repository_ids: Sequence[int]) -> Any:

@@ -37,6 +37,9 @@ ASGIApp = Any
 # A route (its path, after the /api/v3 prefix) with a body limit of its own instead of the global one;
 # the route enforces it on the bytes it receives, this layer on the announced Content-Length.
 BodyLimit = tuple[re.Pattern[str], int]
+# What the layer answers instead of the app: a status and its error body.
+Refusal = tuple[int, dict[str, Any]]
+_READ_HEADERS = (b"x-github-api-version", b"authorization", b"content-length")
 
 
 @dataclass
@@ -139,67 +142,17 @@ class GitHubConventions:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _request_id()
-        # What this request writes is recorded under its id (the caller is named once resolved).
-        audit.set_request(request_id.decode())
-        audit.set_actor(audit.UNKNOWN)
-        extra: list[tuple[bytes, bytes]] = [(b"x-github-request-id", request_id)]
-        # For log lines about this request (``request.state.request_id``).
-        scope.setdefault("state", {})["request_id"] = request_id.decode()
-        path: str = scope["path"]
-        if path == ENTERPRISE_PREFIX or path.startswith(ENTERPRISE_PREFIX + "/"):
-            scope = {
-                **scope,
-                "path": path[len(ENTERPRISE_PREFIX) :] or "/",
-                "root_path": scope.get("root_path", "") + ENTERPRISE_PREFIX,
-            }
-        headers = {
-            k: v
-            for k, v in scope["headers"]
-            if k in (b"x-github-api-version", b"authorization", b"content-length")
-        }
-        version = headers.get(b"x-github-api-version", DEFAULT_API_VERSION.encode()).decode("latin-1").strip()
-        state = scope.setdefault("state", {})
-        state["api_version"] = version
-        if version not in API_VERSIONS:
-            message = (
-                f"Unsupported 'X-GitHub-Api-Version' header '{version}'. Supported: {', '.join(API_VERSIONS)}"
-            )
-            await _send_json(send, 400, error_body(message, 400), extra)
-            return
-        # The pages under /ui/ are not the REST API: a browser sends no Authorization header, so the
-        # anonymous per-address API limit would throttle a signed-in viewer after a few dozen pages.
-        # Probes (a kubelet every few seconds) would spend the anonymous quota meant for callers.
-        if self.limiter is not None and not (
-            path == "/ui" or path.startswith("/ui/") or path in UNLIMITED_PATHS
-        ):
-            authorization = headers.get(b"authorization")
-            if authorization:
-                key, limit = "t:" + hashlib.sha256(authorization).hexdigest(), self.limiter.authenticated
-            else:
-                client = scope.get("client") or ("unknown", 0)
-                key, limit = "a:" + str(client[0]), self.limiter.anonymous
-            window, ok = self.limiter.hit(key, limit)
-            extra += [
-                (b"x-ratelimit-limit", str(limit).encode()),
-                (b"x-ratelimit-remaining", str(max(limit - window.used, 0)).encode()),
-                (b"x-ratelimit-reset", str(window.reset).encode()),
-                (b"x-ratelimit-used", str(window.used).encode()),
-                (b"x-ratelimit-resource", b"core"),
-            ]
-            if not ok:
-                RATE_LIMITED.labels("token" if authorization else "anonymous").inc()
-                who = "this token" if authorization else str((scope.get("client") or ("unknown",))[0])
-                await _send_json(send, 403, error_body(f"API rate limit exceeded for {who}.", 403), extra)
-                return
-        length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self._body_limit(scope["path"]):
-            await _send_json(send, 413, error_body("Payload Too Large", 413), extra)
-            return
-
-        refused = _nul_refusal(scope)
+        scope = _without_prefix(scope)
+        extra: list[tuple[bytes, bytes]] = [(b"x-github-request-id", _begin(scope))]
+        headers = {k: v for k, v in scope["headers"] if k in _READ_HEADERS}
+        refused = (
+            _version_refusal(scope, headers)
+            or self._rate_refusal(scope, headers, extra)
+            or self._size_refusal(scope, headers)
+            or _nul_refusal(scope)
+        )
         if refused is not None:
-            await _send_json(send, refused[0], refused[1], extra)
+            await _send_json(send, *refused, extra)
             return
 
         async def send_with_headers(message: dict[str, Any]) -> None:
@@ -213,11 +166,80 @@ class GitHubConventions:
             # Only a read is ever run again: a write goes straight through.
             await self.app(scope, receive, send_with_headers)
 
+    def _rate_refusal(
+        self, scope: Scope, headers: dict[bytes, bytes], extra: list[tuple[bytes, bytes]]
+    ) -> Refusal | None:
+        """Counts the request against its token's (or address's) window, adding the window's
+        headers to ``extra``; a 403 once the window is spent."""
+        path = scope["path"]
+        # The pages under /ui/ are not the REST API: a browser sends no Authorization header, so the
+        # anonymous per-address API limit would throttle a signed-in viewer after a few dozen pages.
+        # Probes (a kubelet every few seconds) would spend the anonymous quota meant for callers.
+        if self.limiter is None or path == "/ui" or path.startswith("/ui/") or path in UNLIMITED_PATHS:
+            return None
+        authorization = headers.get(b"authorization")
+        client = str((scope.get("client") or ("unknown",))[0])
+        if authorization:
+            key, limit = "t:" + hashlib.sha256(authorization).hexdigest(), self.limiter.authenticated
+        else:
+            key, limit = "a:" + client, self.limiter.anonymous
+        window, ok = self.limiter.hit(key, limit)
+        extra += [
+            (b"x-ratelimit-limit", str(limit).encode()),
+            (b"x-ratelimit-remaining", str(max(limit - window.used, 0)).encode()),
+            (b"x-ratelimit-reset", str(window.reset).encode()),
+            (b"x-ratelimit-used", str(window.used).encode()),
+            (b"x-ratelimit-resource", b"core"),
+        ]
+        if ok:
+            return None
+        RATE_LIMITED.labels("token" if authorization else "anonymous").inc()
+        who = "this token" if authorization else client
+        return 403, error_body(f"API rate limit exceeded for {who}.", 403)
+
+    def _size_refusal(self, scope: Scope, headers: dict[bytes, bytes]) -> Refusal | None:
+        """A body announced larger than its route accepts is refused before it is read."""
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self._body_limit(scope["path"]):
+            return 413, error_body("Payload Too Large", 413)
+        return None
+
     def _body_limit(self, path: str) -> int:
         for pattern, limit in self.body_limits:
             if pattern.match(path):
                 return limit
         return self.max_body
+
+
+def _begin(scope: Scope) -> bytes:
+    """The request's id, under which the audit log records what it writes (the caller is named
+    once resolved) and log lines name it (``request.state.request_id``)."""
+    request_id = _request_id()
+    audit.set_request(request_id.decode())
+    audit.set_actor(audit.UNKNOWN)
+    scope.setdefault("state", {})["request_id"] = request_id.decode()
+    return request_id
+
+
+def _without_prefix(scope: Scope) -> Scope:
+    """GitHub Enterprise Server's clients call ``/api/v3/...``: the same routes, one prefix deeper."""
+    path: str = scope["path"]
+    if path != ENTERPRISE_PREFIX and not path.startswith(ENTERPRISE_PREFIX + "/"):
+        return scope
+    return {
+        **scope,
+        "path": path[len(ENTERPRISE_PREFIX) :] or "/",
+        "root_path": scope.get("root_path", "") + ENTERPRISE_PREFIX,
+    }
+
+
+def _version_refusal(scope: Scope, headers: dict[bytes, bytes]) -> Refusal | None:
+    version = headers.get(b"x-github-api-version", DEFAULT_API_VERSION.encode()).decode("latin-1").strip()
+    scope.setdefault("state", {})["api_version"] = version
+    if version in API_VERSIONS:
+        return None
+    message = f"Unsupported 'X-GitHub-Api-Version' header '{version}'. Supported: {', '.join(API_VERSIONS)}"
+    return 400, error_body(message, 400)
 
 
 async def once_more_if_asked(app: ASGIApp, scope: Scope, receive: Any, send: Any) -> None:
@@ -242,7 +264,7 @@ async def once_more_if_asked(app: ASGIApp, scope: Scope, receive: Any, send: Any
         await app(scope, receive, send)
 
 
-def _nul_refusal(scope: Scope) -> tuple[int, dict[str, Any]] | None:
+def _nul_refusal(scope: Scope) -> Refusal | None:
     """No GitHub name or value holds a NUL character, and PostgreSQL text cannot store one: a path
     with NUL names nothing (404), a query with one is a bad request (400; ``basic-error`` is the
     one error shape every operation accepts, where some declare a 422 with other shapes)."""
