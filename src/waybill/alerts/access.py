@@ -12,14 +12,11 @@ Visibility comes first: a private repository the caller cannot see answers 404, 
 
 from __future__ import annotations
 
-from waybill.alerts.models import dependabot_alerts
 from waybill.auth.security_access import SecurityAccess
 
 PERMISSION = "vulnerability_alerts"
-ACCESS = SecurityAccess(PERMISSION, dependabot_alerts.c.repository_id)
+ACCESS = SecurityAccess(PERMISSION)
 decide = ACCESS.decide
 require = ACCESS.require
 readable = ACCESS.readable
-organization_scope = ACCESS.organization_scope
-# The same scope for the alerts' history and its sums, whose rows name their repository too.
 organization_repositories = ACCESS.organization_repositories

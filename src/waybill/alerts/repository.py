@@ -43,6 +43,7 @@ from waybill.alerts.models import (
     dependabot_alerts,
 )
 from waybill.alerts.types import AlertFilter
+from waybill.auth.repository import RepositoryIds
 from waybill.core.db import chunks, upsert
 
 _alerts = dependabot_alerts
@@ -51,11 +52,6 @@ _assignees = dependabot_alert_assignees
 _events = dependabot_alert_events
 _days = dependabot_alert_days
 _open_counts = dependabot_alert_open_counts
-
-
-def in_repositories(repository_ids: Sequence[int]) -> ColumnElement[bool]:
-    """The scope of ``list_alerts`` over these repositories."""
-    return _alerts.c.repository_id.in_(repository_ids)
 
 
 async def alerts_of_repository(conn: AsyncConnection, repository_id: int) -> list[Row[Any]]:
@@ -181,7 +177,7 @@ def _alert_where(f: AlertFilter, assignee_ids: dict[str, int]) -> list[ColumnEle
 async def list_alerts(
     conn: AsyncConnection,
     f: AlertFilter,
-    scope: ColumnElement[bool],
+    repository_ids: Sequence[int] | RepositoryIds,
     assignee_ids: dict[str, int],
     *,
     sort: str,
@@ -190,11 +186,11 @@ async def list_alerts(
     after: Position | None,
     before: Position | None,
 ) -> tuple[list[Row[Any]], bool]:
-    """A page of alerts (within ``scope``: which repositories) in (sort value, id) order, and
-    whether more lie beyond it, as ``list_advisories`` pages."""
+    """A page of the alerts of these repositories in (sort value, id) order, and whether more lie
+    beyond it, as ``list_advisories`` pages."""
     t = _alerts.c
     column = ALERT_SORTS[sort]
-    where = [scope, *_alert_where(f, assignee_ids)]
+    where = [t.repository_id.in_(repository_ids), *_alert_where(f, assignee_ids)]
     forward = before is None
     desc = descending if forward else not descending
     at = after if forward else before
@@ -431,7 +427,7 @@ def _event_where(f: AlertFilter) -> list[ColumnElement[bool]]:
     return where
 
 
-def _in_repositories(column: Any, repositories: Select[Any], f: AlertFilter) -> list[ColumnElement[bool]]:
+def _in_repositories(column: Any, repositories: RepositoryIds, f: AlertFilter) -> list[ColumnElement[bool]]:
     """Rows of the repositories selected, narrowed to the production-context filters' ones."""
     where = [column.in_(repositories)]
     if f.repository_ids is not None:
@@ -444,7 +440,7 @@ def _is(column: Any, state: str) -> Any:
 
 
 async def alert_flow(
-    conn: AsyncConnection, repositories: Select[Any], f: AlertFilter, boundaries: Sequence[datetime]
+    conn: AsyncConnection, repositories: RepositoryIds, f: AlertFilter, boundaries: Sequence[datetime]
 ) -> list[Any]:
     """The movements of the alerts ``f`` names between the boundaries, summed from their events:
     rows of (bucket, severity, prior_severity, entered, exited, opened, fixed). Bucket 0 holds
@@ -480,7 +476,7 @@ async def alert_flow(
 
 
 async def daily_flow(
-    conn: AsyncConnection, repositories: Select[Any], f: AlertFilter, days: Sequence[str]
+    conn: AsyncConnection, repositories: RepositoryIds, f: AlertFilter, days: Sequence[str]
 ) -> list[Any]:
     """The same rows as ``alert_flow`` from the day sums, for the days from the first up to (not
     including) the last; bucket i holds the days from days[i-1] on, and there is no bucket 0."""
@@ -502,7 +498,7 @@ async def daily_flow(
     return list((await conn.execute(query)).all())
 
 
-async def open_counts(conn: AsyncConnection, repositories: Select[Any], f: AlertFilter) -> dict[str, int]:
+async def open_counts(conn: AsyncConnection, repositories: RepositoryIds, f: AlertFilter) -> dict[str, int]:
     """Severity -> the alerts open now in these repositories."""
     c = _open_counts.c
     query = (
@@ -513,7 +509,7 @@ async def open_counts(conn: AsyncConnection, repositories: Select[Any], f: Alert
     return {severity: int(n) for severity, n in await conn.execute(query)}
 
 
-def _fixes(repositories: Select[Any], f: AlertFilter, since: datetime, until: datetime) -> list[Any]:
+def _fixes(repositories: RepositoryIds, f: AlertFilter, since: datetime, until: datetime) -> list[Any]:
     """The fixes of open alerts from ``since`` up to ``until``, counted under the severity the alert
     was open at. The state conditions are literals, as the partial index's are, for SQLite's planner
     to see that the index holds every row they select."""
@@ -535,7 +531,7 @@ _HOUR = cast(_events.c.prior_seconds / 3600, Integer)
 
 
 async def fix_hours(
-    conn: AsyncConnection, repositories: Select[Any], f: AlertFilter, since: datetime, until: datetime
+    conn: AsyncConnection, repositories: RepositoryIds, f: AlertFilter, since: datetime, until: datetime
 ) -> list[tuple[int, int]]:
     """How many fixes took each whole number of hours, in order of hours."""
     query = select(_HOUR, func.count()).where(*_fixes(repositories, f, since, until)).group_by(_HOUR)
@@ -544,7 +540,7 @@ async def fix_hours(
 
 async def fix_seconds(
     conn: AsyncConnection,
-    repositories: Select[Any],
+    repositories: RepositoryIds,
     f: AlertFilter,
     since: datetime,
     until: datetime,

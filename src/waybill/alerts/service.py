@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
@@ -21,6 +21,7 @@ from waybill.alerts import repository as repo
 from waybill.alerts.schemas import AlertQuery, AlertUpdate, AlertView, newest_first
 from waybill.alerts.types import AlertFilter, AlertState
 from waybill.artifacts import service as artifacts
+from waybill.auth.repository import RepositoryIds
 from waybill.auth.types import Principal
 from waybill.core import clock, jobs
 from waybill.core.db import Database
@@ -76,7 +77,10 @@ class AlertPage:
 
 
 async def _page(
-    conn: AsyncConnection, query: AlertQuery, scope: ColumnElement[bool], repos: dict[int, Repository]
+    conn: AsyncConnection,
+    query: AlertQuery,
+    repository_ids: Sequence[int] | RepositoryIds,
+    repos: dict[int, Repository],
 ) -> AlertPage:
     f = query.filter
     named = [a for a in f.assignees if a not in ("*", "none")]
@@ -84,7 +88,7 @@ async def _page(
     rows, more = await repo.list_alerts(
         conn,
         f,
-        scope,
+        repository_ids,
         ids,
         sort=query.sort,
         descending=query.descending,
@@ -99,7 +103,7 @@ async def list_for_repository(
     conn: AsyncConnection, caller: Principal, owner: str, name: str, query: AlertQuery
 ) -> AlertPage:
     found = await _repository(conn, caller, owner, name, write=False)
-    return await _page(conn, query, repo.in_repositories([found.id]), {found.id: found})
+    return await _page(conn, query, [found.id], {found.id: found})
 
 
 async def list_for_organization(
@@ -108,7 +112,7 @@ async def list_for_organization(
     org = await accounts.find_account(conn, login)
     if org is None or not org.is_org:
         raise NotFound()
-    scope = await access.organization_scope(conn, caller, org)
+    scope = await access.organization_repositories(conn, caller, org)
     if not query.records.empty:
         allowed = await artifacts.repositories_with_records(conn, org.id, query.records)
         query = replace(query, filter=replace(query.filter, repository_ids=frozenset(allowed)))
@@ -125,8 +129,7 @@ async def open_alerts(
     if not readable:
         return None
     query = newest_first(AlertFilter(states=(AlertState.OPEN.value,)), limit)
-    scope = repo.in_repositories(sorted(readable))
-    return await _page(conn, query, scope, {r.id: r for r in repos if r.id in readable})
+    return await _page(conn, query, sorted(readable), {r.id: r for r in repos if r.id in readable})
 
 
 async def _alert(conn: AsyncConnection, found: Repository, number: int) -> Row[Any]:

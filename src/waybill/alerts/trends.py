@@ -17,9 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate
-from typing import Any
 
-from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
@@ -28,6 +26,7 @@ from waybill.alerts import repository as repo
 from waybill.alerts.schemas import SEVERITIES, AlertQuery
 from waybill.alerts.types import AlertFilter
 from waybill.artifacts import service as artifacts
+from waybill.auth.repository import RepositoryIds
 from waybill.auth.types import Principal
 from waybill.core.errors import NotFound
 
@@ -112,7 +111,7 @@ async def organization_trends(
 
 
 async def _time_to_fix(
-    conn: AsyncConnection, repositories: Select[Any], f: AlertFilter, since: datetime, until: datetime
+    conn: AsyncConnection, repositories: RepositoryIds, f: AlertFilter, since: datetime, until: datetime
 ) -> tuple[float | None, int]:
     """The median time in seconds from opening to fix of the alerts fixed from ``since`` up to
     ``until`` (from their last opening: a reopened alert's clock starts again), and how many fixes

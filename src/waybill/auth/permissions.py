@@ -7,16 +7,13 @@ without the needed permission answers 403 naming that permission.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
-from typing import Any
 
-from sqlalchemy import false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
-from waybill.accounts.models import repositories
-from waybill.accounts.repository import readable_by_user
 from waybill.accounts.types import Account, OrgRole, Repository, Role
+from waybill.auth import repository
+from waybill.auth.repository import RepositoryIds
 from waybill.auth.types import Need, Principal, Token, TokenKind
 from waybill.core.errors import Forbidden, NotFound, Unauthenticated
 
@@ -116,7 +113,7 @@ async def allowed(
     return {r.id: decide(principal, r, roles[r.id], need) for r in repos}
 
 
-def readable_repository_ids(principal: Principal, need: Need) -> Any:
+def readable_repository_ids(principal: Principal, need: Need) -> RepositoryIds:
     """A subquery of the ids of repositories whose ``need`` (a read) the caller has.
 
     Lists use it to leave out, silently and inside SQL so that pages stay full, what the caller
@@ -124,34 +121,17 @@ def readable_repository_ids(principal: Principal, need: Need) -> Any:
     """
     user, token = principal.user, principal.token
     if user is None or token is None:
-        return _readable_ids(None, False, None, None)
+        return repository.readable_ids(None, False, None, None)
     if token.kind is TokenKind.CLASSIC:
-        return _readable_ids(user.id if "repo" in token.scopes else None, user.site_admin, None, None)
+        return repository.readable_ids(
+            user.id if "repo" in token.scopes else None, user.site_admin, None, None
+        )
     if token.resource_owner_id is None or not any(token.level(p) >= Role.READ for p in need.permissions):
-        return _readable_ids(None, False, None, None)
+        return repository.readable_ids(None, False, None, None)
     # An integration reads every private repository its token reaches, as an administrator would.
-    return _readable_ids(
+    return repository.readable_ids(
         user.id, user.site_admin or token.integration, token.resource_owner_id, token.repository_ids
     )
-
-
-@lru_cache(maxsize=4096)
-def _readable_ids(
-    private_for: int | None, site_admin: bool, owner_id: int | None, repository_ids: frozenset[int] | None
-) -> Any:
-    """Public repositories, and the private ones user ``private_for`` reads (site admins: all),
-    narrowed to ``owner_id``'s (fine-grained tokens, which always name a resource owner) and to
-    ``repository_ids``. Memoized, as each of a caller's reads would build the same subquery again
-    (SQL elements are immutable, so sharing one is safe)."""
-    public = repositories.c.private == false()
-    if private_for is None:
-        return select(repositories.c.id).where(public)
-    private = true() if site_admin else readable_by_user(private_for)
-    if owner_id is not None:
-        private = private & (repositories.c.owner_id == owner_id)
-    if repository_ids is not None:
-        private = private & repositories.c.id.in_(sorted(repository_ids))
-    return select(repositories.c.id).where(or_(public, private))
 
 
 def require_authenticated(principal: Principal) -> Account:

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Select, false, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from waybill.accounts.models import repositories
 from waybill.accounts.types import Account, OrgRole, Repository, Role
-from waybill.auth import permissions
+from waybill.auth import permissions, repository
+from waybill.auth.repository import RepositoryIds
 from waybill.auth.types import Principal, Token, TokenKind
 from waybill.core.errors import Forbidden, NotFound, Unauthenticated
 
@@ -36,11 +34,9 @@ def _reaches(token: Token, repo: Repository) -> bool:
 
 @dataclass(frozen=True)
 class SecurityAccess:
-    """``permission``: the fine-grained repository permission; ``repository_id``: the column of the
-    domain's table that names the repository, for the organization list."""
+    """``permission``: the fine-grained repository permission."""
 
     permission: str
-    repository_id: Column[Any]
 
     def _token_refusal(self, token: Token, private: bool, reaches: bool, write: bool) -> Exception | None:
         if token.kind is TokenKind.CLASSIC:
@@ -89,35 +85,27 @@ class SecurityAccess:
         roles = await permissions.effective_roles(conn, principal, repos)
         return {r.id for r in repos if self.decide(principal, r, roles[r.id], write=False) is None}
 
-    async def organization_scope(
-        self, conn: AsyncConnection, principal: Principal, org: Account
-    ) -> ColumnElement[bool]:
-        """The condition on the domain's table for the organization list: its repositories the token
-        reaches. Raises 401/404 (not a member)/403 (not an owner, or a token without the permission)."""
-        return self.repository_id.in_(await self.organization_repositories(conn, principal, org))
-
     async def organization_repositories(
         self, conn: AsyncConnection, principal: Principal, org: Account
-    ) -> Select[Any]:
-        """The ids of the organization's repositories that ``organization_scope`` admits, for tables
-        other than the domain's; raises as it does."""
+    ) -> RepositoryIds:
+        """The organization's repositories whose data the caller may read, for the organization
+        lists. Raises 401/404 (not a member)/403 (not an owner, or a token without the permission)."""
         role = await permissions.require_org_member(conn, principal, org)
         if role is not OrgRole.OWNER:
             raise Forbidden("Must be an owner or security manager of the organization.")
         token = principal.token
         assert token is not None
-        r = repositories.c
-        where: list[Any] = [r.owner_id == org.id]
         if token.kind is TokenKind.CLASSIC:
-            if not token.scopes & FULL_SCOPES:
-                if "public_repo" not in token.scopes:
-                    raise self._token_refusal(token, True, False, False) or Forbidden()
-                where.append(r.private == false())
-        else:
-            if token.resource_owner_id != org.id or token.level(self.permission) < Role.READ:
-                raise Forbidden(
-                    f"Resource not accessible by personal access token (requires {self.permission}:read)."
-                )
-            if token.repository_ids is not None:
-                where.append(r.id.in_(sorted(token.repository_ids)))
-        return select(r.id).where(*where)
+            public_only = not token.scopes & FULL_SCOPES
+            if public_only and "public_repo" not in token.scopes:
+                raise self._token_refusal(token, True, False, False) or Forbidden()
+            return repository.organization_repository_ids(
+                org.id, public_only=public_only, repository_ids=None
+            )
+        if token.resource_owner_id != org.id or token.level(self.permission) < Role.READ:
+            raise Forbidden(
+                f"Resource not accessible by personal access token (requires {self.permission}:read)."
+            )
+        return repository.organization_repository_ids(
+            org.id, public_only=False, repository_ids=token.repository_ids
+        )

@@ -12,14 +12,11 @@ from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
-from waybill.accounts.models import accounts as accounts_table
-from waybill.accounts.repository import account_from_row
+from waybill.auth import repository
 from waybill.auth.cache import PRINCIPALS
-from waybill.auth.models import tokens
 from waybill.auth.types import (
     CLASSIC_PREFIX,
     CLASSIC_SCOPES,
@@ -29,7 +26,6 @@ from waybill.auth.types import (
     LEVELS,
     PUBLISHER_PREFIX,
     Principal,
-    Token,
     TokenKind,
 )
 from waybill.core import audit, clock
@@ -149,46 +145,29 @@ async def _insert(
     permissions: dict[str, str] | None = None,
     expires_at: datetime | None = None,
 ) -> int:
-    now = clock.now()
-    result = await conn.execute(
-        insert(tokens)
-        .values(
-            user_id=user_id,
-            kind=kind,
-            token_hash=digest(raw),
-            hint=raw[-4:],
-            scopes=scopes or [],
-            resource_owner_id=resource_owner_id,
-            repository_ids=repository_ids,
-            permissions=permissions or {},
-            expires_at=expires_at,
-            created_at=now,
-        )
-        .returning(tokens.c.id)
+    return await repository.insert_token(
+        conn,
+        token_hash=digest(raw),
+        hint=raw[-4:],
+        user_id=user_id,
+        kind=kind,
+        scopes=scopes or [],
+        resource_owner_id=resource_owner_id,
+        repository_ids=repository_ids,
+        permissions=permissions or {},
+        expires_at=expires_at,
     )
-    return int(result.scalar_one())
 
 
 async def revoke(conn: AsyncConnection, raw: str) -> None:
     """Revoke a token; every process refuses it on its next request (``waybill.auth.cache``)."""
-    result = await conn.execute(
-        update(tokens)
-        .where(tokens.c.token_hash == digest(raw), tokens.c.revoked_at.is_(None))
-        .values(revoked_at=clock.now())
-    )
-    if result.rowcount == 0:
+    if not await repository.revoke_token(conn, digest(raw)):
         raise NotFound("token not found (or already revoked)")
 
 
 async def revoke_ids(conn: AsyncConnection, ids: Iterable[int]) -> None:
     """Revoke these tokens (those still live), as when their app installation is suspended."""
-    wanted = sorted(set(ids))
-    if wanted:
-        await conn.execute(
-            update(tokens)
-            .where(tokens.c.id.in_(wanted), tokens.c.revoked_at.is_(None))
-            .values(revoked_at=clock.now())
-        )
+    await repository.revoke_tokens(conn, ids)
 
 
 def parse_authorization(header: str) -> str:
@@ -265,24 +244,7 @@ def _unexpired(principal: Principal) -> Principal:
 
 
 async def _lookup(conn: AsyncConnection, token_hash: str) -> Principal:
-    """The principal of a token that is neither unknown nor revoked (its expiry is the caller's)."""
-    row = (await conn.execute(_BY_HASH, {"token_hash": token_hash})).first()
-    if row is None or row.revoked_at is not None:
+    principal = await repository.live_principal(conn, token_hash)
+    if principal is None:
         raise Unauthenticated("Bad credentials")
-    token = Token(
-        id=row.id,
-        kind=TokenKind(row.kind),
-        scopes=frozenset(row.scopes),
-        resource_owner_id=row.resource_owner_id,
-        repository_ids=None if row.repository_ids is None else frozenset(row.repository_ids),
-        permissions=dict(row.permissions),
-        expires_at=row.expires_at,
-    )
-    return Principal(user=account_from_row(row, "user__"), token=token)
-
-
-_BY_HASH = (
-    select(tokens, *(c.label(f"user__{c.name}") for c in accounts_table.c))
-    .join(accounts_table, accounts_table.c.id == tokens.c.user_id)
-    .where(tokens.c.token_hash == bindparam("token_hash"))
-)
+    return principal

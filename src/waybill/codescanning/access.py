@@ -13,11 +13,10 @@ Visibility comes first: a private repository the caller cannot see answers 404, 
 from __future__ import annotations
 
 from waybill.auth.security_access import SecurityAccess
-from waybill.codescanning.models import code_scanning_alerts
 
 PERMISSION = "security_events"
-ACCESS = SecurityAccess(PERMISSION, code_scanning_alerts.c.repository_id)
+ACCESS = SecurityAccess(PERMISSION)
 decide = ACCESS.decide
 require = ACCESS.require
 readable = ACCESS.readable
-organization_scope = ACCESS.organization_scope
+organization_repositories = ACCESS.organization_repositories

@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import repository as accounts_sql
+from waybill.auth.repository import RepositoryIds
 from waybill.codescanning.models import (
     code_scanning_alert_assignees,
     code_scanning_alert_instances,
@@ -479,7 +480,7 @@ def _alert_where(f: AlertFilter) -> list[ColumnElement[bool]]:
 async def list_alerts(
     conn: AsyncConnection,
     f: AlertFilter,
-    scope: ColumnElement[bool],
+    repository_ids: Sequence[int] | RepositoryIds,
     *,
     sort: str,
     descending: bool,
@@ -488,11 +489,11 @@ async def list_alerts(
     after: Position | None = None,
     before: Position | None = None,
 ) -> tuple[list[Row[Any]], bool]:
-    """A page of alerts within ``scope`` in (sort value, id) order, by page number or from a cursor
-    position, and whether more lie beyond it."""
+    """A page of the alerts of these repositories in (sort value, id) order, by page number or from
+    a cursor position, and whether more lie beyond it."""
     t = _alerts.c
     column = SORTS[sort]
-    where = [scope, *_alert_where(f)]
+    where = [t.repository_id.in_(repository_ids), *_alert_where(f)]
     forward = before is None
     desc = descending if forward else not descending
     at = after if forward else before

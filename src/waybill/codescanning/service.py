@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
@@ -20,10 +20,10 @@ from waybill.accounts.assignees import UnfitAssignees
 from waybill.accounts.assignees import resolve as resolve_assignees
 from waybill.accounts.types import Repository
 from waybill.artifacts import service as artifacts
+from waybill.auth.repository import RepositoryIds
 from waybill.auth.types import Principal
 from waybill.codescanning import access, sarif
 from waybill.codescanning import repository as repo
-from waybill.codescanning.models import code_scanning_alerts
 from waybill.codescanning.repository import AlertFilter
 from waybill.codescanning.schemas import AlertQuery, AlertUpdate, AlertView, AnalysisQuery, SarifUpload
 from waybill.codescanning.types import AlertState, Finding, InstanceState, ProcessingStatus, Run
@@ -536,12 +536,15 @@ class AlertPage:
 
 
 async def _page(
-    conn: AsyncConnection, query: AlertQuery, scope: ColumnElement[bool], repos: dict[int, Repository]
+    conn: AsyncConnection,
+    query: AlertQuery,
+    repository_ids: Sequence[int] | RepositoryIds,
+    repos: dict[int, Repository],
 ) -> AlertPage:
     rows, more = await repo.list_alerts(
         conn,
         query.filter,
-        scope,
+        repository_ids,
         sort=query.sort,
         descending=query.descending,
         per_page=query.per_page,
@@ -553,7 +556,7 @@ async def _page(
 
 
 async def list_for_repository(conn: AsyncConnection, found: Repository, query: AlertQuery) -> AlertPage:
-    return await _page(conn, query, code_scanning_alerts.c.repository_id == found.id, {found.id: found})
+    return await _page(conn, query, [found.id], {found.id: found})
 
 
 async def list_for_organization(
@@ -562,7 +565,7 @@ async def list_for_organization(
     org = await accounts.find_account(conn, login)
     if org is None or not org.is_org:
         raise NotFound()
-    scope = await access.organization_scope(conn, caller, org)
+    scope = await access.organization_repositories(conn, caller, org)
     if not query.records.empty:
         allowed = await artifacts.repositories_with_records(conn, org.id, query.records)
         query = replace(query, filter=replace(query.filter, repository_ids=frozenset(allowed)))
@@ -580,7 +583,7 @@ async def open_alerts(
     rows, more = await repo.list_alerts(
         conn,
         AlertFilter(states=(AlertState.OPEN.value,)),
-        code_scanning_alerts.c.repository_id.in_(sorted(readable)),
+        sorted(readable),
         sort="created",
         descending=True,
         per_page=limit,

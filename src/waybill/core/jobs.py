@@ -194,6 +194,12 @@ async def count_pending(conn: AsyncConnection, token_id: int) -> int:
     return int((await conn.execute(query)).scalar_one())
 
 
+async def counts(conn: AsyncConnection) -> dict[tuple[str, str], int]:
+    """How many jobs there are, by kind and status."""
+    query = select(jobs.c.kind, jobs.c.status, func.count()).group_by(jobs.c.kind, jobs.c.status)
+    return {(str(kind), str(status)): count for kind, status, count in (await conn.execute(query)).all()}
+
+
 # For writes that run straight through the drivers (``waybill.core.drivers``) and queue a job in the
 # same transaction: a job of this kind and key, unless one is already waiting to start (it will see
 # whatever this write changed when it runs). Parameters: kind, key, payload (JSON text), now.

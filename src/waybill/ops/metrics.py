@@ -27,10 +27,10 @@ from prometheus_client import (
     multiprocess,
     start_http_server,
 )
-from sqlalchemy import func, select
 
 from waybill.core.db import Database
-from waybill.core.jobs import Handler, Job, jobs
+from waybill.core.jobs import Handler, Job
+from waybill.core.jobs import counts as job_counts
 
 log = logging.getLogger("waybill.metrics")
 
@@ -141,10 +141,8 @@ async def sample_forever(db: Database) -> None:
 
 
 async def sample(db: Database) -> None:
-    statement = select(jobs.c.kind, jobs.c.status, func.count()).group_by(jobs.c.kind, jobs.c.status)
     async with db.query() as conn:
-        rows = (await conn.execute(statement)).all()
-    counts = {(str(kind), str(status)): count for kind, status, count in rows}
+        counts = await job_counts(conn)
     # Multiprocess mode cannot clear labels: a kind and status seen before and gone now reads 0.
     for labels in _QUEUE_LABELS - counts.keys():
         JOBS_QUEUED.labels(*labels).set(0)
