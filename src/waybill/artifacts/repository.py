@@ -57,6 +57,7 @@ from waybill.artifacts.types import (
 )
 from waybill.attestations.schemas import SLSA_PROVENANCE
 from waybill.attestations.types import DEFAULT_MODE, Mode
+from waybill.auth.repository import RepositoryIds
 from waybill.core import audit, keyset, outbox
 from waybill.core.db import Database, json_rows
 from waybill.core.drivers import Sql, sqlite_time, utc
@@ -110,7 +111,7 @@ def _deployment(row: Any) -> DeploymentRecord:
 # The reads by digest are the hottest statements: each is built and compiled once per organization and
 # caller (``readable`` is memoized too), then run through the driver.
 @lru_cache(maxsize=1024)
-def _deployments_by_digest(org_login: str, readable: Any) -> Any:
+def _deployments_by_digest(org_login: str, readable: RepositoryIds) -> Any:
     t = deployment_records
     return (
         select(t)
@@ -155,7 +156,7 @@ _storage_select = select(storage_records, artifacts.c.name).join(
 
 
 @lru_cache(maxsize=1024)
-def _storage_by_digest(org_login: str, readable: Any) -> Any:
+def _storage_by_digest(org_login: str, readable: RepositoryIds) -> Any:
     t = storage_records
     return _storage_select.where(
         t.c.org_id == org_id_by_login(org_login),
@@ -198,7 +199,7 @@ def _history_entry(row: Row[Any]) -> HistoryEntry:
 async def history(
     conn: AsyncConnection,
     org_id: int,
-    readable: Any,
+    readable: RepositoryIds,
     where: HistoryFilter,
     *,
     per_page: int,
@@ -279,7 +280,7 @@ async def digest_spans(
     conn: AsyncConnection,
     org_id: int,
     digest: str,
-    readable: Any,
+    readable: RepositoryIds,
     *,
     per_page: int,
     after: int | None,
@@ -322,7 +323,7 @@ def _digest_prefix(search: str) -> str | None:
     return f"sha256:{hex_}"
 
 
-def _artifact_query(org_id: int, readable: Any, where: ArtifactFilter) -> Any:
+def _artifact_query(org_id: int, readable: RepositoryIds, where: ArtifactFilter) -> Any:
     a, d, s = artifacts, deployment_records, storage_records
     # The organization's readable repositories as a set the scan of artifacts (newest first) checks
     # each row against, rather than a join that SQLite would drive from the repositories (and sort).
@@ -382,7 +383,7 @@ def _artifact_query(org_id: int, readable: Any, where: ArtifactFilter) -> Any:
 async def linked_artifacts(
     conn: AsyncConnection,
     org_id: int,
-    readable: Any,
+    readable: RepositoryIds,
     where: ArtifactFilter,
     *,
     per_page: int,
@@ -435,7 +436,7 @@ async def linked_artifacts(
 
 
 async def environment_summaries(
-    conn: AsyncConnection, org_id: int, readable: Any
+    conn: AsyncConnection, org_id: int, readable: RepositoryIds
 ) -> list[EnvironmentSummary]:
     """Per (logical environment, physical environment, cluster): what is deployed there now."""
     d = deployment_records
@@ -524,7 +525,7 @@ async def repositories_with_records(
 
 
 async def storage_of_repositories(
-    conn: AsyncConnection, repository_ids: Sequence[int], readable: Any
+    conn: AsyncConnection, repository_ids: Sequence[int], readable: RepositoryIds
 ) -> list[tuple[int, StorageRecord]]:
     t = storage_records
     if not repository_ids:
@@ -538,7 +539,7 @@ async def storage_of_repositories(
 
 
 async def deployed_digests(
-    conn: AsyncConnection, digests: Sequence[str], readable: Any
+    conn: AsyncConnection, digests: Sequence[str], readable: RepositoryIds
 ) -> list[DeploymentRecord]:
     """Deployment records currently deploying any of the digests."""
     if not digests:
@@ -565,7 +566,7 @@ async def footprint(
     org_id: int,
     repository_ids: Sequence[int],
     attested: Any,
-    readable: Any,
+    readable: RepositoryIds,
     weights: dict[str, int],
     shown: int,
 ) -> Footprint:
@@ -1202,13 +1203,15 @@ async def upsert_storage_record(
 
 
 async def deployments_by_digest(
-    db: Database, org_login: str, digest: str, readable: Any
+    db: Database, org_login: str, digest: str, readable: RepositoryIds
 ) -> list[DeploymentRecord]:
     query = db.compiled(_deployments_by_digest(org_login.lower(), readable))
     return [_record(row) for row in await db.fetch(query.sql, query.bind(digest=digest))]
 
 
-async def storage_by_digest(db: Database, org_login: str, digest: str, readable: Any) -> list[StorageRecord]:
+async def storage_by_digest(
+    db: Database, org_login: str, digest: str, readable: RepositoryIds
+) -> list[StorageRecord]:
     query = db.compiled(_storage_by_digest(org_login.lower(), readable))
     return [_storage_row(row) for row in await db.fetch(query.sql, query.bind(digest=digest))]
 

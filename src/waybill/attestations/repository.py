@@ -35,6 +35,7 @@ from waybill.attestations.models import (
 )
 from waybill.attestations.schemas import Bundle, PredicateFilter
 from waybill.attestations.types import DEFAULT_MODE, Mode
+from waybill.auth.repository import RepositoryIds
 from waybill.core.db import upsert
 from waybill.core.jobs import jobs
 from waybill.core.keyset import KeysetPage, fetch_page
@@ -144,7 +145,7 @@ async def list_by_digest(
     conn: AsyncConnection,
     *,
     digest: str,
-    readable: Any | None,
+    readable: RepositoryIds | None,
     repository_id: int | None = None,
     owner_id: int | None = None,
     predicate: PredicateFilter | None,
@@ -190,7 +191,7 @@ async def bulk_list(
     *,
     digests: Sequence[str],
     owner_id: int,
-    readable: Any,
+    readable: RepositoryIds,
     predicate: PredicateFilter | None,
     with_bundle: bool,
     per_page: int,
@@ -277,7 +278,7 @@ async def repositories_page(
     conn: AsyncConnection,
     *,
     owner_id: int,
-    readable: Any,
+    readable: RepositoryIds,
     predicate: PredicateFilter | None,
     per_page: int,
     after: int | None,
@@ -354,7 +355,7 @@ async def newest_with_predicate(
 
 
 async def newest_for_digest(
-    conn: AsyncConnection, *, owner_id: int, digest: str, readable: Any, limit: int
+    conn: AsyncConnection, *, owner_id: int, digest: str, readable: RepositoryIds, limit: int
 ) -> Sequence[Any]:
     """The newest ``limit`` attestations of the owner's readable repositories naming ``digest``, with
     their bundles and verdicts (None when never checked); read newest first from the subjects'
@@ -387,7 +388,7 @@ async def provenance_verdicts(
     *,
     owner_id: int,
     digests: Sequence[str],
-    readable: Any,
+    readable: RepositoryIds,
     predicate_types: Sequence[str],
 ) -> list[Any]:
     """``(digest, id, verified, verification_queued_at)`` of every provenance attestation of the
