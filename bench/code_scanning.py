@@ -34,7 +34,6 @@ from waybill.app import WaybillApp, create_app
 from waybill.auth import tokens
 from waybill.codescanning import repository as code_scanning_sql
 from waybill.codescanning import sarif
-from waybill.codescanning.models import code_scanning_alerts
 from waybill.config import Settings
 from waybill.core import clock
 
@@ -142,7 +141,7 @@ async def process_5000(app: WaybillApp, headers: dict[str, str]) -> None:
         rows, _ = await code_scanning_sql.list_alerts(
             conn,
             code_scanning_sql.AlertFilter(),
-            code_scanning_alerts.c.repository_id == found.id,
+            [found.id],
             sort="created",
             descending=True,
             per_page=1,

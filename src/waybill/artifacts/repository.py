@@ -242,7 +242,7 @@ async def history(
         (r.c.physical_environment, where.physical_environment),
         (r.c.cluster, where.cluster),
         (r.c.deployment_name, where.deployment_name),
-        (h.c.digest, where.digest),
+        (h.c.digest, None if where.digest is None else str(where.digest)),
         (h.c.status, where.status),
     ):
         if value is not None:

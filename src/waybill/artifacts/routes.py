@@ -111,9 +111,9 @@ async def create_storage_record(request: AnyRequest, org: FromPath[str]) -> Resp
 async def list_deployment_records(
     request: AnyRequest, org: FromPath[str], subject_digest: FromPath[str]
 ) -> Response[bytes]:
-    schemas.check_digest(subject_digest)
+    digest = schemas.parse_digest(subject_digest)
     caller = await principal(request)
-    records = await service.deployment_records(database(request), caller, org, subject_digest)
+    records = await service.deployment_records(database(request), caller, org, digest)
     return json_response(schemas.deployment_list(records))
 
 
@@ -121,9 +121,9 @@ async def list_deployment_records(
 async def list_storage_records(
     request: AnyRequest, org: FromPath[str], subject_digest: FromPath[str]
 ) -> Response[bytes]:
-    schemas.check_digest(subject_digest)
+    digest = schemas.parse_digest(subject_digest)
     caller = await principal(request)
-    records = await service.storage_records(database(request), caller, org, subject_digest)
+    records = await service.storage_records(database(request), caller, org, digest)
     return json_response(
         {
             "total_count": len(records),
@@ -134,9 +134,8 @@ async def list_storage_records(
 
 def _history_filter(request: AnyRequest) -> HistoryFilter:
     query = request.query_params
-    digest = query.get("digest") or None
-    if digest is not None:
-        schemas.check_digest(digest, field="digest")
+    raw_digest = query.get("digest") or None
+    digest = None if raw_digest is None else schemas.parse_digest(raw_digest, field="digest")
     raw_status = query.get("status") or None
     try:
         status = None if raw_status is None else DeploymentStatus(raw_status)
@@ -171,12 +170,10 @@ async def deployment_history(request: AnyRequest, org: FromPath[str]) -> Respons
 async def digest_deployments(
     request: AnyRequest, org: FromPath[str], subject_digest: FromPath[str]
 ) -> Response[bytes]:
-    schemas.check_digest(subject_digest)
+    digest = schemas.parse_digest(subject_digest)
     page_at = cursor(request)
     async with database(request).read() as conn:
-        page = await service.digest_deployments(
-            conn, await principal(request, conn), org, subject_digest, page_at
-        )
+        page = await service.digest_deployments(conn, await principal(request, conn), org, digest, page_at)
     return json_response(
         {"deployments": [schemas.digest_deployment(d) for d in page.items]},
         headers=cursor_links(request, page.next_key, page.prev_key),

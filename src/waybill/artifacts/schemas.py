@@ -21,9 +21,10 @@ from waybill.artifacts.types import (
 )
 from waybill.core.clock import iso
 from waybill.core.errors import FieldError, ValidationFailed
+from waybill.core.types import Digest
 
 DIGEST_PATTERN = "^sha256:[a-f0-9]{64}$"
-Digest = Annotated[str, msgspec.Meta(min_length=71, max_length=71, pattern=DIGEST_PATTERN)]
+DigestText = Annotated[str, msgspec.Meta(min_length=71, max_length=71, pattern=DIGEST_PATTERN)]
 ArtifactName = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
 LogicalEnvironment = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 PhysicalEnvironment = Annotated[str, msgspec.Meta(max_length=128)]
@@ -31,7 +32,6 @@ RepositoryName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, patte
 RuntimeRisks = Annotated[list[RuntimeRisk], msgspec.Meta(max_length=4)]
 CLUSTER_PATTERN = "^[a-zA-Z0-9._-]+$"
 _CLUSTER = re.compile(r"[a-zA-Z0-9._-]+")
-_DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
 
 DEPLOYMENT_RESOURCE = "ArtifactDeploymentRecord"
 CLUSTER_RESOURCE = "ClusterDeploymentRecords"
@@ -44,7 +44,7 @@ class DeploymentRecordBody(msgspec.Struct):
     """``orgs/create-artifact-deployment-record``."""
 
     name: ArtifactName
-    digest: Digest
+    digest: DigestText
     status: DeploymentStatus
     logical_environment: LogicalEnvironment
     # The schema sets no minLength here (the cluster variant does).
@@ -62,7 +62,7 @@ class ClusterDeployment(msgspec.Struct):
     """One entry of a cluster set or cluster job (no tag limit stated there)."""
 
     name: ArtifactName
-    digest: Digest
+    digest: DigestText
     deployment_name: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
     version: Annotated[str, msgspec.Meta(max_length=100)] | None = None
     status: DeploymentStatus = DeploymentStatus.DEPLOYED
@@ -94,7 +94,7 @@ class StorageRecordBody(msgspec.Struct):
     """``orgs/create-artifact-storage-record``."""
 
     name: ArtifactName
-    digest: Digest
+    digest: DigestText
     registry_url: Annotated[str, msgspec.Meta(min_length=1, max_length=256, pattern="^https://")]
     version: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
     artifact_url: Annotated[str, msgspec.Meta(max_length=152, pattern="^https://")] | None = None
@@ -170,15 +170,17 @@ def check_cluster(cluster: str) -> None:
         )
 
 
-def check_digest(digest: str, field: str = "subject_digest") -> None:
-    if not _DIGEST.fullmatch(digest):
+def parse_digest(raw: str, field: str = "subject_digest") -> Digest:
+    digest = Digest.sha256(raw)
+    if digest is None:
         raise ValidationFailed.one(
             "Artifact",
             field,
             "invalid",
             f"{field} must be sha256: followed by 64 lowercase hex digits",
-            digest,
+            raw,
         )
+    return digest
 
 
 # Responses.

@@ -44,6 +44,7 @@ from waybill.core import clock
 from waybill.core import jobs as job_queue
 from waybill.core.db import Database
 from waybill.core.errors import Conflict, Forbidden, NotFound, TooManyRequests
+from waybill.core.types import Digest
 from waybill.http.pagination import Cursor
 
 WRITE = Need(Role.WRITE, ("contents", "artifact_metadata"))
@@ -401,11 +402,11 @@ async def create_storage_record(
 
 
 async def deployment_records(
-    db: Database, caller: Principal, org_login: str, digest: str
+    db: Database, caller: Principal, org_login: str, digest: Digest
 ) -> list[DeploymentRecord]:
     """One statement when the digest has records; the organization is looked up only without."""
     readable = permissions.readable_repository_ids(caller, READ)
-    records = await sql.deployments_by_digest(db, org_login, digest, readable)
+    records = await sql.deployments_by_digest(db, org_login, str(digest), readable)
     if not records:
         async with db.query() as conn:
             await _org(conn, org_login)
@@ -413,11 +414,11 @@ async def deployment_records(
 
 
 async def storage_records(
-    db: Database, caller: Principal, org_login: str, digest: str
+    db: Database, caller: Principal, org_login: str, digest: Digest
 ) -> list[StorageRecord]:
     """One statement when the digest has records; the organization is looked up only without."""
     readable = permissions.readable_repository_ids(caller, READ)
-    records = await sql.storage_by_digest(db, org_login, digest, readable)
+    records = await sql.storage_by_digest(db, org_login, str(digest), readable)
     if not records:
         async with db.query() as conn:
             await _org(conn, org_login)
@@ -453,13 +454,14 @@ async def history(
 
 
 async def digest_deployments(
-    conn: AsyncConnection, caller: Principal, org_login: str, digest: str, cursor: Cursor
+    conn: AsyncConnection, caller: Principal, org_login: str, digest: Digest, cursor: Cursor
 ) -> Page[DigestDeployment]:
     org = await _org(conn, org_login)
+    wanted = str(digest)
     spans, next_key, prev_key = await sql.digest_spans(
         conn,
         org.id,
-        digest,
+        wanted,
         permissions.readable_repository_ids(caller, READ),
         per_page=cursor.per_page,
         after=cursor.after,
@@ -471,7 +473,7 @@ async def digest_deployments(
             record=records[s.record_id],
             first_deployed_at=s.first_deployed_at,
             last_deployed_at=s.last_deployed_at,
-            currently_deployed=records[s.record_id].digest == digest
+            currently_deployed=records[s.record_id].digest == wanted
             and records[s.record_id].status is DeploymentStatus.DEPLOYED,
         )
         for s in spans
@@ -745,7 +747,7 @@ async def _digest_timeline(
     conn: AsyncConnection,
     caller: Principal,
     org_login: str,
-    digest: str,
+    digest: Digest,
     since: datetime,
     until: datetime,
     lanes: int,
@@ -767,11 +769,11 @@ async def _digest_timeline(
     own = [
         replace(lane, spans=spans)
         for lane in _lanes(running, window.items)
-        if (spans := [s for s in lane.spans if s.digest == digest])
+        if (spans := [s for s in lane.spans if s.digest == str(digest)])
     ]
     return Timeline(
         own,
-        _about_digest(before.items, window.items, digest),
+        _about_digest(before.items, window.items, str(digest)),
         more_lanes=len(ran.items) > lanes,
         more_changes=window.next_key is not None,
     )

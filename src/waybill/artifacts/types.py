@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from waybill.core.types import Digest
+
 if TYPE_CHECKING:
     from waybill.artifacts.schemas import ClusterDeployment
 
@@ -124,7 +126,7 @@ class HistoryFilter:
     physical_environment: str | None = None
     cluster: str | None = None
     deployment_name: str | None = None
-    digest: str | None = None
+    digest: Digest | None = None
     status: DeploymentStatus | None = None
     # The state of each record at this time, instead of every change.
     at: datetime | None = None

@@ -15,6 +15,7 @@ from waybill.auth import permissions
 from waybill.core.errors import NotFound, ValidationFailed
 from waybill.core.ids import MAX_ID, parse_id
 from waybill.core.keyset import KeysetPage
+from waybill.core.types import Digest
 from waybill.http.body import parse_body
 from waybill.http.context import (
     AnyRequest,
@@ -153,7 +154,9 @@ async def _bulk_list(request: AnyRequest, login: str) -> Response[bytes]:
         for digest in result.digests.get(row.id, []):
             by_digest.setdefault(digest, []).append(item)
     # Keyed as the client wrote each digest; one with nothing on this page maps to null.
-    mapping = {raw: by_digest.get(digest) for raw, digest in zip(body.subject_digests, digests, strict=True)}
+    mapping = {
+        raw: by_digest.get(str(digest)) for raw, digest in zip(body.subject_digests, digests, strict=True)
+    }
     return json_response(
         {
             "attestations_subject_digests": mapping,
@@ -175,7 +178,7 @@ def _attestation_id(raw: str) -> int:
 
 
 async def _delete(
-    request: AnyRequest, login: str, *, ids: list[int] | None = None, digests: list[str] | None = None
+    request: AnyRequest, login: str, *, ids: list[int] | None = None, digests: list[Digest] | None = None
 ) -> None:
     async with database(request).write() as conn:
         await attestations.delete(conn, await principal(request, conn), login, ids=ids, digests=digests)

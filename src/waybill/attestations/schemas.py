@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -21,6 +20,7 @@ import msgspec
 
 from waybill.core import clock
 from waybill.core.errors import FieldError, ValidationFailed
+from waybill.core.types import Digest
 from waybill.http.body import decode, field_error
 
 RESOURCE = "Attestation"
@@ -43,12 +43,6 @@ class StatementType(StrEnum):
 
 IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
 MAX_PREDICATE_TYPE = 1024
-
-# Algorithms whose hex length is fixed: a wrong length is a typo worth refusing early.
-_HEX_LENGTHS = {"sha1": 40, "sha224": 56, "sha256": 64, "sha384": 96, "sha512": 128}
-_ALGORITHM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
-_VALUE = re.compile(r"^[\x21-\x7e]{1,512}$")
-_HEX = re.compile(r"^[0-9A-Fa-f]+$")
 
 
 # Shapes, decoded by msgspec: every part optional so that all missing parts are reported at once.
@@ -134,25 +128,9 @@ class Bundle:
 # Digests.
 
 
-def normalize_digest(algorithm: str, value: str) -> str | None:
-    """``alg:value`` as stored and looked up, or None when it is not a digest."""
-    if not _ALGORITHM.match(algorithm) or not _VALUE.match(value):
-        return None
-    alg = algorithm.lower()
-    if _HEX.match(value):
-        value = value.lower()
-    elif alg in _HEX_LENGTHS:
-        return None
-    expected = _HEX_LENGTHS.get(alg)
-    if expected is not None and len(value) != expected:
-        return None
-    return f"{alg}:{value}"
-
-
-def parse_digest(raw: str, field: str = "subject_digest", index: int | None = None) -> str:
-    algorithm, sep, value = raw.partition(":")
-    normalized = normalize_digest(algorithm, value) if sep else None
-    if normalized is None:
+def parse_digest(raw: str, field: str = "subject_digest", index: int | None = None) -> Digest:
+    digest = Digest.parse(raw)
+    if digest is None:
         raise ValidationFailed(
             [
                 FieldError(
@@ -165,10 +143,10 @@ def parse_digest(raw: str, field: str = "subject_digest", index: int | None = No
                 )
             ]
         )
-    return normalized
+    return digest
 
 
-def parse_digests(raw: Sequence[str]) -> list[str]:
+def parse_digests(raw: Sequence[str]) -> list[Digest]:
     return [parse_digest(d, "subject_digests", i) for i, d in enumerate(raw)]
 
 
@@ -412,13 +390,13 @@ def _check_statement(
                 errors.append(_missing(name, f"{name} must hold at least one digest"))
                 continue
             for algorithm, value in subject.digest.items():
-                normalized = normalize_digest(algorithm, value) if isinstance(value, str) else None
-                if normalized is None:
+                digest = Digest.of(algorithm, value) if isinstance(value, str) else None
+                if digest is None:
                     errors.append(
                         _invalid(f"{name}.{algorithm}", f"{name}.{algorithm} is not a valid digest", value)
                     )
                 else:
-                    digests.add(normalized)
+                    digests.add(str(digest))
     if errors:
         return errors, None
     assert statement_type is not None

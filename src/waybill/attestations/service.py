@@ -41,6 +41,7 @@ from waybill.core import audit, clock, jobs, outbox
 from waybill.core.db import Database
 from waybill.core.errors import FieldError, NotFound, ValidationFailed
 from waybill.core.keyset import KeysetPage
+from waybill.core.types import Digest
 from waybill.http.pagination import Cursor
 
 READ = Need(Role.READ, ("attestations",))
@@ -261,7 +262,7 @@ async def list_for_repository(
     principal: Principal,
     owner: str,
     name: str,
-    digest: str,
+    digest: Digest,
     predicate: PredicateFilter | None,
     cursor: Cursor,
     *,
@@ -275,7 +276,7 @@ async def list_for_repository(
     await permissions.require(conn, principal, repo, READ)
     return await sql.list_by_digest(
         conn,
-        digest=digest,
+        digest=str(digest),
         readable=None,
         repository_id=repo.id,
         predicate=predicate,
@@ -292,7 +293,7 @@ async def list_for_owner(
     conn: AsyncConnection,
     principal: Principal,
     login: str,
-    digest: str,
+    digest: Digest,
     predicate: PredicateFilter | None,
     cursor: Cursor,
     *,
@@ -303,7 +304,7 @@ async def list_for_owner(
     owner = await _owner(conn, login)
     return await sql.list_by_digest(
         conn,
-        digest=digest,
+        digest=str(digest),
         readable=permissions.readable_repository_ids(principal, READ),
         owner_id=owner.id,
         predicate=predicate,
@@ -320,7 +321,7 @@ async def bulk_list(
     conn: AsyncConnection,
     principal: Principal,
     login: str,
-    digests: Sequence[str],
+    digests: Sequence[Digest],
     predicate: PredicateFilter | None,
     cursor: Cursor,
     *,
@@ -329,7 +330,7 @@ async def bulk_list(
     owner = await _owner(conn, login)
     return await sql.bulk_list(
         conn,
-        digests=sorted(set(digests)),
+        digests=sorted({str(d) for d in digests}),
         owner_id=owner.id,
         readable=permissions.readable_repository_ids(principal, READ),
         predicate=predicate,
@@ -346,7 +347,7 @@ async def delete(
     login: str,
     *,
     ids: Sequence[int] | None = None,
-    digests: Sequence[str] | None = None,
+    digests: Sequence[Digest] | None = None,
 ) -> int:
     """Delete the owner's attestations with these ids or subject digests; the number deleted.
 
@@ -355,7 +356,9 @@ async def delete(
     a delete never half-applies.
     """
     owner = await _owner(conn, login)
-    rows = await sql.owned(conn, owner.id, ids=ids, digests=digests)
+    rows = await sql.owned(
+        conn, owner.id, ids=ids, digests=None if digests is None else [str(d) for d in digests]
+    )
     repos = await accounts.repositories_by_ids(conn, {row.repository_id for row in rows})
     decisions = await permissions.allowed(conn, principal, list(repos.values()), WRITE)
     visible = [row for row in rows if not isinstance(decisions[row.repository_id], NotFound)]
@@ -480,14 +483,14 @@ def _stored_verdict(row: Any) -> StoredVerdict | None:
 
 
 async def newest_for_digest(
-    conn: AsyncConnection, principal: Principal, login: str, digest: str, limit: int = 20
+    conn: AsyncConnection, principal: Principal, login: str, digest: Digest, limit: int = 20
 ) -> list[Summary]:
     """The newest attestations of ``login``'s repositories the caller may read, for one digest."""
     owner = await _owner(conn, login)
     rows = await sql.newest_for_digest(
         conn,
         owner_id=owner.id,
-        digest=digest,
+        digest=str(digest),
         readable=permissions.readable_repository_ids(principal, READ),
         limit=limit,
     )

@@ -20,10 +20,11 @@ from waybill.attestations import service as attestations
 from waybill.attestations.verification.bundle import BundleError, Dsse, parse_bundle
 from waybill.attestations.verification.identity import signer_identity
 from waybill.core.errors import DomainError, NotFound
+from waybill.core.types import Digest
 from waybill.dependencies import service as dependencies
 from waybill.http.context import AnyRequest, database
 from waybill.http.pagination import Cursor, encode_cursor
-from waybill.web.common import DIGEST, digest_param, organization, page_cursor
+from waybill.web.common import digest_param, organization, page_cursor
 from waybill.web.render import page
 from waybill.web.viewer import sign_in_redirect, signed_in
 
@@ -120,7 +121,7 @@ class BuildDependencies:
 
 @get("/ui/orgs/{org:str}/artifacts/{digest:str}")
 async def artifact_page(request: AnyRequest, org: FromPath[str], digest: FromPath[str]) -> Response[bytes]:
-    digest_param(digest)
+    subject = digest_param(digest)
     async with database(request).read() as conn:
         viewer = await signed_in(request, conn)
         if viewer is None:
@@ -132,9 +133,9 @@ async def artifact_page(request: AnyRequest, org: FromPath[str], digest: FromPat
             conn, caller, owner.login, ArtifactFilter(search=digest), Cursor(per_page=20)
         )
         timeline = await artifacts.history(
-            conn, caller, owner.login, HistoryFilter(digest=digest), Cursor(per_page=TIMELINE_ENTRIES)
+            conn, caller, owner.login, HistoryFilter(digest=subject), Cursor(per_page=TIMELINE_ENTRIES)
         )
-        found = await attestations.newest_for_digest(conn, caller, owner.login, digest)
+        found = await attestations.newest_for_digest(conn, caller, owner.login, subject)
         repos = await accounts.repositories_by_ids(
             conn, {a.repository_id for a in found} | {a.repository_id for a in named.items}
         )
@@ -183,7 +184,7 @@ async def artifact_page(request: AnyRequest, org: FromPath[str], digest: FromPat
 
 @get("/ui/orgs/{org:str}/artifacts/{digest:str}/history")
 async def history_page(request: AnyRequest, org: FromPath[str], digest: FromPath[str]) -> Response[bytes]:
-    digest_param(digest)
+    subject = digest_param(digest)
     cursor = page_cursor(request)
     async with database(request).read() as conn:
         viewer = await signed_in(request, conn)
@@ -191,7 +192,7 @@ async def history_page(request: AnyRequest, org: FromPath[str], digest: FromPath
             return sign_in_redirect(request)
         owner = await organization(conn, org)
         found = await artifacts.history(
-            conn, viewer.principal, owner.login, HistoryFilter(digest=digest), cursor
+            conn, viewer.principal, owner.login, HistoryFilter(digest=subject), cursor
         )
     context: dict[str, Any] = {
         "title": f"History of {digest[:19]}",
@@ -238,7 +239,7 @@ async def attestation_page(
         "readable": readable,
         "statement": statement,
         "predicate": predicate,
-        "digests": [d for _, d in statement.subjects if DIGEST.match(d)] if statement else [],
+        "digests": [d for _, d in statement.subjects if Digest.sha256(d)] if statement else [],
     }
     if repository.owner.is_org:
         context["section"] = "artifacts"

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
 from waybill.accounts.types import Account
 from waybill.core.errors import BadRequest, NotFound
+from waybill.core.types import Digest
 from waybill.http.context import AnyRequest
 from waybill.http.pagination import Cursor, decode_cursor
 
 PER_PAGE = 50
-DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 MAX_FILTER_LENGTH = 256
 
 
@@ -24,9 +22,10 @@ async def organization(conn: AsyncConnection, login: str) -> Account:
     return owner
 
 
-def digest_param(digest: str) -> str:
+def digest_param(raw: str) -> Digest:
     """An artifact digest from a page's path: anything but ``sha256:`` and 64 hex digits is no page."""
-    if not DIGEST.match(digest):
+    digest = Digest.sha256(raw)
+    if digest is None:
         raise NotFound()
     return digest
 

@@ -170,7 +170,7 @@ async def environment_timeline(
 async def artifact_timeline(
     request: AnyRequest, org: FromPath[str], digest: FromPath[str]
 ) -> Response[bytes]:
-    digest_param(digest)
+    subject = digest_param(digest)
     shown = window(request)
     async with database(request).read() as conn:
         viewer = await signed_in(request, conn)
@@ -181,7 +181,7 @@ async def artifact_timeline(
             conn,
             viewer.principal,
             owner.login,
-            HistoryFilter(digest=digest),
+            HistoryFilter(digest=subject),
             shown.since,
             shown.until,
             lanes=LANES,
