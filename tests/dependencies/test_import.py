@@ -33,7 +33,7 @@ from tests.dependencies.conftest import Setup
 from tests.dependencies.helpers import SHA_A, SHA_B
 from tests.harness import Harness
 from waybill.dependencies import service
-from waybill.dependencies.service import Dependency
+from waybill.dependencies.types import Dependency
 
 IMPORT = "/waybill/repos/alice/web/dependency-graph/sbom-import"
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ from tests.dependencies.helpers import SHA_A, SHA_B, example_snapshot, snapshot
 from tests.harness import Harness
 from tests.spec import assert_conforms
 from waybill.dependencies import service
-from waybill.dependencies.service import Dependency
+from waybill.dependencies.types import Dependency
 
 OP = "dependency-graph/create-repository-snapshot"
 URL = "/repos/alice/web/dependency-graph/snapshots"

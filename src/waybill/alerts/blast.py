@@ -37,6 +37,7 @@ from waybill.codescanning import service as code_scanning
 from waybill.core.clock import iso
 from waybill.core.errors import FieldError, ValidationFailed
 from waybill.dependencies import service as dependencies
+from waybill.dependencies.types import Dependency, Dependent
 
 # Each weight is a bit of its own: the SQL of ``overview`` reads a deployment's risks back from the
 # sum of their weights.
@@ -92,7 +93,7 @@ class Artifact:
 @dataclass
 class Exposed:
     repository: Repository
-    dependencies: list[tuple[dependencies.Dependency, list[str]]] = field(default_factory=list)
+    dependencies: list[tuple[Dependency, list[str]]] = field(default_factory=list)
     artifacts: dict[str, Artifact] = field(default_factory=dict)
     # Open code scanning alerts of the rule asked for.
     code_scanning_alerts: int = 0
@@ -120,7 +121,7 @@ class Report:
 
 async def _dependents_of_advisory(
     conn: AsyncConnection, ghsa_id: str
-) -> tuple[str, list[tuple[dependencies.Dependent, list[str]]]]:
+) -> tuple[str, list[tuple[Dependent, list[str]]]]:
     row, vulns = await advisories.get_advisory(conn, ghsa_id)
     index = MatchIndex()
     packages: dict[str, tuple[Ecosystem, str]] = {}
@@ -128,7 +129,7 @@ async def _dependents_of_advisory(
         eco = Ecosystem(v.ecosystem)
         index.add(row.ghsa_id, eco, v.package_name, v.ranges, v.versions)
         packages[purl_of(eco, v.package_name)] = (eco, v.package_name)
-    found: list[tuple[dependencies.Dependent, list[str]]] = []
+    found: list[tuple[Dependent, list[str]]] = []
     for base in sorted(packages):
         for dependent in await dependencies.dependents(conn, base):
             dep = dependent.dependency
@@ -139,12 +140,12 @@ async def _dependents_of_advisory(
 
 async def _dependents_of_package(
     conn: AsyncConnection, package_url: str
-) -> list[tuple[dependencies.Dependent, list[str]]]:
+) -> list[tuple[Dependent, list[str]]]:
     found = await dependencies.dependents(conn, package_url)
     deps = lifecycle.located(d.dependency for d in found)
     index = await advisories.index_for(conn, {(d.ecosystem, d.dependency.name) for d in deps})
     ghsa = {advisory_id: g for g, advisory_id in index.advisory_ids.items()}
-    out: list[tuple[dependencies.Dependent, list[str]]] = []
+    out: list[tuple[Dependent, list[str]]] = []
     for dependent in found:
         dep = dependent.dependency
         hits: list[str] = []
@@ -167,7 +168,7 @@ async def _with_rule(conn: AsyncConnection, caller: Principal, rule: tuple[str, 
 
 
 async def _with_dependencies(
-    conn: AsyncConnection, caller: Principal, found: list[tuple[dependencies.Dependent, list[str]]]
+    conn: AsyncConnection, caller: Principal, found: list[tuple[Dependent, list[str]]]
 ) -> dict[int, Exposed]:
     repos = await accounts.repositories_by_ids(conn, {d.repository_id for d, _ in found})
     visible = await access.readable(conn, caller, list(repos.values()))

@@ -27,6 +27,7 @@ from waybill.alerts import repository as repo
 from waybill.alerts.types import AlertState
 from waybill.core import clock, outbox
 from waybill.dependencies import service as dependencies
+from waybill.dependencies.types import Dependency
 
 # The dependency graph says direct or indirect; alerts say direct or transitive, and "unknown"
 # where the submission did not tell.
@@ -57,12 +58,12 @@ def identity(advisory_id: int, manifest: str, ecosystem: str, key: str) -> str:
 class Located:
     """A dependency of the graph, with its ecosystem recognised."""
 
-    dependency: dependencies.Dependency
+    dependency: Dependency
     ecosystem: Ecosystem
     version: str
 
 
-def located(deps: Iterable[dependencies.Dependency]) -> list[Located]:
+def located(deps: Iterable[Dependency]) -> list[Located]:
     out: list[Located] = []
     for dep in deps:
         eco = parse(dep.ecosystem)

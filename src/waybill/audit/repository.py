@@ -10,9 +10,10 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts.models import repositories
+from waybill.audit.models import audit_log
 from waybill.audit.types import Entry, Filters
 from waybill.core import keyset
-from waybill.core.audit import ActorType, audit_log
+from waybill.core.audit import ActorType
 
 _LISTED = select(audit_log, repositories.c.name.label("repository_name")).outerjoin(
     repositories, repositories.c.id == audit_log.c.repository_id

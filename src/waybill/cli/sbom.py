@@ -26,6 +26,7 @@ from waybill.core.db import Database
 from waybill.core.errors import DomainError
 from waybill.core.migrate import upgrade
 from waybill.dependencies import imports, service
+from waybill.dependencies.types import Submitted
 
 _PHASES = {
     "components": "Reading components",
@@ -65,7 +66,7 @@ def sbom_import(full_name: str, file: Path, sha: str) -> None:
 
 async def _import(
     settings: Settings, full_name: str, file: Path, sha: str
-) -> tuple[imports.Parsed, service.Submitted]:
+) -> tuple[imports.Parsed, Submitted]:
     db = Database.for_settings(settings)
     try:
         # A misspelt repository fails before the file is read.

@@ -9,9 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 import cramjam
@@ -32,6 +30,7 @@ from waybill.dependencies.purls import Package
 from waybill.dependencies.repository import GraphRow
 from waybill.dependencies.sbom_graph import collection_paused
 from waybill.dependencies.schemas import Snapshot, manifest_path
+from waybill.dependencies.types import Dependency, Dependent, Result, Submitted
 
 # Submitting a snapshot writes the repository's contents (classic tokens: the repo scope).
 WRITE = Need(Role.WRITE, ("contents",))
@@ -49,11 +48,6 @@ NO_DATA = (
     "or revision range."
 )
 _HEX = re.compile(r"^[0-9a-f]+$")
-
-
-class Result(StrEnum):
-    SUCCESS = "SUCCESS"
-    ACCEPTED = "ACCEPTED"
 
 
 async def repository(
@@ -75,14 +69,6 @@ async def repository_by_name(conn: AsyncConnection, owner: str, name: str) -> Re
 
 
 # Submission.
-
-
-@dataclass(frozen=True)
-class Submitted:
-    id: int
-    created_at: str
-    result: Result
-    message: str
 
 
 # Called with a phase ("packages", "resolved"), the rows written so far in it and the rows to write.
@@ -228,23 +214,6 @@ async def import_sbom(
 
 
 # The current graph, for this domain and the others.
-
-
-@dataclass(frozen=True, slots=True)
-class Dependency:
-    package_url: str
-    ecosystem: str
-    name: str
-    version: str | None
-    manifest: str
-    scope: str | None
-    relationship: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Dependent:
-    repository_id: int
-    dependency: Dependency
 
 
 def _dependency(row: GraphRow | sql.DependentRow, manifest: str) -> Dependency:

@@ -22,6 +22,7 @@ from waybill.attestations.verification.identity import signer_identity
 from waybill.core.errors import DomainError, NotFound
 from waybill.core.types import Digest
 from waybill.dependencies import service as dependencies
+from waybill.dependencies.types import Dependency
 from waybill.http.context import AnyRequest, database
 from waybill.http.pagination import Cursor, encode_cursor
 from waybill.web.common import digest_param, organization, page_cursor
@@ -116,7 +117,7 @@ class BuildDependencies:
     repository: Repository
     commit: str
     # None: no snapshot was submitted for that commit.
-    packages: list[dependencies.Dependency] | None
+    packages: list[Dependency] | None
 
 
 @get("/ui/orgs/{org:str}/artifacts/{digest:str}")
