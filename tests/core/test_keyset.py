@@ -23,7 +23,7 @@ async def test_walk_forward_and_back_with_inserts_in_between(api: Harness) -> No
     page = await _page(api)
     assert page.prev_key is None
     while True:
-        seen += [row.id for row in page.rows]
+        seen += [row.id for row in page.items]
         await api.user(f"late{len(seen)}")  # newer rows must not shift older pages
         if page.next_key is None:
             break
@@ -31,6 +31,6 @@ async def test_walk_forward_and_back_with_inserts_in_between(api: Harness) -> No
     assert seen == list(range(25, 0, -1))
 
     back = await _page(api, before=15)
-    assert [row.id for row in back.rows] == list(range(25, 15, -1))
+    assert [row.id for row in back.items] == list(range(25, 15, -1))
     assert back.next_key == 16
     assert back.prev_key == 25

@@ -25,8 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.advisories.merging import Merged
 from waybill.advisories.models import advisories, advisory_cwes, advisory_documents, advisory_vulnerabilities
-from waybill.advisories.types import AdvisoryFilter, Position, Span
+from waybill.advisories.types import AdvisoryFilter, Span
+from waybill.core import keyset
 from waybill.core.db import chunks, upsert
+from waybill.core.keyset import Position
 
 
 @dataclass(frozen=True)
@@ -252,27 +254,18 @@ async def list_advisories(
 ) -> tuple[list[Row[Any]], bool]:
     """A page of advisories in (sort value, id) order, and whether more lie beyond it
     (beyond its end for ``after`` or the first page, before its start for ``before``)."""
-    a = advisories.c
-    key = SORT_COLUMNS[sort].label("sort_key")
     column = SORT_COLUMNS[sort]
-    where = _where(f)
-    # Walking backwards (``before``) reverses the order, then the page is flipped back.
-    forward = before is None
-    desc = descending if forward else not descending
-    at = after if forward else before
-    if at is not None:
-        if desc:
-            where.append(or_(column < at.value, and_(column == at.value, a.id < at.id)))
-        else:
-            where.append(or_(column > at.value, and_(column == at.value, a.id > at.id)))
-    order = (column.desc(), a.id.desc()) if desc else (column.asc(), a.id.asc())
-    query = select(advisories, key).where(*where).order_by(*order).limit(per_page + 1)
-    rows = list((await conn.execute(query)).all())
-    more = len(rows) > per_page
-    rows = rows[:per_page]
-    if not forward:
-        rows.reverse()
-    return rows, more
+    query = select(advisories, column.label("sort_key")).where(*_where(f))
+    return await keyset.fetch_sorted(
+        conn,
+        query,
+        column,
+        advisories.c.id,
+        descending=descending,
+        per_page=per_page,
+        after=after,
+        before=before,
+    )
 
 
 # Advisory types that raise alerts: GitHub alerts on reviewed advisories and on malware, never on

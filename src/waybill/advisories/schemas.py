@@ -18,11 +18,11 @@ from waybill.advisories.types import (
     AdvisoryType,
     Affects,
     Bound,
-    Position,
     SeverityLevel,
     Span,
 )
 from waybill.core.clock import iso, iso_or_none
+from waybill.core.keyset import Position
 from waybill.http.pagination import per_page as parse_per_page
 from waybill.http.query import comma_list, invalid, one_of
 

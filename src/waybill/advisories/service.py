@@ -17,9 +17,10 @@ from waybill.advisories.ecosystems import Ecosystem, normalise_name, parse
 from waybill.advisories.matching import AdvisoryIndex, MatchIndex
 from waybill.advisories.osv import Document, InvalidDocument
 from waybill.advisories.osv import parse as parse_osv
-from waybill.advisories.types import AdvisoryFilter, Affects, Position
+from waybill.advisories.types import AdvisoryFilter, Affects
 from waybill.core import clock, outbox
 from waybill.core.errors import NotFound
+from waybill.core.keyset import Position
 
 # Queued when advisories changed, for the domains whose findings rest on them; its name predates
 # this domain owning it.

@@ -54,14 +54,6 @@ class AdvisoryFilter:
 
 
 @dataclass(frozen=True)
-class Position:
-    """Where a page starts: the sort value and id of the row just outside it."""
-
-    value: Any
-    id: int
-
-
-@dataclass(frozen=True)
 class Affects:
     """One ``affects`` item: a package name, with or without a version."""
 

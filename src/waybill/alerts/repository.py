@@ -13,7 +13,6 @@ from sqlalchemy import (
     Row,
     Select,
     and_,
-    bindparam,
     case,
     cast,
     exists,
@@ -33,7 +32,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from waybill.accounts import repository as accounts_sql
 from waybill.advisories.models import advisories
 from waybill.advisories.repository import within
-from waybill.advisories.types import Position
 from waybill.alerts.models import (
     dependabot_alert_assignees,
     dependabot_alert_days,
@@ -44,7 +42,9 @@ from waybill.alerts.models import (
 )
 from waybill.alerts.types import AlertFilter
 from waybill.auth.repository import RepositoryIds
-from waybill.core.db import chunks, upsert
+from waybill.core import keyset
+from waybill.core.db import chunks, update_by_id, upsert
+from waybill.core.keyset import Position
 
 _alerts = dependabot_alerts
 _numbers = dependabot_alert_numbers
@@ -92,16 +92,7 @@ _UPDATABLE = (
 
 async def update_alerts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
     """Rows carry ``alert_id`` and every column of ``_UPDATABLE``."""
-    if not rows:
-        return
-    stmt = (
-        update(_alerts)
-        .where(_alerts.c.id == bindparam("alert_id"))
-        .values({name: bindparam(f"new_{name}") for name in _UPDATABLE})
-    )
-    params = [{"alert_id": r["alert_id"], **{f"new_{n}": r[n] for n in _UPDATABLE}} for r in rows]
-    for chunk in chunks(params, 200):
-        await conn.execute(stmt, list(chunk))
+    await update_by_id(conn, _alerts, _UPDATABLE, rows, "alert_id")
 
 
 async def alert_by_number(conn: AsyncConnection, repository_id: int, number: int) -> Row[Any] | None:
@@ -190,29 +181,14 @@ async def list_alerts(
     beyond it, as ``list_advisories`` pages."""
     t = _alerts.c
     column = ALERT_SORTS[sort]
-    where = [t.repository_id.in_(repository_ids), *_alert_where(f, assignee_ids)]
-    forward = before is None
-    desc = descending if forward else not descending
-    at = after if forward else before
-    if at is not None:
-        if desc:
-            where.append(or_(column < at.value, and_(column == at.value, t.id < at.id)))
-        else:
-            where.append(or_(column > at.value, and_(column == at.value, t.id > at.id)))
-    order = (column.desc(), t.id.desc()) if desc else (column.asc(), t.id.asc())
     query = (
         select(_alerts, column.label("sort_key"))
         .join(advisories, advisories.c.id == t.advisory_id)
-        .where(*where)
-        .order_by(*order)
-        .limit(per_page + 1)
+        .where(t.repository_id.in_(repository_ids), *_alert_where(f, assignee_ids))
     )
-    rows = list((await conn.execute(query)).all())
-    more = len(rows) > per_page
-    rows = rows[:per_page]
-    if not forward:
-        rows.reverse()
-    return rows, more
+    return await keyset.fetch_sorted(
+        conn, query, column, t.id, descending=descending, per_page=per_page, after=after, before=before
+    )
 
 
 async def repositories_with_alerts(conn: AsyncConnection) -> list[int]:

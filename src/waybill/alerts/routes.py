@@ -10,6 +10,7 @@ from litestar.params import FromPath
 from waybill.advisories.schemas import encode_position, shows_cvss
 from waybill.alerts import blast, schemas, service
 from waybill.core.errors import NotFound, SimpleValidationFailed, ValidationFailed
+from waybill.core.keyset import SortedPage
 from waybill.http.body import parse_body
 from waybill.http.context import AnyRequest, api_base, api_version, database, principal, web_base
 from waybill.http.pagination import link_header
@@ -29,18 +30,18 @@ def _alert_query(request: AnyRequest, *, organization: bool) -> schemas.AlertQue
 
 
 def _alert_list(
-    request: AnyRequest, query: schemas.AlertQuery, page: service.AlertPage, *, organization: bool
+    request: AnyRequest, query: schemas.AlertQuery, page: SortedPage[schemas.AlertView], *, organization: bool
 ) -> Response[bytes]:
     api, web, with_cvss = api_base(request), web_base(request), shows_cvss(api_version(request))
-    body = [schemas.alert(v, api, web, with_cvss=with_cvss, with_repository=organization) for v in page.views]
+    body = [schemas.alert(v, api, web, with_cvss=with_cvss, with_repository=organization) for v in page.items]
     links: dict[str, dict[str, str]] = {}
-    if page.views:
+    if page.items:
         forward = query.before is None
         if page.more or not forward:
-            last = schemas.position_of(page.views[-1].row)
+            last = schemas.position_of(page.items[-1].row)
             links["next"] = {"after": encode_position(query.sort, last)}
         if (page.more and not forward) or (forward and query.after is not None):
-            first = schemas.position_of(page.views[0].row)
+            first = schemas.position_of(page.items[0].row)
             links["prev"] = {"before": encode_position(query.sort, first)}
     return json_response(body, headers=link_header(request, links))
 

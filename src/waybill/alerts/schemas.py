@@ -13,11 +13,11 @@ from waybill.accounts import schemas as account_schemas
 from waybill.accounts.types import Account, Repository
 from waybill.advisories.ecosystems import Ecosystem, normalise_name
 from waybill.advisories.schemas import decode_position, number_span, vulnerabilities
-from waybill.advisories.types import Position
 from waybill.alerts.types import AlertFilter, AlertState
 from waybill.artifacts.service import RecordFilter
 from waybill.artifacts.types import RuntimeRisk
 from waybill.core.clock import iso, iso_or_none
+from waybill.core.keyset import Position
 from waybill.http.pagination import per_page as parse_per_page
 from waybill.http.query import comma_values, invalid, one_of
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Row
@@ -26,6 +26,7 @@ from waybill.auth.types import Principal
 from waybill.core import clock, jobs
 from waybill.core.db import Database
 from waybill.core.errors import Conflict, FieldError, NotFound, SimpleValidationFailed
+from waybill.core.keyset import SortedPage
 from waybill.dependencies import service as dependencies
 
 
@@ -70,18 +71,12 @@ async def _views(
     ]
 
 
-@dataclass(frozen=True)
-class AlertPage:
-    views: list[AlertView]
-    more: bool
-
-
 async def _page(
     conn: AsyncConnection,
     query: AlertQuery,
     repository_ids: Sequence[int] | RepositoryIds,
     repos: dict[int, Repository],
-) -> AlertPage:
+) -> SortedPage[AlertView]:
     f = query.filter
     named = [a for a in f.assignees if a not in ("*", "none")]
     ids = {login: account.id for login, account in (await accounts.accounts_by_logins(conn, named)).items()}
@@ -96,19 +91,19 @@ async def _page(
         after=query.after,
         before=query.before,
     )
-    return AlertPage(await _views(conn, rows, repos), more)
+    return SortedPage(await _views(conn, rows, repos), more)
 
 
 async def list_for_repository(
     conn: AsyncConnection, caller: Principal, owner: str, name: str, query: AlertQuery
-) -> AlertPage:
+) -> SortedPage[AlertView]:
     found = await _repository(conn, caller, owner, name, write=False)
     return await _page(conn, query, [found.id], {found.id: found})
 
 
 async def list_for_organization(
     conn: AsyncConnection, caller: Principal, login: str, query: AlertQuery
-) -> AlertPage:
+) -> SortedPage[AlertView]:
     org = await accounts.find_account(conn, login)
     if org is None or not org.is_org:
         raise NotFound()
@@ -121,7 +116,7 @@ async def list_for_organization(
 
 async def open_alerts(
     conn: AsyncConnection, caller: Principal, repos: Sequence[Repository], limit: int
-) -> AlertPage | None:
+) -> SortedPage[AlertView] | None:
     """The newest open alerts of those of ``repos`` whose alerts the caller may read; repositories
     it may not read are left out silently (for pages that show alerts beside other things). None
     when it may read the alerts of none of them."""

@@ -266,7 +266,7 @@ async def history(
             newest = newest.where(latest.c.record_id.in_(where.record_ids))
         query = query.where(h.c.id.in_(newest.group_by(latest.c.record_id)))
     page = await keyset.fetch_page(conn, query, h.c.id, per_page=per_page, after=after, before=before)
-    return [_history_entry(row) for row in page.rows], page.next_key, page.prev_key
+    return [_history_entry(row) for row in page.items], page.next_key, page.prev_key
 
 
 @dataclass(frozen=True)
@@ -303,7 +303,7 @@ async def digest_spans(
         .group_by(h.c.record_id)
     )
     page = await keyset.fetch_page(conn, query, h.c.record_id, per_page=per_page, after=after, before=before)
-    spans = [DigestSpan(row.record_id, row.first_deployed_at, row.last_deployed_at) for row in page.rows]
+    spans = [DigestSpan(row.record_id, row.first_deployed_at, row.last_deployed_at) for row in page.items]
     return spans, page.next_key, page.prev_key
 
 
@@ -394,7 +394,7 @@ async def linked_artifacts(
     records and current deployments: three queries a page, whatever its size."""
     query = _artifact_query(org_id, readable, where)
     page = await keyset.fetch_page(conn, query, artifacts.c.id, per_page=per_page, after=after, before=before)
-    digests = sorted({row.digest for row in page.rows})
+    digests = sorted({row.digest for row in page.items})
     stored: dict[tuple[int, str], list[tuple[StorageRecord, str | None]]] = {}
     placed: dict[tuple[int, str], list[DeploymentRecord]] = {}
     if digests:
@@ -416,7 +416,7 @@ async def linked_artifacts(
             record = _deployment(row)
             placed.setdefault((record.repository_id, record.digest), []).append(record)
     items = []
-    for row in page.rows:
+    for row in page.items:
         key = (row.repository_id, row.digest)
         records = stored.get(key, [])
         versions = [version for _, version in records if version]

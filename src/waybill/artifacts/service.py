@@ -3,10 +3,10 @@ how deployment records are set, one at a time, per cluster, or in the background
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -39,11 +39,13 @@ from waybill.artifacts.types import (
 )
 from waybill.attestations import service as attestations
 from waybill.auth import permissions
+from waybill.auth.repository import RepositoryIds
 from waybill.auth.types import Need, Principal
 from waybill.core import clock
 from waybill.core import jobs as job_queue
 from waybill.core.db import Database
 from waybill.core.errors import Conflict, Forbidden, NotFound, TooManyRequests
+from waybill.core.keyset import Page
 from waybill.core.types import Digest
 from waybill.http.pagination import Cursor
 
@@ -401,38 +403,34 @@ async def create_storage_record(
 # Reads: records of repositories the caller cannot read are left out, inside SQL.
 
 
-async def deployment_records(
-    db: Database, caller: Principal, org_login: str, digest: Digest
-) -> list[DeploymentRecord]:
+R = TypeVar("R", DeploymentRecord, StorageRecord)
+
+
+async def _records_by_digest(
+    db: Database,
+    caller: Principal,
+    org_login: str,
+    digest: Digest,
+    read: Callable[[Database, str, str, RepositoryIds], Awaitable[list[R]]],
+) -> list[R]:
     """One statement when the digest has records; the organization is looked up only without."""
-    readable = permissions.readable_repository_ids(caller, READ)
-    records = await sql.deployments_by_digest(db, org_login, str(digest), readable)
+    records = await read(db, org_login, str(digest), permissions.readable_repository_ids(caller, READ))
     if not records:
         async with db.query() as conn:
             await _org(conn, org_login)
     return records
+
+
+async def deployment_records(
+    db: Database, caller: Principal, org_login: str, digest: Digest
+) -> list[DeploymentRecord]:
+    return await _records_by_digest(db, caller, org_login, digest, sql.deployments_by_digest)
 
 
 async def storage_records(
     db: Database, caller: Principal, org_login: str, digest: Digest
 ) -> list[StorageRecord]:
-    """One statement when the digest has records; the organization is looked up only without."""
-    readable = permissions.readable_repository_ids(caller, READ)
-    records = await sql.storage_by_digest(db, org_login, str(digest), readable)
-    if not records:
-        async with db.query() as conn:
-            await _org(conn, org_login)
-    return records
-
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    items: list[T]
-    next_key: int | None
-    prev_key: int | None
+    return await _records_by_digest(db, caller, org_login, digest, sql.storage_by_digest)
 
 
 async def history(

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     Select,
     and_,
     delete,
@@ -38,7 +39,7 @@ from waybill.attestations.types import DEFAULT_MODE, Mode
 from waybill.auth.repository import RepositoryIds
 from waybill.core.db import upsert
 from waybill.core.jobs import jobs
-from waybill.core.keyset import KeysetPage, fetch_page
+from waybill.core.keyset import Page, fetch_page
 
 a = attestations
 s = attestation_subjects
@@ -155,7 +156,7 @@ async def list_by_digest(
     before: int | None,
     with_verification: bool = False,
     verified: bool | None = None,
-) -> KeysetPage:
+) -> Page[Row[Any]]:
     # Ordered by the subject index's own attestation_id: the digest's rows are read newest first
     # straight from the primary key (digest, attestation_id).
     query = (
@@ -181,7 +182,7 @@ async def list_by_digest(
 
 @dataclass(frozen=True)
 class BulkPage:
-    page: KeysetPage
+    page: Page[Row[Any]]
     # attestation id -> the requested digests among its subjects
     digests: dict[int, list[str]]
 
@@ -212,10 +213,10 @@ async def bulk_list(
         conn, _with_bundle(query, with_bundle), a.c.id, per_page=per_page, after=after, before=before
     )
     found: dict[int, list[str]] = {}
-    if page.rows:
+    if page.items:
         pairs = await conn.execute(
             select(s.c.attestation_id, s.c.digest).where(
-                s.c.attestation_id.in_([row.id for row in page.rows]), s.c.digest.in_(digests)
+                s.c.attestation_id.in_([row.id for row in page.items]), s.c.digest.in_(digests)
             )
         )
         for attestation_id, digest in pairs:

@@ -7,14 +7,16 @@ from urllib.parse import urlencode
 
 from litestar import Response, delete, get, post, put
 from litestar.params import FromPath
+from sqlalchemy import Row
 
 from waybill.attestations import schemas
 from waybill.attestations import service as attestations
+from waybill.attestations.service import DigestListing
 from waybill.attestations.types import Mode
 from waybill.auth import permissions
 from waybill.core.errors import NotFound, ValidationFailed
 from waybill.core.ids import MAX_ID, parse_id
-from waybill.core.keyset import KeysetPage
+from waybill.core.keyset import Page
 from waybill.core.types import Digest
 from waybill.http.body import parse_body
 from waybill.http.context import (
@@ -64,9 +66,9 @@ def _items(request: AnyRequest, rows: Any, *, initiator: bool = True) -> list[di
     ]
 
 
-def _list_response(request: AnyRequest, page: KeysetPage) -> Response[bytes]:
+def _list_response(request: AnyRequest, page: Page[Row[Any]]) -> Response[bytes]:
     return json_response(
-        {"attestations": _items(request, page.rows)},
+        {"attestations": _items(request, page.items)},
         headers=cursor_links(request, page.next_key, page.prev_key),
     )
 
@@ -98,40 +100,49 @@ async def create_attestation(
     return json_response({"id": attestation_id}, 201)
 
 
+def _listing(request: AnyRequest, subject_digest: str) -> DigestListing:
+    """A GitHub list of one digest's attestations: bundles inline in the API versions that have them."""
+    return DigestListing(
+        schemas.parse_digest(subject_digest), _predicate(request), cursor(request), _with_bundle(request)
+    )
+
+
+def _verified_listing(request: AnyRequest, subject_digest: str) -> DigestListing:
+    """Waybill's list of one digest's attestations with their verdicts, narrowed by ``verified``."""
+    return DigestListing(
+        schemas.parse_digest(subject_digest),
+        _predicate(request),
+        cursor(request),
+        with_bundle=False,
+        with_verification=True,
+        verified=schemas.parse_verified(request.query_params.get("verified")),
+    )
+
+
+async def _repository_list(
+    request: AnyRequest, owner: str, repo: str, listing: DigestListing
+) -> Page[Row[Any]]:
+    async with database(request).read() as conn:
+        return await attestations.list_for_repository(
+            conn, await principal(request, conn), owner, repo, listing
+        )
+
+
+async def _owner_list(request: AnyRequest, login: str, listing: DigestListing) -> Page[Row[Any]]:
+    async with database(request).read() as conn:
+        return await attestations.list_for_owner(conn, await principal(request, conn), login, listing)
+
+
 @get("/repos/{owner:str}/{repo:str}/attestations/{subject_digest:str}")
 async def list_repository_attestations(
     request: AnyRequest, owner: FromPath[str], repo: FromPath[str], subject_digest: FromPath[str]
 ) -> Response[bytes]:
-    digest = schemas.parse_digest(subject_digest)
-    predicate, page_at = _predicate(request), cursor(request)
-    async with database(request).read() as conn:
-        page = await attestations.list_for_repository(
-            conn,
-            await principal(request, conn),
-            owner,
-            repo,
-            digest,
-            predicate,
-            page_at,
-            with_bundle=_with_bundle(request),
-        )
+    page = await _repository_list(request, owner, repo, _listing(request, subject_digest))
     return _list_response(request, page)
 
 
 async def _list_owner(request: AnyRequest, login: str, subject_digest: str) -> Response[bytes]:
-    digest = schemas.parse_digest(subject_digest)
-    predicate, page_at = _predicate(request), cursor(request)
-    async with database(request).read() as conn:
-        page = await attestations.list_for_owner(
-            conn,
-            await principal(request, conn),
-            login,
-            digest,
-            predicate,
-            page_at,
-            with_bundle=_with_bundle(request),
-        )
-    return _list_response(request, page)
+    return _list_response(request, await _owner_list(request, login, _listing(request, subject_digest)))
 
 
 async def _bulk_list(request: AnyRequest, login: str) -> Response[bytes]:
@@ -150,7 +161,7 @@ async def _bulk_list(request: AnyRequest, login: str) -> Response[bytes]:
         )
     page = result.page
     by_digest: dict[str, list[dict[str, Any]]] = {}
-    for row, item in zip(page.rows, _items(request, page.rows, initiator=False), strict=True):
+    for row, item in zip(page.items, _items(request, page.items, initiator=False), strict=True):
         for digest in result.digests.get(row.id, []):
             by_digest.setdefault(digest, []).append(item)
     # Keyed as the client wrote each digest; one with nothing on this page maps to null.
@@ -207,7 +218,7 @@ async def _repositories(request: AnyRequest, login: str) -> Response[bytes]:
             conn, await principal(request, conn), login, predicate, page_at
         )
     return json_response(
-        [{"id": repo_id, "name": name} for repo_id, name in result.repositories],
+        [{"id": repo_id, "name": name} for repo_id, name in result.items],
         headers=cursor_links(request, result.next_key, result.prev_key),
     )
 
@@ -303,10 +314,10 @@ async def attestation_bundle(request: AnyRequest, attestation_id: FromPath[int])
 # Verification: Waybill's extension.
 
 
-def _verified_list(request: AnyRequest, page: KeysetPage) -> Response[bytes]:
+def _verified_list(request: AnyRequest, page: Page[Row[Any]]) -> Response[bytes]:
     url = _bundle_url(request)
     return json_response(
-        {"attestations": [schemas.verified_list_item(row, url) for row in page.rows]},
+        {"attestations": [schemas.verified_list_item(row, url) for row in page.items]},
         headers=cursor_links(request, page.next_key, page.prev_key),
     )
 
@@ -326,22 +337,7 @@ async def attestation_verification(
 async def list_repository_verified(
     request: AnyRequest, owner: FromPath[str], repo: FromPath[str], subject_digest: FromPath[str]
 ) -> Response[bytes]:
-    digest = schemas.parse_digest(subject_digest)
-    verified = schemas.parse_verified(request.query_params.get("verified"))
-    predicate, page_at = _predicate(request), cursor(request)
-    async with database(request).read() as conn:
-        page = await attestations.list_for_repository(
-            conn,
-            await principal(request, conn),
-            owner,
-            repo,
-            digest,
-            predicate,
-            page_at,
-            with_bundle=False,
-            with_verification=True,
-            verified=verified,
-        )
+    page = await _repository_list(request, owner, repo, _verified_listing(request, subject_digest))
     return _verified_list(request, page)
 
 
@@ -349,22 +345,9 @@ async def list_repository_verified(
 async def list_owner_verified(
     request: AnyRequest, org: FromPath[str], subject_digest: FromPath[str]
 ) -> Response[bytes]:
-    digest = schemas.parse_digest(subject_digest)
-    verified = schemas.parse_verified(request.query_params.get("verified"))
-    predicate, page_at = _predicate(request), cursor(request)
-    async with database(request).read() as conn:
-        page = await attestations.list_for_owner(
-            conn,
-            await principal(request, conn),
-            org,
-            digest,
-            predicate,
-            page_at,
-            with_bundle=False,
-            with_verification=True,
-            verified=verified,
-        )
-    return _verified_list(request, page)
+    return _verified_list(
+        request, await _owner_list(request, org, _verified_listing(request, subject_digest))
+    )
 
 
 # Operator interface (site administrators): policies, re-verification, jobs.

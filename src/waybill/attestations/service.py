@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import cramjam
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
@@ -36,11 +37,12 @@ from waybill.attestations.schemas import RESOURCE, SLSA_PROVENANCE, Bundle, Pred
 from waybill.attestations.types import DEFAULT_POLICY, Mode, Policy, PolicySource
 from waybill.attestations.verification import IdentityPolicy, Step, Verdict
 from waybill.auth import permissions
+from waybill.auth.repository import RepositoryIds
 from waybill.auth.types import Need, Principal
 from waybill.core import audit, clock, jobs, outbox
 from waybill.core.db import Database
 from waybill.core.errors import FieldError, NotFound, ValidationFailed
-from waybill.core.keyset import KeysetPage
+from waybill.core.keyset import Page
 from waybill.core.types import Digest
 from waybill.http.pagination import Cursor
 
@@ -257,64 +259,52 @@ def decompress(data: bytes) -> bytes:
     return bytes(cramjam.snappy.decompress_raw(data))
 
 
+@dataclass(frozen=True)
+class DigestListing:
+    """What a list of one digest's attestations asks for, beyond whose they are."""
+
+    digest: Digest
+    predicate: PredicateFilter | None
+    cursor: Cursor
+    with_bundle: bool
+    with_verification: bool = False
+    verified: bool | None = None
+
+
+async def _list_by_digest(
+    conn: AsyncConnection, listing: DigestListing, readable: RepositoryIds | None, **owned_by: int
+) -> Page[Row[Any]]:
+    return await sql.list_by_digest(
+        conn,
+        digest=str(listing.digest),
+        readable=readable,
+        predicate=listing.predicate,
+        with_bundle=listing.with_bundle,
+        per_page=listing.cursor.per_page,
+        after=listing.cursor.after,
+        before=listing.cursor.before,
+        with_verification=listing.with_verification,
+        verified=listing.verified,
+        **owned_by,
+    )
+
+
 async def list_for_repository(
-    conn: AsyncConnection,
-    principal: Principal,
-    owner: str,
-    name: str,
-    digest: Digest,
-    predicate: PredicateFilter | None,
-    cursor: Cursor,
-    *,
-    with_bundle: bool,
-    with_verification: bool = False,
-    verified: bool | None = None,
-) -> KeysetPage:
+    conn: AsyncConnection, principal: Principal, owner: str, name: str, listing: DigestListing
+) -> Page[Row[Any]]:
     repo = await accounts.find_repository(conn, owner, name)
     if repo is None:
         raise NotFound()
     await permissions.require(conn, principal, repo, READ)
-    return await sql.list_by_digest(
-        conn,
-        digest=str(digest),
-        readable=None,
-        repository_id=repo.id,
-        predicate=predicate,
-        with_bundle=with_bundle,
-        per_page=cursor.per_page,
-        after=cursor.after,
-        before=cursor.before,
-        with_verification=with_verification,
-        verified=verified,
-    )
+    return await _list_by_digest(conn, listing, None, repository_id=repo.id)
 
 
 async def list_for_owner(
-    conn: AsyncConnection,
-    principal: Principal,
-    login: str,
-    digest: Digest,
-    predicate: PredicateFilter | None,
-    cursor: Cursor,
-    *,
-    with_bundle: bool,
-    with_verification: bool = False,
-    verified: bool | None = None,
-) -> KeysetPage:
+    conn: AsyncConnection, principal: Principal, login: str, listing: DigestListing
+) -> Page[Row[Any]]:
     owner = await _owner(conn, login)
-    return await sql.list_by_digest(
-        conn,
-        digest=str(digest),
-        readable=permissions.readable_repository_ids(principal, READ),
-        owner_id=owner.id,
-        predicate=predicate,
-        with_bundle=with_bundle,
-        per_page=cursor.per_page,
-        after=cursor.after,
-        before=cursor.before,
-        with_verification=with_verification,
-        verified=verified,
-    )
+    readable = permissions.readable_repository_ids(principal, READ)
+    return await _list_by_digest(conn, listing, readable, owner_id=owner.id)
 
 
 async def bulk_list(
@@ -385,20 +375,13 @@ async def delete(
     return len(visible)
 
 
-@dataclass(frozen=True)
-class RepositoryPage:
-    repositories: list[tuple[int, str]]
-    next_key: int | None
-    prev_key: int | None
-
-
 async def repositories(
     conn: AsyncConnection,
     principal: Principal,
     login: str,
     predicate: PredicateFilter | None,
     cursor: Cursor,
-) -> RepositoryPage:
+) -> Page[tuple[int, str]]:
     owner = await _owner(conn, login)
     rows, next_key, prev_key = await sql.repositories_page(
         conn,
@@ -409,7 +392,7 @@ async def repositories(
         after=cursor.after,
         before=cursor.before,
     )
-    return RepositoryPage([(row.id, row.name) for row in rows], next_key, prev_key)
+    return Page([(row.id, row.name) for row in rows], next_key, prev_key)
 
 
 async def bundle(conn: AsyncConnection, attestation_id: int) -> bytes:

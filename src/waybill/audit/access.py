@@ -7,23 +7,16 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from waybill.accounts import service as accounts
-from waybill.accounts.types import Account, OrgRole, Role
+from waybill.accounts.types import Account, Role
 from waybill.auth import permissions
 from waybill.auth.types import Principal, TokenKind
-from waybill.core.errors import Forbidden, NotFound, Unauthenticated
+from waybill.core.errors import Forbidden
 
 CLASSIC_SCOPES = frozenset({"read:audit_log", "admin:org"})
 
 
 async def organization(conn: AsyncConnection, principal: Principal, login: str) -> Account:
-    org = await accounts.find_account(conn, login)
-    if org is None or not org.is_org:
-        raise NotFound()
-    if principal.user is None:
-        raise Unauthenticated()
-    if await permissions.require_org_member(conn, principal, org) is not OrgRole.OWNER:
-        raise NotFound()
+    org = await permissions.require_org_owner(conn, principal, login)
     token = principal.token
     assert token is not None
     if token.kind is TokenKind.CLASSIC:

@@ -62,7 +62,7 @@ async def list_entries(
     if filters.until is not None:
         query = query.where(a.c.created_at <= filters.until)
     page = await keyset.fetch_page(conn, query, a.c.id, per_page=per_page, after=after, before=before)
-    return [_entry(row) for row in page.rows], page.next_key, page.prev_key
+    return [_entry(row) for row in page.items], page.next_key, page.prev_key
 
 
 async def prune(conn: AsyncConnection, older_than: datetime) -> int:

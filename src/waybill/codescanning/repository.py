@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,9 +37,9 @@ from waybill.codescanning.models import (
     code_scanning_sarifs,
 )
 from waybill.codescanning.types import AlertState, InstanceState
-from waybill.core.db import upsert
-
-CHUNK = 500
+from waybill.core import keyset
+from waybill.core.db import chunks, update_by_id, upsert
+from waybill.core.keyset import Position
 
 _sarifs = code_scanning_sarifs
 _analyses = code_scanning_analyses
@@ -47,11 +47,6 @@ _alerts = code_scanning_alerts
 _instances = code_scanning_alert_instances
 _numbers = code_scanning_alert_numbers
 _assignees = code_scanning_alert_assignees
-
-
-def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 async def plan_with_values(conn: AsyncConnection) -> None:
@@ -208,7 +203,7 @@ async def alerts_by_identities(
     t = _alerts.c
     columns = [t.id, t.identity, *(getattr(t, name) for name in _RULE_COLUMNS)]
     out: dict[str, Row[Any]] = {}
-    for chunk in _chunks(sorted(identities)):
+    for chunk in chunks(sorted(identities)):
         query = select(*columns).where(t.repository_id == repository_id, t.identity.in_(chunk))
         for row in await conn.execute(query):
             out[row.identity] = row
@@ -229,7 +224,7 @@ async def allocate_numbers(conn: AsyncConnection, repository_id: int, count: int
 async def insert_alerts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> dict[str, int]:
     """identity -> id of the inserted alerts."""
     out: dict[str, int] = {}
-    for chunk in _chunks(rows, 200):
+    for chunk in chunks(rows, 200):
         returned = await conn.execute(
             insert(_alerts).returning(_alerts.c.identity, _alerts.c.id), list(chunk)
         )
@@ -253,16 +248,7 @@ _RULE_COLUMNS = (
 
 async def refresh_rules(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
     """Rows carry ``alert_id`` and every column of ``_RULE_COLUMNS``: the newest run's rule metadata."""
-    if not rows:
-        return
-    stmt = (
-        update(_alerts)
-        .where(_alerts.c.id == bindparam("alert_id"))
-        .values({name: bindparam(f"new_{name}") for name in _RULE_COLUMNS})
-    )
-    params = [{"alert_id": r["alert_id"], **{f"new_{n}": r[n] for n in _RULE_COLUMNS}} for r in rows]
-    for chunk in _chunks(params, 200):
-        await conn.execute(stmt, list(chunk))
+    await update_by_id(conn, _alerts, _RULE_COLUMNS, rows, "alert_id")
 
 
 async def upsert_instances(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
@@ -325,7 +311,7 @@ async def fix_missing(
     ]
     candidates = [r[0] for r in await conn.execute(select(i.alert_id).where(*in_set))]
     gone = sorted(set(candidates) - set(reported))
-    for chunk in _chunks(gone):
+    for chunk in chunks(gone):
         await conn.execute(
             update(_instances)
             .where(*in_set, i.alert_id.in_(chunk))
@@ -336,7 +322,7 @@ async def fix_missing(
 
 async def instances_of(conn: AsyncConnection, alert_ids: Collection[int]) -> dict[int, list[Row[Any]]]:
     out: dict[int, list[Row[Any]]] = {}
-    for chunk in _chunks(sorted(alert_ids)):
+    for chunk in chunks(sorted(alert_ids)):
         query = select(_instances).where(_instances.c.alert_id.in_(chunk)).order_by(_instances.c.id)
         for row in await conn.execute(query):
             out.setdefault(row.alert_id, []).append(row)
@@ -348,7 +334,7 @@ async def states_of(conn: AsyncConnection, alert_ids: Collection[int]) -> dict[i
     in one statement a chunk, without the columns nobody reads there."""
     t, i = _alerts.c, _instances.c
     out: dict[int, tuple[str, list[Any]]] = {}
-    for chunk in _chunks(sorted(alert_ids)):
+    for chunk in chunks(sorted(alert_ids)):
         query = (
             select(t.id, t.state.label("alert_state"), i.ref, i.state)
             .select_from(_alerts.outerjoin(_instances, i.alert_id == t.id))
@@ -362,13 +348,13 @@ async def states_of(conn: AsyncConnection, alert_ids: Collection[int]) -> dict[i
 
 
 async def set_alerts(conn: AsyncConnection, alert_ids: Collection[int], values: dict[str, Any]) -> None:
-    for chunk in _chunks(sorted(alert_ids)):
+    for chunk in chunks(sorted(alert_ids)):
         await conn.execute(update(_alerts).where(_alerts.c.id.in_(chunk)).values(**values))
 
 
 async def alerts_by_ids(conn: AsyncConnection, ids: Collection[int]) -> list[Row[Any]]:
     rows: list[Row[Any]] = []
-    for chunk in _chunks(sorted(ids)):
+    for chunk in chunks(sorted(ids)):
         rows += (await conn.execute(select(_alerts).where(_alerts.c.id.in_(chunk)))).all()
     return rows
 
@@ -382,7 +368,7 @@ async def alerts_by_numbers(
 ) -> list[Row[Any]]:
     t = _alerts.c
     rows: list[Row[Any]] = []
-    for chunk in _chunks(sorted(set(numbers))):
+    for chunk in chunks(sorted(set(numbers))):
         rows += (
             await conn.execute(select(_alerts).where(t.repository_id == repository_id, t.number.in_(chunk)))
         ).all()
@@ -393,7 +379,7 @@ async def alerts_on_ref(conn: AsyncConnection, alert_ids: Sequence[int], ref: st
     """Which of the alerts have an instance on ``ref``."""
     i = _instances.c
     out: set[int] = set()
-    for chunk in _chunks(sorted(alert_ids)):
+    for chunk in chunks(sorted(alert_ids)):
         out |= {
             r[0] for r in await conn.execute(select(i.alert_id).where(i.alert_id.in_(chunk), i.ref == ref))
         }
@@ -423,12 +409,6 @@ class AlertFilter:
     repository_ids: frozenset[int] | None = None
     # tool/rule pairs (for blast radius).
     rule: tuple[str, str] | None = None
-
-
-@dataclass(frozen=True)
-class Position:
-    value: Any
-    id: int
 
 
 SORTS = {
@@ -493,25 +473,18 @@ async def list_alerts(
     a cursor position, and whether more lie beyond it."""
     t = _alerts.c
     column = SORTS[sort]
-    where = [t.repository_id.in_(repository_ids), *_alert_where(f)]
-    forward = before is None
-    desc = descending if forward else not descending
-    at = after if forward else before
-    if at is not None:
-        if desc:
-            where.append(or_(column < at.value, and_(column == at.value, t.id < at.id)))
-        else:
-            where.append(or_(column > at.value, and_(column == at.value, t.id > at.id)))
-    order = (column.desc(), t.id.desc()) if desc else (column.asc(), t.id.asc())
-    query = select(_alerts).where(*where).order_by(*order).limit(per_page + 1)
-    if at is None:
-        query = query.offset((page - 1) * per_page)
-    rows = list((await conn.execute(query)).all())
-    more = len(rows) > per_page
-    rows = rows[:per_page]
-    if not forward:
-        rows.reverse()
-    return rows, more
+    query = select(_alerts).where(t.repository_id.in_(repository_ids), *_alert_where(f))
+    return await keyset.fetch_sorted(
+        conn,
+        query,
+        column,
+        t.id,
+        descending=descending,
+        per_page=per_page,
+        after=after,
+        before=before,
+        offset=(page - 1) * per_page,
+    )
 
 
 async def instances_page(

@@ -12,6 +12,7 @@ from litestar.params import FromPath
 from waybill.codescanning import sarif, schemas, service
 from waybill.config import Settings
 from waybill.core.errors import NotFound
+from waybill.core.keyset import SortedPage
 from waybill.http.body import decode, parse_body
 from waybill.http.context import AnyRequest, api_base, database, principal, web_base
 from waybill.http.conventions import BodyLimit
@@ -136,17 +137,19 @@ async def delete_analysis(
     return json_response(schemas.deletion(done.next_id, done.next_is_last, api_base(request), found))
 
 
-def _alert_links(request: AnyRequest, query: schemas.AlertQuery, page: service.AlertPage) -> dict[str, str]:
+def _alert_links(
+    request: AnyRequest, query: schemas.AlertQuery, page: SortedPage[schemas.AlertView]
+) -> dict[str, str]:
     if query.after is None and query.before is None and "after" not in request.query_params:
         return _page_links(request, query.page, page.more)
     links: dict[str, dict[str, str]] = {}
-    if page.views:
+    if page.items:
         forward = query.before is None
         if page.more or not forward:
-            last = schemas.position_of(page.views[-1].row, query.sort)
+            last = schemas.position_of(page.items[-1].row, query.sort)
             links["next"] = {"after": schemas.encode_position(query.sort, last)}
         if (page.more and not forward) or (forward and query.after is not None):
-            first = schemas.position_of(page.views[0].row, query.sort)
+            first = schemas.position_of(page.items[0].row, query.sort)
             links["prev"] = {"before": schemas.encode_position(query.sort, first)}
     return link_header(request, links)
 
@@ -161,7 +164,7 @@ async def list_repository_alerts(
         found = await service.repository(conn, caller, owner, repo, write=False)
         page = await service.list_for_repository(conn, found, query)
     api, web = api_base(request), web_base(request)
-    body = [schemas.alert(v, api, web) for v in page.views]
+    body = [schemas.alert(v, api, web) for v in page.items]
     return json_response(body, headers=_alert_links(request, query, page))
 
 
@@ -174,7 +177,7 @@ async def list_organization_alerts(request: AnyRequest, org: FromPath[str]) -> R
         caller = await principal(request, conn)
         page = await service.list_for_organization(conn, caller, org, query)
     api, web = api_base(request), web_base(request)
-    body = [schemas.alert(v, api, web, with_repository=True) for v in page.views]
+    body = [schemas.alert(v, api, web, with_repository=True) for v in page.items]
     links = _alert_links(request, query, page)
     return json_response(body, headers=links)
 

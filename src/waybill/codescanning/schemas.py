@@ -18,9 +18,10 @@ from waybill.accounts import schemas as account_schemas
 from waybill.accounts.types import Account, Repository
 from waybill.artifacts.service import RecordFilter
 from waybill.artifacts.types import RuntimeRisk
-from waybill.codescanning.repository import AlertFilter, AnalysisFilter, Position
+from waybill.codescanning.repository import AlertFilter, AnalysisFilter
 from waybill.codescanning.types import AlertState, SecuritySeverity
 from waybill.core.clock import iso, iso_or_none
+from waybill.core.keyset import Position
 from waybill.http.pagination import page as parse_page
 from waybill.http.pagination import per_page as parse_per_page
 from waybill.http.query import comma_values, invalid, one_of

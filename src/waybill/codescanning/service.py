@@ -30,6 +30,7 @@ from waybill.codescanning.types import AlertState, Finding, InstanceState, Proce
 from waybill.core import audit, clock, jobs, outbox
 from waybill.core.db import Database
 from waybill.core.errors import BadRequest, FieldError, NotFound, ValidationFailed
+from waybill.core.keyset import SortedPage
 
 PROCESS_JOB = "codescanning.process"
 LAST_OF_SET = (
@@ -529,18 +530,12 @@ async def _views(
     return views
 
 
-@dataclass(frozen=True)
-class AlertPage:
-    views: list[AlertView]
-    more: bool
-
-
 async def _page(
     conn: AsyncConnection,
     query: AlertQuery,
     repository_ids: Sequence[int] | RepositoryIds,
     repos: dict[int, Repository],
-) -> AlertPage:
+) -> SortedPage[AlertView]:
     rows, more = await repo.list_alerts(
         conn,
         query.filter,
@@ -552,16 +547,18 @@ async def _page(
         after=query.after,
         before=query.before,
     )
-    return AlertPage(await _views(conn, rows, repos, query.filter.ref), more)
+    return SortedPage(await _views(conn, rows, repos, query.filter.ref), more)
 
 
-async def list_for_repository(conn: AsyncConnection, found: Repository, query: AlertQuery) -> AlertPage:
+async def list_for_repository(
+    conn: AsyncConnection, found: Repository, query: AlertQuery
+) -> SortedPage[AlertView]:
     return await _page(conn, query, [found.id], {found.id: found})
 
 
 async def list_for_organization(
     conn: AsyncConnection, caller: Principal, login: str, query: AlertQuery
-) -> AlertPage:
+) -> SortedPage[AlertView]:
     org = await accounts.find_account(conn, login)
     if org is None or not org.is_org:
         raise NotFound()
@@ -574,7 +571,7 @@ async def list_for_organization(
 
 async def open_alerts(
     conn: AsyncConnection, caller: Principal, repos: list[Repository], limit: int
-) -> AlertPage | None:
+) -> SortedPage[AlertView] | None:
     """The newest open alerts of those of ``repos`` whose alerts the caller may read (for pages);
     None when it may read none of them."""
     readable = await access.readable(conn, caller, repos)
@@ -588,7 +585,7 @@ async def open_alerts(
         descending=True,
         per_page=limit,
     )
-    return AlertPage(await _views(conn, rows, {r.id: r for r in repos if r.id in readable}, None), more)
+    return SortedPage(await _views(conn, rows, {r.id: r for r in repos if r.id in readable}, None), more)
 
 
 async def _alert(conn: AsyncConnection, found: Repository, number: int) -> Row[Any]:

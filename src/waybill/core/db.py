@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import asyncpg
-from sqlalchemy import JSON, Table, event
+from sqlalchemy import JSON, Table, bindparam, event, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
@@ -441,6 +441,22 @@ def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     """``values`` in slices of ``size``, for statements that take one bound parameter a value."""
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+async def update_by_id(
+    conn: AsyncConnection, table: Table, columns: Sequence[str], rows: Sequence[dict[str, Any]], key: str
+) -> None:
+    """Set ``columns`` of each row of ``table`` whose id is the row's ``key``, in batches of 200."""
+    if not rows:
+        return
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam(key))
+        .values({name: bindparam(f"new_{name}") for name in columns})
+    )
+    params = [{key: r[key], **{f"new_{n}": r[n] for n in columns}} for r in rows]
+    for chunk in chunks(params, 200):
+        await conn.execute(stmt, list(chunk))
 
 
 def upsert(conn: AsyncConnection, table: Table) -> Any:

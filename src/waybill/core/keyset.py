@@ -1,4 +1,5 @@
-"""Keyset pagination over a strictly increasing integer key, newest (largest) first.
+"""Keyset pagination: over a strictly increasing integer key, newest (largest) first
+(``fetch_page``), or over a sort value with the id to break its ties (``fetch_sorted``).
 
 Pages stay stable while rows are inserted: a cursor names the key where the previous page ended,
 never an offset.
@@ -6,19 +7,31 @@ never an offset.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Row, Select
+from sqlalchemy import Row, Select, and_, or_
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class KeysetPage:
-    rows: Sequence[Row[Any]]
+class Page(Generic[T]):
+    """A page of a keyset walk, and the keys its neighbours start from (None: there is none)."""
+
+    items: list[T]
     next_key: int | None
-    prev_key: int | None
+    prev_key: int | None = None
+
+
+@dataclass(frozen=True)
+class SortedPage(Generic[T]):
+    """A page of a walk in (sort value, id) order (``fetch_sorted``); its cursors are the positions
+    of its first and last items."""
+
+    items: list[T]
+    more: bool
 
 
 async def fetch_page(
@@ -29,7 +42,7 @@ async def fetch_page(
     per_page: int,
     after: int | None = None,
     before: int | None = None,
-) -> KeysetPage:
+) -> Page[Row[Any]]:
     """``key`` is the column (or label) ordering the rows; rows must expose it as ``row.<key.name>``."""
     name = key.name
     if before is not None:
@@ -38,7 +51,7 @@ async def fetch_page(
         )
         more_newer = len(rows) > per_page
         rows = rows[:per_page][::-1]
-        return KeysetPage(
+        return Page(
             rows,
             next_key=getattr(rows[-1], name) if rows else None,
             prev_key=getattr(rows[0], name) if rows and more_newer else None,
@@ -48,8 +61,51 @@ async def fetch_page(
     rows = list((await conn.execute(query.order_by(key.desc()).limit(per_page + 1))).all())
     more_older = len(rows) > per_page
     rows = rows[:per_page]
-    return KeysetPage(
+    return Page(
         rows,
         next_key=getattr(rows[-1], name) if rows and more_older else None,
         prev_key=getattr(rows[0], name) if rows and after is not None else None,
     )
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a page starts: the sort value and id of the row just outside it."""
+
+    value: Any
+    id: int
+
+
+async def fetch_sorted(
+    conn: AsyncConnection,
+    query: Select[Any],
+    column: Any,
+    ident: Any,
+    *,
+    descending: bool,
+    per_page: int,
+    after: Position | None = None,
+    before: Position | None = None,
+    offset: int = 0,
+) -> tuple[list[Row[Any]], bool]:
+    """A page of ``query``'s rows in (``column``, ``ident``) order, and whether more lie beyond it
+    (beyond its end for ``after`` or the first page, before its start for ``before``). Without a
+    position, the page starts ``offset`` rows in (for clients that page by number)."""
+    # Walking backwards (``before``) reverses the order, then the page is flipped back.
+    forward = before is None
+    desc = descending if forward else not descending
+    at = after if forward else before
+    if at is not None:
+        if desc:
+            query = query.where(or_(column < at.value, and_(column == at.value, ident < at.id)))
+        else:
+            query = query.where(or_(column > at.value, and_(column == at.value, ident > at.id)))
+    elif offset:
+        query = query.offset(offset)
+    order = (column.desc(), ident.desc()) if desc else (column.asc(), ident.asc())
+    rows = list((await conn.execute(query.order_by(*order).limit(per_page + 1))).all())
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    if not forward:
+        rows.reverse()
+    return rows, more

@@ -77,11 +77,11 @@ async def _open_alerts(
         except (Forbidden, NotFound):
             return None
         counts.update(
-            (v.row.ecosystem, v.row.package_key) for v in found.views if v.row.advisory_id == advisory.id
+            (v.row.ecosystem, v.row.package_key) for v in found.items if v.row.advisory_id == advisory.id
         )
         if not found.more:
             return AlertCounts(counts, more=False)
-        wanted = replace(wanted, after=position_of(found.views[-1].row))
+        wanted = replace(wanted, after=position_of(found.items[-1].row))
     return AlertCounts(counts, more=True)
 
 

@@ -95,7 +95,7 @@ async def organization_alerts(request: AnyRequest, org: FromPath[str]) -> Respon
             conn, viewer.principal, owner.login, code_scanning_query(query, scanning_page)
         )
         history = await trends.organization_trends(conn, viewer.principal, owner.login, query, clock.now())
-    views = found.views
+    views = found.items
     older = newer = None
     if views:
         forward = query.before is None
@@ -120,7 +120,7 @@ async def organization_alerts(request: AnyRequest, org: FromPath[str]) -> Respon
         "older": older,
         "newer": newer,
         "filtered": any(filters.values()),
-        "code_scanning": scanned.views,
+        "code_scanning": scanned.items,
         "code_scanning_more": scanned.more,
         "code_scanning_page": scanning_page,
         # Ecosystem and package name Dependabot's packages; code scanning has none.

@@ -17,7 +17,7 @@ from enum import IntEnum
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
-from waybill.accounts.types import Account, OrgRole, Repository, Role
+from waybill.accounts.types import Account, Repository, Role
 from waybill.auth import permissions
 from waybill.auth.types import Need, Principal, TokenKind
 from waybill.core.errors import Forbidden, NotFound, Unauthenticated
@@ -56,13 +56,7 @@ def _fine_grained_level(level: Level) -> Role:
 
 
 async def organization(conn: AsyncConnection, principal: Principal, login: str, level: Level) -> Target:
-    org = await accounts.find_account(conn, login)
-    if org is None or not org.is_org:
-        raise NotFound()
-    if principal.user is None:
-        raise Unauthenticated()
-    if await permissions.require_org_member(conn, principal, org) is not OrgRole.OWNER:
-        raise NotFound()
+    org = await permissions.require_org_owner(conn, principal, login)
     token = principal.token
     assert token is not None
     if token.kind is TokenKind.CLASSIC:

@@ -236,7 +236,7 @@ async def list_deliveries(
     elif succeeded is False:
         query = query.where(d.c.state != DeliveryState.DELIVERED)
     page = await keyset.fetch_page(conn, query, d.c.id, per_page=per_page, after=after, before=None)
-    return [_delivery(row) for row in page.rows], page.next_key
+    return [_delivery(row) for row in page.items], page.next_key
 
 
 async def wakeup_queued(conn: AsyncConnection, kind: str, key: str, at: datetime) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -10,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from waybill.accounts.types import Account
 from waybill.core import audit, clock
 from waybill.core.errors import NotFound, ValidationFailed
+from waybill.core.keyset import Page
 from waybill.webhooks import payloads, queue, schemas
 from waybill.webhooks import repository as repo
 from waybill.webhooks.access import Target
@@ -166,12 +166,6 @@ async def delete_hook(conn: AsyncConnection, target: Target, hook_id: int) -> No
     await _audit(conn, target, "hook.deleted", hook.id)
 
 
-@dataclass(frozen=True)
-class DeliveryPage:
-    items: list[Delivery]
-    next_key: int | None
-
-
 async def list_deliveries(
     conn: AsyncConnection,
     target: Target,
@@ -180,13 +174,13 @@ async def list_deliveries(
     per_page: int,
     after: int | None,
     status: str | None,
-) -> DeliveryPage:
+) -> Page[Delivery]:
     hook = await get_hook(conn, target, hook_id)
     succeeded = None if status is None else status == "success"
     items, next_key = await repo.list_deliveries(
         conn, hook.id, per_page=per_page, after=after, succeeded=succeeded
     )
-    return DeliveryPage(items, next_key)
+    return Page(items, next_key)
 
 
 async def get_delivery(conn: AsyncConnection, target: Target, hook_id: int, delivery_id: int) -> Delivery:
