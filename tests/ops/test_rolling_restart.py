@@ -1,12 +1,15 @@
 """A rolling restart: two servers on one PostgreSQL database stand for two hosts behind a load
 balancer, and each in turn is taken out of the balancer, told to stop (SIGTERM) while a slow request
 is in flight on it, and started again. The slow request finishes, the server exits 0, and no request
-of the clients writing and reading through the balancer fails."""
+of the clients writing and reading through the balancer fails. A request whose headers are still
+arriving when a server is told to stop is answered too."""
 
 from __future__ import annotations
 
 import json
+import os
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -161,3 +164,21 @@ def test_a_rolling_restart_fails_no_request(tmp_path: Path) -> None:
         assert all(o[:3] == (200, 200, 1) for o in outcomes), kinds
         for data_dir, _, _ in hosts.values():
             assert "Traceback" not in (data_dir / "server.log").read_text()
+
+
+def test_a_request_half_sent_when_the_server_is_told_to_stop_is_answered(tmp_path: Path) -> None:
+    with live_server("sqlite", tmp_path) as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=30) as sock:
+            sock.sendall(b"GET /waybill/healthz HTTP/1.1\r\nHost: waybill\r\n")
+            # The server reads the first half (one idle connection: at once), then is told to stop.
+            time.sleep(0.5)
+            os.kill(server.pid, signal.SIGTERM)
+            time.sleep(0.5)
+            sock.sendall(b"Accept: application/json\r\n\r\n")
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200 "), answer
+        # Answered, then closed: the stopping server takes no further request on it.
+        assert b"connection: close" in answer.lower(), answer

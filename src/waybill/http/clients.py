@@ -5,7 +5,8 @@ hold at once.
 uvicorn bounds only the idle keep-alive wait. The rest is here, in two parts:
 
 - ``Protocol``, uvicorn's HTTP protocol with a deadline for the request line and headers (which also
-  closes connections that never send a byte) and the per-address count of connections;
+  closes connections that never send a byte), the per-address count of connections, and a stop
+  that answers a request whose bytes had arrived before the server was told to stop;
 - ``ClientLayer``, the outermost ASGI layer: ``X-Forwarded-*`` from trusted proxies, a deadline on
   each read of the request body (a stalled body answers 408 and the connection closes), and, for
   requests relayed by a proxy, the per-address count applied to the address it forwards.
@@ -145,6 +146,12 @@ def _raw_408() -> bytes:
     return b"HTTP/1.1 408 Request Timeout\r\n" + head + b"\r\n" + payload
 
 
+# A connection idle when the server is told to stop is closed once it has had this long to show a
+# request already on its way: bytes the kernel holds unread, or headers half received, are a request
+# the client has sent, and closing at once would drop it unanswered.
+STOP_LOOK_SECONDS = 0.25
+
+
 class Protocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, with a deadline for each request's line and headers and a
     limit on the connections one address holds. ``serve`` names it as uvicorn's ``http`` class; it
@@ -165,6 +172,7 @@ class Protocol(HttpToolsProtocol):
         self.counted: str | None = None
         self.header_deadline: asyncio.TimerHandle | None = None
         self.request_begun = False
+        self.stopping = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -196,6 +204,21 @@ class Protocol(HttpToolsProtocol):
         self._cancel_header_deadline()
         self.request_begun = False
         super().on_headers_complete()
+        if self.stopping and self.cycle is not None:
+            # Answered, then closed: a stopping server serves no further request on it.
+            self.cycle.keep_alive = False
+
+    def shutdown(self) -> None:
+        self.stopping = True
+        if self.cycle is not None and not self.cycle.response_complete:
+            super().shutdown()
+        else:
+            self.loop.call_later(STOP_LOOK_SECONDS, self._close_if_still_idle)
+
+    def _close_if_still_idle(self) -> None:
+        idle = self.cycle is None or self.cycle.response_complete
+        if idle and not self.request_begun and not self.transport.is_closing():
+            self.transport.close()
 
     def _arm_header_deadline(self) -> None:
         if self.header_timeout > 0:
