@@ -36,6 +36,7 @@ from waybill.core.jobs import Handler, Worker
 from waybill.core.signing import Signer, load_key
 from waybill.dependencies import jobs as dependencies_jobs
 from waybill.dependencies import routes as dependencies_routes
+from waybill.http.context import DEPENDENCIES
 from waybill.http.conventions import GitHubConventions
 from waybill.http.errors import exception_handlers
 from waybill.ops import logs, metrics
@@ -184,6 +185,7 @@ def create_app(settings: Settings | None = None) -> WaybillApp:
 
     litestar = Litestar(
         route_handlers=ROUTE_HANDLERS,
+        dependencies=DEPENDENCIES,
         exception_handlers=exception_handlers(web_errors.page_for),
         lifespan=[lifespan],
         openapi_config=None,

@@ -13,7 +13,7 @@ from waybill.auth import permissions
 from waybill.auth.types import Need, Principal
 from waybill.core.errors import NotFound
 from waybill.http.body import parse_body
-from waybill.http.context import AnyRequest, api_base, api_version, database, principal, web_base
+from waybill.http.context import AnyRequest, Caller, ReadConn, WriteConn, api_base, api_version, web_base
 from waybill.http.responses import json_response
 
 READ_METADATA = Need(Role.READ, ("metadata",))
@@ -31,84 +31,77 @@ def ping() -> Response[bytes]:
 
 
 @get("/user")
-async def current_user(request: AnyRequest) -> Response[bytes]:
-    async with database(request).read() as conn:
-        user = permissions.require_authenticated(await principal(request, conn))
+async def current_user(request: AnyRequest, caller: Caller) -> Response[bytes]:
+    user = permissions.require_authenticated(caller)
     return json_response(schemas.user(user, api_base(request), web_base(request)))
 
 
 @get("/users/{username:str}")
-async def get_user(request: AnyRequest, username: FromPath[str]) -> Response[bytes]:
-    async with database(request).read() as conn:
-        await principal(request, conn)
-        account = await accounts.find_account(conn, username)
+async def get_user(request: AnyRequest, username: FromPath[str], read_conn: ReadConn) -> Response[bytes]:
+    account = await accounts.find_account(read_conn, username)
     if account is None:
         raise NotFound()
     return json_response(schemas.user(account, api_base(request), web_base(request)))
 
 
 @get("/orgs/{org:str}")
-async def get_org(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
-    async with database(request).read() as conn:
-        await principal(request, conn)
-        account = await accounts.find_account(conn, org)
+async def get_org(request: AnyRequest, org: FromPath[str], read_conn: ReadConn) -> Response[bytes]:
+    account = await accounts.find_account(read_conn, org)
     if account is None or not account.is_org:
         raise NotFound()
     return json_response(schemas.organization(account, api_base(request), web_base(request)))
 
 
 @get("/repos/{owner:str}/{repo:str}")
-async def get_repository(request: AnyRequest, owner: FromPath[str], repo: FromPath[str]) -> Response[bytes]:
-    async with database(request).read() as conn:
-        caller = await principal(request, conn)
-        found = await accounts.find_repository(conn, owner, repo)
-        if found is None:
-            raise NotFound()
-        await permissions.require(conn, caller, found, READ_METADATA)
+async def get_repository(
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], caller: Caller, read_conn: ReadConn
+) -> Response[bytes]:
+    found = await accounts.find_repository(read_conn, owner, repo)
+    if found is None:
+        raise NotFound()
+    await permissions.require(read_conn, caller, found, READ_METADATA)
     return json_response(
         schemas.repository(found, api_base(request), web_base(request), api_version(request))
     )
 
 
 @post("/admin/users")
-async def admin_create_user(request: AnyRequest) -> Response[bytes]:
+async def admin_create_user(request: AnyRequest, caller: Caller, write_conn: WriteConn) -> Response[bytes]:
     body = await parse_body(request, schemas.CreateUser, "User")
-    async with database(request).write() as conn:
-        permissions.require_site_admin(await principal(request, conn))
-        created = await accounts.create_user(conn, body.login, email=body.email)
+    permissions.require_site_admin(caller)
+    created = await accounts.create_user(write_conn, body.login, email=body.email)
     return json_response(schemas.user(created, api_base(request), web_base(request)), 201)
 
 
 @post("/admin/organizations")
-async def admin_create_org(request: AnyRequest) -> Response[bytes]:
+async def admin_create_org(request: AnyRequest, caller: Caller, write_conn: WriteConn) -> Response[bytes]:
     body = await parse_body(request, schemas.CreateOrganization, "Organization")
-    async with database(request).write() as conn:
-        permissions.require_site_admin(await principal(request, conn))
-        created = await accounts.create_org(conn, body.login, body.admin, name=body.profile_name)
+    permissions.require_site_admin(caller)
+    created = await accounts.create_org(write_conn, body.login, body.admin, name=body.profile_name)
     return json_response(schemas.organization(created, api_base(request), web_base(request)), 201)
 
 
 @post("/orgs/{org:str}/repos")
-async def create_org_repository(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+async def create_org_repository(
+    request: AnyRequest, org: FromPath[str], caller: Caller, write_conn: WriteConn
+) -> Response[bytes]:
     body = await parse_body(request, schemas.CreateRepository, "Repository")
-    async with database(request).write() as conn:
-        caller = await principal(request, conn)
-        owner = await accounts.find_account(conn, org)
-        if owner is None or not owner.is_org:
-            raise NotFound()
-        created = await _create_repository(conn, caller, owner, body)
+    owner = await accounts.find_account(write_conn, org)
+    if owner is None or not owner.is_org:
+        raise NotFound()
+    created = await _create_repository(write_conn, caller, owner, body)
     return json_response(
         schemas.repository(created, api_base(request), web_base(request), api_version(request)), 201
     )
 
 
 @post("/user/repos")
-async def create_user_repository(request: AnyRequest) -> Response[bytes]:
+async def create_user_repository(
+    request: AnyRequest, caller: Caller, write_conn: WriteConn
+) -> Response[bytes]:
     body = await parse_body(request, schemas.CreateRepository, "Repository")
-    async with database(request).write() as conn:
-        caller = await principal(request, conn)
-        owner = permissions.require_authenticated(caller)
-        created = await _create_repository(conn, caller, owner, body)
+    owner = permissions.require_authenticated(caller)
+    created = await _create_repository(write_conn, caller, owner, body)
     return json_response(
         schemas.repository(created, api_base(request), web_base(request), api_version(request)), 201
     )

@@ -6,10 +6,10 @@ from litestar import Response, get, post, put
 from litestar.params import FromPath
 
 from waybill.admission import schemas, service
-from waybill.admission.types import Decision, DecisionFilter, Request, Verdict
+from waybill.admission.types import DecisionFilter, Verdict
 from waybill.core.errors import ValidationFailed
 from waybill.http.body import parse_body
-from waybill.http.context import AnyRequest, database, principal
+from waybill.http.context import AnyRequest, Caller, Db, ReadConn, WriteConn
 from waybill.http.pagination import cursor, cursor_links
 from waybill.http.query import time_param
 from waybill.http.responses import json_response
@@ -18,19 +18,19 @@ ORG = "/waybill/orgs/{org:str}"
 
 
 @get(ORG + "/admission-policy")
-async def get_policy(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
-    async with database(request).read() as conn:
-        account = await service.reader(conn, await principal(request, conn), org)
-        return json_response(schemas.policy_document(await service.policies(conn, account)))
+async def get_policy(org: FromPath[str], caller: Caller, read_conn: ReadConn) -> Response[bytes]:
+    account = await service.reader(read_conn, caller, org)
+    return json_response(schemas.policy_document(await service.policies(read_conn, account)))
 
 
 @put(ORG + "/admission-policy")
-async def put_policy(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+async def put_policy(
+    request: AnyRequest, org: FromPath[str], caller: Caller, write_conn: WriteConn
+) -> Response[bytes]:
     body = await parse_body(request, schemas.PolicyBody, schemas.POLICY_RESOURCE)
     environments = schemas.policies(body)
-    async with database(request).write() as conn:
-        account = await service.owner(conn, await principal(request, conn), org)
-        stored = await service.replace_policies(conn, account, environments)
+    account = await service.owner(write_conn, caller, org)
+    stored = await service.replace_policies(write_conn, account, environments)
     return json_response(schemas.policy_document(stored))
 
 
@@ -46,29 +46,25 @@ def _environment(request: AnyRequest) -> str:
     return value
 
 
-async def _admit(request: AnyRequest, org: str, asked: Request) -> Decision:
-    return await service.admit(database(request), await principal(request), org, asked)
-
-
 @post(ORG + "/admission/kubernetes")
-async def kubernetes(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+async def kubernetes(request: AnyRequest, org: FromPath[str], db: Db, caller: Caller) -> Response[bytes]:
     uid, asked = schemas.review(await request.body(), _environment(request))
-    decision = await _admit(request, org, asked)
+    decision = await service.admit(db, caller, org, asked)
     return json_response(schemas.review_response(uid, decision))
 
 
 @post(ORG + "/admission/gatekeeper")
-async def gatekeeper(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+async def gatekeeper(request: AnyRequest, org: FromPath[str], db: Db, caller: Caller) -> Response[bytes]:
     environment = _environment(request)
     body = await parse_body(request, schemas.ProviderRequest, "ProviderRequest")
-    decision = await _admit(request, org, schemas.provider_request(body, environment))
+    decision = await service.admit(db, caller, org, schemas.provider_request(body, environment))
     return json_response(schemas.provider_response(decision))
 
 
 @post(ORG + "/admission/check")
-async def check(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+async def check(request: AnyRequest, org: FromPath[str], db: Db, caller: Caller) -> Response[bytes]:
     body = await parse_body(request, schemas.CheckBody, schemas.CHECK_RESOURCE)
-    decision = await _admit(request, org, schemas.check_request(body))
+    decision = await service.admit(db, caller, org, schemas.check_request(body))
     return json_response(schemas.check_response(decision))
 
 
@@ -90,13 +86,14 @@ def _filter(request: AnyRequest) -> DecisionFilter:
 
 
 @get(ORG + "/admission/decisions")
-async def decisions(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+async def decisions(
+    request: AnyRequest, org: FromPath[str], caller: Caller, read_conn: ReadConn
+) -> Response[bytes]:
     where = _filter(request)
     page_at = cursor(request)
-    async with database(request).read() as conn:
-        page, next_key = await service.decisions(
-            conn, await principal(request, conn), org, where, per_page=page_at.per_page, after=page_at.after
-        )
+    page, next_key = await service.decisions(
+        read_conn, caller, org, where, per_page=page_at.per_page, after=page_at.after
+    )
     return json_response(
         {"decisions": [schemas.stored_decision(d) for d in page]},
         headers=cursor_links(request, next_key, None),

@@ -9,31 +9,29 @@ from litestar.params import FromPath
 
 from waybill.advisories import schemas, service
 from waybill.core.errors import SimpleValidationFailed, ValidationFailed
-from waybill.http.context import AnyRequest, api_base, api_version, database, principal, web_base
+from waybill.http.context import AnyRequest, ReadConn, api_base, api_version, web_base
 from waybill.http.pagination import link_header
 from waybill.http.responses import json_response
 
 
 @get("/advisories")
-async def list_global_advisories(request: AnyRequest) -> Response[bytes]:
+async def list_global_advisories(request: AnyRequest, read_conn: ReadConn) -> Response[bytes]:
     try:
         query = schemas.advisory_query(request)
     except ValidationFailed as error:
         # This endpoint documents GitHub's simple validation error (messages, not objects).
         raise SimpleValidationFailed(error.errors) from None
-    async with database(request).read() as conn:
-        await principal(request, conn)
-        page = await service.list_advisories(
-            conn,
-            query.filter,
-            affects=query.affects,
-            ecosystem=query.ecosystem,
-            sort=query.sort,
-            descending=query.descending,
-            per_page=query.per_page,
-            after=query.after,
-            before=query.before,
-        )
+    page = await service.list_advisories(
+        read_conn,
+        query.filter,
+        affects=query.affects,
+        ecosystem=query.ecosystem,
+        sort=query.sort,
+        descending=query.descending,
+        per_page=query.per_page,
+        after=query.after,
+        before=query.before,
+    )
     api, web, with_cvss = api_base(request), web_base(request), schemas.shows_cvss(api_version(request))
     body = [
         schemas.global_advisory(row, page.vulnerabilities.get(row.id, []), api, web, with_cvss=with_cvss)
@@ -52,10 +50,10 @@ async def list_global_advisories(request: AnyRequest) -> Response[bytes]:
 
 
 @get("/advisories/{ghsa_id:str}")
-async def get_global_advisory(request: AnyRequest, ghsa_id: FromPath[str]) -> Response[bytes]:
-    async with database(request).read() as conn:
-        await principal(request, conn)
-        row, vulns = await service.get_advisory(conn, ghsa_id)
+async def get_global_advisory(
+    request: AnyRequest, ghsa_id: FromPath[str], read_conn: ReadConn
+) -> Response[bytes]:
+    row, vulns = await service.get_advisory(read_conn, ghsa_id)
     return json_response(
         schemas.global_advisory(
             row,

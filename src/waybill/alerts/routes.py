@@ -12,7 +12,15 @@ from waybill.alerts import blast, schemas, service
 from waybill.core.errors import NotFound, SimpleValidationFailed, ValidationFailed
 from waybill.core.keyset import SortedPage
 from waybill.http.body import parse_body
-from waybill.http.context import AnyRequest, api_base, api_version, database, principal, web_base
+from waybill.http.context import (
+    AnyRequest,
+    Caller,
+    ReadConn,
+    WriteConn,
+    api_base,
+    api_version,
+    web_base,
+)
 from waybill.http.pagination import link_header
 from waybill.http.responses import json_response
 
@@ -51,21 +59,19 @@ ALERTS = "/repos/{owner:str}/{repo:str}/dependabot/alerts"
 
 @get(ALERTS)
 async def list_repository_alerts(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str]
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], caller: Caller, read_conn: ReadConn
 ) -> Response[bytes]:
     query = _alert_query(request, organization=False)
-    async with database(request).read() as conn:
-        caller = await principal(request, conn)
-        page = await service.list_for_repository(conn, caller, owner, repo, query)
+    page = await service.list_for_repository(read_conn, caller, owner, repo, query)
     return _alert_list(request, query, page, organization=False)
 
 
 @get("/orgs/{org:str}/dependabot/alerts")
-async def list_organization_alerts(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+async def list_organization_alerts(
+    request: AnyRequest, org: FromPath[str], caller: Caller, read_conn: ReadConn
+) -> Response[bytes]:
     query = _alert_query(request, organization=True)
-    async with database(request).read() as conn:
-        caller = await principal(request, conn)
-        page = await service.list_for_organization(conn, caller, org, query)
+    page = await service.list_for_organization(read_conn, caller, org, query)
     return _alert_list(request, query, page, organization=True)
 
 
@@ -78,12 +84,15 @@ def _number(raw: str) -> int:
 
 @get(ALERTS + "/{alert_number:str}")
 async def get_alert(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], alert_number: FromPath[str]
+    request: AnyRequest,
+    owner: FromPath[str],
+    repo: FromPath[str],
+    alert_number: FromPath[str],
+    caller: Caller,
+    read_conn: ReadConn,
 ) -> Response[bytes]:
     number = _number(alert_number)
-    async with database(request).read() as conn:
-        caller = await principal(request, conn)
-        view = await service.get_alert(conn, caller, owner, repo, number)
+    view = await service.get_alert(read_conn, caller, owner, repo, number)
     return json_response(
         schemas.alert(view, api_base(request), web_base(request), with_cvss=shows_cvss(api_version(request)))
     )
@@ -91,29 +100,30 @@ async def get_alert(
 
 @patch(ALERTS + "/{alert_number:str}")
 async def update_alert(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], alert_number: FromPath[str]
+    request: AnyRequest,
+    owner: FromPath[str],
+    repo: FromPath[str],
+    alert_number: FromPath[str],
+    caller: Caller,
+    write_conn: WriteConn,
 ) -> Response[bytes]:
     number = _number(alert_number)
     try:
         body = await parse_body(request, schemas.AlertUpdate, "DependabotAlert")
     except ValidationFailed as error:
         raise _simple(error) from None
-    async with database(request).write() as conn:
-        caller = await principal(request, conn)
-        view = await service.update_alert(conn, caller, owner, repo, number, body)
+    view = await service.update_alert(write_conn, caller, owner, repo, number, body)
     return json_response(
         schemas.alert(view, api_base(request), web_base(request), with_cvss=shows_cvss(api_version(request)))
     )
 
 
 @get("/waybill/blast-radius")
-async def blast_radius(request: AnyRequest) -> Response[bytes]:
+async def blast_radius(request: AnyRequest, caller: Caller, read_conn: ReadConn) -> Response[bytes]:
     """Which repositories depend on an advisory's packages (or a package URL), the digests they
     built, and where those run now, most exposed first."""
     target = blast.target(request.query_params)
-    async with database(request).read() as conn:
-        caller = await principal(request, conn)
-        report = await blast.blast_radius(conn, caller, target)
+    report = await blast.blast_radius(read_conn, caller, target)
     return json_response(blast.render(report, api_base(request), web_base(request)))
 
 

@@ -16,7 +16,7 @@ from waybill.auth import permissions, tokens
 from waybill.core.errors import NotFound, Unauthenticated
 from waybill.core.ids import parse_id
 from waybill.http.body import decode, parse_body
-from waybill.http.context import AnyRequest, api_base, api_version, database, principal, web_base
+from waybill.http.context import AnyRequest, Caller, Db, ReadConn, WriteConn, api_base, api_version, web_base
 from waybill.http.pagination import page, page_links, per_page
 from waybill.http.responses import json_response, no_content
 
@@ -38,17 +38,17 @@ def _installation_id(raw: str) -> int:
 
 
 @get("/app")
-async def get_authenticated(request: AnyRequest) -> Response[bytes]:
-    async with database(request).read() as conn:
+async def get_authenticated(request: AnyRequest, db: Db) -> Response[bytes]:
+    async with db.read() as conn:
         app = await _as_app(request, conn)
         count = await service.count_installations(conn, app)
     return json_response(schemas.integration(app, count, api_base(request), web_base(request)))
 
 
 @get("/app/installations")
-async def list_installations(request: AnyRequest) -> Response[bytes]:
+async def list_installations(request: AnyRequest, db: Db) -> Response[bytes]:
     size, current = per_page(request), page(request)
-    async with database(request).read() as conn:
+    async with db.read() as conn:
         app = await _as_app(request, conn)
         total = await service.count_installations(conn, app)
         found = await service.installations(conn, app, limit=size, offset=(current - 1) * size)
@@ -60,16 +60,16 @@ async def list_installations(request: AnyRequest) -> Response[bytes]:
 
 
 @get(INSTALLATION)
-async def get_installation(request: AnyRequest, installation_id: FromPath[str]) -> Response[bytes]:
-    async with database(request).read() as conn:
+async def get_installation(request: AnyRequest, installation_id: FromPath[str], db: Db) -> Response[bytes]:
+    async with db.read() as conn:
         app = await _as_app(request, conn)
         found = await service.app_installation(conn, app, _installation_id(installation_id))
     return json_response(schemas.installation(found, api_base(request), web_base(request)))
 
 
 @delete(INSTALLATION, status_code=200)
-async def delete_installation(request: AnyRequest, installation_id: FromPath[str]) -> Response[bytes]:
-    async with database(request).write() as conn:
+async def delete_installation(request: AnyRequest, installation_id: FromPath[str], db: Db) -> Response[bytes]:
+    async with db.write() as conn:
         app = await _as_app(request, conn)
         await service.uninstall(
             conn, await service.app_installation(conn, app, _installation_id(installation_id))
@@ -79,8 +79,10 @@ async def delete_installation(request: AnyRequest, installation_id: FromPath[str
 
 
 @put(INSTALLATION + "/suspended", status_code=200)
-async def suspend_installation(request: AnyRequest, installation_id: FromPath[str]) -> Response[bytes]:
-    async with database(request).write() as conn:
+async def suspend_installation(
+    request: AnyRequest, installation_id: FromPath[str], db: Db
+) -> Response[bytes]:
+    async with db.write() as conn:
         app = await _as_app(request, conn)
         await service.suspend(
             conn, await service.app_installation(conn, app, _installation_id(installation_id))
@@ -89,8 +91,10 @@ async def suspend_installation(request: AnyRequest, installation_id: FromPath[st
 
 
 @delete(INSTALLATION + "/suspended", status_code=200)
-async def unsuspend_installation(request: AnyRequest, installation_id: FromPath[str]) -> Response[bytes]:
-    async with database(request).write() as conn:
+async def unsuspend_installation(
+    request: AnyRequest, installation_id: FromPath[str], db: Db
+) -> Response[bytes]:
+    async with db.write() as conn:
         app = await _as_app(request, conn)
         await service.unsuspend(
             conn, await service.app_installation(conn, app, _installation_id(installation_id))
@@ -99,16 +103,16 @@ async def unsuspend_installation(request: AnyRequest, installation_id: FromPath[
 
 
 @get("/orgs/{org:str}/installation")
-async def get_org_installation(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
-    async with database(request).read() as conn:
+async def get_org_installation(request: AnyRequest, org: FromPath[str], db: Db) -> Response[bytes]:
+    async with db.read() as conn:
         app = await _as_app(request, conn)
         found = await service.installation_for_account(conn, app, org, org=True)
     return json_response(schemas.installation(found, api_base(request), web_base(request)))
 
 
 @get("/users/{username:str}/installation")
-async def get_user_installation(request: AnyRequest, username: FromPath[str]) -> Response[bytes]:
-    async with database(request).read() as conn:
+async def get_user_installation(request: AnyRequest, username: FromPath[str], db: Db) -> Response[bytes]:
+    async with db.read() as conn:
         app = await _as_app(request, conn)
         found = await service.installation_for_account(conn, app, username, org=False)
     return json_response(schemas.installation(found, api_base(request), web_base(request)))
@@ -116,16 +120,16 @@ async def get_user_installation(request: AnyRequest, username: FromPath[str]) ->
 
 @get("/repos/{owner:str}/{repo:str}/installation")
 async def get_repo_installation(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str]
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], db: Db
 ) -> Response[bytes]:
-    async with database(request).read() as conn:
+    async with db.read() as conn:
         app = await _as_app(request, conn)
         found = await service.installation_for_repository(conn, app, owner, repo)
     return json_response(schemas.installation(found, api_base(request), web_base(request)))
 
 
 @post(INSTALLATION + "/access_tokens")
-async def create_access_token(request: AnyRequest, installation_id: FromPath[str]) -> Response[bytes]:
+async def create_access_token(request: AnyRequest, installation_id: FromPath[str], db: Db) -> Response[bytes]:
     raw = await request.body()
     # Clients that want the installation's full grant send no body, or (Go clients) JSON null.
     body = (
@@ -134,7 +138,7 @@ async def create_access_token(request: AnyRequest, installation_id: FromPath[str
         else decode(raw, schemas.CreateToken, "Installation")
     )
     wanted = service.TokenRequest(body.repositories, body.repository_ids, body.permissions)
-    async with database(request).write() as conn:
+    async with db.write() as conn:
         app = await _as_app(request, conn)
         issued = await service.create_token(conn, app, _installation_id(installation_id), wanted)
         repos = await service.repositories_by_ids(conn, issued.repository_ids or [])
@@ -145,13 +149,11 @@ async def create_access_token(request: AnyRequest, installation_id: FromPath[str
 
 
 @get("/installation/repositories")
-async def list_repositories(request: AnyRequest) -> Response[bytes]:
+async def list_repositories(request: AnyRequest, caller: Caller, read_conn: ReadConn) -> Response[bytes]:
     size, current = per_page(request), page(request)
-    async with database(request).read() as conn:
-        caller = await principal(request, conn)
-        _, total, repos = await service.repositories_of_token(
-            conn, caller, limit=size, offset=(current - 1) * size
-        )
+    _, total, repos = await service.repositories_of_token(
+        read_conn, caller, limit=size, offset=(current - 1) * size
+    )
     token = caller.token
     assert token is not None
     selection = RepositorySelection.ALL if token.repository_ids is None else RepositorySelection.SELECTED
@@ -162,9 +164,8 @@ async def list_repositories(request: AnyRequest) -> Response[bytes]:
 
 
 @delete("/installation/token", status_code=200)
-async def revoke_token(request: AnyRequest) -> Response[bytes]:
-    async with database(request).write() as conn:
-        await service.revoke_own_token(conn, await principal(request, conn))
+async def revoke_token(caller: Caller, write_conn: WriteConn) -> Response[bytes]:
+    await service.revoke_own_token(write_conn, caller)
     return no_content()
 
 
@@ -172,28 +173,28 @@ async def revoke_token(request: AnyRequest) -> Response[bytes]:
 
 
 @post("/waybill/apps")
-async def register_app(request: AnyRequest) -> Response[bytes]:
+async def register_app(request: AnyRequest, caller: Caller, write_conn: WriteConn) -> Response[bytes]:
     body = await parse_body(request, schemas.RegisterApp, "App")
-    async with database(request).write() as conn:
-        permissions.require_site_admin(await principal(request, conn))
-        created = await service.create_app(
-            conn,
-            body.slug,
-            owner=body.owner,
-            permissions=dict(body.permissions),
-            public_key=body.public_key,
-            name=body.name,
-        )
+    permissions.require_site_admin(caller)
+    created = await service.create_app(
+        write_conn,
+        body.slug,
+        owner=body.owner,
+        permissions=dict(body.permissions),
+        public_key=body.public_key,
+        name=body.name,
+    )
     data = schemas.registered(created.app, created.private_key, 0, api_base(request), web_base(request))
     return json_response(data, 201)
 
 
 @post("/waybill/apps/{slug:str}/installations")
-async def install_app(request: AnyRequest, slug: FromPath[str]) -> Response[bytes]:
+async def install_app(
+    request: AnyRequest, slug: FromPath[str], caller: Caller, write_conn: WriteConn
+) -> Response[bytes]:
     body = await parse_body(request, schemas.InstallApp, "Installation")
-    async with database(request).write() as conn:
-        permissions.require_site_admin(await principal(request, conn))
-        found = await service.install(conn, slug, body.account, body.repositories)
+    permissions.require_site_admin(caller)
+    found = await service.install(write_conn, slug, body.account, body.repositories)
     return json_response(schemas.installation(found, api_base(request), web_base(request)), 201)
 
 

@@ -14,7 +14,7 @@ from waybill.core.errors import NotFound, ValidationFailed
 from waybill.core.ids import parse_id
 from waybill.core.jobs import JobStatus, Worker
 from waybill.http.body import parse_body
-from waybill.http.context import AnyRequest, database, principal
+from waybill.http.context import AnyRequest, Caller, Db, ReadConn
 from waybill.http.pagination import cursor, cursor_links
 from waybill.http.query import time_param
 from waybill.http.responses import json_response
@@ -24,23 +24,23 @@ CLUSTER = METADATA + "/deployment-record/cluster/{cluster:str}"
 
 
 @post(METADATA + "/deployment-record")
-async def create_deployment_record(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+async def create_deployment_record(
+    request: AnyRequest, org: FromPath[str], db: Db, caller: Caller
+) -> Response[bytes]:
     body = await parse_body(request, schemas.DeploymentRecordBody, schemas.DEPLOYMENT_RESOURCE)
     schemas.check_deployment(body)
-    caller = await principal(request)
-    record = await service.create_deployment_record(database(request), caller, org, body)
+    record = await service.create_deployment_record(db, caller, org, body)
     return json_response(schemas.deployment_list([record], body.return_records))
 
 
 @post(CLUSTER)
 async def set_cluster_records(
-    request: AnyRequest, org: FromPath[str], cluster: FromPath[str]
+    request: AnyRequest, org: FromPath[str], cluster: FromPath[str], db: Db, caller: Caller
 ) -> Response[bytes]:
     schemas.check_cluster(cluster)
     body = await parse_body(request, schemas.ClusterSetBody, schemas.CLUSTER_RESOURCE)
     schemas.check_deployments(body.deployments)
-    caller = await principal(request)
-    result = await service.set_cluster_records(database(request), caller, org, cluster, body)
+    result = await service.set_cluster_records(db, caller, org, cluster, body)
     data = schemas.deployment_list(result.records, body.return_records)
     if not result.rejected:
         return json_response(data)
@@ -51,15 +51,16 @@ async def set_cluster_records(
 
 @post(CLUSTER + "/jobs")
 async def create_cluster_job(
-    request: AnyRequest, org: FromPath[str], cluster: FromPath[str]
+    request: AnyRequest, org: FromPath[str], cluster: FromPath[str], db: Db, caller: Caller
 ) -> Response[bytes]:
     schemas.check_cluster(cluster)
     body = await parse_body(request, schemas.ClusterJobBody, schemas.CLUSTER_RESOURCE)
     schemas.check_deployments(body.deployments)
-    async with database(request).write() as conn:
+    # The worker is woken once the job is committed, where it can claim it.
+    async with db.write() as conn:
         created = await service.create_cluster_job(
             conn,
-            await principal(request, conn),
+            caller,
             org,
             cluster,
             body,
@@ -75,14 +76,13 @@ async def create_cluster_job(
 
 @get(CLUSTER + "/jobs/{job_id:str}")
 async def get_cluster_job(
-    request: AnyRequest, org: FromPath[str], cluster: FromPath[str], job_id: FromPath[str]
+    org: FromPath[str], cluster: FromPath[str], job_id: FromPath[str], caller: Caller, read_conn: ReadConn
 ) -> Response[bytes]:
     schemas.check_cluster(cluster)
     job_number = parse_id(job_id)
     if job_number is None:
         raise NotFound()
-    async with database(request).read() as conn:
-        job = await service.get_cluster_job(conn, await principal(request, conn), org, cluster, job_number)
+    job = await service.get_cluster_job(read_conn, caller, org, cluster, job_number)
     data: dict[str, Any] = {"job_id": job.id, "status": str(job.status)}
     if job.status is not JobStatus.PENDING and job.started_at is not None:
         data["started_at"] = iso(job.started_at)
@@ -96,11 +96,12 @@ async def get_cluster_job(
 
 
 @post(METADATA + "/storage-record")
-async def create_storage_record(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+async def create_storage_record(
+    request: AnyRequest, org: FromPath[str], db: Db, caller: Caller
+) -> Response[bytes]:
     body = await parse_body(request, schemas.StorageRecordBody, schemas.STORAGE_RESOURCE)
     schemas.check_storage(body)
-    caller = await principal(request)
-    record = await service.create_storage_record(database(request), caller, org, body)
+    record = await service.create_storage_record(db, caller, org, body)
     data: dict[str, Any] = {"total_count": 1}
     if body.return_records:
         data["storage_records"] = [schemas.storage_record(record, nullable=True)]
@@ -109,21 +110,19 @@ async def create_storage_record(request: AnyRequest, org: FromPath[str]) -> Resp
 
 @get("/orgs/{org:str}/artifacts/{subject_digest:str}/metadata/deployment-records")
 async def list_deployment_records(
-    request: AnyRequest, org: FromPath[str], subject_digest: FromPath[str]
+    org: FromPath[str], subject_digest: FromPath[str], db: Db, caller: Caller
 ) -> Response[bytes]:
     digest = schemas.parse_digest(subject_digest)
-    caller = await principal(request)
-    records = await service.deployment_records(database(request), caller, org, digest)
+    records = await service.deployment_records(db, caller, org, digest)
     return json_response(schemas.deployment_list(records))
 
 
 @get("/orgs/{org:str}/artifacts/{subject_digest:str}/metadata/storage-records")
 async def list_storage_records(
-    request: AnyRequest, org: FromPath[str], subject_digest: FromPath[str]
+    org: FromPath[str], subject_digest: FromPath[str], db: Db, caller: Caller
 ) -> Response[bytes]:
     digest = schemas.parse_digest(subject_digest)
-    caller = await principal(request)
-    records = await service.storage_records(database(request), caller, org, digest)
+    records = await service.storage_records(db, caller, org, digest)
     return json_response(
         {
             "total_count": len(records),
@@ -155,11 +154,12 @@ def _history_filter(request: AnyRequest) -> HistoryFilter:
 
 
 @get("/waybill/orgs/{org:str}/deployments/history")
-async def deployment_history(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+async def deployment_history(
+    request: AnyRequest, org: FromPath[str], caller: Caller, read_conn: ReadConn
+) -> Response[bytes]:
     where = _history_filter(request)
     page_at = cursor(request)
-    async with database(request).read() as conn:
-        page = await service.history(conn, await principal(request, conn), org, where, page_at)
+    page = await service.history(read_conn, caller, org, where, page_at)
     return json_response(
         {"history": [schemas.history_entry(e) for e in page.items]},
         headers=cursor_links(request, page.next_key, page.prev_key),
@@ -168,12 +168,15 @@ async def deployment_history(request: AnyRequest, org: FromPath[str]) -> Respons
 
 @get("/waybill/orgs/{org:str}/artifacts/{subject_digest:str}/deployments")
 async def digest_deployments(
-    request: AnyRequest, org: FromPath[str], subject_digest: FromPath[str]
+    request: AnyRequest,
+    org: FromPath[str],
+    subject_digest: FromPath[str],
+    caller: Caller,
+    read_conn: ReadConn,
 ) -> Response[bytes]:
     digest = schemas.parse_digest(subject_digest)
     page_at = cursor(request)
-    async with database(request).read() as conn:
-        page = await service.digest_deployments(conn, await principal(request, conn), org, digest, page_at)
+    page = await service.digest_deployments(read_conn, caller, org, digest, page_at)
     return json_response(
         {"deployments": [schemas.digest_deployment(d) for d in page.items]},
         headers=cursor_links(request, page.next_key, page.prev_key),

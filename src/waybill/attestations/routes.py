@@ -8,23 +8,26 @@ from urllib.parse import urlencode
 from litestar import Response, delete, get, post, put
 from litestar.params import FromPath
 from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.attestations import schemas
 from waybill.attestations import service as attestations
 from waybill.attestations.service import DigestListing
 from waybill.attestations.types import Mode
 from waybill.auth import permissions
+from waybill.auth.types import Principal
 from waybill.core.errors import NotFound, ValidationFailed
 from waybill.core.ids import MAX_ID, parse_id
 from waybill.core.keyset import Page
-from waybill.core.types import Digest
 from waybill.http.body import parse_body
 from waybill.http.context import (
     AnyRequest,
+    Caller,
+    Db,
+    ReadConn,
+    WriteConn,
     api_base,
     api_version,
-    database,
-    principal,
     settings,
     signer,
 )
@@ -79,19 +82,17 @@ def _predicate(request: AnyRequest) -> schemas.PredicateFilter | None:
 
 @post("/repos/{owner:str}/{repo:str}/attestations")
 async def create_attestation(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str]
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], db: Db, caller: Caller
 ) -> Response[bytes]:
     bundle = schemas.parse_create(await request.body())
-    db = database(request)
     trust_roots = settings(request).trust_roots
     # Three steps rather than one transaction: verification under ``enforce`` takes milliseconds of
     # CPU (in a process pool) and must not hold SQLite's single write lock, nor run before the caller
     # is known. Under ``record`` it is queued with the bundle instead.
     async with db.read() as conn:
-        target = await attestations.upload_target(conn, await principal(request, conn), owner, repo)
+        target = await attestations.upload_target(conn, caller, owner, repo)
     verdict = await attestations.check(trust_roots, target, bundle)
     async with db.write() as conn:
-        caller = await principal(request, conn)
         sender_id = None if caller.user is None else caller.user.id
         attestation_id = await attestations.store(conn, target, bundle, verdict, trust_roots, sender_id)
     if target.verifies_later:
@@ -119,46 +120,42 @@ def _verified_listing(request: AnyRequest, subject_digest: str) -> DigestListing
     )
 
 
-async def _repository_list(
-    request: AnyRequest, owner: str, repo: str, listing: DigestListing
-) -> Page[Row[Any]]:
-    async with database(request).read() as conn:
-        return await attestations.list_for_repository(
-            conn, await principal(request, conn), owner, repo, listing
-        )
-
-
-async def _owner_list(request: AnyRequest, login: str, listing: DigestListing) -> Page[Row[Any]]:
-    async with database(request).read() as conn:
-        return await attestations.list_for_owner(conn, await principal(request, conn), login, listing)
-
-
 @get("/repos/{owner:str}/{repo:str}/attestations/{subject_digest:str}")
 async def list_repository_attestations(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], subject_digest: FromPath[str]
+    request: AnyRequest,
+    owner: FromPath[str],
+    repo: FromPath[str],
+    subject_digest: FromPath[str],
+    caller: Caller,
+    read_conn: ReadConn,
 ) -> Response[bytes]:
-    page = await _repository_list(request, owner, repo, _listing(request, subject_digest))
+    listing = _listing(request, subject_digest)
+    page = await attestations.list_for_repository(read_conn, caller, owner, repo, listing)
     return _list_response(request, page)
 
 
-async def _list_owner(request: AnyRequest, login: str, subject_digest: str) -> Response[bytes]:
-    return _list_response(request, await _owner_list(request, login, _listing(request, subject_digest)))
+async def _list_owner(
+    request: AnyRequest, conn: AsyncConnection, caller: Principal, login: str, subject_digest: str
+) -> Response[bytes]:
+    listing = _listing(request, subject_digest)
+    return _list_response(request, await attestations.list_for_owner(conn, caller, login, listing))
 
 
-async def _bulk_list(request: AnyRequest, login: str) -> Response[bytes]:
+async def _bulk_list(
+    request: AnyRequest, conn: AsyncConnection, caller: Principal, login: str
+) -> Response[bytes]:
     body = await parse_body(request, schemas.BulkList, schemas.RESOURCE)
     digests = schemas.parse_digests(body.subject_digests)
     predicate, page_at = schemas.predicate_filter(body.predicate_type), cursor(request)
-    async with database(request).read() as conn:
-        result = await attestations.bulk_list(
-            conn,
-            await principal(request, conn),
-            login,
-            digests,
-            predicate,
-            page_at,
-            with_bundle=_with_bundle(request),
-        )
+    result = await attestations.bulk_list(
+        conn,
+        caller,
+        login,
+        digests,
+        predicate,
+        page_at,
+        with_bundle=_with_bundle(request),
+    )
     page = result.page
     by_digest: dict[str, list[dict[str, Any]]] = {}
     for row, item in zip(page.items, _items(request, page.items, initiator=False), strict=True):
@@ -188,14 +185,9 @@ def _attestation_id(raw: str) -> int:
     return value
 
 
-async def _delete(
-    request: AnyRequest, login: str, *, ids: list[int] | None = None, digests: list[Digest] | None = None
-) -> None:
-    async with database(request).write() as conn:
-        await attestations.delete(conn, await principal(request, conn), login, ids=ids, digests=digests)
-
-
-async def _delete_bulk(request: AnyRequest, login: str) -> Response[bytes]:
+async def _delete_bulk(
+    request: AnyRequest, conn: AsyncConnection, caller: Principal, login: str
+) -> Response[bytes]:
     body = await parse_body(request, schemas.BulkDelete, schemas.RESOURCE)
     if (body.subject_digests is None) == (body.attestation_ids is None):
         raise ValidationFailed.one(
@@ -207,16 +199,15 @@ async def _delete_bulk(request: AnyRequest, login: str) -> Response[bytes]:
     digests = None if body.subject_digests is None else schemas.parse_digests(body.subject_digests)
     # Ids beyond the database's BIGINT (or below 1) name nothing, as in a path.
     ids = None if body.attestation_ids is None else [i for i in body.attestation_ids if 0 < i <= MAX_ID]
-    await _delete(request, login, ids=ids, digests=digests)
+    await attestations.delete(conn, caller, login, ids=ids, digests=digests)
     return no_content(200)
 
 
-async def _repositories(request: AnyRequest, login: str) -> Response[bytes]:
+async def _repositories(
+    request: AnyRequest, conn: AsyncConnection, caller: Principal, login: str
+) -> Response[bytes]:
     predicate, page_at = _predicate(request), cursor(request)
-    async with database(request).read() as conn:
-        result = await attestations.repositories(
-            conn, await principal(request, conn), login, predicate, page_at
-        )
+    result = await attestations.repositories(conn, caller, login, predicate, page_at)
     return json_response(
         [{"id": repo_id, "name": name} for repo_id, name in result.items],
         headers=cursor_links(request, result.next_key, result.prev_key),
@@ -227,86 +218,116 @@ async def _repositories(request: AnyRequest, login: str) -> Response[bytes]:
 
 
 @get("/orgs/{org:str}/attestations/repositories")
-async def org_attestation_repositories(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
-    return await _repositories(request, org)
+async def org_attestation_repositories(
+    request: AnyRequest, org: FromPath[str], caller: Caller, read_conn: ReadConn
+) -> Response[bytes]:
+    return await _repositories(request, read_conn, caller, org)
 
 
 @get("/orgs/{org:str}/attestations/{subject_digest:str}")
 async def list_org_attestations(
-    request: AnyRequest, org: FromPath[str], subject_digest: FromPath[str]
+    request: AnyRequest,
+    org: FromPath[str],
+    subject_digest: FromPath[str],
+    caller: Caller,
+    read_conn: ReadConn,
 ) -> Response[bytes]:
-    return await _list_owner(request, org, subject_digest)
+    return await _list_owner(request, read_conn, caller, org, subject_digest)
 
 
 @get("/users/{username:str}/attestations/{subject_digest:str}")
 async def list_user_attestations(
-    request: AnyRequest, username: FromPath[str], subject_digest: FromPath[str]
+    request: AnyRequest,
+    username: FromPath[str],
+    subject_digest: FromPath[str],
+    caller: Caller,
+    read_conn: ReadConn,
 ) -> Response[bytes]:
-    return await _list_owner(request, username, subject_digest)
+    return await _list_owner(request, read_conn, caller, username, subject_digest)
 
 
 @post("/orgs/{org:str}/attestations/bulk-list", status_code=200)
-async def bulk_list_org(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
-    return await _bulk_list(request, org)
+async def bulk_list_org(
+    request: AnyRequest, org: FromPath[str], caller: Caller, read_conn: ReadConn
+) -> Response[bytes]:
+    return await _bulk_list(request, read_conn, caller, org)
 
 
 @post("/users/{username:str}/attestations/bulk-list", status_code=200)
-async def bulk_list_user(request: AnyRequest, username: FromPath[str]) -> Response[bytes]:
-    return await _bulk_list(request, username)
+async def bulk_list_user(
+    request: AnyRequest, username: FromPath[str], caller: Caller, read_conn: ReadConn
+) -> Response[bytes]:
+    return await _bulk_list(request, read_conn, caller, username)
 
 
 @post("/orgs/{org:str}/attestations/delete-request", status_code=200)
-async def delete_bulk_org(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
-    return await _delete_bulk(request, org)
+async def delete_bulk_org(
+    request: AnyRequest, org: FromPath[str], caller: Caller, write_conn: WriteConn
+) -> Response[bytes]:
+    return await _delete_bulk(request, write_conn, caller, org)
 
 
 @post("/users/{username:str}/attestations/delete-request", status_code=200)
-async def delete_bulk_user(request: AnyRequest, username: FromPath[str]) -> Response[bytes]:
-    return await _delete_bulk(request, username)
+async def delete_bulk_user(
+    request: AnyRequest, username: FromPath[str], caller: Caller, write_conn: WriteConn
+) -> Response[bytes]:
+    return await _delete_bulk(request, write_conn, caller, username)
 
 
 @delete("/orgs/{org:str}/attestations/digest/{subject_digest:str}", status_code=200)
 async def delete_by_digest_org(
-    request: AnyRequest, org: FromPath[str], subject_digest: FromPath[str]
+    org: FromPath[str],
+    subject_digest: FromPath[str],
+    caller: Caller,
+    write_conn: WriteConn,
 ) -> Response[bytes]:
-    await _delete(request, org, digests=[schemas.parse_digest(subject_digest)])
+    await attestations.delete(write_conn, caller, org, digests=[schemas.parse_digest(subject_digest)])
     return no_content()
 
 
 @delete("/users/{username:str}/attestations/digest/{subject_digest:str}", status_code=200)
 async def delete_by_digest_user(
-    request: AnyRequest, username: FromPath[str], subject_digest: FromPath[str]
+    username: FromPath[str],
+    subject_digest: FromPath[str],
+    caller: Caller,
+    write_conn: WriteConn,
 ) -> Response[bytes]:
-    await _delete(request, username, digests=[schemas.parse_digest(subject_digest)])
+    await attestations.delete(write_conn, caller, username, digests=[schemas.parse_digest(subject_digest)])
     return no_content()
 
 
 # The id shares its path position with the listing's subject digest, so both are strings here.
 @delete("/orgs/{org:str}/attestations/{subject_digest:str}", status_code=200)
 async def delete_by_id_org(
-    request: AnyRequest, org: FromPath[str], subject_digest: FromPath[str]
+    org: FromPath[str],
+    subject_digest: FromPath[str],
+    caller: Caller,
+    write_conn: WriteConn,
 ) -> Response[bytes]:
-    await _delete(request, org, ids=[_attestation_id(subject_digest)])
+    await attestations.delete(write_conn, caller, org, ids=[_attestation_id(subject_digest)])
     return no_content()
 
 
 @delete("/users/{username:str}/attestations/{subject_digest:str}", status_code=200)
 async def delete_by_id_user(
-    request: AnyRequest, username: FromPath[str], subject_digest: FromPath[str]
+    username: FromPath[str],
+    subject_digest: FromPath[str],
+    caller: Caller,
+    write_conn: WriteConn,
 ) -> Response[bytes]:
-    await _delete(request, username, ids=[_attestation_id(subject_digest)])
+    await attestations.delete(write_conn, caller, username, ids=[_attestation_id(subject_digest)])
     return no_content()
 
 
 @get("/waybill/attestations/{attestation_id:int}/bundle")
-async def attestation_bundle(request: AnyRequest, attestation_id: FromPath[int]) -> Response[bytes]:
+async def attestation_bundle(request: AnyRequest, attestation_id: FromPath[int], db: Db) -> Response[bytes]:
     """The stored bundle, snappy-compressed, for a signed URL from a list (no token needed)."""
     params = request.query_params
     if not signer(request).check(
         "bundle", str(attestation_id), params.get("expires"), params.get("signature")
     ):
         raise NotFound()
-    async with database(request).read() as conn:
+    async with db.read() as conn:
         data = await attestations.bundle(conn, attestation_id)
     return Response(content=data, status_code=200, media_type="application/octet-stream")
 
@@ -324,99 +345,115 @@ def _verified_list(request: AnyRequest, page: Page[Row[Any]]) -> Response[bytes]
 
 @get("/waybill/repos/{owner:str}/{repo:str}/attestations/{attestation_id:str}/verification")
 async def attestation_verification(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], attestation_id: FromPath[str]
+    owner: FromPath[str],
+    repo: FromPath[str],
+    attestation_id: FromPath[str],
+    caller: Caller,
+    read_conn: ReadConn,
 ) -> Response[bytes]:
-    async with database(request).read() as conn:
-        row = await attestations.verification(
-            conn, await principal(request, conn), owner, repo, _attestation_id(attestation_id)
-        )
+    row = await attestations.verification(read_conn, caller, owner, repo, _attestation_id(attestation_id))
     return json_response(schemas.verification_detail(row))
 
 
 @get("/waybill/repos/{owner:str}/{repo:str}/attestations/{subject_digest:str}")
 async def list_repository_verified(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], subject_digest: FromPath[str]
+    request: AnyRequest,
+    owner: FromPath[str],
+    repo: FromPath[str],
+    subject_digest: FromPath[str],
+    caller: Caller,
+    read_conn: ReadConn,
 ) -> Response[bytes]:
-    page = await _repository_list(request, owner, repo, _verified_listing(request, subject_digest))
+    listing = _verified_listing(request, subject_digest)
+    page = await attestations.list_for_repository(read_conn, caller, owner, repo, listing)
     return _verified_list(request, page)
 
 
 @get("/waybill/orgs/{org:str}/attestations/{subject_digest:str}")
 async def list_owner_verified(
-    request: AnyRequest, org: FromPath[str], subject_digest: FromPath[str]
+    request: AnyRequest,
+    org: FromPath[str],
+    subject_digest: FromPath[str],
+    caller: Caller,
+    read_conn: ReadConn,
 ) -> Response[bytes]:
-    return _verified_list(
-        request, await _owner_list(request, org, _verified_listing(request, subject_digest))
-    )
+    listing = _verified_listing(request, subject_digest)
+    return _verified_list(request, await attestations.list_for_owner(read_conn, caller, org, listing))
 
 
 # Operator interface (site administrators): policies, re-verification, jobs.
 
 
-async def _policy_get(request: AnyRequest, target: str) -> Response[bytes]:
-    async with database(request).read() as conn:
-        permissions.require_site_admin(await principal(request, conn))
-        view = await attestations.show_policy(conn, await attestations.policy_scope(conn, target))
+async def _policy_get(conn: AsyncConnection, caller: Principal, target: str) -> Response[bytes]:
+    permissions.require_site_admin(caller)
+    view = await attestations.show_policy(conn, await attestations.policy_scope(conn, target))
     return json_response(schemas.policy_view(view))
 
 
-async def _policy_put(request: AnyRequest, target: str) -> Response[bytes]:
+async def _policy_put(
+    request: AnyRequest, conn: AsyncConnection, caller: Principal, target: str
+) -> Response[bytes]:
     body = await parse_body(request, schemas.PolicyBody, schemas.POLICY_RESOURCE)
-    async with database(request).write() as conn:
-        permissions.require_site_admin(await principal(request, conn))
-        scope = await attestations.policy_scope(conn, target)
-        view = await attestations.set_policy(conn, scope, Mode(body.mode), body.allowed_workflows)
+    permissions.require_site_admin(caller)
+    scope = await attestations.policy_scope(conn, target)
+    view = await attestations.set_policy(conn, scope, Mode(body.mode), body.allowed_workflows)
     return json_response(schemas.policy_view(view))
 
 
-async def _policy_delete(request: AnyRequest, target: str) -> Response[bytes]:
-    async with database(request).write() as conn:
-        permissions.require_site_admin(await principal(request, conn))
-        view = await attestations.clear_policy(conn, await attestations.policy_scope(conn, target))
+async def _policy_delete(conn: AsyncConnection, caller: Principal, target: str) -> Response[bytes]:
+    permissions.require_site_admin(caller)
+    view = await attestations.clear_policy(conn, await attestations.policy_scope(conn, target))
     return json_response(schemas.policy_view(view))
 
 
 @get("/waybill/orgs/{org:str}/attestation-policy")
-async def get_owner_policy(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
-    return await _policy_get(request, org)
+async def get_owner_policy(
+    request: AnyRequest, org: FromPath[str], caller: Caller, read_conn: ReadConn
+) -> Response[bytes]:
+    return await _policy_get(read_conn, caller, org)
 
 
 @put("/waybill/orgs/{org:str}/attestation-policy")
-async def put_owner_policy(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
-    return await _policy_put(request, org)
+async def put_owner_policy(
+    request: AnyRequest, org: FromPath[str], caller: Caller, write_conn: WriteConn
+) -> Response[bytes]:
+    return await _policy_put(request, write_conn, caller, org)
 
 
 @delete("/waybill/orgs/{org:str}/attestation-policy", status_code=200)
-async def delete_owner_policy(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
-    return await _policy_delete(request, org)
+async def delete_owner_policy(
+    request: AnyRequest, org: FromPath[str], caller: Caller, write_conn: WriteConn
+) -> Response[bytes]:
+    return await _policy_delete(write_conn, caller, org)
 
 
 @get("/waybill/repos/{owner:str}/{repo:str}/attestation-policy")
 async def get_repository_policy(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str]
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], caller: Caller, read_conn: ReadConn
 ) -> Response[bytes]:
-    return await _policy_get(request, f"{owner}/{repo}")
+    return await _policy_get(read_conn, caller, f"{owner}/{repo}")
 
 
 @put("/waybill/repos/{owner:str}/{repo:str}/attestation-policy")
 async def put_repository_policy(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str]
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], caller: Caller, write_conn: WriteConn
 ) -> Response[bytes]:
-    return await _policy_put(request, f"{owner}/{repo}")
+    return await _policy_put(request, write_conn, caller, f"{owner}/{repo}")
 
 
 @delete("/waybill/repos/{owner:str}/{repo:str}/attestation-policy", status_code=200)
 async def delete_repository_policy(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str]
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], caller: Caller, write_conn: WriteConn
 ) -> Response[bytes]:
-    return await _policy_delete(request, f"{owner}/{repo}")
+    return await _policy_delete(write_conn, caller, f"{owner}/{repo}")
 
 
 @post("/waybill/attestations/reverify")
-async def reverify(request: AnyRequest) -> Response[bytes]:
+async def reverify(request: AnyRequest, db: Db, caller: Caller) -> Response[bytes]:
     """Queue a re-verification of every stored attestation (or answer the one already queued)."""
-    async with database(request).write() as conn:
-        permissions.require_site_admin(await principal(request, conn))
+    permissions.require_site_admin(caller)
+    # The worker is woken once the job is committed, where it can claim it.
+    async with db.write() as conn:
         job, created = await attestations.request_reverify(conn, settings(request).trust_roots)
     if created:
         request.app.state.worker.wake()
@@ -425,10 +462,9 @@ async def reverify(request: AnyRequest) -> Response[bytes]:
 
 # Jobs of every domain share one queue; a site administrator may follow any of them here.
 @get("/waybill/jobs/{job_id:int}")
-async def get_job(request: AnyRequest, job_id: FromPath[int]) -> Response[bytes]:
-    async with database(request).read() as conn:
-        permissions.require_site_admin(await principal(request, conn))
-        job = await attestations.job(conn, job_id)
+async def get_job(job_id: FromPath[int], caller: Caller, read_conn: ReadConn) -> Response[bytes]:
+    permissions.require_site_admin(caller)
+    job = await attestations.job(read_conn, job_id)
     return json_response(schemas.job_body(job))
 
 

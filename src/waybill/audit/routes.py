@@ -7,7 +7,7 @@ from litestar.params import FromPath
 
 from waybill.audit import schemas, service
 from waybill.audit.types import Filters
-from waybill.http.context import AnyRequest, database, principal
+from waybill.http.context import AnyRequest, Caller, ReadConn
 from waybill.http.pagination import cursor, cursor_links
 from waybill.http.query import time_param
 from waybill.http.responses import json_response
@@ -16,31 +16,32 @@ PATH = "/waybill/orgs/{org:str}/audit-log"
 
 
 @get(PATH)
-async def audit_log(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+async def audit_log(
+    request: AnyRequest, org: FromPath[str], caller: Caller, read_conn: ReadConn
+) -> Response[bytes]:
     """Newest first; ``after``/``before`` are the cursors of the ``Link`` header, ``since``/``until``
     the time range (ISO 8601, both inclusive)."""
     params = request.query_params
     page = cursor(request)
     since = time_param(params.get("since"), "since")
     until = time_param(params.get("until"), "until")
-    async with database(request).read() as conn:
-        found = await service.readable_org(conn, await principal(request, conn), org)
-        repository = params.get("repository")
-        repository_id = None
-        if repository:
-            repository_id = await service.repository_id(conn, found, repository)
-            if repository_id is None:
-                return json_response([])
-        filters = Filters(
-            actor=params.get("actor") or None,
-            action=params.get("action") or None,
-            repository_id=repository_id,
-            since=since,
-            until=until,
-        )
-        entries, next_key, prev_key = await service.list_entries(
-            conn, found, filters, per_page=page.per_page, after=page.after, before=page.before
-        )
+    found = await service.readable_org(read_conn, caller, org)
+    repository = params.get("repository")
+    repository_id = None
+    if repository:
+        repository_id = await service.repository_id(read_conn, found, repository)
+        if repository_id is None:
+            return json_response([])
+    filters = Filters(
+        actor=params.get("actor") or None,
+        action=params.get("action") or None,
+        repository_id=repository_id,
+        since=since,
+        until=until,
+    )
+    entries, next_key, prev_key = await service.list_entries(
+        read_conn, found, filters, per_page=page.per_page, after=page.after, before=page.before
+    )
     body = [schemas.entry(e, found.login) for e in entries]
     return json_response(body, headers=cursor_links(request, next_key, prev_key))
 

@@ -14,7 +14,15 @@ from waybill.config import Settings
 from waybill.core.errors import NotFound
 from waybill.core.keyset import SortedPage
 from waybill.http.body import decode, parse_body
-from waybill.http.context import AnyRequest, api_base, database, principal, web_base
+from waybill.http.context import (
+    AnyRequest,
+    Caller,
+    Db,
+    ReadConn,
+    WriteConn,
+    api_base,
+    web_base,
+)
 from waybill.http.conventions import BodyLimit
 from waybill.http.pagination import link_header
 from waybill.http.pagination import page as parse_page
@@ -51,16 +59,17 @@ def _page_links(request: AnyRequest, page: int, more: bool) -> dict[str, str]:
 
 
 @post(f"{REPO}/sarifs", request_max_body_size=UPLOAD_BODY_BYTES)
-async def upload_sarif(request: AnyRequest, owner: FromPath[str], repo: FromPath[str]) -> Response[bytes]:
+async def upload_sarif(
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], db: Db, caller: Caller
+) -> Response[bytes]:
     """202 once the file is known to be gzipped JSON of SARIF 2.1.0 within GitHub's limits; the worker
     validates it against the schema (a failure is the upload's ``errors``) and turns it into analyses
     and alerts. Decoding runs in a thread, outside any transaction."""
-    async with database(request).read() as conn:
-        caller = await principal(request, conn)
+    async with db.read() as conn:
         await service.repository(conn, caller, owner, repo, write=True)
     body = decode(await request.body(), schemas.SarifUpload, "CodeScanningSarifUpload")
     gzipped = await asyncio.to_thread(sarif.check, body.sarif)
-    async with database(request).write() as conn:
+    async with db.write() as conn:
         found = await service.repository(conn, caller, owner, repo, write=True)
         uploader = None if caller.user is None else caller.user.id
         sarif_id = await service.queue_upload(conn, found, body, gzipped, uploader)
@@ -70,24 +79,27 @@ async def upload_sarif(request: AnyRequest, owner: FromPath[str], repo: FromPath
 
 @get(f"{REPO}/sarifs/{{sarif_id:str}}")
 async def get_sarif(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], sarif_id: FromPath[str]
+    request: AnyRequest,
+    owner: FromPath[str],
+    repo: FromPath[str],
+    sarif_id: FromPath[str],
+    caller: Caller,
+    read_conn: ReadConn,
 ) -> Response[bytes]:
-    async with database(request).read() as conn:
-        caller = await principal(request, conn)
-        found = await service.repository(conn, caller, owner, repo, write=False)
-        status = await service.upload_status(conn, found, sarif_id)
+    found = await service.repository(read_conn, caller, owner, repo, write=False)
+    status = await service.upload_status(read_conn, found, sarif_id)
     return json_response(
         schemas.upload_status(status.row, status.status, status.errors, api_base(request), found)
     )
 
 
 @get(f"{REPO}/analyses")
-async def list_analyses(request: AnyRequest, owner: FromPath[str], repo: FromPath[str]) -> Response[bytes]:
+async def list_analyses(
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], caller: Caller, read_conn: ReadConn
+) -> Response[bytes]:
     query = schemas.analysis_query(request)
-    async with database(request).read() as conn:
-        caller = await principal(request, conn)
-        found = await service.repository(conn, caller, owner, repo, write=False)
-        views = await service.list_analyses(conn, found, query)
+    found = await service.repository(read_conn, caller, owner, repo, write=False)
+    views = await service.list_analyses(read_conn, found, query)
     api = api_base(request)
     body = [schemas.analysis(v.row, api, found, deletable=v.deletable) for v in views]
     return json_response(body, headers=_page_links(request, query.page, len(views) == query.per_page))
@@ -100,17 +112,20 @@ def _wants_sarif(request: Request[Any, Any, Any]) -> bool:
 
 @get(f"{REPO}/analyses/{{analysis_id:str}}")
 async def get_analysis(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], analysis_id: FromPath[str]
+    request: AnyRequest,
+    owner: FromPath[str],
+    repo: FromPath[str],
+    analysis_id: FromPath[str],
+    caller: Caller,
+    read_conn: ReadConn,
 ) -> Response[bytes]:
     """JSON, or for ``Accept: application/sarif+json`` the analysis's own SARIF."""
     number = _number(analysis_id)
-    async with database(request).read() as conn:
-        caller = await principal(request, conn)
-        found = await service.repository(conn, caller, owner, repo, write=False)
-        if _wants_sarif(request):
-            document = await service.analysis_sarif(conn, found, number)
-        else:
-            view = await service.get_analysis(conn, found, number)
+    found = await service.repository(read_conn, caller, owner, repo, write=False)
+    if _wants_sarif(request):
+        document = await service.analysis_sarif(read_conn, found, number)
+    else:
+        view = await service.get_analysis(read_conn, found, number)
     if _wants_sarif(request):
         response = json_response(document)
         response.media_type = SARIF_MEDIA_TYPE
@@ -127,13 +142,16 @@ def _confirmed(request: AnyRequest) -> bool:
 
 @delete(f"{REPO}/analyses/{{analysis_id:str}}", status_code=200)
 async def delete_analysis(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], analysis_id: FromPath[str]
+    request: AnyRequest,
+    owner: FromPath[str],
+    repo: FromPath[str],
+    analysis_id: FromPath[str],
+    caller: Caller,
+    write_conn: WriteConn,
 ) -> Response[bytes]:
     number = _number(analysis_id)
-    async with database(request).write() as conn:
-        caller = await principal(request, conn)
-        found = await service.repository(conn, caller, owner, repo, write=True)
-        done = await service.delete_analysis(conn, caller, found, number, confirmed=_confirmed(request))
+    found = await service.repository(write_conn, caller, owner, repo, write=True)
+    done = await service.delete_analysis(write_conn, caller, found, number, confirmed=_confirmed(request))
     return json_response(schemas.deletion(done.next_id, done.next_is_last, api_base(request), found))
 
 
@@ -156,26 +174,24 @@ def _alert_links(
 
 @get(f"{REPO}/alerts")
 async def list_repository_alerts(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str]
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], caller: Caller, read_conn: ReadConn
 ) -> Response[bytes]:
     query = schemas.alert_query(request, organization=False)
-    async with database(request).read() as conn:
-        caller = await principal(request, conn)
-        found = await service.repository(conn, caller, owner, repo, write=False)
-        page = await service.list_for_repository(conn, found, query)
+    found = await service.repository(read_conn, caller, owner, repo, write=False)
+    page = await service.list_for_repository(read_conn, found, query)
     api, web = api_base(request), web_base(request)
     body = [schemas.alert(v, api, web) for v in page.items]
     return json_response(body, headers=_alert_links(request, query, page))
 
 
 @get("/orgs/{org:str}/code-scanning/alerts")
-async def list_organization_alerts(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+async def list_organization_alerts(
+    request: AnyRequest, org: FromPath[str], caller: Caller, read_conn: ReadConn
+) -> Response[bytes]:
     """GitHub's filters, and Waybill's production-context ones (``has=deployment``, ``runtime_risk``,
     ``artifact_registry``, ``artifact_registry_url``), which GitHub offers only in its web UI."""
     query = schemas.alert_query(request, organization=True)
-    async with database(request).read() as conn:
-        caller = await principal(request, conn)
-        page = await service.list_for_organization(conn, caller, org, query)
+    page = await service.list_for_organization(read_conn, caller, org, query)
     api, web = api_base(request), web_base(request)
     body = [schemas.alert(v, api, web, with_repository=True) for v in page.items]
     links = _alert_links(request, query, page)
@@ -184,40 +200,49 @@ async def list_organization_alerts(request: AnyRequest, org: FromPath[str]) -> R
 
 @get(f"{REPO}/alerts/{{alert_number:str}}")
 async def get_alert(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], alert_number: FromPath[str]
+    request: AnyRequest,
+    owner: FromPath[str],
+    repo: FromPath[str],
+    alert_number: FromPath[str],
+    caller: Caller,
+    read_conn: ReadConn,
 ) -> Response[bytes]:
     number = _number(alert_number)
-    async with database(request).read() as conn:
-        caller = await principal(request, conn)
-        found = await service.repository(conn, caller, owner, repo, write=False)
-        view = await service.get_alert(conn, found, number)
+    found = await service.repository(read_conn, caller, owner, repo, write=False)
+    view = await service.get_alert(read_conn, found, number)
     return json_response(schemas.alert(view, api_base(request), web_base(request)))
 
 
 @patch(f"{REPO}/alerts/{{alert_number:str}}")
 async def update_alert(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], alert_number: FromPath[str]
+    request: AnyRequest,
+    owner: FromPath[str],
+    repo: FromPath[str],
+    alert_number: FromPath[str],
+    caller: Caller,
+    write_conn: WriteConn,
 ) -> Response[bytes]:
     number = _number(alert_number)
     body = await parse_body(request, schemas.AlertUpdate, "CodeScanningAlert")
-    async with database(request).write() as conn:
-        caller = await principal(request, conn)
-        found = await service.repository(conn, caller, owner, repo, write=True)
-        view = await service.update_alert(conn, caller, found, number, body)
+    found = await service.repository(write_conn, caller, owner, repo, write=True)
+    view = await service.update_alert(write_conn, caller, found, number, body)
     return json_response(schemas.alert(view, api_base(request), web_base(request)))
 
 
 @get(f"{REPO}/alerts/{{alert_number:str}}/instances")
 async def list_alert_instances(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], alert_number: FromPath[str]
+    request: AnyRequest,
+    owner: FromPath[str],
+    repo: FromPath[str],
+    alert_number: FromPath[str],
+    caller: Caller,
+    read_conn: ReadConn,
 ) -> Response[bytes]:
     number = _number(alert_number)
     ref = schemas.query_ref(request.query_params)
     size, page = parse_per_page(request), parse_page(request)
-    async with database(request).read() as conn:
-        caller = await principal(request, conn)
-        found = await service.repository(conn, caller, owner, repo, write=False)
-        rows = await service.instances(conn, found, number, ref, per_page=size, page=page)
+    found = await service.repository(read_conn, caller, owner, repo, write=False)
+    rows = await service.instances(read_conn, found, number, ref, per_page=size, page=page)
     web = web_base(request)
     body = [schemas.instance(r, web, found) for r in rows]
     return json_response(body, headers=_page_links(request, page, len(rows) == size))

@@ -22,7 +22,16 @@ from waybill.config import Settings
 from waybill.core.errors import Forbidden
 from waybill.dependencies import imports, schemas, service
 from waybill.dependencies.sbom_graph import collection_paused
-from waybill.http.context import AnyRequest, api_base, database, principal, settings, signer, web_base
+from waybill.http.context import (
+    AnyRequest,
+    Caller,
+    Db,
+    ReadConn,
+    api_base,
+    settings,
+    signer,
+    web_base,
+)
 from waybill.http.conventions import BodyLimit
 from waybill.http.pagination import page, page_links, per_page
 from waybill.http.responses import json_response
@@ -34,15 +43,15 @@ DOWNLOAD_TTL_SECONDS = 600
 
 
 @post(f"{REPO}/snapshots")
-async def create_snapshot(request: AnyRequest, owner: FromPath[str], repo: FromPath[str]) -> Response[bytes]:
+async def create_snapshot(
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], db: Db, caller: Caller
+) -> Response[bytes]:
     """The permission is read first, then the snapshot is written in one unit through the drivers."""
-    db = database(request)
     body = await request.body()
     # A snapshot of thousands of packages makes tens of thousands of small objects, none cyclic.
     with collection_paused():
         snapshot = schemas.parse_snapshot(body)
         async with db.read() as conn:
-            caller = await principal(request, conn)
             found = await service.repository(conn, caller, owner, repo, service.WRITE)
         sender_id = None if caller.user is None else caller.user.id
         done = await service.store_snapshot(db, found, snapshot, sender_id=sender_id)
@@ -50,10 +59,10 @@ async def create_snapshot(request: AnyRequest, owner: FromPath[str], repo: FromP
 
 
 @get(f"{REPO}/sbom")
-async def export_sbom(request: AnyRequest, owner: FromPath[str], repo: FromPath[str]) -> Response[bytes]:
-    db = database(request)
+async def export_sbom(
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], db: Db, caller: Caller
+) -> Response[bytes]:
     async with db.read() as conn:
-        caller = await principal(request, conn)
         found = await service.repository(conn, caller, owner, repo, service.READ)
     # The document of a large graph is tens of thousands of small objects, none cyclic.
     with collection_paused():
@@ -62,9 +71,11 @@ async def export_sbom(request: AnyRequest, owner: FromPath[str], repo: FromPath[
 
 
 @get(f"{REPO}/sbom/generate-report")
-async def generate_report(request: AnyRequest, owner: FromPath[str], repo: FromPath[str]) -> Response[bytes]:
-    async with database(request).write() as conn:
-        caller = await principal(request, conn)
+async def generate_report(
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], db: Db, caller: Caller
+) -> Response[bytes]:
+    # The worker is woken once the job is committed, where it can claim it.
+    async with db.write() as conn:
         found = await service.repository(conn, caller, owner, repo, service.READ)
         report_id = await service.generate_report(conn, found, web_base(request))
     request.app.state.worker.wake()
@@ -74,12 +85,15 @@ async def generate_report(request: AnyRequest, owner: FromPath[str], repo: FromP
 
 @get(f"{REPO}/sbom/fetch-report/{{sbom_uuid:str}}")
 async def fetch_report(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], sbom_uuid: FromPath[str]
+    request: AnyRequest,
+    owner: FromPath[str],
+    repo: FromPath[str],
+    sbom_uuid: FromPath[str],
+    caller: Caller,
+    read_conn: ReadConn,
 ) -> Response[bytes]:
-    async with database(request).read() as conn:
-        caller = await principal(request, conn)
-        found = await service.repository(conn, caller, owner, repo, service.READ)
-        ready = await service.report_ready(conn, found, sbom_uuid)
+    found = await service.repository(read_conn, caller, owner, repo, service.READ)
+    ready = await service.report_ready(read_conn, found, sbom_uuid)
     if not ready:
         return Response(content=b"", status_code=202)
     query = signer(request).sign(DOWNLOAD_PURPOSE, sbom_uuid, DOWNLOAD_TTL_SECONDS)
@@ -92,13 +106,13 @@ async def fetch_report(
 
 @get(f"/waybill{REPO}/sbom/reports/{{sbom_uuid:str}}")
 async def download_report(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], sbom_uuid: FromPath[str]
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], sbom_uuid: FromPath[str], db: Db
 ) -> Response[bytes]:
     """The temporary download URL: signed, so it is fetched without a token, as GitHub's are."""
     params = request.query_params
     if not signer(request).check(DOWNLOAD_PURPOSE, sbom_uuid, params.get("expires"), params.get("signature")):
         raise Forbidden("The download URL has expired or its signature is invalid.")
-    async with database(request).read() as conn:
+    async with db.read() as conn:
         found = await service.repository_by_name(conn, owner, repo)
         document = await service.report_document(conn, found, sbom_uuid)
     return Response(
@@ -111,14 +125,17 @@ async def download_report(
 
 @get(f"{REPO}/compare/{{basehead:path}}")
 async def compare(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], basehead: FromPath[str]
+    request: AnyRequest,
+    owner: FromPath[str],
+    repo: FromPath[str],
+    basehead: FromPath[str],
+    caller: Caller,
+    read_conn: ReadConn,
 ) -> Response[bytes]:
     manifest = request.query_params.get("name") or None
     size, number = per_page(request), page(request)
-    async with database(request).read() as conn:
-        caller = await principal(request, conn)
-        found = await service.repository(conn, caller, owner, repo, service.READ)
-        changes = await service.compare(conn, found, basehead.lstrip("/"), manifest, web_base(request))
+    found = await service.repository(read_conn, caller, owner, repo, service.READ)
+    changes = await service.compare(read_conn, found, basehead.lstrip("/"), manifest, web_base(request))
     last = max((len(changes) + size - 1) // size, 1)
     chunk = changes[(number - 1) * size : number * size]
     return json_response(chunk, headers=page_links(request, number, last))
@@ -134,7 +151,9 @@ def body_limits(config: Settings) -> list[BodyLimit]:
 
 # Litestar's global limit is lifted here: the handler counts the bytes itself as they arrive.
 @post(f"/waybill{REPO}/sbom-import", request_max_body_size=None)
-async def import_sbom(request: AnyRequest, owner: FromPath[str], repo: FromPath[str]) -> Response[bytes]:
+async def import_sbom(
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], db: Db, caller: Caller
+) -> Response[bytes]:
     """An SPDX or CycloneDX JSON document, stored as a snapshot (GitHub has no such endpoint).
 
     The body goes to a temporary file as it arrives, never whole into memory, and is read from there
@@ -142,13 +161,12 @@ async def import_sbom(request: AnyRequest, owner: FromPath[str], repo: FromPath[
     write lock while it is parsed. Only the batched writes run in the (single) transaction."""
     options = imports.Options.from_query(request.query_params)
     # Refused callers are refused before the body is received.
-    async with database(request).read() as conn:
-        caller = await principal(request, conn)
+    async with db.read() as conn:
         await service.repository(conn, caller, owner, repo, service.WRITE)
     with tempfile.TemporaryFile() as spool:
         await _spool(request, spool, settings(request).max_sbom_bytes)
         parsed = await asyncio.to_thread(imports.read, spool, options)
-    async with database(request).write() as conn:
+    async with db.write() as conn:
         found = await service.repository(conn, caller, owner, repo, service.WRITE)
         sender_id = None if caller.user is None else caller.user.id
         done = await service.import_sbom(conn, found, parsed, sender_id=sender_id)

@@ -1,10 +1,17 @@
-"""What a handler needs from the request: the database, the caller, the API version and base URL."""
+"""What a handler needs from the request: the database, the caller, the API version and base URL.
+
+The database, the caller and a connection are Litestar dependencies (``DEPENDENCIES``): a handler
+names them as parameters (``db``, ``caller``, ``read_conn``, ``write_conn`` or ``query_conn``) and
+receives them resolved. A connection's transaction spans the handler and the building of its
+response, and commits before the response is sent; a handler that raises rolls it back."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Request
+from litestar.di import NamedDependency, Provide
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.auth import tokens
@@ -89,3 +96,62 @@ def actor_of(caller: Principal) -> audit.Actor:
     assert caller.user is not None
     kind = TokenKind.CLASSIC if caller.token is None else caller.token.kind
     return audit.Actor(_ACTOR_TYPES.get(kind, audit.ActorType.USER), caller.user.login, caller.user.id)
+
+
+# A handler's parameters for its dependencies, each by the name it is registered under.
+Db = NamedDependency[Database]
+Caller = NamedDependency[Principal]
+ReadConn = NamedDependency[AsyncConnection]
+WriteConn = NamedDependency[AsyncConnection]
+QueryConn = NamedDependency[AsyncConnection]
+
+
+async def _caller(request: AnyRequest, db: Db) -> Principal:
+    del db  # named so that Litestar resolves it first, alone (see ``DEPENDENCIES``)
+    return await principal(request)
+
+
+# Each connection names the caller so that the caller is resolved before the connection is taken: a
+# bad token is refused without one, and a token's look-up never waits for a second connection while
+# holding the first (which a full pool would turn into a deadlock). A request's body is received
+# before it too (and kept for the handler): a slow client never holds a connection, or the write.
+
+
+async def _received(request: AnyRequest) -> None:
+    if request.method not in _BODILESS:
+        await request.body()
+
+
+_BODILESS = frozenset(("GET", "HEAD"))
+
+
+async def _read_conn(request: AnyRequest, db: Db, caller: Caller) -> AsyncIterator[AsyncConnection]:
+    del caller
+    await _received(request)
+    async with db.read() as conn:
+        yield conn
+
+
+async def _write_conn(request: AnyRequest, db: Db, caller: Caller) -> AsyncIterator[AsyncConnection]:
+    del caller
+    await _received(request)
+    async with db.write() as conn:
+        yield conn
+
+
+async def _query_conn(request: AnyRequest, db: Db, caller: Caller) -> AsyncIterator[AsyncConnection]:
+    del caller
+    await _received(request)
+    async with db.query() as conn:
+        yield conn
+
+
+# A chain (db, then caller, then a connection) rather than siblings: Litestar resolves the
+# dependencies of one level together in a task group, which costs more than resolving them in turn.
+DEPENDENCIES = {
+    "db": Provide(database, sync_to_thread=False),
+    "caller": Provide(_caller),
+    "read_conn": Provide(_read_conn),
+    "write_conn": Provide(_write_conn),
+    "query_conn": Provide(_query_conn),
+}

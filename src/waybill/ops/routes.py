@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Response, get
 
 from waybill.core.errors import NotFound
-from waybill.http.context import AnyRequest, database, principal, settings
+from waybill.http.context import AnyRequest, Caller, Db, settings
 from waybill.ops import health, metrics
 
 
@@ -19,9 +19,9 @@ def healthz() -> dict[str, str]:
 
 
 @get("/waybill/readyz")
-async def readyz(request: AnyRequest) -> Response[dict[str, Any]]:
+async def readyz(request: AnyRequest, db: Db) -> Response[dict[str, Any]]:
     """Ready for traffic: the database answers, its schema is current, the job worker runs."""
-    db_problem, migrations_problem = await health.database_and_migrations(database(request))
+    db_problem, migrations_problem = await health.database_and_migrations(db)
     worker = getattr(request.app.state, "worker", None)
     checks = {
         "database": db_problem,
@@ -39,10 +39,9 @@ async def readyz(request: AnyRequest) -> Response[dict[str, Any]]:
 
 
 @get("/metrics")
-async def metrics_text(request: AnyRequest) -> Response[bytes]:
+async def metrics_text(caller: Caller) -> Response[bytes]:
     """Prometheus' text format. Anyone but a site administrator gets 404, as GitHub answers for the
     administrative endpoints it does not show to others."""
-    caller = await principal(request)
     if caller.user is None or not caller.user.site_admin:
         raise NotFound()
     return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)

@@ -11,7 +11,7 @@ from litestar.params import FromPath
 from waybill.admission import service as admission
 from waybill.admission.types import DecisionFilter, Verdict
 from waybill.core.errors import BadRequest
-from waybill.http.context import AnyRequest, database
+from waybill.http.context import AnyRequest, ReadConn
 from waybill.http.pagination import encode_cursor
 from waybill.web.common import organization, page_cursor, text_param
 from waybill.web.render import page
@@ -30,17 +30,16 @@ def _filter(request: AnyRequest) -> DecisionFilter:
 
 
 @get("/ui/orgs/{org:str}/admission")
-async def decisions_page(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+async def decisions_page(request: AnyRequest, org: FromPath[str], read_conn: ReadConn) -> Response[bytes]:
     where = _filter(request)
     cursor = page_cursor(request)
-    async with database(request).read() as conn:
-        viewer = await signed_in(request, conn)
-        if viewer is None:
-            return sign_in_redirect(request)
-        owner = await organization(conn, org)
-        found, next_key = await admission.decisions(
-            conn, viewer.principal, owner.login, where, per_page=cursor.per_page, after=cursor.after
-        )
+    viewer = await signed_in(request, read_conn)
+    if viewer is None:
+        return sign_in_redirect(request)
+    owner = await organization(read_conn, org)
+    found, next_key = await admission.decisions(
+        read_conn, viewer.principal, owner.login, where, per_page=cursor.per_page, after=cursor.after
+    )
     filters = {"environment": where.environment, "verdict": where.verdict, "namespace": where.namespace}
     context: dict[str, Any] = {
         "title": f"Admission decisions · {owner.login}",

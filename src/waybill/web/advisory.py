@@ -25,7 +25,7 @@ from waybill.alerts.schemas import newest_first, position_of
 from waybill.alerts.types import AlertFilter, AlertState
 from waybill.auth.types import Principal
 from waybill.core.errors import Forbidden, NotFound
-from waybill.http.context import AnyRequest, database
+from waybill.http.context import AnyRequest, ReadConn
 from waybill.web.common import organization
 from waybill.web.render import page, query, urlpath
 from waybill.web.viewer import sign_in_redirect, signed_in
@@ -104,16 +104,17 @@ def _affected(org: str, vulns: list[Row[Any]], counts: AlertCounts | None) -> li
 
 
 @get("/ui/orgs/{org:str}/advisories/{ghsa_id:str}")
-async def advisory_page(request: AnyRequest, org: FromPath[str], ghsa_id: FromPath[str]) -> Response[bytes]:
+async def advisory_page(
+    request: AnyRequest, org: FromPath[str], ghsa_id: FromPath[str], read_conn: ReadConn
+) -> Response[bytes]:
     if len(ghsa_id) > MAX_ID_LENGTH:
         raise NotFound()
-    async with database(request).read() as conn:
-        viewer = await signed_in(request, conn)
-        if viewer is None:
-            return sign_in_redirect(request)
-        owner = await organization(conn, org)
-        advisory, vulns = await advisories.get_advisory(conn, ghsa_id)
-        counts = await _open_alerts(conn, viewer.principal, owner.login, advisory, vulns)
+    viewer = await signed_in(request, read_conn)
+    if viewer is None:
+        return sign_in_redirect(request)
+    owner = await organization(read_conn, org)
+    advisory, vulns = await advisories.get_advisory(read_conn, ghsa_id)
+    counts = await _open_alerts(read_conn, viewer.principal, owner.login, advisory, vulns)
     affected = _affected(owner.login, vulns, counts)
     context: dict[str, Any] = {
         "title": f"{advisory.ghsa_id} · {owner.login}",

@@ -23,7 +23,7 @@ from waybill.codescanning.types import AlertState as CodeScanningState
 from waybill.codescanning.types import SecuritySeverity
 from waybill.core import clock
 from waybill.core.errors import BadRequest, ValidationFailed
-from waybill.http.context import AnyRequest, database
+from waybill.http.context import AnyRequest, ReadConn
 from waybill.web.common import organization, text_param
 from waybill.web.render import page
 from waybill.web.trends import charts
@@ -76,7 +76,9 @@ def code_scanning_query(query: Any, page_number: int = 1) -> code_scanning_schem
 
 
 @get("/ui/orgs/{org:str}/alerts")
-async def organization_alerts(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+async def organization_alerts(
+    request: AnyRequest, org: FromPath[str], read_conn: ReadConn
+) -> Response[bytes]:
     filters = {name: text_param(request, name) for name in FILTERS}
     try:
         query = alert_query(request, organization=True)
@@ -84,17 +86,16 @@ async def organization_alerts(request: AnyRequest, org: FromPath[str]) -> Respon
         # A page says what was wrong with the address in words, not as the API's error list.
         raise BadRequest("; ".join(e.message or e.field for e in error.errors)) from None
     scanning_page = code_scanning_page(request)
-    async with database(request).read() as conn:
-        viewer = await signed_in(request, conn)
-        if viewer is None:
-            return sign_in_redirect(request)
-        owner = await organization(conn, org)
-        # Refuses (404 to a stranger, 403 to a member who is not an owner) exactly as the API does.
-        found = await dependabot.list_for_organization(conn, viewer.principal, owner.login, query)
-        scanned = await code_scanning.list_for_organization(
-            conn, viewer.principal, owner.login, code_scanning_query(query, scanning_page)
-        )
-        history = await trends.organization_trends(conn, viewer.principal, owner.login, query, clock.now())
+    viewer = await signed_in(request, read_conn)
+    if viewer is None:
+        return sign_in_redirect(request)
+    owner = await organization(read_conn, org)
+    # Refuses (404 to a stranger, 403 to a member who is not an owner) exactly as the API does.
+    found = await dependabot.list_for_organization(read_conn, viewer.principal, owner.login, query)
+    scanned = await code_scanning.list_for_organization(
+        read_conn, viewer.principal, owner.login, code_scanning_query(query, scanning_page)
+    )
+    history = await trends.organization_trends(read_conn, viewer.principal, owner.login, query, clock.now())
     views = found.items
     older = newer = None
     if views:

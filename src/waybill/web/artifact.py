@@ -23,7 +23,7 @@ from waybill.core.errors import DomainError, NotFound
 from waybill.core.types import Digest
 from waybill.dependencies import service as dependencies
 from waybill.dependencies.types import Dependency
-from waybill.http.context import AnyRequest, database
+from waybill.http.context import AnyRequest, Caller, ReadConn
 from waybill.http.pagination import Cursor, encode_cursor
 from waybill.web.common import digest_param, organization, page_cursor
 from waybill.web.render import page
@@ -121,44 +121,45 @@ class BuildDependencies:
 
 
 @get("/ui/orgs/{org:str}/artifacts/{digest:str}")
-async def artifact_page(request: AnyRequest, org: FromPath[str], digest: FromPath[str]) -> Response[bytes]:
+async def artifact_page(
+    request: AnyRequest, org: FromPath[str], digest: FromPath[str], caller: Caller, read_conn: ReadConn
+) -> Response[bytes]:
     subject = digest_param(digest)
-    async with database(request).read() as conn:
-        viewer = await signed_in(request, conn)
-        if viewer is None:
-            return sign_in_redirect(request)
-        owner = await organization(conn, org)
-        caller = viewer.principal
-        # The digest as a search: every readable artifact with exactly this digest (one per repository).
-        named = await artifacts.linked_artifacts(
-            conn, caller, owner.login, ArtifactFilter(search=digest), Cursor(per_page=20)
-        )
-        timeline = await artifacts.history(
-            conn, caller, owner.login, HistoryFilter(digest=subject), Cursor(per_page=TIMELINE_ENTRIES)
-        )
-        found = await attestations.newest_for_digest(conn, caller, owner.login, subject)
-        repos = await accounts.repositories_by_ids(
-            conn, {a.repository_id for a in found} | {a.repository_id for a in named.items}
-        )
-        rows = [_row(a, repos[a.repository_id]) for a in found]
-        # Only repositories whose alerts the viewer may read (write access, as on GitHub) count.
-        alerts = await dependabot.open_alerts(
-            conn, caller, [repos[a.repository_id] for a in named.items], OPEN_ALERTS
-        )
-        build = None
-        provenance = next((r for r in rows if r.summary.is_provenance), None)
-        commit = None if provenance is None else built_from(provenance)
-        if provenance is not None and commit is not None:
-            try:
-                repo = await dependencies.repository(
-                    conn, caller, owner.login, provenance.repository.name, dependencies.READ
-                )
-            except DomainError:
-                repo = None
-            if repo is not None:
-                build = BuildDependencies(
-                    repo, commit, await dependencies.dependencies_at_commit(conn, repo, commit)
-                )
+    viewer = await signed_in(request, read_conn)
+    if viewer is None:
+        return sign_in_redirect(request)
+    owner = await organization(read_conn, org)
+    caller = viewer.principal
+    # The digest as a search: every readable artifact with exactly this digest (one per repository).
+    named = await artifacts.linked_artifacts(
+        read_conn, caller, owner.login, ArtifactFilter(search=digest), Cursor(per_page=20)
+    )
+    timeline = await artifacts.history(
+        read_conn, caller, owner.login, HistoryFilter(digest=subject), Cursor(per_page=TIMELINE_ENTRIES)
+    )
+    found = await attestations.newest_for_digest(read_conn, caller, owner.login, subject)
+    repos = await accounts.repositories_by_ids(
+        read_conn, {a.repository_id for a in found} | {a.repository_id for a in named.items}
+    )
+    rows = [_row(a, repos[a.repository_id]) for a in found]
+    # Only repositories whose alerts the viewer may read (write access, as on GitHub) count.
+    alerts = await dependabot.open_alerts(
+        read_conn, caller, [repos[a.repository_id] for a in named.items], OPEN_ALERTS
+    )
+    build = None
+    provenance = next((r for r in rows if r.summary.is_provenance), None)
+    commit = None if provenance is None else built_from(provenance)
+    if provenance is not None and commit is not None:
+        try:
+            repo = await dependencies.repository(
+                read_conn, caller, owner.login, provenance.repository.name, dependencies.READ
+            )
+        except DomainError:
+            repo = None
+        if repo is not None:
+            build = BuildDependencies(
+                repo, commit, await dependencies.dependencies_at_commit(read_conn, repo, commit)
+            )
     storage = [s for a in named.items for s in a.storage]
     deployments = [d for a in named.items for d in a.deployments]
     context: dict[str, Any] = {
@@ -184,17 +185,18 @@ async def artifact_page(request: AnyRequest, org: FromPath[str], digest: FromPat
 
 
 @get("/ui/orgs/{org:str}/artifacts/{digest:str}/history")
-async def history_page(request: AnyRequest, org: FromPath[str], digest: FromPath[str]) -> Response[bytes]:
+async def history_page(
+    request: AnyRequest, org: FromPath[str], digest: FromPath[str], read_conn: ReadConn
+) -> Response[bytes]:
     subject = digest_param(digest)
     cursor = page_cursor(request)
-    async with database(request).read() as conn:
-        viewer = await signed_in(request, conn)
-        if viewer is None:
-            return sign_in_redirect(request)
-        owner = await organization(conn, org)
-        found = await artifacts.history(
-            conn, viewer.principal, owner.login, HistoryFilter(digest=subject), cursor
-        )
+    viewer = await signed_in(request, read_conn)
+    if viewer is None:
+        return sign_in_redirect(request)
+    owner = await organization(read_conn, org)
+    found = await artifacts.history(
+        read_conn, viewer.principal, owner.login, HistoryFilter(digest=subject), cursor
+    )
     context: dict[str, Any] = {
         "title": f"History of {digest[:19]}",
         "viewer": viewer,
@@ -210,18 +212,21 @@ async def history_page(request: AnyRequest, org: FromPath[str], digest: FromPath
 
 @get("/ui/repos/{owner:str}/{repo:str}/attestations/{attestation_id:str}")
 async def attestation_page(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], attestation_id: FromPath[str]
+    request: AnyRequest,
+    owner: FromPath[str],
+    repo: FromPath[str],
+    attestation_id: FromPath[str],
+    read_conn: ReadConn,
 ) -> Response[bytes]:
     if not attestation_id.isdigit() or len(attestation_id) > 18:
         raise NotFound()
-    async with database(request).read() as conn:
-        viewer = await signed_in(request, conn)
-        if viewer is None:
-            return sign_in_redirect(request)
-        found = await attestations.verification(conn, viewer.principal, owner, repo, int(attestation_id))
-        repository = await accounts.find_repository(conn, owner, repo)
-        assert repository is not None
-        bundle = attestations.decompress(await attestations.bundle(conn, found.id))
+    viewer = await signed_in(request, read_conn)
+    if viewer is None:
+        return sign_in_redirect(request)
+    found = await attestations.verification(read_conn, viewer.principal, owner, repo, int(attestation_id))
+    repository = await accounts.find_repository(read_conn, owner, repo)
+    assert repository is not None
+    bundle = attestations.decompress(await attestations.bundle(read_conn, found.id))
     identity, statement, readable = _statement(bundle)
     if found.checked_id is not None:
         identity = {k: str(v) for k, v in (found.identity or {}).items() if v is not None}

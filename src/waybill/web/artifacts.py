@@ -12,7 +12,7 @@ from waybill.artifacts import service as artifacts
 from waybill.artifacts.types import ArtifactFilter, RuntimeRisk
 from waybill.attestations import service as attestations
 from waybill.core.errors import BadRequest
-from waybill.http.context import AnyRequest, database
+from waybill.http.context import AnyRequest, ReadConn
 from waybill.http.pagination import encode_cursor
 from waybill.web.common import organization, page_cursor, text_param
 from waybill.web.render import page
@@ -32,34 +32,33 @@ def _risk(raw: str | None) -> RuntimeRisk | None:
 
 
 @get("/ui/orgs/{org:str}/artifacts")
-async def linked_artifacts(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+async def linked_artifacts(request: AnyRequest, org: FromPath[str], read_conn: ReadConn) -> Response[bytes]:
     filters = {name: text_param(request, name) for name in FILTERS}
     risk = _risk(filters["risk"])
     cursor = page_cursor(request)
-    async with database(request).read() as conn:
-        viewer = await signed_in(request, conn)
-        if viewer is None:
-            return sign_in_redirect(request)
-        owner = await organization(conn, org)
-        repository_id = None
-        if filters["repository"]:
-            found = await accounts.find_repository(conn, owner.login, filters["repository"])
-            # No such repository matches nothing; one the viewer may not read is left out in SQL anyway.
-            repository_id = found.id if found is not None else 0
-        where = ArtifactFilter(
-            repository_id=repository_id,
-            environment=filters["environment"],
-            cluster=filters["cluster"],
-            registry_url=filters["registry"],
-            runtime_risk=risk,
-            search=filters["q"],
-        )
-        found_page = await artifacts.linked_artifacts(conn, viewer.principal, owner.login, where, cursor)
-        items = found_page.items
-        provenance = await attestations.provenance_verified(
-            conn, viewer.principal, owner.id, [a.digest for a in items]
-        )
-        repos = await accounts.repositories_by_ids(conn, {a.repository_id for a in items})
+    viewer = await signed_in(request, read_conn)
+    if viewer is None:
+        return sign_in_redirect(request)
+    owner = await organization(read_conn, org)
+    repository_id = None
+    if filters["repository"]:
+        found = await accounts.find_repository(read_conn, owner.login, filters["repository"])
+        # No such repository matches nothing; one the viewer may not read is left out in SQL anyway.
+        repository_id = found.id if found is not None else 0
+    where = ArtifactFilter(
+        repository_id=repository_id,
+        environment=filters["environment"],
+        cluster=filters["cluster"],
+        registry_url=filters["registry"],
+        runtime_risk=risk,
+        search=filters["q"],
+    )
+    found_page = await artifacts.linked_artifacts(read_conn, viewer.principal, owner.login, where, cursor)
+    items = found_page.items
+    provenance = await attestations.provenance_verified(
+        read_conn, viewer.principal, owner.id, [a.digest for a in items]
+    )
+    repos = await accounts.repositories_by_ids(read_conn, {a.repository_id for a in items})
     context: dict[str, Any] = {
         "title": f"Linked artifacts · {owner.login}",
         "viewer": viewer,

@@ -17,7 +17,7 @@ from litestar.params import FromPath
 
 from waybill.alerts import blast
 from waybill.core.errors import BadRequest, ValidationFailed
-from waybill.http.context import AnyRequest, database
+from waybill.http.context import AnyRequest, ReadConn
 from waybill.web.common import organization, text_param
 from waybill.web.graph import LEVEL_WORDS, LEVELS, NONE_HIDDEN, Hidden, Node, fold_key, layout, level_of
 from waybill.web.render import advisory_href, page, query, short_digest
@@ -161,19 +161,18 @@ def picture(org: str, view: blast.Overview, root: str | None) -> dict[str, Any]:
 
 
 @get("/ui/orgs/{org:str}/blast-radius")
-async def blast_radius_page(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+async def blast_radius_page(request: AnyRequest, org: FromPath[str], read_conn: ReadConn) -> Response[bytes]:
     advisory = text_param(request, "advisory")
     package_url = text_param(request, "package_url")
     try:
         target = blast.target({"advisory": advisory, "package_url": package_url})
     except ValidationFailed:
         raise BadRequest("Give exactly one of advisory or package_url.") from None
-    async with database(request).read() as conn:
-        viewer = await signed_in(request, conn)
-        if viewer is None:
-            return sign_in_redirect(request)
-        owner = await organization(conn, org)
-        view = await blast.overview(conn, viewer.principal, target, owner.id, COLUMN_LIMIT)
+    viewer = await signed_in(request, read_conn)
+    if viewer is None:
+        return sign_in_redirect(request)
+    owner = await organization(read_conn, org)
+    view = await blast.overview(read_conn, viewer.principal, target, owner.id, COLUMN_LIMIT)
     context: dict[str, Any] = {
         "title": f"Blast radius · {advisory or package_url} · {owner.login}",
         "viewer": viewer,

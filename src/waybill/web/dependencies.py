@@ -11,7 +11,7 @@ from litestar.params import FromPath
 
 from waybill.core.errors import BadRequest
 from waybill.dependencies import service as dependencies
-from waybill.http.context import AnyRequest, database, web_base
+from waybill.http.context import AnyRequest, ReadConn, web_base
 from waybill.web import security
 from waybill.web.common import text_param
 from waybill.web.render import page
@@ -30,7 +30,7 @@ def _choice(raw: str | None, name: str, allowed: tuple[str, ...]) -> str | None:
 
 @get("/ui/repos/{owner:str}/{repo:str}/dependencies")
 async def dependencies_page(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str]
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], read_conn: ReadConn
 ) -> Response[bytes]:
     search = text_param(request, "q")
     relationship = _choice(text_param(request, "relationship"), "relationship", RELATIONSHIPS)
@@ -38,12 +38,11 @@ async def dependencies_page(
     number = text_param(request, "page") or "1"
     if not number.isdigit() or int(number) < 1:
         raise BadRequest("page must be a positive integer.")
-    async with database(request).read() as conn:
-        viewer = await signed_in(request, conn)
-        if viewer is None:
-            return sign_in_redirect(request)
-        found = await dependencies.repository(conn, viewer.principal, owner, repo, dependencies.READ)
-        packages = await dependencies.current_dependencies(conn, found.id)
+    viewer = await signed_in(request, read_conn)
+    if viewer is None:
+        return sign_in_redirect(request)
+    found = await dependencies.repository(read_conn, viewer.principal, owner, repo, dependencies.READ)
+    packages = await dependencies.current_dependencies(read_conn, found.id)
     total = len(packages)
     needle = (search or "").lower()
     shown = [
@@ -78,14 +77,15 @@ async def dependencies_page(
 
 
 @get("/ui/repos/{owner:str}/{repo:str}/dependencies/sbom")
-async def sbom_download(request: AnyRequest, owner: FromPath[str], repo: FromPath[str]) -> Response[bytes]:
+async def sbom_download(
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], read_conn: ReadConn
+) -> Response[bytes]:
     """The SPDX document of the API's SBOM export, as a file to save."""
-    async with database(request).read() as conn:
-        viewer = await signed_in(request, conn)
-        if viewer is None:
-            return sign_in_redirect(request)
-        found = await dependencies.repository(conn, viewer.principal, owner, repo, dependencies.READ)
-        document = await dependencies.export_sbom(conn, found, web_base(request))
+    viewer = await signed_in(request, read_conn)
+    if viewer is None:
+        return sign_in_redirect(request)
+    found = await dependencies.repository(read_conn, viewer.principal, owner, repo, dependencies.READ)
+    document = await dependencies.export_sbom(read_conn, found, web_base(request))
     filename = f"{PurePath(found.name).name}-sbom.spdx.json"
     return Response(
         content=msgspec.json.encode(document),

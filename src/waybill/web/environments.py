@@ -10,7 +10,7 @@ from litestar.params import FromPath
 
 from waybill.artifacts import service as artifacts
 from waybill.artifacts.types import HistoryFilter
-from waybill.http.context import AnyRequest, database
+from waybill.http.context import AnyRequest, ReadConn
 from waybill.http.pagination import encode_cursor
 from waybill.web.common import organization, page_cursor
 from waybill.web.render import page
@@ -20,15 +20,14 @@ RECENT_CHANGES = 25
 
 
 @get("/ui/orgs/{org:str}/environments")
-async def environments_page(request: AnyRequest, org: FromPath[str]) -> Response[bytes]:
+async def environments_page(request: AnyRequest, org: FromPath[str], read_conn: ReadConn) -> Response[bytes]:
     cursor = page_cursor(request, RECENT_CHANGES)
-    async with database(request).read() as conn:
-        viewer = await signed_in(request, conn)
-        if viewer is None:
-            return sign_in_redirect(request)
-        owner = await organization(conn, org)
-        places = await artifacts.environments(conn, viewer.principal, owner.login)
-        changes = await artifacts.history(conn, viewer.principal, owner.login, HistoryFilter(), cursor)
+    viewer = await signed_in(request, read_conn)
+    if viewer is None:
+        return sign_in_redirect(request)
+    owner = await organization(read_conn, org)
+    places = await artifacts.environments(read_conn, viewer.principal, owner.login)
+    changes = await artifacts.history(read_conn, viewer.principal, owner.login, HistoryFilter(), cursor)
     environments: dict[str, list[Any]] = {}
     for place in places:
         environments.setdefault(place.logical_environment, []).append(place)

@@ -14,7 +14,7 @@ from litestar.params import FromPath
 from waybill.accounts import service as accounts
 from waybill.auth import tokens
 from waybill.core.errors import NotFound, Unauthenticated
-from waybill.http.context import AnyRequest, database, signer
+from waybill.http.context import AnyRequest, Db, ReadConn, signer
 from waybill.web import (
     admission,
     advisory,
@@ -67,7 +67,7 @@ async def sign_in_page(request: AnyRequest) -> Response[bytes]:
 
 
 @post("/ui/sign-in")
-async def sign_in(request: AnyRequest) -> Response[bytes]:
+async def sign_in(request: AnyRequest, db: Db) -> Response[bytes]:
     form = await request.form()
     next_url = _safe_next(form.get("next"))
     if not security.csrf_valid(signer(request), request.cookies.get(PRESESSION_COOKIE), form.get("csrf")):
@@ -76,7 +76,7 @@ async def sign_in(request: AnyRequest) -> Response[bytes]:
     try:
         if not raw:
             raise Unauthenticated("Bad credentials")
-        async with database(request).read() as conn:
+        async with db.read() as conn:
             await tokens.authenticate(conn, raw)
     except Unauthenticated:
         return _sign_in_form(request, next_url=next_url, error="That token is not valid.", status=401)
@@ -91,9 +91,8 @@ async def sign_in(request: AnyRequest) -> Response[bytes]:
 
 
 @get("/ui/sign-out")
-async def sign_out_page(request: AnyRequest) -> Response[bytes]:
-    async with database(request).read() as conn:
-        viewer = await signed_in(request, conn)
+async def sign_out_page(request: AnyRequest, read_conn: ReadConn) -> Response[bytes]:
+    viewer = await signed_in(request, read_conn)
     if viewer is None:
         return redirect("/ui/sign-in")
     return page("sign_out.html", {"title": "Sign out", "viewer": viewer})
@@ -109,12 +108,11 @@ async def sign_out(request: AnyRequest) -> Response[bytes]:
 
 
 @get("/ui")
-async def home(request: AnyRequest) -> Response[bytes]:
-    async with database(request).read() as conn:
-        viewer = await signed_in(request, conn)
-        if viewer is None:
-            return sign_in_redirect(request)
-        orgs = await accounts.organizations_of(conn, viewer.user)
+async def home(request: AnyRequest, read_conn: ReadConn) -> Response[bytes]:
+    viewer = await signed_in(request, read_conn)
+    if viewer is None:
+        return sign_in_redirect(request)
+    orgs = await accounts.organizations_of(read_conn, viewer.user)
     return page("home.html", {"title": "Waybill", "viewer": viewer, "orgs": orgs})
 
 

@@ -19,7 +19,7 @@ from waybill.artifacts import service as artifacts
 from waybill.artifacts.types import Change, HistoryFilter
 from waybill.core import clock
 from waybill.core.errors import BadRequest
-from waybill.http.context import AnyRequest, database
+from waybill.http.context import AnyRequest, ReadConn
 from waybill.web.common import digest_param, organization, text_param
 from waybill.web.render import page, query, short_digest
 from waybill.web.viewer import sign_in_redirect, signed_in
@@ -141,18 +141,24 @@ def chart(
 
 @get("/ui/orgs/{org:str}/environments/{environment:str}/timeline")
 async def environment_timeline(
-    request: AnyRequest, org: FromPath[str], environment: FromPath[str]
+    request: AnyRequest, org: FromPath[str], environment: FromPath[str], read_conn: ReadConn
 ) -> Response[bytes]:
     shown = window(request)
-    async with database(request).read() as conn:
-        viewer = await signed_in(request, conn)
-        if viewer is None:
-            return sign_in_redirect(request)
-        owner = await organization(conn, org)
-        where = HistoryFilter(logical_environment=environment)
-        timeline = await artifacts.deployment_timeline(
-            conn, viewer.principal, owner.login, where, shown.since, shown.until, lanes=LANES, changes=CHANGES
-        )
+    viewer = await signed_in(request, read_conn)
+    if viewer is None:
+        return sign_in_redirect(request)
+    owner = await organization(read_conn, org)
+    where = HistoryFilter(logical_environment=environment)
+    timeline = await artifacts.deployment_timeline(
+        read_conn,
+        viewer.principal,
+        owner.login,
+        where,
+        shown.since,
+        shown.until,
+        lanes=LANES,
+        changes=CHANGES,
+    )
     base = f"/ui/orgs/{quote(owner.login, safe='')}"
     context: dict[str, Any] = {
         "title": f"Timeline · {environment} · {owner.login}",
@@ -168,25 +174,24 @@ async def environment_timeline(
 
 @get("/ui/orgs/{org:str}/artifacts/{digest:str}/timeline")
 async def artifact_timeline(
-    request: AnyRequest, org: FromPath[str], digest: FromPath[str]
+    request: AnyRequest, org: FromPath[str], digest: FromPath[str], read_conn: ReadConn
 ) -> Response[bytes]:
     subject = digest_param(digest)
     shown = window(request)
-    async with database(request).read() as conn:
-        viewer = await signed_in(request, conn)
-        if viewer is None:
-            return sign_in_redirect(request)
-        owner = await organization(conn, org)
-        timeline = await artifacts.deployment_timeline(
-            conn,
-            viewer.principal,
-            owner.login,
-            HistoryFilter(digest=subject),
-            shown.since,
-            shown.until,
-            lanes=LANES,
-            changes=CHANGES,
-        )
+    viewer = await signed_in(request, read_conn)
+    if viewer is None:
+        return sign_in_redirect(request)
+    owner = await organization(read_conn, org)
+    timeline = await artifacts.deployment_timeline(
+        read_conn,
+        viewer.principal,
+        owner.login,
+        HistoryFilter(digest=subject),
+        shown.since,
+        shown.until,
+        lanes=LANES,
+        changes=CHANGES,
+    )
     base = f"/ui/orgs/{quote(owner.login, safe='')}"
     context: dict[str, Any] = {
         "title": f"Timeline · {short_digest(digest)} · {owner.login}",
