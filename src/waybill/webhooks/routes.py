@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from litestar import Response, delete, get, patch, post
+from litestar import Response, Router, delete, get, patch, post
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -64,27 +65,30 @@ async def _body(request: AnyRequest, type_: Any, *, optional: bool = False) -> A
     return decode(raw, type_, schemas.HOOK_RESOURCE)
 
 
-def _org(caller: Principal, org: str) -> Resolve:
+def _org(org: FromPath[str], caller: Caller) -> Resolve:
     async def resolve(conn: AsyncConnection, level: Level) -> Target:
         return await access.organization(conn, caller, org, level)
 
     return resolve
 
 
-def _repo(caller: Principal, owner: str, repo: str) -> Resolve:
+def _repo(owner: FromPath[str], repo: FromPath[str], caller: Caller) -> Resolve:
     async def resolve(conn: AsyncConnection, level: Level) -> Target:
         return await access.repository(conn, caller, owner, repo, level)
 
     return resolve
 
 
-# The operations, whichever kind of hook.
+# The operations, whichever kind of hook: ``hooks`` resolves the organization or repository the
+# path names (``_org`` or ``_repo``), checked at the level each operation needs.
+
+Hooks = NamedDependency[Resolve]
 
 
-async def _list(request: AnyRequest, db: Database, resolve: Resolve) -> Response[bytes]:
+async def list_hooks(request: AnyRequest, db: Db, hooks: Hooks) -> Response[bytes]:
     size, current = per_page(request), page(request)
     async with db.read() as conn:
-        target = await resolve(conn, Level.READ)
+        target = await hooks(conn, Level.READ)
         items, total = await service.list_hooks(conn, target, per_page=size, page=current)
     base = api_base(request) + target.path
     last = max(1, -(-total // size))
@@ -92,11 +96,11 @@ async def _list(request: AnyRequest, db: Database, resolve: Resolve) -> Response
 
 
 async def _create(
-    request: AnyRequest, db: Database, caller: Principal, resolve: Resolve, *, optional_body: bool
+    request: AnyRequest, db: Database, caller: Principal, hooks: Resolve, *, optional_body: bool
 ) -> Response[bytes]:
     body = await _body(request, schemas.HookCreateBody, optional=optional_body)
     async with db.write() as conn:
-        target = await resolve(conn, Level.WRITE)
+        target = await hooks(conn, Level.WRITE)
         assert caller.user is not None
         hook = await service.create_hook(
             conn,
@@ -111,59 +115,78 @@ async def _create(
     return json_response(schemas.hook(hook, base), 201, headers={"Location": f"{base}/{hook.id}"})
 
 
-async def _get(request: AnyRequest, db: Database, resolve: Resolve, hook_id: str) -> Response[bytes]:
+async def create_org_hook(request: AnyRequest, db: Db, caller: Caller, hooks: Hooks) -> Response[bytes]:
+    return await _create(request, db, caller, hooks, optional_body=False)
+
+
+# GitHub requires nothing in a repository hook's body (``config`` may come later), unlike an
+# organization's, whose ``name`` and ``config`` are required.
+async def create_repo_hook(request: AnyRequest, db: Db, caller: Caller, hooks: Hooks) -> Response[bytes]:
+    return await _create(request, db, caller, hooks, optional_body=True)
+
+
+async def get_hook(request: AnyRequest, hook_id: FromPath[str], db: Db, hooks: Hooks) -> Response[bytes]:
     number = _id(hook_id)
     async with db.read() as conn:
-        target = await resolve(conn, Level.READ)
+        target = await hooks(conn, Level.READ)
         hook = await service.get_hook(conn, target, number)
     return json_response(schemas.hook(hook, api_base(request) + target.path))
 
 
-async def _update(request: AnyRequest, db: Database, resolve: Resolve, hook_id: str) -> Response[bytes]:
+async def update_hook(request: AnyRequest, hook_id: FromPath[str], db: Db, hooks: Hooks) -> Response[bytes]:
     number = _id(hook_id)
     body = await _body(request, schemas.HookUpdateBody, optional=True)
     async with db.write() as conn:
-        target = await resolve(conn, Level.WRITE)
+        target = await hooks(conn, Level.WRITE)
         hook = await service.update_hook(conn, target, number, body, allow_private=_allow_private(request))
     return json_response(schemas.hook(hook, api_base(request) + target.path))
 
 
-async def _delete(db: Database, resolve: Resolve, hook_id: str) -> Response[bytes]:
+async def delete_hook(hook_id: FromPath[str], db: Db, hooks: Hooks) -> Response[bytes]:
     number = _id(hook_id)
     async with db.write() as conn:
-        target = await resolve(conn, Level.ADMIN)
+        target = await hooks(conn, Level.ADMIN)
         await service.delete_hook(conn, target, number)
     return no_content()
 
 
-async def _get_config(db: Database, resolve: Resolve, hook_id: str) -> Response[bytes]:
+async def get_hook_config(hook_id: FromPath[str], db: Db, hooks: Hooks) -> Response[bytes]:
     number = _id(hook_id)
     async with db.read() as conn:
-        target = await resolve(conn, Level.READ)
+        target = await hooks(conn, Level.READ)
         hook = await service.get_hook(conn, target, number)
     return json_response(schemas.config(hook))
 
 
-async def _update_config(
-    request: AnyRequest, db: Database, resolve: Resolve, hook_id: str
+async def update_hook_config(
+    request: AnyRequest, hook_id: FromPath[str], db: Db, hooks: Hooks
 ) -> Response[bytes]:
     number = _id(hook_id)
     body = await _body(request, schemas.ConfigUpdateBody, optional=True)
     async with db.write() as conn:
-        target = await resolve(conn, Level.WRITE)
+        target = await hooks(conn, Level.WRITE)
         hook = await service.update_config(conn, target, number, body, allow_private=_allow_private(request))
     return json_response(schemas.config(hook))
 
 
-async def _ping(
-    request: AnyRequest, db: Database, caller: Principal, resolve: Resolve, hook_id: str
+async def ping_hook(
+    request: AnyRequest, hook_id: FromPath[str], db: Db, caller: Caller, hooks: Hooks
 ) -> Response[bytes]:
     number = _id(hook_id)
     async with db.write() as conn:
-        target = await resolve(conn, Level.WRITE)
+        target = await hooks(conn, Level.WRITE)
         hook = await service.get_hook(conn, target, number)
         await service.ping(conn, target, hook, caller.user, _links(request))
     _wake(request)
+    return no_content()
+
+
+async def test_repo_hook(hook_id: FromPath[str], read_conn: ReadConn, hooks: Hooks) -> Response[bytes]:
+    """GitHub replays the latest push to a hook subscribed to ``push``, else sends nothing. Waybill
+    has no pushes: the hook must exist and be the caller's to change, and nothing is sent."""
+    number = _id(hook_id)
+    target = await hooks(read_conn, Level.WRITE)
+    await service.get_hook(read_conn, target, number)
     return no_content()
 
 
@@ -174,289 +197,67 @@ def _status(request: AnyRequest) -> str | None:
     return raw
 
 
-async def _deliveries(request: AnyRequest, db: Database, resolve: Resolve, hook_id: str) -> Response[bytes]:
+async def list_deliveries(
+    request: AnyRequest, hook_id: FromPath[str], db: Db, hooks: Hooks
+) -> Response[bytes]:
     number = _id(hook_id)
     size, status = per_page(request), _status(request)
     raw_cursor = request.query_params.get("cursor") or None
     after = None if raw_cursor is None else decode_cursor(raw_cursor, "cursor")
     async with db.read() as conn:
-        target = await resolve(conn, Level.READ)
+        target = await hooks(conn, Level.READ)
         found = await service.list_deliveries(conn, target, number, per_page=size, after=after, status=status)
     links = {} if found.next_key is None else {"next": {"cursor": encode_cursor(found.next_key)}}
     return json_response([schemas.delivery_item(d) for d in found.items], headers=link_header(request, links))
 
 
-async def _delivery(db: Database, resolve: Resolve, hook_id: str, delivery_id: str) -> Response[bytes]:
+async def get_delivery(
+    hook_id: FromPath[str], delivery_id: FromPath[str], db: Db, hooks: Hooks
+) -> Response[bytes]:
     number, delivery_number = _id(hook_id), _id(delivery_id)
     async with db.read() as conn:
-        target = await resolve(conn, Level.READ)
+        target = await hooks(conn, Level.READ)
         found = await service.get_delivery(conn, target, number, delivery_number)
     return json_response(schemas.delivery(found))
 
 
-async def _redeliver(
-    request: AnyRequest, db: Database, resolve: Resolve, hook_id: str, delivery_id: str
+async def redeliver(
+    request: AnyRequest, hook_id: FromPath[str], delivery_id: FromPath[str], db: Db, hooks: Hooks
 ) -> Response[bytes]:
     number, delivery_number = _id(hook_id), _id(delivery_id)
     async with db.write() as conn:
-        target = await resolve(conn, Level.WRITE)
+        target = await hooks(conn, Level.WRITE)
         await service.redeliver(conn, target, number, delivery_number)
     _wake(request)
     return json_response({}, 202)
 
 
-# Organization hooks.
-
-
-@get(ORG)
-async def list_org_hooks(request: AnyRequest, org: FromPath[str], db: Db, caller: Caller) -> Response[bytes]:
-    return await _list(request, db, _org(caller, org))
-
-
-@post(ORG)
-async def create_org_hook(request: AnyRequest, org: FromPath[str], db: Db, caller: Caller) -> Response[bytes]:
-    return await _create(request, db, caller, _org(caller, org), optional_body=False)
-
-
-@get(ORG + ONE)
-async def get_org_hook(
-    request: AnyRequest, org: FromPath[str], hook_id: FromPath[str], db: Db, caller: Caller
-) -> Response[bytes]:
-    return await _get(request, db, _org(caller, org), hook_id)
-
-
-@patch(ORG + ONE)
-async def update_org_hook(
-    request: AnyRequest, org: FromPath[str], hook_id: FromPath[str], db: Db, caller: Caller
-) -> Response[bytes]:
-    return await _update(request, db, _org(caller, org), hook_id)
-
-
-# The handler answers its own 204; Litestar refuses a 204 route that returns a Response.
-@delete(ORG + ONE, status_code=200)
-async def delete_org_hook(
-    request: AnyRequest, org: FromPath[str], hook_id: FromPath[str], db: Db, caller: Caller
-) -> Response[bytes]:
-    return await _delete(db, _org(caller, org), hook_id)
-
-
-@get(ORG + ONE + "/config")
-async def get_org_hook_config(
-    request: AnyRequest, org: FromPath[str], hook_id: FromPath[str], db: Db, caller: Caller
-) -> Response[bytes]:
-    return await _get_config(db, _org(caller, org), hook_id)
-
-
-@patch(ORG + ONE + "/config")
-async def update_org_hook_config(
-    request: AnyRequest, org: FromPath[str], hook_id: FromPath[str], db: Db, caller: Caller
-) -> Response[bytes]:
-    return await _update_config(request, db, _org(caller, org), hook_id)
-
-
-@post(ORG + ONE + "/pings")
-async def ping_org_hook(
-    request: AnyRequest, org: FromPath[str], hook_id: FromPath[str], db: Db, caller: Caller
-) -> Response[bytes]:
-    return await _ping(request, db, caller, _org(caller, org), hook_id)
-
-
-@get(ORG + ONE + "/deliveries")
-async def list_org_hook_deliveries(
-    request: AnyRequest, org: FromPath[str], hook_id: FromPath[str], db: Db, caller: Caller
-) -> Response[bytes]:
-    return await _deliveries(request, db, _org(caller, org), hook_id)
-
-
-@get(ORG + ONE + "/deliveries/{delivery_id:str}")
-async def get_org_hook_delivery(
-    request: AnyRequest,
-    org: FromPath[str],
-    hook_id: FromPath[str],
-    delivery_id: FromPath[str],
-    db: Db,
-    caller: Caller,
-) -> Response[bytes]:
-    return await _delivery(db, _org(caller, org), hook_id, delivery_id)
-
-
-@post(ORG + ONE + "/deliveries/{delivery_id:str}/attempts")
-async def redeliver_org_hook_delivery(
-    request: AnyRequest,
-    org: FromPath[str],
-    hook_id: FromPath[str],
-    delivery_id: FromPath[str],
-    db: Db,
-    caller: Caller,
-) -> Response[bytes]:
-    return await _redeliver(request, db, _org(caller, org), hook_id, delivery_id)
-
-
-# Repository hooks.
-
-
-@get(REPO)
-async def list_repo_hooks(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], db: Db, caller: Caller
-) -> Response[bytes]:
-    return await _list(request, db, _repo(caller, owner, repo))
-
-
-@post(REPO)
-async def create_repo_hook(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], db: Db, caller: Caller
-) -> Response[bytes]:
-    return await _create(request, db, caller, _repo(caller, owner, repo), optional_body=True)
-
-
-@get(REPO + ONE)
-async def get_repo_hook(
-    request: AnyRequest,
-    owner: FromPath[str],
-    repo: FromPath[str],
-    hook_id: FromPath[str],
-    db: Db,
-    caller: Caller,
-) -> Response[bytes]:
-    return await _get(request, db, _repo(caller, owner, repo), hook_id)
-
-
-@patch(REPO + ONE)
-async def update_repo_hook(
-    request: AnyRequest,
-    owner: FromPath[str],
-    repo: FromPath[str],
-    hook_id: FromPath[str],
-    db: Db,
-    caller: Caller,
-) -> Response[bytes]:
-    return await _update(request, db, _repo(caller, owner, repo), hook_id)
-
-
-@delete(REPO + ONE, status_code=200)
-async def delete_repo_hook(
-    request: AnyRequest,
-    owner: FromPath[str],
-    repo: FromPath[str],
-    hook_id: FromPath[str],
-    db: Db,
-    caller: Caller,
-) -> Response[bytes]:
-    return await _delete(db, _repo(caller, owner, repo), hook_id)
-
-
-@get(REPO + ONE + "/config")
-async def get_repo_hook_config(
-    request: AnyRequest,
-    owner: FromPath[str],
-    repo: FromPath[str],
-    hook_id: FromPath[str],
-    db: Db,
-    caller: Caller,
-) -> Response[bytes]:
-    return await _get_config(db, _repo(caller, owner, repo), hook_id)
-
-
-@patch(REPO + ONE + "/config")
-async def update_repo_hook_config(
-    request: AnyRequest,
-    owner: FromPath[str],
-    repo: FromPath[str],
-    hook_id: FromPath[str],
-    db: Db,
-    caller: Caller,
-) -> Response[bytes]:
-    return await _update_config(request, db, _repo(caller, owner, repo), hook_id)
-
-
-@post(REPO + ONE + "/pings")
-async def ping_repo_hook(
-    request: AnyRequest,
-    owner: FromPath[str],
-    repo: FromPath[str],
-    hook_id: FromPath[str],
-    db: Db,
-    caller: Caller,
-) -> Response[bytes]:
-    return await _ping(request, db, caller, _repo(caller, owner, repo), hook_id)
-
-
-@post(REPO + ONE + "/tests")
-async def test_repo_hook(
-    owner: FromPath[str],
-    repo: FromPath[str],
-    hook_id: FromPath[str],
-    read_conn: ReadConn,
-    caller: Caller,
-) -> Response[bytes]:
-    """GitHub replays the latest push to a hook subscribed to ``push``, else sends nothing. Waybill
-    has no pushes: the hook must exist and be the caller's to change, and nothing is sent."""
-    number = _id(hook_id)
-    target = await _repo(caller, owner, repo)(read_conn, Level.WRITE)
-    await service.get_hook(read_conn, target, number)
-    return no_content()
-
-
-@get(REPO + ONE + "/deliveries")
-async def list_repo_hook_deliveries(
-    request: AnyRequest,
-    owner: FromPath[str],
-    repo: FromPath[str],
-    hook_id: FromPath[str],
-    db: Db,
-    caller: Caller,
-) -> Response[bytes]:
-    return await _deliveries(request, db, _repo(caller, owner, repo), hook_id)
-
-
-@get(REPO + ONE + "/deliveries/{delivery_id:str}")
-async def get_repo_hook_delivery(
-    request: AnyRequest,
-    owner: FromPath[str],
-    repo: FromPath[str],
-    hook_id: FromPath[str],
-    delivery_id: FromPath[str],
-    db: Db,
-    caller: Caller,
-) -> Response[bytes]:
-    return await _delivery(db, _repo(caller, owner, repo), hook_id, delivery_id)
-
-
-@post(REPO + ONE + "/deliveries/{delivery_id:str}/attempts")
-async def redeliver_repo_hook_delivery(
-    request: AnyRequest,
-    owner: FromPath[str],
-    repo: FromPath[str],
-    hook_id: FromPath[str],
-    delivery_id: FromPath[str],
-    db: Db,
-    caller: Caller,
-) -> Response[bytes]:
-    return await _redeliver(request, db, _repo(caller, owner, repo), hook_id, delivery_id)
+def _routes(prefix: str, hooks: Callable[..., Resolve], create: Callable[..., Any], *extra: Any) -> Router:
+    """One router a prefix: Litestar gives each registered handler one owner, so each router
+    wraps the operations in handlers of its own."""
+    one, delivery = ONE, ONE + "/deliveries/{delivery_id:str}"
+    return Router(
+        prefix,
+        dependencies={"hooks": Provide(hooks, sync_to_thread=False)},
+        route_handlers=[
+            get("/")(list_hooks),
+            post("/")(create),
+            get(one)(get_hook),
+            patch(one)(update_hook),
+            # The handler answers its own 204; Litestar refuses a 204 route that returns a Response.
+            delete(one, status_code=200)(delete_hook),
+            get(one + "/config")(get_hook_config),
+            patch(one + "/config")(update_hook_config),
+            post(one + "/pings")(ping_hook),
+            get(one + "/deliveries")(list_deliveries),
+            get(delivery)(get_delivery),
+            post(delivery + "/attempts")(redeliver),
+            *extra,
+        ],
+    )
 
 
 route_handlers = [
-    list_org_hooks,
-    create_org_hook,
-    get_org_hook,
-    update_org_hook,
-    delete_org_hook,
-    get_org_hook_config,
-    update_org_hook_config,
-    ping_org_hook,
-    list_org_hook_deliveries,
-    get_org_hook_delivery,
-    redeliver_org_hook_delivery,
-    list_repo_hooks,
-    create_repo_hook,
-    get_repo_hook,
-    update_repo_hook,
-    delete_repo_hook,
-    get_repo_hook_config,
-    update_repo_hook_config,
-    ping_repo_hook,
-    test_repo_hook,
-    list_repo_hook_deliveries,
-    get_repo_hook_delivery,
-    redeliver_repo_hook_delivery,
+    _routes(ORG, _org, create_org_hook),
+    _routes(REPO, _repo, create_repo_hook, post(ONE + "/tests")(test_repo_hook)),
 ]
