@@ -36,7 +36,21 @@ from waybill.codescanning.models import (
     code_scanning_analyses,
     code_scanning_sarifs,
 )
-from waybill.codescanning.types import AlertState, InstanceState
+from waybill.codescanning.types import (
+    AlertRule,
+    AlertState,
+    Analysis,
+    CodeScanningAlert,
+    DismissedReason,
+    Instance,
+    InstanceState,
+    ProcessingStatus,
+    RefState,
+    RuleSeverity,
+    SecuritySeverity,
+    Upload,
+    UploadWithFile,
+)
 from waybill.core import keyset
 from waybill.core.db import chunks, update_by_id, upsert
 from waybill.core.keyset import Position
@@ -66,15 +80,36 @@ async def insert_upload(conn: AsyncConnection, row: dict[str, Any]) -> None:
     await conn.execute(insert(_sarifs).values(**row))
 
 
-async def upload(conn: AsyncConnection, repository_id: int, sarif_id: str) -> Row[Any] | None:
+def _upload(row: Row[Any]) -> Upload:
+    m = row._mapping
+    return Upload(
+        id=m["id"],
+        repository_id=m["repository_id"],
+        commit_sha=m["commit_sha"],
+        ref=m["ref"],
+        checkout_uri=m["checkout_uri"],
+        status=ProcessingStatus(m["status"]),
+        errors=m["errors"],
+        job_id=m["job_id"],
+        uploaded_by_id=m["uploaded_by_id"],
+    )
+
+
+def _upload_with_file(row: Row[Any]) -> UploadWithFile:
+    return UploadWithFile(**vars(_upload(row)), gzipped=bytes(row._mapping["gzipped"]))
+
+
+async def upload(conn: AsyncConnection, repository_id: int, sarif_id: str) -> Upload | None:
     """The upload without its file."""
     columns = [c for c in _sarifs.c if c.name != "gzipped"]
     query = select(*columns).where(_sarifs.c.repository_id == repository_id, _sarifs.c.id == sarif_id)
-    return (await conn.execute(query)).first()
+    row = (await conn.execute(query)).first()
+    return None if row is None else _upload(row)
 
 
-async def upload_with_file(conn: AsyncConnection, sarif_id: str) -> Row[Any] | None:
-    return (await conn.execute(select(_sarifs).where(_sarifs.c.id == sarif_id))).first()
+async def upload_with_file(conn: AsyncConnection, sarif_id: str) -> UploadWithFile | None:
+    row = (await conn.execute(select(_sarifs).where(_sarifs.c.id == sarif_id))).first()
+    return None if row is None else _upload_with_file(row)
 
 
 async def file_of(conn: AsyncConnection, sarif_id: str) -> bytes | None:
@@ -102,6 +137,28 @@ async def insert_analysis(conn: AsyncConnection, row: dict[str, Any]) -> int:
     return int(result.scalar_one())
 
 
+def _analysis(row: Row[Any]) -> Analysis:
+    m = row._mapping
+    return Analysis(
+        id=m["id"],
+        repository_id=m["repository_id"],
+        sarif_id=m["sarif_id"],
+        run_index=m["run_index"],
+        ref=m["ref"],
+        commit_sha=m["commit_sha"],
+        analysis_key=m["analysis_key"],
+        environment=m["environment"],
+        category=m["category"],
+        tool_name=m["tool_name"],
+        tool_version=m["tool_version"],
+        tool_guid=m["tool_guid"],
+        results_count=m["results_count"],
+        rules_count=m["rules_count"],
+        warning=m["warning"],
+        created_at=m["created_at"],
+    )
+
+
 @dataclass(frozen=True)
 class AnalysisFilter:
     tool_name: str | None = None
@@ -118,7 +175,7 @@ async def list_analyses(
     descending: bool,
     per_page: int,
     page: int,
-) -> list[Row[Any]]:
+) -> list[Analysis]:
     a = _analyses.c
     where: list[ColumnElement[bool]] = [a.repository_id == repository_id]
     if f.tool_name is not None:
@@ -131,16 +188,17 @@ async def list_analyses(
         where.append(a.sarif_id == f.sarif_id)
     order = a.id.desc() if descending else a.id.asc()
     query = select(_analyses).where(*where).order_by(order).limit(per_page).offset((page - 1) * per_page)
-    return list((await conn.execute(query)).all())
+    return [_analysis(row) for row in await conn.execute(query)]
 
 
-async def analysis(conn: AsyncConnection, repository_id: int, analysis_id: int) -> Row[Any] | None:
+async def analysis(conn: AsyncConnection, repository_id: int, analysis_id: int) -> Analysis | None:
     a = _analyses.c
     query = select(_analyses).where(a.repository_id == repository_id, a.id == analysis_id)
-    return (await conn.execute(query)).first()
+    row = (await conn.execute(query)).first()
+    return None if row is None else _analysis(row)
 
 
-def _same_set(row: Any) -> list[ColumnElement[bool]]:
+def _same_set(row: Analysis) -> list[ColumnElement[bool]]:
     a = _analyses.c
     return [
         a.repository_id == row.repository_id,
@@ -150,13 +208,13 @@ def _same_set(row: Any) -> list[ColumnElement[bool]]:
     ]
 
 
-async def set_of(conn: AsyncConnection, row: Any) -> list[int]:
+async def set_of(conn: AsyncConnection, row: Analysis) -> list[int]:
     """Ids of the analyses in ``row``'s set (same repository, tool, category and ref), newest first."""
     query = select(_analyses.c.id).where(*_same_set(row)).order_by(_analyses.c.id.desc())
     return [r[0] for r in await conn.execute(query)]
 
 
-async def newest_of_sets(conn: AsyncConnection, rows: Sequence[Any]) -> set[int]:
+async def newest_of_sets(conn: AsyncConnection, rows: Sequence[Analysis]) -> set[int]:
     """Which of ``rows`` are the newest of their sets (the deletable ones)."""
     newest: set[int] = set()
     for row in rows:
@@ -170,7 +228,7 @@ async def delete_analysis(conn: AsyncConnection, analysis_id: int) -> None:
     await conn.execute(delete(_analyses).where(_analyses.c.id == analysis_id))
 
 
-async def delete_set_instances(conn: AsyncConnection, row: Any) -> list[int]:
+async def delete_set_instances(conn: AsyncConnection, row: Analysis) -> list[int]:
     """The instances of ``row``'s set go; the ids of their alerts."""
     i = _instances.c
     in_set = (
@@ -184,7 +242,7 @@ async def delete_set_instances(conn: AsyncConnection, row: Any) -> list[int]:
     return alert_ids
 
 
-async def delete_alerts_without_instances(conn: AsyncConnection, row: Any) -> None:
+async def delete_alerts_without_instances(conn: AsyncConnection, row: Analysis) -> None:
     """Alerts of ``row``'s repository and tool that no instance is left of."""
     i, t = _instances.c, _alerts.c
     orphaned = select(i.id).where(i.alert_id == t.id).exists()
@@ -196,17 +254,70 @@ async def delete_alerts_without_instances(conn: AsyncConnection, row: Any) -> No
 # Alerts.
 
 
+def _severity(value: str | None) -> SecuritySeverity | None:
+    return None if value is None else SecuritySeverity(value)
+
+
+def _alert_rule(row: Row[Any]) -> AlertRule:
+    m = row._mapping
+    return AlertRule(
+        id=m["id"],
+        identity=m["identity"],
+        tool_version=m["tool_version"],
+        tool_guid=m["tool_guid"],
+        rule_name=m["rule_name"],
+        rule_severity=RuleSeverity(m["rule_severity"]),
+        security_severity_level=_severity(m["security_severity_level"]),
+        rule_description=m["rule_description"],
+        rule_full_description=m["rule_full_description"],
+        rule_tags=m["rule_tags"],
+        rule_help=m["rule_help"],
+        rule_help_uri=m["rule_help_uri"],
+    )
+
+
+def _alert(row: Row[Any]) -> CodeScanningAlert:
+    m = row._mapping
+    reason = m["dismissed_reason"]
+    return CodeScanningAlert(
+        id=m["id"],
+        repository_id=m["repository_id"],
+        number=m["number"],
+        tool_name=m["tool_name"],
+        tool_version=m["tool_version"],
+        tool_guid=m["tool_guid"],
+        rule_id=m["rule_id"],
+        rule_name=m["rule_name"],
+        rule_severity=RuleSeverity(m["rule_severity"]),
+        security_severity_level=_severity(m["security_severity_level"]),
+        rule_description=m["rule_description"],
+        rule_full_description=m["rule_full_description"],
+        rule_tags=m["rule_tags"],
+        rule_help=m["rule_help"],
+        rule_help_uri=m["rule_help_uri"],
+        state=AlertState(m["state"]),
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        fixed_at=m["fixed_at"],
+        dismissed_at=m["dismissed_at"],
+        dismissed_by_id=m["dismissed_by_id"],
+        dismissed_reason=None if reason is None else DismissedReason(reason),
+        dismissed_comment=m["dismissed_comment"],
+    )
+
+
 async def alerts_by_identities(
     conn: AsyncConnection, repository_id: int, identities: Collection[str]
-) -> dict[str, Row[Any]]:
+) -> dict[str, AlertRule]:
     """identity -> the alert's id, identity and rule metadata (what an analysis compares)."""
     t = _alerts.c
     columns = [t.id, t.identity, *(getattr(t, name) for name in _RULE_COLUMNS)]
-    out: dict[str, Row[Any]] = {}
+    out: dict[str, AlertRule] = {}
     for chunk in chunks(sorted(identities)):
         query = select(*columns).where(t.repository_id == repository_id, t.identity.in_(chunk))
         for row in await conn.execute(query):
-            out[row.identity] = row
+            alert = _alert_rule(row)
+            out[alert.identity] = alert
     return out
 
 
@@ -320,20 +431,43 @@ async def fix_missing(
     return gone
 
 
-async def instances_of(conn: AsyncConnection, alert_ids: Collection[int]) -> dict[int, list[Row[Any]]]:
-    out: dict[int, list[Row[Any]]] = {}
+def _instance(row: Row[Any]) -> Instance:
+    m = row._mapping
+    return Instance(
+        id=m["id"],
+        ref=m["ref"],
+        category=m["category"],
+        analysis_key=m["analysis_key"],
+        environment=m["environment"],
+        state=InstanceState(m["state"]),
+        commit_sha=m["commit_sha"],
+        message=m["message"],
+        path=m["path"],
+        start_line=m["start_line"],
+        end_line=m["end_line"],
+        start_column=m["start_column"],
+        end_column=m["end_column"],
+        classifications=m["classifications"],
+        updated_at=m["updated_at"],
+    )
+
+
+async def instances_of(conn: AsyncConnection, alert_ids: Collection[int]) -> dict[int, list[Instance]]:
+    out: dict[int, list[Instance]] = {}
     for chunk in chunks(sorted(alert_ids)):
         query = select(_instances).where(_instances.c.alert_id.in_(chunk)).order_by(_instances.c.id)
         for row in await conn.execute(query):
-            out.setdefault(row.alert_id, []).append(row)
+            out.setdefault(row.alert_id, []).append(_instance(row))
     return out
 
 
-async def states_of(conn: AsyncConnection, alert_ids: Collection[int]) -> dict[int, tuple[str, list[Any]]]:
+async def states_of(
+    conn: AsyncConnection, alert_ids: Collection[int]
+) -> dict[int, tuple[AlertState, list[RefState]]]:
     """alert id -> its state and the ref and state of each of its instances (what settles it),
     in one statement a chunk, without the columns nobody reads there."""
     t, i = _alerts.c, _instances.c
-    out: dict[int, tuple[str, list[Any]]] = {}
+    out: dict[int, tuple[AlertState, list[RefState]]] = {}
     for chunk in chunks(sorted(alert_ids)):
         query = (
             select(t.id, t.state.label("alert_state"), i.ref, i.state)
@@ -341,9 +475,9 @@ async def states_of(conn: AsyncConnection, alert_ids: Collection[int]) -> dict[i
             .where(t.id.in_(chunk))
         )
         for row in await conn.execute(query):
-            _, instances = out.setdefault(row.id, (row.alert_state, []))
+            _, instances = out.setdefault(row.id, (AlertState(row.alert_state), []))
             if row.ref is not None:
-                instances.append(row)
+                instances.append(RefState(row.ref, InstanceState(row.state)))
     return out
 
 
@@ -352,11 +486,11 @@ async def set_alerts(conn: AsyncConnection, alert_ids: Collection[int], values: 
         await conn.execute(update(_alerts).where(_alerts.c.id.in_(chunk)).values(**values))
 
 
-async def alerts_by_ids(conn: AsyncConnection, ids: Collection[int]) -> list[Row[Any]]:
-    rows: list[Row[Any]] = []
+async def alerts_by_ids(conn: AsyncConnection, ids: Collection[int]) -> list[CodeScanningAlert]:
+    alerts: list[CodeScanningAlert] = []
     for chunk in chunks(sorted(ids)):
-        rows += (await conn.execute(select(_alerts).where(_alerts.c.id.in_(chunk)))).all()
-    return rows
+        alerts += [_alert(row) for row in await conn.execute(select(_alerts).where(_alerts.c.id.in_(chunk)))]
+    return alerts
 
 
 async def set_alert(conn: AsyncConnection, alert_id: int, values: dict[str, Any]) -> None:
@@ -365,14 +499,17 @@ async def set_alert(conn: AsyncConnection, alert_id: int, values: dict[str, Any]
 
 async def alerts_by_numbers(
     conn: AsyncConnection, repository_id: int, numbers: Sequence[int]
-) -> list[Row[Any]]:
+) -> list[CodeScanningAlert]:
     t = _alerts.c
-    rows: list[Row[Any]] = []
+    alerts: list[CodeScanningAlert] = []
     for chunk in chunks(sorted(set(numbers))):
-        rows += (
-            await conn.execute(select(_alerts).where(t.repository_id == repository_id, t.number.in_(chunk)))
-        ).all()
-    return rows
+        alerts += [
+            _alert(row)
+            for row in await conn.execute(
+                select(_alerts).where(t.repository_id == repository_id, t.number.in_(chunk))
+            )
+        ]
+    return alerts
 
 
 async def alerts_on_ref(conn: AsyncConnection, alert_ids: Sequence[int], ref: str) -> set[int]:
@@ -386,11 +523,12 @@ async def alerts_on_ref(conn: AsyncConnection, alert_ids: Sequence[int], ref: st
     return out
 
 
-async def alert_by_number(conn: AsyncConnection, repository_id: int, number: int) -> Row[Any] | None:
+async def alert_by_number(conn: AsyncConnection, repository_id: int, number: int) -> CodeScanningAlert | None:
     t = _alerts.c
-    return (
+    row = (
         await conn.execute(select(_alerts).where(t.repository_id == repository_id, t.number == number))
     ).first()
+    return None if row is None else _alert(row)
 
 
 @dataclass(frozen=True)
@@ -468,13 +606,13 @@ async def list_alerts(
     page: int = 1,
     after: Position | None = None,
     before: Position | None = None,
-) -> tuple[list[Row[Any]], bool]:
+) -> tuple[list[CodeScanningAlert], bool]:
     """A page of the alerts of these repositories in (sort value, id) order, by page number or from
     a cursor position, and whether more lie beyond it."""
     t = _alerts.c
     column = SORTS[sort]
     query = select(_alerts).where(t.repository_id.in_(repository_ids), *_alert_where(f))
-    return await keyset.fetch_sorted(
+    rows, more = await keyset.fetch_sorted(
         conn,
         query,
         column,
@@ -485,15 +623,16 @@ async def list_alerts(
         before=before,
         offset=(page - 1) * per_page,
     )
+    return [_alert(row) for row in rows], more
 
 
 async def instances_page(
     conn: AsyncConnection, alert_id: int, ref: str | None, *, per_page: int, page: int
-) -> list[Row[Any]]:
+) -> list[Instance]:
     i = _instances.c
     where = [i.alert_id == alert_id] + ([] if ref is None else [i.ref == ref])
     query = select(_instances).where(*where).order_by(i.id).limit(per_page).offset((page - 1) * per_page)
-    return list((await conn.execute(query)).all())
+    return [_instance(row) for row in await conn.execute(query)]
 
 
 async def repositories_with_rule(conn: AsyncConnection, tool_name: str, rule_id: str) -> dict[int, int]:

@@ -89,7 +89,7 @@ async def get_sarif(
     found = await service.repository(read_conn, caller, owner, repo, write=False)
     status = await service.upload_status(read_conn, found, sarif_id)
     return json_response(
-        schemas.upload_status(status.row, status.status, status.errors, api_base(request), found)
+        schemas.upload_status(status.upload, status.status, status.errors, api_base(request), found)
     )
 
 
@@ -101,7 +101,7 @@ async def list_analyses(
     found = await service.repository(read_conn, caller, owner, repo, write=False)
     views = await service.list_analyses(read_conn, found, query)
     api = api_base(request)
-    body = [schemas.analysis(v.row, api, found, deletable=v.deletable) for v in views]
+    body = [schemas.analysis(v.analysis, api, found, deletable=v.deletable) for v in views]
     return json_response(body, headers=_page_links(request, query.page, len(views) == query.per_page))
 
 
@@ -130,7 +130,7 @@ async def get_analysis(
         response = json_response(document)
         response.media_type = SARIF_MEDIA_TYPE
         return response
-    return json_response(schemas.analysis(view.row, api_base(request), found, deletable=view.deletable))
+    return json_response(schemas.analysis(view.analysis, api_base(request), found, deletable=view.deletable))
 
 
 def _confirmed(request: AnyRequest) -> bool:
@@ -164,10 +164,10 @@ def _alert_links(
     if page.items:
         forward = query.before is None
         if page.more or not forward:
-            last = schemas.position_of(page.items[-1].row, query.sort)
+            last = schemas.position_of(page.items[-1].alert, query.sort)
             links["next"] = {"after": schemas.encode_position(query.sort, last)}
         if (page.more and not forward) or (forward and query.after is not None):
-            first = schemas.position_of(page.items[0].row, query.sort)
+            first = schemas.position_of(page.items[0].alert, query.sort)
             links["prev"] = {"before": schemas.encode_position(query.sort, first)}
     return link_header(request, links)
 

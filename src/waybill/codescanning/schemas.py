@@ -12,14 +12,20 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
-from sqlalchemy import Row
 
 from waybill.accounts import schemas as account_schemas
 from waybill.accounts.types import Account, Repository
 from waybill.artifacts.service import RecordFilter
 from waybill.artifacts.types import RuntimeRisk
 from waybill.codescanning.repository import AlertFilter, AnalysisFilter
-from waybill.codescanning.types import AlertState, SecuritySeverity
+from waybill.codescanning.types import (
+    AlertState,
+    Analysis,
+    CodeScanningAlert,
+    Instance,
+    SecuritySeverity,
+    Upload,
+)
 from waybill.core.clock import iso, iso_or_none
 from waybill.core.keyset import Position
 from waybill.http.pagination import page as parse_page
@@ -179,9 +185,9 @@ def alert_query(request: Any, *, organization: bool) -> AlertQuery:
     )
 
 
-def position_of(row: Row[Any], sort: str) -> Position:
-    value = {"created": row.created_at, "updated": row.updated_at, "number": row.number}[sort]
-    return Position(value, row.id)
+def position_of(alert: CodeScanningAlert, sort: str) -> Position:
+    value = {"created": alert.created_at, "updated": alert.updated_at, "number": alert.number}[sort]
+    return Position(value, alert.id)
 
 
 # Responses.
@@ -192,9 +198,9 @@ def receipt(sarif_id: str, api: str, repo: Repository) -> dict[str, Any]:
 
 
 def upload_status(
-    row: Row[Any], status: str, errors: list[str] | None, api: str, repo: Repository
+    upload: Upload, status: str, errors: list[str] | None, api: str, repo: Repository
 ) -> dict[str, Any]:
-    analyses = f"{api}/repos/{repo.full_name}/code-scanning/analyses?sarif_id={row.id}"
+    analyses = f"{api}/repos/{repo.full_name}/code-scanning/analyses?sarif_id={upload.id}"
     return {
         "processing_status": status,
         "analyses_url": analyses if status == "complete" else None,
@@ -206,7 +212,7 @@ def tool(name: str, version: str | None, guid: str | None) -> dict[str, Any]:
     return {"name": name, "version": version, "guid": guid}
 
 
-def analysis(row: Row[Any], api: str, repo: Repository, *, deletable: bool) -> dict[str, Any]:
+def analysis(row: Analysis, api: str, repo: Repository, *, deletable: bool) -> dict[str, Any]:
     return {
         "ref": row.ref,
         "commit_sha": row.commit_sha,
@@ -235,7 +241,7 @@ def deletion(next_id: int | None, confirm: bool, api: str, repo: Repository) -> 
     }
 
 
-def _location(row: Row[Any]) -> dict[str, Any]:
+def _location(row: Instance) -> dict[str, Any]:
     location: dict[str, Any] = {"path": row.path}
     for name in ("start_line", "end_line", "start_column", "end_column"):
         value = getattr(row, name)
@@ -274,7 +280,7 @@ def classifications(path: str, tagged: list[str] | None = None) -> list[str]:
     return [c for c in ("test", "library", "generated") if c in found]
 
 
-def instance(row: Row[Any], web: str, repo: Repository, state: str | None = None) -> dict[str, Any]:
+def instance(row: Instance, web: str, repo: Repository, state: str | None = None) -> dict[str, Any]:
     anchor = f"#L{row.start_line}" if row.start_line is not None else ""
     return {
         "ref": row.ref,
@@ -292,18 +298,18 @@ def instance(row: Row[Any], web: str, repo: Repository, state: str | None = None
 
 @dataclass(frozen=True)
 class AlertView:
-    """An alert row with everything its shape shows."""
+    """An alert with everything its shape shows."""
 
-    row: Row[Any]
+    alert: CodeScanningAlert
     repository: Repository
-    instance: Row[Any] | None
+    instance: Instance | None
     dismissed_by: Account | None
     assignees: list[Account]
     # The state shown: the alert's, or its state on the ref the list asked for.
     state: str
 
 
-def _rule(row: Row[Any]) -> dict[str, Any]:
+def _rule(row: CodeScanningAlert) -> dict[str, Any]:
     return {
         "id": row.rule_id,
         "name": row.rule_name,
@@ -318,7 +324,7 @@ def _rule(row: Row[Any]) -> dict[str, Any]:
 
 
 def alert(view: AlertView, api: str, web: str, *, with_repository: bool = False) -> dict[str, Any]:
-    row, repo = view.row, view.repository
+    row, repo = view.alert, view.repository
     url = f"{api}/repos/{repo.full_name}/code-scanning/alerts/{row.number}"
     instance_row = view.instance
     body: dict[str, Any] = {

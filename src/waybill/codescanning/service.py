@@ -10,9 +10,8 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
@@ -26,7 +25,18 @@ from waybill.codescanning import access, sarif
 from waybill.codescanning import repository as repo
 from waybill.codescanning.repository import AlertFilter
 from waybill.codescanning.schemas import AlertQuery, AlertUpdate, AlertView, AnalysisQuery, SarifUpload
-from waybill.codescanning.types import AlertState, Finding, InstanceState, ProcessingStatus, Run
+from waybill.codescanning.types import (
+    AlertState,
+    Analysis,
+    CodeScanningAlert,
+    Finding,
+    Instance,
+    InstanceState,
+    ProcessingStatus,
+    RefState,
+    Run,
+    Upload,
+)
 from waybill.core import audit, clock, jobs, outbox
 from waybill.core.db import Database
 from waybill.core.errors import BadRequest, FieldError, NotFound, ValidationFailed
@@ -87,21 +97,21 @@ async def queue_upload(
 
 @dataclass(frozen=True)
 class UploadStatus:
-    row: Row[Any]
+    upload: Upload
     status: str
     errors: list[str] | None
 
 
 async def upload_status(conn: AsyncConnection, found: Repository, sarif_id: str) -> UploadStatus:
-    row = await repo.upload(conn, found.id, sarif_id)
-    if row is None:
+    upload = await repo.upload(conn, found.id, sarif_id)
+    if upload is None:
         raise NotFound()
-    if row.status == ProcessingStatus.PENDING and row.job_id is not None:
+    if upload.status == ProcessingStatus.PENDING and upload.job_id is not None:
         # A job that gave up for good leaves the upload pending: it failed.
-        job = await jobs.get(conn, row.job_id)
+        job = await jobs.get(conn, upload.job_id)
         if job is not None and job.status is jobs.JobStatus.FAILED:
-            return UploadStatus(row, ProcessingStatus.FAILED.value, [job.error or "processing failed"])
-    return UploadStatus(row, row.status, row.errors)
+            return UploadStatus(upload, ProcessingStatus.FAILED.value, [job.error or "processing failed"])
+    return UploadStatus(upload, upload.status, upload.errors)
 
 
 # Events.
@@ -191,7 +201,7 @@ def _rule_values(finding: Finding, run: Run) -> dict[str, Any]:
 
 async def _store_run(
     conn: AsyncConnection,
-    upload: Row[Any],
+    upload: Upload,
     run: Run,
     analysis_id: int,
     changes: list[Change] | None = None,
@@ -282,7 +292,10 @@ async def _store_run(
     return reported | set(fixed)
 
 
-def _deciding(instances: Sequence[Row[Any]], default_ref: str) -> list[Row[Any]]:
+_OnRef = TypeVar("_OnRef", Instance, RefState)
+
+
+def _deciding(instances: Sequence[_OnRef], default_ref: str) -> list[_OnRef]:
     """The instances that decide an alert's state: those on the default branch when it has any
     there (as GitHub's alert state is the default branch's), else all of them."""
     on_default = [i for i in instances if i.ref == default_ref]
@@ -349,7 +362,7 @@ async def process(db: Database, job: jobs.Job) -> dict[str, Any]:
     try:
         # Schema validation and reading take CPU in proportion to the results: off the event loop.
         parsed = await asyncio.to_thread(
-            functools.partial(sarif.read, bytes(upload.gzipped), upload.checkout_uri, strict=strict)
+            functools.partial(sarif.read, upload.gzipped, upload.checkout_uri, strict=strict)
         )
     except sarif.InvalidSarif as exc:
         return await _fail(db, sarif_id, [exc.message])
@@ -405,28 +418,28 @@ async def process(db: Database, job: jobs.Job) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class AnalysisView:
-    row: Row[Any]
+    analysis: Analysis
     deletable: bool
 
 
 async def list_analyses(conn: AsyncConnection, found: Repository, query: AnalysisQuery) -> list[AnalysisView]:
-    rows = await repo.list_analyses(
+    analyses = await repo.list_analyses(
         conn, found.id, query.filter, descending=query.descending, per_page=query.per_page, page=query.page
     )
-    newest = await repo.newest_of_sets(conn, rows)
-    return [AnalysisView(r, r.id in newest) for r in rows]
+    newest = await repo.newest_of_sets(conn, analyses)
+    return [AnalysisView(a, a.id in newest) for a in analyses]
 
 
-async def _analysis(conn: AsyncConnection, found: Repository, analysis_id: int) -> Row[Any]:
-    row = await repo.analysis(conn, found.id, analysis_id)
-    if row is None:
+async def _analysis(conn: AsyncConnection, found: Repository, analysis_id: int) -> Analysis:
+    analysis = await repo.analysis(conn, found.id, analysis_id)
+    if analysis is None:
         raise NotFound()
-    return row
+    return analysis
 
 
 async def get_analysis(conn: AsyncConnection, found: Repository, analysis_id: int) -> AnalysisView:
-    row = await _analysis(conn, found, analysis_id)
-    return AnalysisView(row, row.id in await repo.newest_of_sets(conn, [row]))
+    analysis = await _analysis(conn, found, analysis_id)
+    return AnalysisView(analysis, analysis.id in await repo.newest_of_sets(conn, [analysis]))
 
 
 async def analysis_sarif(conn: AsyncConnection, found: Repository, analysis_id: int) -> dict[str, Any]:
@@ -451,7 +464,7 @@ async def _replay(conn: AsyncConnection, found: Repository, analysis_id: int) ->
     upload = None if analysis is None else await repo.upload_with_file(conn, analysis.sarif_id)
     if analysis is None or upload is None:
         return set()
-    parsed = await asyncio.to_thread(sarif.read, bytes(upload.gzipped), upload.checkout_uri)
+    parsed = await asyncio.to_thread(sarif.read, upload.gzipped, upload.checkout_uri)
     run = next((r for r in parsed.runs if r.index == analysis.run_index), None)
     return set() if run is None else await _store_run(conn, upload, run, analysis_id)
 
@@ -492,7 +505,7 @@ async def delete_analysis(
 
 
 async def _views(
-    conn: AsyncConnection, rows: Sequence[Row[Any]], repos: dict[int, Repository], ref: str | None
+    conn: AsyncConnection, rows: Sequence[CodeScanningAlert], repos: dict[int, Repository], ref: str | None
 ) -> list[AlertView]:
     instances = await repo.instances_of(conn, [r.id for r in rows])
     assigned = await repo.assignees_of(conn, [r.id for r in rows])
@@ -508,8 +521,8 @@ async def _views(
     for r in rows:
         found = repos[r.repository_id]
         mine = instances.get(r.id, [])
-        shown: Row[Any] | None
-        state = r.state
+        shown: Instance | None
+        state: str = r.state
         if ref is not None:
             shown = next((i for i in mine if i.ref == ref), None)
             if shown is not None and r.state != AlertState.DISMISSED:
@@ -519,7 +532,7 @@ async def _views(
             shown = max(deciding, key=lambda i: (i.updated_at, i.id)) if deciding else None
         views.append(
             AlertView(
-                row=r,
+                alert=r,
                 repository=found,
                 instance=shown,
                 dismissed_by=None if r.dismissed_by_id is None else people.get(r.dismissed_by_id),
@@ -588,11 +601,11 @@ async def open_alerts(
     return SortedPage(await _views(conn, rows, {r.id: r for r in repos if r.id in readable}, None), more)
 
 
-async def _alert(conn: AsyncConnection, found: Repository, number: int) -> Row[Any]:
-    row = await repo.alert_by_number(conn, found.id, number)
-    if row is None:
+async def _alert(conn: AsyncConnection, found: Repository, number: int) -> CodeScanningAlert:
+    alert = await repo.alert_by_number(conn, found.id, number)
+    if alert is None:
         raise NotFound()
-    return row
+    return alert
 
 
 async def get_alert(conn: AsyncConnection, found: Repository, number: int) -> AlertView:
@@ -659,7 +672,7 @@ async def update_alert(
 
 async def instances(
     conn: AsyncConnection, found: Repository, number: int, ref: str | None, *, per_page: int, page: int
-) -> list[Row[Any]]:
+) -> list[Instance]:
     row = await _alert(conn, found, number)
     return await repo.instances_page(conn, row.id, ref, per_page=per_page, page=page)
 

@@ -1,8 +1,10 @@
-"""Value types of code scanning: the closed sets GitHub names, and a SARIF upload once it is parsed."""
+"""Value types of code scanning: the closed sets GitHub names, a SARIF upload once it is parsed, and
+the uploads, analyses, alerts and instances as stored."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -113,3 +115,119 @@ class Sarif:
 
     runs: list[Run]
     document: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A SARIF upload, without its file."""
+
+    id: str
+    repository_id: int
+    commit_sha: str
+    ref: str
+    checkout_uri: str | None
+    status: ProcessingStatus
+    errors: list[str] | None
+    job_id: int | None
+    uploaded_by_id: int | None
+
+
+@dataclass(frozen=True)
+class UploadWithFile(Upload):
+    gzipped: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    id: int
+    repository_id: int
+    sarif_id: str
+    run_index: int
+    ref: str
+    commit_sha: str
+    analysis_key: str
+    environment: str
+    category: str
+    tool_name: str
+    tool_version: str | None
+    tool_guid: str | None
+    results_count: int
+    rules_count: int
+    warning: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    """An alert's identity and the rule metadata its newest run stored (what an analysis compares
+    with its own run's, attribute by attribute)."""
+
+    id: int
+    identity: str
+    tool_version: str | None
+    tool_guid: str | None
+    rule_name: str
+    rule_severity: RuleSeverity
+    security_severity_level: SecuritySeverity | None
+    rule_description: str
+    rule_full_description: str
+    rule_tags: list[str]
+    rule_help: str | None
+    rule_help_uri: str | None
+
+
+@dataclass(frozen=True)
+class CodeScanningAlert:
+    id: int
+    repository_id: int
+    number: int
+    tool_name: str
+    tool_version: str | None
+    tool_guid: str | None
+    rule_id: str
+    rule_name: str
+    rule_severity: RuleSeverity
+    security_severity_level: SecuritySeverity | None
+    rule_description: str
+    rule_full_description: str
+    rule_tags: list[str]
+    rule_help: str | None
+    rule_help_uri: str | None
+    state: AlertState
+    created_at: datetime
+    updated_at: datetime
+    fixed_at: datetime | None
+    dismissed_at: datetime | None
+    dismissed_by_id: int | None
+    dismissed_reason: DismissedReason | None
+    dismissed_comment: str | None
+
+
+@dataclass(frozen=True)
+class Instance:
+    """Where and how an alert was last seen on one ref and category."""
+
+    id: int
+    ref: str
+    category: str
+    analysis_key: str
+    environment: str
+    state: InstanceState
+    commit_sha: str
+    message: str
+    path: str
+    start_line: int | None
+    end_line: int | None
+    start_column: int | None
+    end_column: int | None
+    # The classifications the SARIF's tags gave.
+    classifications: list[str] | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class RefState:
+    """An instance's ref and state: what settles its alert's state."""
+
+    ref: str
+    state: InstanceState

@@ -185,7 +185,7 @@ async def _code_scanning_alerts(
     repository_id = int(payload["repository_id"])
     changes = payload["alerts"]
     views = {
-        v.row.number: v
+        v.alert.number: v
         for v in await code_scanning.alert_views(conn, repository_id, [int(c["number"]) for c in changes])
     }
     people = {payload["account_id"], payload.get("sender_id")} | {c["dismissed_by_id"] for c in changes}
