@@ -6,13 +6,16 @@ Operations under ``/app`` and the installation look-ups authenticate with the ap
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from litestar import Response, delete, get, post, put
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.apps import schemas, service
-from waybill.apps.types import App, RepositorySelection
+from waybill.apps.types import App, Installation, RepositorySelection
 from waybill.auth import permissions, tokens
+from waybill.core.db import Database
 from waybill.core.errors import NotFound, Unauthenticated
 from waybill.core.ids import parse_id
 from waybill.http.body import decode, parse_body
@@ -78,28 +81,30 @@ async def delete_installation(request: AnyRequest, installation_id: FromPath[str
     return no_content(202 if api_version(request) >= "2026-03-10" else 204)
 
 
+async def _change_installation(
+    request: AnyRequest,
+    installation_id: str,
+    db: Database,
+    change: Callable[[AsyncConnection, Installation], Awaitable[None]],
+) -> Response[bytes]:
+    async with db.write() as conn:
+        app = await _as_app(request, conn)
+        await change(conn, await service.app_installation(conn, app, _installation_id(installation_id)))
+    return no_content()
+
+
 @put(INSTALLATION + "/suspended", status_code=200)
 async def suspend_installation(
     request: AnyRequest, installation_id: FromPath[str], db: Db
 ) -> Response[bytes]:
-    async with db.write() as conn:
-        app = await _as_app(request, conn)
-        await service.suspend(
-            conn, await service.app_installation(conn, app, _installation_id(installation_id))
-        )
-    return no_content()
+    return await _change_installation(request, installation_id, db, service.suspend)
 
 
 @delete(INSTALLATION + "/suspended", status_code=200)
 async def unsuspend_installation(
     request: AnyRequest, installation_id: FromPath[str], db: Db
 ) -> Response[bytes]:
-    async with db.write() as conn:
-        app = await _as_app(request, conn)
-        await service.unsuspend(
-            conn, await service.app_installation(conn, app, _installation_id(installation_id))
-        )
-    return no_content()
+    return await _change_installation(request, installation_id, db, service.unsuspend)
 
 
 @get("/orgs/{org:str}/installation")

@@ -15,7 +15,7 @@ from waybill.http.context import AnyRequest, ReadConn
 from waybill.http.pagination import encode_cursor
 from waybill.web.common import organization, page_cursor, text_param
 from waybill.web.render import page
-from waybill.web.viewer import sign_in_redirect, signed_in
+from waybill.web.viewer import SignedIn
 
 
 def _filter(request: AnyRequest) -> DecisionFilter:
@@ -30,12 +30,11 @@ def _filter(request: AnyRequest) -> DecisionFilter:
 
 
 @get("/ui/orgs/{org:str}/admission")
-async def decisions_page(request: AnyRequest, org: FromPath[str], read_conn: ReadConn) -> Response[bytes]:
+async def decisions_page(
+    request: AnyRequest, org: FromPath[str], read_conn: ReadConn, viewer: SignedIn
+) -> Response[bytes]:
     where = _filter(request)
     cursor = page_cursor(request)
-    viewer = await signed_in(request, read_conn)
-    if viewer is None:
-        return sign_in_redirect(request)
     owner = await organization(read_conn, org)
     found, next_key = await admission.decisions(
         read_conn, viewer.principal, owner.login, where, per_page=cursor.per_page, after=cursor.after

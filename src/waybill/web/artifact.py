@@ -27,7 +27,7 @@ from waybill.http.context import AnyRequest, Caller, ReadConn
 from waybill.http.pagination import Cursor, encode_cursor
 from waybill.web.common import digest_param, organization, page_cursor
 from waybill.web.render import page
-from waybill.web.viewer import sign_in_redirect, signed_in
+from waybill.web.viewer import SignedIn
 
 GIT_COMMIT = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 # The artifact page shows the newest entries of the history; its own page shows them all.
@@ -122,12 +122,14 @@ class BuildDependencies:
 
 @get("/ui/orgs/{org:str}/artifacts/{digest:str}")
 async def artifact_page(
-    request: AnyRequest, org: FromPath[str], digest: FromPath[str], caller: Caller, read_conn: ReadConn
+    request: AnyRequest,
+    org: FromPath[str],
+    digest: FromPath[str],
+    caller: Caller,
+    read_conn: ReadConn,
+    viewer: SignedIn,
 ) -> Response[bytes]:
     subject = digest_param(digest)
-    viewer = await signed_in(request, read_conn)
-    if viewer is None:
-        return sign_in_redirect(request)
     owner = await organization(read_conn, org)
     caller = viewer.principal
     # The digest as a search: every readable artifact with exactly this digest (one per repository).
@@ -186,13 +188,10 @@ async def artifact_page(
 
 @get("/ui/orgs/{org:str}/artifacts/{digest:str}/history")
 async def history_page(
-    request: AnyRequest, org: FromPath[str], digest: FromPath[str], read_conn: ReadConn
+    request: AnyRequest, org: FromPath[str], digest: FromPath[str], read_conn: ReadConn, viewer: SignedIn
 ) -> Response[bytes]:
     subject = digest_param(digest)
     cursor = page_cursor(request)
-    viewer = await signed_in(request, read_conn)
-    if viewer is None:
-        return sign_in_redirect(request)
     owner = await organization(read_conn, org)
     found = await artifacts.history(
         read_conn, viewer.principal, owner.login, HistoryFilter(digest=subject), cursor
@@ -217,12 +216,10 @@ async def attestation_page(
     repo: FromPath[str],
     attestation_id: FromPath[str],
     read_conn: ReadConn,
+    viewer: SignedIn,
 ) -> Response[bytes]:
     if not attestation_id.isdigit() or len(attestation_id) > 18:
         raise NotFound()
-    viewer = await signed_in(request, read_conn)
-    if viewer is None:
-        return sign_in_redirect(request)
     found = await attestations.verification(read_conn, viewer.principal, owner, repo, int(attestation_id))
     repository = await accounts.find_repository(read_conn, owner, repo)
     assert repository is not None

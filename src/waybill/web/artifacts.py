@@ -16,7 +16,7 @@ from waybill.http.context import AnyRequest, ReadConn
 from waybill.http.pagination import encode_cursor
 from waybill.web.common import organization, page_cursor, text_param
 from waybill.web.render import page
-from waybill.web.viewer import sign_in_redirect, signed_in
+from waybill.web.viewer import SignedIn
 
 FILTERS = ("q", "repository", "environment", "cluster", "registry", "risk")
 RISKS = [risk.value for risk in RuntimeRisk]
@@ -32,13 +32,12 @@ def _risk(raw: str | None) -> RuntimeRisk | None:
 
 
 @get("/ui/orgs/{org:str}/artifacts")
-async def linked_artifacts(request: AnyRequest, org: FromPath[str], read_conn: ReadConn) -> Response[bytes]:
+async def linked_artifacts(
+    request: AnyRequest, org: FromPath[str], read_conn: ReadConn, viewer: SignedIn
+) -> Response[bytes]:
     filters = {name: text_param(request, name) for name in FILTERS}
     risk = _risk(filters["risk"])
     cursor = page_cursor(request)
-    viewer = await signed_in(request, read_conn)
-    if viewer is None:
-        return sign_in_redirect(request)
     owner = await organization(read_conn, org)
     repository_id = None
     if filters["repository"]:

@@ -21,7 +21,7 @@ from waybill.http.context import AnyRequest, ReadConn
 from waybill.web.common import organization, text_param
 from waybill.web.graph import LEVEL_WORDS, LEVELS, NONE_HIDDEN, Hidden, Node, fold_key, layout, level_of
 from waybill.web.render import advisory_href, page, query, short_digest
-from waybill.web.viewer import sign_in_redirect, signed_in
+from waybill.web.viewer import SignedIn
 
 # Nodes a column shows before folding the rest into one counted node.
 COLUMN_LIMIT = 12
@@ -161,16 +161,15 @@ def picture(org: str, view: blast.Overview, root: str | None) -> dict[str, Any]:
 
 
 @get("/ui/orgs/{org:str}/blast-radius")
-async def blast_radius_page(request: AnyRequest, org: FromPath[str], read_conn: ReadConn) -> Response[bytes]:
+async def blast_radius_page(
+    request: AnyRequest, org: FromPath[str], read_conn: ReadConn, viewer: SignedIn
+) -> Response[bytes]:
     advisory = text_param(request, "advisory")
     package_url = text_param(request, "package_url")
     try:
         target = blast.target({"advisory": advisory, "package_url": package_url})
     except ValidationFailed:
         raise BadRequest("Give exactly one of advisory or package_url.") from None
-    viewer = await signed_in(request, read_conn)
-    if viewer is None:
-        return sign_in_redirect(request)
     owner = await organization(read_conn, org)
     view = await blast.overview(read_conn, viewer.principal, target, owner.id, COLUMN_LIMIT)
     context: dict[str, Any] = {

@@ -15,7 +15,7 @@ from waybill.http.context import AnyRequest, ReadConn, web_base
 from waybill.web import security
 from waybill.web.common import text_param
 from waybill.web.render import page
-from waybill.web.viewer import sign_in_redirect, signed_in
+from waybill.web.viewer import SignedIn
 
 ROWS_PER_PAGE = 100
 RELATIONSHIPS = ("direct", "indirect")
@@ -30,7 +30,7 @@ def _choice(raw: str | None, name: str, allowed: tuple[str, ...]) -> str | None:
 
 @get("/ui/repos/{owner:str}/{repo:str}/dependencies")
 async def dependencies_page(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], read_conn: ReadConn
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], read_conn: ReadConn, viewer: SignedIn
 ) -> Response[bytes]:
     search = text_param(request, "q")
     relationship = _choice(text_param(request, "relationship"), "relationship", RELATIONSHIPS)
@@ -38,9 +38,6 @@ async def dependencies_page(
     number = text_param(request, "page") or "1"
     if not number.isdigit() or int(number) < 1:
         raise BadRequest("page must be a positive integer.")
-    viewer = await signed_in(request, read_conn)
-    if viewer is None:
-        return sign_in_redirect(request)
     found = await dependencies.repository(read_conn, viewer.principal, owner, repo, dependencies.READ)
     packages = await dependencies.current_dependencies(read_conn, found.id)
     total = len(packages)
@@ -78,12 +75,9 @@ async def dependencies_page(
 
 @get("/ui/repos/{owner:str}/{repo:str}/dependencies/sbom")
 async def sbom_download(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], read_conn: ReadConn
+    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], read_conn: ReadConn, viewer: SignedIn
 ) -> Response[bytes]:
     """The SPDX document of the API's SBOM export, as a file to save."""
-    viewer = await signed_in(request, read_conn)
-    if viewer is None:
-        return sign_in_redirect(request)
     found = await dependencies.repository(read_conn, viewer.principal, owner, repo, dependencies.READ)
     document = await dependencies.export_sbom(read_conn, found, web_base(request))
     filename = f"{PurePath(found.name).name}-sbom.spdx.json"

@@ -14,17 +14,16 @@ from waybill.http.context import AnyRequest, ReadConn
 from waybill.http.pagination import encode_cursor
 from waybill.web.common import organization, page_cursor
 from waybill.web.render import page
-from waybill.web.viewer import sign_in_redirect, signed_in
+from waybill.web.viewer import SignedIn
 
 RECENT_CHANGES = 25
 
 
 @get("/ui/orgs/{org:str}/environments")
-async def environments_page(request: AnyRequest, org: FromPath[str], read_conn: ReadConn) -> Response[bytes]:
+async def environments_page(
+    request: AnyRequest, org: FromPath[str], read_conn: ReadConn, viewer: SignedIn
+) -> Response[bytes]:
     cursor = page_cursor(request, RECENT_CHANGES)
-    viewer = await signed_in(request, read_conn)
-    if viewer is None:
-        return sign_in_redirect(request)
     owner = await organization(read_conn, org)
     places = await artifacts.environments(read_conn, viewer.principal, owner.login)
     changes = await artifacts.history(read_conn, viewer.principal, owner.login, HistoryFilter(), cursor)

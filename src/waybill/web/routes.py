@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Response, get, post, route
+from litestar import Response, Router, get, post, route
+from litestar.di import Provide
 from litestar.params import FromPath
 
 from waybill.accounts import service as accounts
@@ -29,7 +30,7 @@ from waybill.web import (
 )
 from waybill.web.render import STATIC_FILES, STATIC_TYPES, page, redirect
 from waybill.web.security import PRESESSION_COOKIE, SESSION_COOKIE, SESSION_SECONDS
-from waybill.web.viewer import sign_in_redirect, signed_in
+from waybill.web.viewer import SignedIn, SignInRequired, sign_in_redirect, signed_in, signed_in_viewer
 
 HOME = "/ui"
 
@@ -108,10 +109,7 @@ async def sign_out(request: AnyRequest) -> Response[bytes]:
 
 
 @get("/ui")
-async def home(request: AnyRequest, read_conn: ReadConn) -> Response[bytes]:
-    viewer = await signed_in(request, read_conn)
-    if viewer is None:
-        return sign_in_redirect(request)
+async def home(read_conn: ReadConn, viewer: SignedIn) -> Response[bytes]:
     orgs = await accounts.organizations_of(read_conn, viewer.user)
     return page("home.html", {"title": "Waybill", "viewer": viewer, "orgs": orgs})
 
@@ -138,7 +136,12 @@ async def unknown_page(rest: FromPath[str]) -> Response[bytes]:
     raise NotFound()
 
 
-route_handlers: list[Any] = [
+def _to_sign_in(request: AnyRequest, exc: Exception) -> Response[bytes]:
+    return sign_in_redirect(request)
+
+
+# One router for every page, so that ``viewer`` and the redirect to sign in are the pages' alone.
+_pages: list[Any] = [
     sign_in_page,
     sign_in,
     sign_out_page,
@@ -155,4 +158,13 @@ route_handlers: list[Any] = [
     *advisory.route_handlers,
     *admission.route_handlers,
     unknown_page,
+]
+
+route_handlers: list[Any] = [
+    Router(
+        "/",
+        route_handlers=_pages,
+        dependencies={"viewer": Provide(signed_in_viewer)},
+        exception_handlers={SignInRequired: _to_sign_in},
+    )
 ]

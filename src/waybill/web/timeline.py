@@ -22,7 +22,7 @@ from waybill.core.errors import BadRequest
 from waybill.http.context import AnyRequest, ReadConn
 from waybill.web.common import digest_param, organization, text_param
 from waybill.web.render import page, query, short_digest
-from waybill.web.viewer import sign_in_redirect, signed_in
+from waybill.web.viewer import SignedIn
 
 DEFAULT_WINDOW = timedelta(days=7)
 LANES = 40
@@ -141,12 +141,9 @@ def chart(
 
 @get("/ui/orgs/{org:str}/environments/{environment:str}/timeline")
 async def environment_timeline(
-    request: AnyRequest, org: FromPath[str], environment: FromPath[str], read_conn: ReadConn
+    request: AnyRequest, org: FromPath[str], environment: FromPath[str], read_conn: ReadConn, viewer: SignedIn
 ) -> Response[bytes]:
     shown = window(request)
-    viewer = await signed_in(request, read_conn)
-    if viewer is None:
-        return sign_in_redirect(request)
     owner = await organization(read_conn, org)
     where = HistoryFilter(logical_environment=environment)
     timeline = await artifacts.deployment_timeline(
@@ -174,13 +171,10 @@ async def environment_timeline(
 
 @get("/ui/orgs/{org:str}/artifacts/{digest:str}/timeline")
 async def artifact_timeline(
-    request: AnyRequest, org: FromPath[str], digest: FromPath[str], read_conn: ReadConn
+    request: AnyRequest, org: FromPath[str], digest: FromPath[str], read_conn: ReadConn, viewer: SignedIn
 ) -> Response[bytes]:
     subject = digest_param(digest)
     shown = window(request)
-    viewer = await signed_in(request, read_conn)
-    if viewer is None:
-        return sign_in_redirect(request)
     owner = await organization(read_conn, org)
     timeline = await artifacts.deployment_timeline(
         read_conn,

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from litestar import Response
+from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts.types import Account
 from waybill.auth import tokens
 from waybill.auth.types import Principal
 from waybill.core.errors import Unauthenticated
-from waybill.http.context import AnyRequest, settings, signer
+from waybill.http.context import AnyRequest, ReadConn, settings, signer
 from waybill.web import security
 from waybill.web.render import redirect
 
@@ -49,3 +50,18 @@ def sign_in_redirect(request: AnyRequest) -> Response[bytes]:
     if request.cookies.get(security.SESSION_COOKIE):
         cookies.append(security.expired_cookie(request, security.SESSION_COOKIE))
     return redirect("/ui/sign-in?" + urlencode({"next": target}), cookies=cookies)
+
+
+class SignInRequired(Exception):
+    """A page that shows the viewer's data was asked for without a valid session."""
+
+
+async def signed_in_viewer(request: AnyRequest, read_conn: ReadConn) -> Viewer:
+    """The ``viewer`` a page names as a parameter; without one, the page redirects to sign in."""
+    viewer = await signed_in(request, read_conn)
+    if viewer is None:
+        raise SignInRequired()
+    return viewer
+
+
+SignedIn = NamedDependency[Viewer]
