@@ -35,7 +35,14 @@ from waybill.attestations.models import (
     attestations,
 )
 from waybill.attestations.schemas import Bundle, PredicateFilter
-from waybill.attestations.types import DEFAULT_MODE, Mode
+from waybill.attestations.types import (
+    DEFAULT_MODE,
+    AttestationVerification,
+    Mode,
+    StoredAttestation,
+    VerificationState,
+)
+from waybill.attestations.verification import Step, TimeSource
 from waybill.auth.repository import RepositoryIds
 from waybill.core.db import upsert
 from waybill.core.jobs import jobs
@@ -142,25 +149,56 @@ def _with_verification(query: Select[Any], verified: bool | None) -> Select[Any]
     return query
 
 
-async def list_by_digest(
-    conn: AsyncConnection,
+def _stored_attestation(row: Row[Any]) -> StoredAttestation:
+    m = row._mapping
+    return StoredAttestation(
+        id=m["id"],
+        repository_id=m["repository_id"],
+        initiator=m["initiator"],
+        compressed_bundle=m.get("data"),
+    )
+
+
+def _attestation_verification(row: Row[Any]) -> AttestationVerification:
+    m = row._mapping
+    failed_step, time_source = m["failed_step"], m["time_source"]
+    return AttestationVerification(
+        id=m["id"],
+        repository_id=m["repository_id"],
+        initiator=m["initiator"],
+        predicate_type=m["predicate_type"],
+        created_at=m["created_at"],
+        verification=VerificationState(
+            checked_id=m["checked_id"],
+            verified=m["verified"],
+            failed_step=None if failed_step is None else Step(failed_step),
+            reason=m["reason"],
+            trust_root=m["trust_root"],
+            time_source=None if time_source is None else TimeSource(time_source),
+            signed_at=m["signed_at"],
+            san=m["san"],
+            issuer=m["issuer"],
+            source_repository_uri=m["source_repository_uri"],
+            build_signer_uri=m["build_signer_uri"],
+            checked_at=m["checked_at"],
+            verification_queued_at=m["verification_queued_at"],
+        ),
+    )
+
+
+def _by_digest(
+    columns: list[Any],
     *,
     digest: str,
     readable: RepositoryIds | None,
-    repository_id: int | None = None,
-    owner_id: int | None = None,
+    repository_id: int | None,
+    owner_id: int | None,
     predicate: PredicateFilter | None,
-    with_bundle: bool,
-    per_page: int,
-    after: int | None,
-    before: int | None,
-    with_verification: bool = False,
-    verified: bool | None = None,
-) -> Page[Row[Any]]:
+) -> Select[Any]:
     # Ordered by the subject index's own attestation_id: the digest's rows are read newest first
     # straight from the primary key (digest, attestation_id).
     query = (
-        select(s.c.attestation_id, *_columns(with_bundle, with_verification))
+        select(s.c.attestation_id, *columns)
         .select_from(s.join(a, a.c.id == s.c.attestation_id))
         .where(s.c.digest == digest)
     )
@@ -174,15 +212,64 @@ async def list_by_digest(
         )
     if predicate is not None:
         query = query.where(_predicate(predicate))
+    return query
+
+
+async def list_by_digest(
+    conn: AsyncConnection,
+    *,
+    digest: str,
+    readable: RepositoryIds | None,
+    repository_id: int | None = None,
+    owner_id: int | None = None,
+    predicate: PredicateFilter | None,
+    with_bundle: bool,
+    per_page: int,
+    after: int | None,
+    before: int | None,
+) -> Page[StoredAttestation]:
+    query = _by_digest(
+        _columns(with_bundle),
+        digest=digest,
+        readable=readable,
+        repository_id=repository_id,
+        owner_id=owner_id,
+        predicate=predicate,
+    )
     query = _with_bundle(query, with_bundle)
-    if with_verification:
-        query = _with_verification(query, verified)
-    return await fetch_page(conn, query, s.c.attestation_id, per_page=per_page, after=after, before=before)
+    page = await fetch_page(conn, query, s.c.attestation_id, per_page=per_page, after=after, before=before)
+    return page.map(_stored_attestation)
+
+
+async def list_verified_by_digest(
+    conn: AsyncConnection,
+    *,
+    digest: str,
+    readable: RepositoryIds | None,
+    repository_id: int | None = None,
+    owner_id: int | None = None,
+    predicate: PredicateFilter | None,
+    verified: bool | None,
+    per_page: int,
+    after: int | None,
+    before: int | None,
+) -> Page[AttestationVerification]:
+    query = _by_digest(
+        _columns(False, True),
+        digest=digest,
+        readable=readable,
+        repository_id=repository_id,
+        owner_id=owner_id,
+        predicate=predicate,
+    )
+    query = _with_verification(query, verified)
+    page = await fetch_page(conn, query, s.c.attestation_id, per_page=per_page, after=after, before=before)
+    return page.map(_attestation_verification)
 
 
 @dataclass(frozen=True)
 class BulkPage:
-    page: Page[Row[Any]]
+    page: Page[StoredAttestation]
     # attestation id -> the requested digests among its subjects
     digests: dict[int, list[str]]
 
@@ -209,9 +296,10 @@ async def bulk_list(
     )
     if predicate is not None:
         query = query.where(_predicate(predicate))
-    page = await fetch_page(
+    fetched = await fetch_page(
         conn, _with_bundle(query, with_bundle), a.c.id, per_page=per_page, after=after, before=before
     )
+    page = fetched.map(_stored_attestation)
     found: dict[int, list[str]] = {}
     if page.items:
         pairs = await conn.execute(

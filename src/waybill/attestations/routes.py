@@ -7,13 +7,12 @@ from urllib.parse import urlencode
 
 from litestar import Response, delete, get, post, put
 from litestar.params import FromPath
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.attestations import schemas
 from waybill.attestations import service as attestations
 from waybill.attestations.service import DigestListing
-from waybill.attestations.types import Mode
+from waybill.attestations.types import AttestationVerification, Mode, StoredAttestation
 from waybill.auth import permissions
 from waybill.auth.types import Principal
 from waybill.core.errors import NotFound, ValidationFailed
@@ -55,21 +54,23 @@ def _bundle_url(request: AnyRequest) -> schemas.BundleUrl:
     return url
 
 
-def _items(request: AnyRequest, rows: Any, *, initiator: bool = True) -> list[dict[str, Any]]:
+def _inline_bundle(attestation: StoredAttestation) -> bytes | None:
+    """The bundle as received, when the list carries bundles."""
+    compressed = attestation.compressed_bundle
+    return None if compressed is None else attestations.decompress(compressed)
+
+
+def _items(
+    request: AnyRequest, stored: list[StoredAttestation], *, initiator: bool = True
+) -> list[dict[str, Any]]:
     url = _bundle_url(request)
-    with_bundle = _with_bundle(request)
     return [
-        schemas.list_item(
-            row,
-            url,
-            attestations.decompress(row.data) if with_bundle else None,
-            initiator=initiator,
-        )
-        for row in rows
+        schemas.list_item(attestation, url, _inline_bundle(attestation), initiator=initiator)
+        for attestation in stored
     ]
 
 
-def _list_response(request: AnyRequest, page: Page[Row[Any]]) -> Response[bytes]:
+def _list_response(request: AnyRequest, page: Page[StoredAttestation]) -> Response[bytes]:
     return json_response(
         {"attestations": _items(request, page.items)},
         headers=cursor_links(request, page.next_key, page.prev_key),
@@ -115,7 +116,6 @@ def _verified_listing(request: AnyRequest, subject_digest: str) -> DigestListing
         _predicate(request),
         cursor(request),
         with_bundle=False,
-        with_verification=True,
         verified=schemas.parse_verified(request.query_params.get("verified")),
     )
 
@@ -158,8 +158,8 @@ async def _bulk_list(
     )
     page = result.page
     by_digest: dict[str, list[dict[str, Any]]] = {}
-    for row, item in zip(page.items, _items(request, page.items, initiator=False), strict=True):
-        for digest in result.digests.get(row.id, []):
+    for attestation, item in zip(page.items, _items(request, page.items, initiator=False), strict=True):
+        for digest in result.digests.get(attestation.id, []):
             by_digest.setdefault(digest, []).append(item)
     # Keyed as the client wrote each digest; one with nothing on this page maps to null.
     mapping = {
@@ -335,10 +335,10 @@ async def attestation_bundle(request: AnyRequest, attestation_id: FromPath[int],
 # Verification: Waybill's extension.
 
 
-def _verified_list(request: AnyRequest, page: Page[Row[Any]]) -> Response[bytes]:
+def _verified_list(request: AnyRequest, page: Page[AttestationVerification]) -> Response[bytes]:
     url = _bundle_url(request)
     return json_response(
-        {"attestations": [schemas.verified_list_item(row, url) for row in page.items]},
+        {"attestations": [schemas.verified_list_item(attestation, url) for attestation in page.items]},
         headers=cursor_links(request, page.next_key, page.prev_key),
     )
 
@@ -365,7 +365,7 @@ async def list_repository_verified(
     read_conn: ReadConn,
 ) -> Response[bytes]:
     listing = _verified_listing(request, subject_digest)
-    page = await attestations.list_for_repository(read_conn, caller, owner, repo, listing)
+    page = await attestations.list_verified_for_repository(read_conn, caller, owner, repo, listing)
     return _verified_list(request, page)
 
 
@@ -378,7 +378,9 @@ async def list_owner_verified(
     read_conn: ReadConn,
 ) -> Response[bytes]:
     listing = _verified_listing(request, subject_digest)
-    return _verified_list(request, await attestations.list_for_owner(read_conn, caller, org, listing))
+    return _verified_list(
+        request, await attestations.list_verified_for_owner(read_conn, caller, org, listing)
+    )
 
 
 # Operator interface (site administrators): policies, re-verification, jobs.

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from waybill.attestations.types import AttestationVerification, StoredAttestation, VerificationState
 from waybill.core import clock
 from waybill.core.errors import FieldError, ValidationFailed
 from waybill.core.types import Digest
@@ -410,12 +411,15 @@ BundleUrl = Callable[[int], str]
 
 
 def list_item(
-    row: Any, bundle_url: BundleUrl, bundle: bytes | None, *, initiator: bool = True
+    attestation: StoredAttestation, bundle_url: BundleUrl, bundle: bytes | None, *, initiator: bool = True
 ) -> dict[str, Any]:
     """One attestation in a list; ``bundle`` (the decompressed JSON) only under 2022-11-28."""
-    item: dict[str, Any] = {"repository_id": row.repository_id, "bundle_url": bundle_url(row.id)}
+    item: dict[str, Any] = {
+        "repository_id": attestation.repository_id,
+        "bundle_url": bundle_url(attestation.id),
+    }
     if initiator:
-        item["initiator"] = row.initiator
+        item["initiator"] = attestation.initiator
     if bundle is not None:
         item["bundle"] = msgspec.Raw(bundle)
     return item
@@ -440,14 +444,14 @@ def parse_verified(raw: str | None) -> bool | None:
     raise ValidationFailed.one("Query", "verified", "invalid", "verified must be true or false", raw)
 
 
-def _status(row: Any) -> str:
+def _status(row: VerificationState) -> str:
     if row.checked_id is None:
         # Queued under ``record`` and not checked yet, or stored under ``off``.
         return "pending" if row.verification_queued_at is not None else "unchecked"
     return "verified" if row.verified else "failed"
 
 
-def verification_summary(row: Any) -> dict[str, Any]:
+def verification_summary(row: VerificationState) -> dict[str, Any]:
     """The verdict columns of a row (``checked_id`` None: not checked, yet or ever)."""
     checked = row.checked_id is not None
     return {
@@ -488,15 +492,15 @@ def verification_detail(row: Any) -> dict[str, Any]:
     return body
 
 
-def verified_list_item(row: Any, bundle_url: BundleUrl) -> dict[str, Any]:
+def verified_list_item(attestation: AttestationVerification, bundle_url: BundleUrl) -> dict[str, Any]:
     return {
-        "id": row.id,
-        "repository_id": row.repository_id,
-        "bundle_url": bundle_url(row.id),
-        "initiator": row.initiator,
-        "predicate_type": row.predicate_type,
-        "created_at": clock.iso(row.created_at),
-        "verification": verification_summary(row),
+        "id": attestation.id,
+        "repository_id": attestation.repository_id,
+        "bundle_url": bundle_url(attestation.id),
+        "initiator": attestation.initiator,
+        "predicate_type": attestation.predicate_type,
+        "created_at": clock.iso(attestation.created_at),
+        "verification": verification_summary(attestation.verification),
     }
 
 

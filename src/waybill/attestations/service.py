@@ -26,7 +26,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import cramjam
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
@@ -34,7 +33,14 @@ from waybill.accounts.types import Account, Repository, Role
 from waybill.attestations import checking
 from waybill.attestations import repository as sql
 from waybill.attestations.schemas import RESOURCE, SLSA_PROVENANCE, Bundle, PredicateFilter
-from waybill.attestations.types import DEFAULT_POLICY, Mode, Policy, PolicySource
+from waybill.attestations.types import (
+    DEFAULT_POLICY,
+    AttestationVerification,
+    Mode,
+    Policy,
+    PolicySource,
+    StoredAttestation,
+)
 from waybill.attestations.verification import IdentityPolicy, Step, Verdict
 from waybill.auth import permissions
 from waybill.auth.repository import RepositoryIds
@@ -267,13 +273,13 @@ class DigestListing:
     predicate: PredicateFilter | None
     cursor: Cursor
     with_bundle: bool
-    with_verification: bool = False
+    # Only the verified list is narrowed by it.
     verified: bool | None = None
 
 
 async def _list_by_digest(
     conn: AsyncConnection, listing: DigestListing, readable: RepositoryIds | None, **owned_by: int
-) -> Page[Row[Any]]:
+) -> Page[StoredAttestation]:
     return await sql.list_by_digest(
         conn,
         digest=str(listing.digest),
@@ -283,28 +289,64 @@ async def _list_by_digest(
         per_page=listing.cursor.per_page,
         after=listing.cursor.after,
         before=listing.cursor.before,
-        with_verification=listing.with_verification,
-        verified=listing.verified,
         **owned_by,
     )
 
 
-async def list_for_repository(
-    conn: AsyncConnection, principal: Principal, owner: str, name: str, listing: DigestListing
-) -> Page[Row[Any]]:
+async def _list_verified_by_digest(
+    conn: AsyncConnection, listing: DigestListing, readable: RepositoryIds | None, **owned_by: int
+) -> Page[AttestationVerification]:
+    return await sql.list_verified_by_digest(
+        conn,
+        digest=str(listing.digest),
+        readable=readable,
+        predicate=listing.predicate,
+        verified=listing.verified,
+        per_page=listing.cursor.per_page,
+        after=listing.cursor.after,
+        before=listing.cursor.before,
+        **owned_by,
+    )
+
+
+async def _readable_repository(
+    conn: AsyncConnection, principal: Principal, owner: str, name: str
+) -> Repository:
     repo = await accounts.find_repository(conn, owner, name)
     if repo is None:
         raise NotFound()
     await permissions.require(conn, principal, repo, READ)
+    return repo
+
+
+async def list_for_repository(
+    conn: AsyncConnection, principal: Principal, owner: str, name: str, listing: DigestListing
+) -> Page[StoredAttestation]:
+    repo = await _readable_repository(conn, principal, owner, name)
     return await _list_by_digest(conn, listing, None, repository_id=repo.id)
 
 
 async def list_for_owner(
     conn: AsyncConnection, principal: Principal, login: str, listing: DigestListing
-) -> Page[Row[Any]]:
+) -> Page[StoredAttestation]:
     owner = await _owner(conn, login)
     readable = permissions.readable_repository_ids(principal, READ)
     return await _list_by_digest(conn, listing, readable, owner_id=owner.id)
+
+
+async def list_verified_for_repository(
+    conn: AsyncConnection, principal: Principal, owner: str, name: str, listing: DigestListing
+) -> Page[AttestationVerification]:
+    repo = await _readable_repository(conn, principal, owner, name)
+    return await _list_verified_by_digest(conn, listing, None, repository_id=repo.id)
+
+
+async def list_verified_for_owner(
+    conn: AsyncConnection, principal: Principal, login: str, listing: DigestListing
+) -> Page[AttestationVerification]:
+    owner = await _owner(conn, login)
+    readable = permissions.readable_repository_ids(principal, READ)
+    return await _list_verified_by_digest(conn, listing, readable, owner_id=owner.id)
 
 
 async def bulk_list(

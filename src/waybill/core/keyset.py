@@ -7,6 +7,7 @@ never an offset.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -14,6 +15,7 @@ from sqlalchemy import Row, Select, and_, or_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,10 @@ class Page(Generic[T]):
     items: list[T]
     next_key: int | None
     prev_key: int | None = None
+
+    def map(self, fn: Callable[[T], U]) -> Page[U]:
+        """The same page with ``fn`` applied to each item."""
+        return Page([fn(item) for item in self.items], self.next_key, self.prev_key)
 
 
 @dataclass(frozen=True)
