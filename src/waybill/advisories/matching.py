@@ -20,6 +20,7 @@ from typing import Any
 from univers import versions as uv
 
 from waybill.advisories.ecosystems import VERSION_CLASS, Ecosystem, normalise_name, parse
+from waybill.advisories.types import AffectedPackage
 
 # Range types whose events are versions; GIT ranges name commits, which a version cannot be compared to.
 VERSION_RANGE_TYPES = ("ECOSYSTEM", "SEMVER")
@@ -339,11 +340,10 @@ class AdvisoryIndex:
     _ranges: dict[tuple[int, str, str, str], tuple[str, str | None] | None] = field(default_factory=dict)
 
     @classmethod
-    def of_rows(cls, rows: Iterable[Any]) -> AdvisoryIndex:
+    def of_rows(cls, rows: Iterable[AffectedPackage]) -> AdvisoryIndex:
         index = cls()
         for row in rows:
-            eco = Ecosystem(row.ecosystem)
-            index.matcher.add(row.ghsa_id, eco, row.package_name, row.ranges, row.versions)
+            index.matcher.add(row.ghsa_id, row.ecosystem, row.package_name, row.ranges, row.versions)
             index.advisory_ids[row.ghsa_id] = row.advisory_id
             index.entries[(row.advisory_id, row.ecosystem, row.package_key)].append(
                 (row.package_name, row.ranges, row.versions)

@@ -23,9 +23,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from waybill.advisories.ecosystems import Ecosystem
 from waybill.advisories.merging import Merged
 from waybill.advisories.models import advisories, advisory_cwes, advisory_documents, advisory_vulnerabilities
-from waybill.advisories.types import AdvisoryFilter, Span
+from waybill.advisories.types import (
+    Advisory,
+    AdvisoryFilter,
+    AdvisoryType,
+    AffectedPackage,
+    ImportedDocument,
+    SeverityLevel,
+    Span,
+    Vulnerability,
+)
 from waybill.core import keyset
 from waybill.core.db import chunks, upsert
 from waybill.core.keyset import Position
@@ -70,11 +80,17 @@ async def upsert_documents(conn: AsyncConnection, rows: list[dict[str, Any]]) ->
         await conn.execute(stmt, list(chunk))
 
 
-async def documents_of(conn: AsyncConnection, ghsa_ids: Collection[str]) -> list[Row[Any]]:
+def _imported_document(row: Any) -> ImportedDocument:
+    m = row._mapping
+    return ImportedDocument(ghsa_id=m["ghsa_id"], document=m["document"])
+
+
+async def documents_of(conn: AsyncConnection, ghsa_ids: Collection[str]) -> list[ImportedDocument]:
     t = advisory_documents.c
-    out: list[Any] = []
+    out: list[ImportedDocument] = []
     for chunk in chunks(sorted(ghsa_ids)):
-        out.extend((await conn.execute(select(t.ghsa_id, t.document).where(t.ghsa_id.in_(chunk)))).all())
+        rows = await conn.execute(select(t.ghsa_id, t.document).where(t.ghsa_id.in_(chunk)))
+        out.extend(_imported_document(row) for row in rows)
     return out
 
 
@@ -154,41 +170,93 @@ async def count_advisories(conn: AsyncConnection) -> int:
     return int((await conn.execute(select(func.count()).select_from(advisories))).scalar_one())
 
 
-async def find_advisory(conn: AsyncConnection, identifier: str) -> Row[Any] | None:
+def _advisory(row: Row[Any]) -> Advisory:
+    m = row._mapping
+    return Advisory(
+        id=m["id"],
+        ghsa_id=m["ghsa_id"],
+        cve_id=m["cve_id"],
+        type=AdvisoryType(m["type"]),
+        severity=SeverityLevel(m["severity"]),
+        summary=m["summary"],
+        description=m["description"],
+        source_code_location=m["source_code_location"],
+        identifiers=m["identifiers"],
+        reference_urls=m["reference_urls"],
+        cwes=m["cwes"],
+        cvss_v3_vector=m["cvss_v3_vector"],
+        cvss_v3_score=m["cvss_v3_score"],
+        cvss_v4_vector=m["cvss_v4_vector"],
+        cvss_v4_score=m["cvss_v4_score"],
+        epss_percentage=m["epss_percentage"],
+        epss_percentile=m["epss_percentile"],
+        published_at=m["published_at"],
+        updated_at=m["updated_at"],
+        github_reviewed_at=m["github_reviewed_at"],
+        nvd_published_at=m["nvd_published_at"],
+        withdrawn_at=m["withdrawn_at"],
+    )
+
+
+def _vulnerability(row: Row[Any]) -> Vulnerability:
+    m = row._mapping
+    return Vulnerability(
+        advisory_id=m["advisory_id"],
+        ecosystem=Ecosystem(m["ecosystem"]),
+        package_name=m["package_name"],
+        package_key=m["package_key"],
+        ranges=m["ranges"],
+        versions=m["versions"],
+        vulnerable_functions=m["vulnerable_functions"],
+    )
+
+
+def _affected_package(row: Any) -> AffectedPackage:
+    m = row._mapping
+    return AffectedPackage(
+        advisory_id=m["advisory_id"],
+        ghsa_id=m["ghsa_id"],
+        ecosystem=Ecosystem(m["ecosystem"]),
+        package_name=m["package_name"],
+        package_key=m["package_key"],
+        ranges=m["ranges"],
+        versions=m["versions"],
+    )
+
+
+async def find_advisory(conn: AsyncConnection, identifier: str) -> Advisory | None:
     a = advisories.c
-    return (await conn.execute(select(advisories).where(a.ghsa_id == identifier))).first()
+    row = (await conn.execute(select(advisories).where(a.ghsa_id == identifier))).first()
+    return None if row is None else _advisory(row)
 
 
-async def vulnerabilities_of(conn: AsyncConnection, advisory_ids: Collection[int]) -> list[Row[Any]]:
+async def vulnerabilities_of(conn: AsyncConnection, advisory_ids: Collection[int]) -> list[Vulnerability]:
     v = advisory_vulnerabilities.c
-    out: list[Row[Any]] = []
+    out: list[Vulnerability] = []
     for chunk in chunks(sorted(advisory_ids)):
-        out.extend(
-            (
-                await conn.execute(
-                    select(advisory_vulnerabilities).where(v.advisory_id.in_(chunk)).order_by(v.id)
-                )
-            ).all()
+        rows = await conn.execute(
+            select(advisory_vulnerabilities).where(v.advisory_id.in_(chunk)).order_by(v.id)
         )
+        out.extend(_vulnerability(row) for row in rows)
     return out
 
 
 async def package_vulnerabilities(
     conn: AsyncConnection, keys: Collection[tuple[str, str]], *, live_only: bool
-) -> list[Row[Any]]:
-    """The affected-package rows of the given (ecosystem, package_key) pairs, with their advisory."""
+) -> list[AffectedPackage]:
+    """The affected packages of the given (ecosystem, package_key) pairs, with their advisory."""
     v = advisory_vulnerabilities.c
     a = advisories.c
-    out: list[Any] = []
+    out: list[AffectedPackage] = []
     for chunk in chunks(sorted(keys)):
         query = (
-            select(v.advisory_id, a.ghsa_id, v.ecosystem, v.package_name, v.ranges, v.versions)
+            select(v.advisory_id, a.ghsa_id, v.ecosystem, v.package_name, v.package_key, v.ranges, v.versions)
             .join(advisories, a.id == v.advisory_id)
             .where(tuple_(v.ecosystem, v.package_key).in_(list(chunk)))
         )
         if live_only:
             query = query.where(a.withdrawn_at.is_(None))
-        out.extend((await conn.execute(query)).all())
+        out.extend(_affected_package(row) for row in await conn.execute(query))
     return out
 
 
@@ -251,12 +319,12 @@ async def list_advisories(
     per_page: int,
     after: Position | None,
     before: Position | None,
-) -> tuple[list[Row[Any]], bool]:
+) -> tuple[list[Advisory], bool]:
     """A page of advisories in (sort value, id) order, and whether more lie beyond it
     (beyond its end for ``after`` or the first page, before its start for ``before``)."""
     column = SORT_COLUMNS[sort]
-    query = select(advisories, column.label("sort_key")).where(*_where(f))
-    return await keyset.fetch_sorted(
+    query = select(advisories).where(*_where(f))
+    rows, more = await keyset.fetch_sorted(
         conn,
         query,
         column,
@@ -266,6 +334,7 @@ async def list_advisories(
         after=after,
         before=before,
     )
+    return [_advisory(row) for row in rows], more
 
 
 # Advisory types that raise alerts: GitHub alerts on reviewed advisories and on malware, never on
@@ -275,9 +344,9 @@ ALERTING_TYPES = ("reviewed", "malware")
 
 async def alerting_vulnerabilities(
     conn: AsyncConnection, keys: Collection[tuple[str, str]] | None
-) -> list[Row[Any]]:
-    """Affected-package rows of live alerting advisories: of the given (ecosystem, package_key)
-    pairs, or all of them when ``keys`` is None."""
+) -> list[AffectedPackage]:
+    """Affected packages of live alerting advisories: of the given (ecosystem, package_key) pairs,
+    or all of them when ``keys`` is None."""
     v = advisory_vulnerabilities.c
     a = advisories.c
     query = (
@@ -285,14 +354,13 @@ async def alerting_vulnerabilities(
         .join(advisories, a.id == v.advisory_id)
         .where(a.withdrawn_at.is_(None), a.type.in_(ALERTING_TYPES))
     )
-    out: list[Any] = []
+    out: list[AffectedPackage] = []
     if keys is None:
-        out.extend((await conn.execute(query)).all())
+        out.extend(_affected_package(row) for row in await conn.execute(query))
         return out
     for chunk in chunks(sorted(keys)):
-        out.extend(
-            (await conn.execute(query.where(tuple_(v.ecosystem, v.package_key).in_(list(chunk))))).all()
-        )
+        rows = await conn.execute(query.where(tuple_(v.ecosystem, v.package_key).in_(list(chunk))))
+        out.extend(_affected_package(row) for row in rows)
     return out
 
 
@@ -310,9 +378,9 @@ async def withdrawn_or_silent(conn: AsyncConnection, advisory_ids: Collection[in
     return out
 
 
-async def advisories_by_ids(conn: AsyncConnection, ids: Collection[int]) -> dict[int, Row[Any]]:
-    out: dict[int, Row[Any]] = {}
+async def advisories_by_ids(conn: AsyncConnection, ids: Collection[int]) -> dict[int, Advisory]:
+    out: dict[int, Advisory] = {}
     for chunk in chunks(sorted(ids)):
         for row in await conn.execute(select(advisories).where(advisories.c.id.in_(chunk))):
-            out[row.id] = row
+            out[row.id] = _advisory(row)
     return out

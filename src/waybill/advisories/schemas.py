@@ -9,17 +9,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row
-
 from waybill.advisories.ecosystems import Ecosystem
 from waybill.advisories.matching import describe
 from waybill.advisories.types import (
+    Advisory,
     AdvisoryFilter,
     AdvisoryType,
     Affects,
     Bound,
     SeverityLevel,
     Span,
+    Vulnerability,
 )
 from waybill.core.clock import iso, iso_or_none
 from waybill.core.keyset import Position
@@ -214,11 +214,11 @@ def _cvss(vector: str | None, score: float | None) -> dict[str, Any]:
     return {"vector_string": vector, "score": score}
 
 
-def vulnerabilities(rows: list[Row[Any]]) -> list[dict[str, Any]]:
+def vulnerabilities(rows: list[Vulnerability]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for v in rows:
         package = {"ecosystem": v.ecosystem, "name": v.package_name}
-        described: list[tuple[str | None, str | None]] = list(describe(Ecosystem(v.ecosystem), v.ranges))
+        described: list[tuple[str | None, str | None]] = list(describe(v.ecosystem, v.ranges))
         if not described:
             described = [(f"= {version}", None) for version in v.versions] or [(None, None)]
         for version_range, patched in described:
@@ -234,7 +234,7 @@ def vulnerabilities(rows: list[Row[Any]]) -> list[dict[str, Any]]:
 
 
 def global_advisory(
-    row: Row[Any], vulns: list[Row[Any]], api: str, web: str, *, with_cvss: bool
+    row: Advisory, vulns: list[Vulnerability], api: str, web: str, *, with_cvss: bool
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "ghsa_id": row.ghsa_id,
@@ -274,5 +274,16 @@ def global_advisory(
     return body
 
 
-def position_of(row: Row[Any], sort: str) -> Position:
-    return Position(row.sort_key, row.id)
+def epss_sort_value(epss: float | None) -> float:
+    """The value the lists sort an EPSS figure by: -1 for none, as their SQL sorts it."""
+    return -1.0 if epss is None else epss
+
+
+def position_of(row: Advisory, sort: str) -> Position:
+    value = {
+        "published": row.published_at,
+        "updated": row.updated_at,
+        "epss_percentage": epss_sort_value(row.epss_percentage),
+        "epss_percentile": epss_sort_value(row.epss_percentile),
+    }[sort]
+    return Position(value, row.id)

@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import msgspec
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.advisories import merging
@@ -17,7 +16,7 @@ from waybill.advisories.ecosystems import Ecosystem, normalise_name, parse
 from waybill.advisories.matching import AdvisoryIndex, MatchIndex
 from waybill.advisories.osv import Document, InvalidDocument
 from waybill.advisories.osv import parse as parse_osv
-from waybill.advisories.types import AdvisoryFilter, Affects
+from waybill.advisories.types import Advisory, AdvisoryFilter, Affects, Vulnerability
 from waybill.core import clock, outbox
 from waybill.core.errors import NotFound
 from waybill.core.keyset import Position
@@ -148,7 +147,7 @@ async def rebuild(conn: AsyncConnection, ghsa_ids: set[str], dropping: Dropping)
     await repo.replace_advisories(conn, merged, gone)
 
 
-async def get_advisory(conn: AsyncConnection, ghsa_id: str) -> tuple[Row[Any], list[Row[Any]]]:
+async def get_advisory(conn: AsyncConnection, ghsa_id: str) -> tuple[Advisory, list[Vulnerability]]:
     row = await repo.find_advisory(conn, ghsa_id)
     if row is None and ghsa_id.upper().startswith("GHSA-"):
         # GHSA ids are printed in lower case after the prefix; accept any case like GitHub does.
@@ -172,7 +171,7 @@ async def advisory_ids_affecting(
     rows = await repo.package_vulnerabilities(conn, wanted.keys(), live_only=False)
     found: set[int] = set()
     for row in rows:
-        eco = Ecosystem(row.ecosystem)
+        eco = row.ecosystem
         index = MatchIndex()
         index.add(row.ghsa_id, eco, row.package_name, row.ranges, row.versions)
         for item in wanted[(row.ecosystem, normalise_name(eco, row.package_name))]:
@@ -191,7 +190,7 @@ async def match_index(conn: AsyncConnection, packages: Iterable[tuple[str, str]]
             keys.add((eco.value, normalise_name(eco, name)))
     index = MatchIndex()
     for row in await repo.package_vulnerabilities(conn, keys, live_only=True):
-        index.add(row.ghsa_id, Ecosystem(row.ecosystem), row.package_name, row.ranges, row.versions)
+        index.add(row.ghsa_id, row.ecosystem, row.package_name, row.ranges, row.versions)
     return index
 
 
@@ -210,8 +209,8 @@ async def affected_batch(conn: AsyncConnection, items: Sequence[tuple[str, str, 
 
 @dataclass(frozen=True)
 class AdvisoryPage:
-    rows: list[Row[Any]]
-    vulnerabilities: dict[int, list[Row[Any]]]
+    rows: list[Advisory]
+    vulnerabilities: dict[int, list[Vulnerability]]
     more: bool
 
 
@@ -232,17 +231,17 @@ async def list_advisories(
     rows, more = await repo.list_advisories(
         conn, f, sort=sort, descending=descending, per_page=per_page, after=after, before=before
     )
-    grouped: dict[int, list[Row[Any]]] = defaultdict(list)
+    grouped: dict[int, list[Vulnerability]] = defaultdict(list)
     for v in await repo.vulnerabilities_of(conn, [r.id for r in rows]):
         grouped[v.advisory_id].append(v)
     return AdvisoryPage(rows, grouped, more)
 
 
-async def advisories_by_ids(conn: AsyncConnection, ids: Collection[int]) -> dict[int, Row[Any]]:
+async def advisories_by_ids(conn: AsyncConnection, ids: Collection[int]) -> dict[int, Advisory]:
     return await repo.advisories_by_ids(conn, ids)
 
 
-async def vulnerabilities_of(conn: AsyncConnection, advisory_ids: Collection[int]) -> list[Row[Any]]:
+async def vulnerabilities_of(conn: AsyncConnection, advisory_ids: Collection[int]) -> list[Vulnerability]:
     return await repo.vulnerabilities_of(conn, advisory_ids)
 
 

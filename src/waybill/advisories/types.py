@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from waybill.advisories.ecosystems import Ecosystem
 
 
 class AdvisoryType(StrEnum):
@@ -59,3 +62,63 @@ class Affects:
 
     name: str
     version: str | None
+
+
+@dataclass(frozen=True)
+class Advisory:
+    id: int
+    ghsa_id: str
+    cve_id: str | None
+    type: AdvisoryType
+    severity: SeverityLevel
+    summary: str
+    description: str | None
+    source_code_location: str | None
+    identifiers: list[dict[str, str]]
+    reference_urls: list[str]
+    cwes: list[str]
+    cvss_v3_vector: str | None
+    cvss_v3_score: float | None
+    cvss_v4_vector: str | None
+    cvss_v4_score: float | None
+    epss_percentage: float | None
+    epss_percentile: float | None
+    published_at: datetime
+    updated_at: datetime
+    github_reviewed_at: datetime | None
+    nvd_published_at: datetime | None
+    withdrawn_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Vulnerability:
+    """One package an advisory affects, with its vulnerable ranges."""
+
+    advisory_id: int
+    ecosystem: Ecosystem
+    package_name: str
+    package_key: str
+    ranges: list[dict[str, Any]]
+    versions: list[str]
+    vulnerable_functions: list[str]
+
+
+@dataclass(frozen=True)
+class AffectedPackage:
+    """One package an advisory affects, under the advisory's GHSA id: what matching reads."""
+
+    advisory_id: int
+    ghsa_id: str
+    ecosystem: Ecosystem
+    package_name: str
+    package_key: str
+    ranges: list[dict[str, Any]]
+    versions: list[str]
+
+
+@dataclass(frozen=True)
+class ImportedDocument:
+    """An OSV document as it was imported, under the GHSA id it belongs to."""
+
+    ghsa_id: str
+    document: dict[str, Any]

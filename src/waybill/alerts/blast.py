@@ -126,7 +126,7 @@ async def _dependents_of_advisory(
     index = MatchIndex()
     packages: dict[str, tuple[Ecosystem, str]] = {}
     for v in vulns:
-        eco = Ecosystem(v.ecosystem)
+        eco = v.ecosystem
         index.add(row.ghsa_id, eco, v.package_name, v.ranges, v.versions)
         packages[purl_of(eco, v.package_name)] = (eco, v.package_name)
     found: list[tuple[Dependent, list[str]]] = []

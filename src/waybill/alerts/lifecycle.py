@@ -24,7 +24,7 @@ from waybill.advisories import service as advisories
 from waybill.advisories.ecosystems import Ecosystem, normalise_name, parse
 from waybill.advisories.matching import AdvisoryIndex
 from waybill.alerts import repository as repo
-from waybill.alerts.types import AlertState
+from waybill.alerts.types import Alert, AlertState
 from waybill.core import clock, outbox
 from waybill.dependencies import service as dependencies
 from waybill.dependencies.types import Dependency
@@ -150,7 +150,7 @@ def _finding_columns(f: Finding) -> dict[str, Any]:
     }
 
 
-def _kept(row: Any) -> dict[str, Any]:
+def _kept(row: Alert) -> dict[str, Any]:
     return {
         "alert_id": row.id,
         "package_url": row.package_url,
@@ -160,7 +160,7 @@ def _kept(row: Any) -> dict[str, Any]:
         "vulnerable_version_range": row.vulnerable_version_range,
         "first_patched_version": row.first_patched_version,
         "present": row.present,
-        "state": row.state,
+        "state": row.state.value,
         "updated_at": row.updated_at,
         "fixed_at": row.fixed_at,
         "auto_dismissed_at": row.auto_dismissed_at,

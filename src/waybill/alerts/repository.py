@@ -40,7 +40,7 @@ from waybill.alerts.models import (
     dependabot_alert_open_counts,
     dependabot_alerts,
 )
-from waybill.alerts.types import AlertFilter
+from waybill.alerts.types import Alert, AlertFilter, AlertState
 from waybill.auth.repository import RepositoryIds
 from waybill.core import keyset
 from waybill.core.db import chunks, update_by_id, upsert
@@ -54,8 +54,40 @@ _days = dependabot_alert_days
 _open_counts = dependabot_alert_open_counts
 
 
-async def alerts_of_repository(conn: AsyncConnection, repository_id: int) -> list[Row[Any]]:
-    return list((await conn.execute(select(_alerts).where(_alerts.c.repository_id == repository_id))).all())
+def _alert(row: Row[Any]) -> Alert:
+    m = row._mapping
+    return Alert(
+        id=m["id"],
+        repository_id=m["repository_id"],
+        number=m["number"],
+        advisory_id=m["advisory_id"],
+        identity=m["identity"],
+        ecosystem=m["ecosystem"],
+        package_name=m["package_name"],
+        package_key=m["package_key"],
+        package_url=m["package_url"],
+        manifest_path=m["manifest_path"],
+        version=m["version"],
+        scope=m["scope"],
+        relationship=m["relationship"],
+        vulnerable_version_range=m["vulnerable_version_range"],
+        first_patched_version=m["first_patched_version"],
+        present=m["present"],
+        state=AlertState(m["state"]),
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        dismissed_at=m["dismissed_at"],
+        dismissed_by_id=m["dismissed_by_id"],
+        dismissed_reason=m["dismissed_reason"],
+        dismissed_comment=m["dismissed_comment"],
+        fixed_at=m["fixed_at"],
+        auto_dismissed_at=m["auto_dismissed_at"],
+    )
+
+
+async def alerts_of_repository(conn: AsyncConnection, repository_id: int) -> list[Alert]:
+    rows = await conn.execute(select(_alerts).where(_alerts.c.repository_id == repository_id))
+    return [_alert(row) for row in rows]
 
 
 async def allocate_numbers(conn: AsyncConnection, repository_id: int, count: int) -> int:
@@ -95,10 +127,11 @@ async def update_alerts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> No
     await update_by_id(conn, _alerts, _UPDATABLE, rows, "alert_id")
 
 
-async def alert_by_number(conn: AsyncConnection, repository_id: int, number: int) -> Row[Any] | None:
+async def alert_by_number(conn: AsyncConnection, repository_id: int, number: int) -> Alert | None:
     t = _alerts.c
     query = select(_alerts).where(t.repository_id == repository_id, t.number == number)
-    return (await conn.execute(query)).first()
+    row = (await conn.execute(query)).first()
+    return None if row is None else _alert(row)
 
 
 async def set_alert_state(conn: AsyncConnection, alert_id: int, values: dict[str, Any]) -> None:
@@ -176,19 +209,20 @@ async def list_alerts(
     per_page: int,
     after: Position | None,
     before: Position | None,
-) -> tuple[list[Row[Any]], bool]:
+) -> tuple[list[Alert], bool]:
     """A page of the alerts of these repositories in (sort value, id) order, and whether more lie
     beyond it, as ``list_advisories`` pages."""
     t = _alerts.c
     column = ALERT_SORTS[sort]
     query = (
-        select(_alerts, column.label("sort_key"))
+        select(_alerts)
         .join(advisories, advisories.c.id == t.advisory_id)
         .where(t.repository_id.in_(repository_ids), *_alert_where(f, assignee_ids))
     )
-    return await keyset.fetch_sorted(
+    rows, more = await keyset.fetch_sorted(
         conn, query, column, t.id, descending=descending, per_page=per_page, after=after, before=before
     )
+    return [_alert(row) for row in rows], more
 
 
 async def repositories_with_alerts(conn: AsyncConnection) -> list[int]:

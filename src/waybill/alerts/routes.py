@@ -46,10 +46,10 @@ def _alert_list(
     if page.items:
         forward = query.before is None
         if page.more or not forward:
-            last = schemas.position_of(page.items[-1].row)
+            last = schemas.position_of(page.items[-1], query.sort)
             links["next"] = {"after": encode_position(query.sort, last)}
         if (page.more and not forward) or (forward and query.after is not None):
-            first = schemas.position_of(page.items[0].row)
+            first = schemas.position_of(page.items[0], query.sort)
             links["prev"] = {"before": encode_position(query.sort, first)}
     return json_response(body, headers=link_header(request, links))
 

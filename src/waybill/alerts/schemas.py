@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import msgspec
-from sqlalchemy import Row
 
 from waybill.accounts import schemas as account_schemas
 from waybill.accounts.types import Account, Repository
 from waybill.advisories.ecosystems import Ecosystem, normalise_name
-from waybill.advisories.schemas import decode_position, number_span, vulnerabilities
-from waybill.alerts.types import AlertFilter, AlertState
+from waybill.advisories.schemas import decode_position, epss_sort_value, number_span, vulnerabilities
+from waybill.advisories.types import Advisory, Vulnerability
+from waybill.alerts.types import Alert, AlertFilter, AlertState
 from waybill.artifacts.service import RecordFilter
 from waybill.artifacts.types import RuntimeRisk
 from waybill.core.clock import iso, iso_or_none
@@ -139,7 +139,7 @@ def _vulnerability(item: dict[str, Any], severity: str) -> dict[str, Any]:
     }
 
 
-def security_advisory(adv: Row[Any], vulns: list[Row[Any]], *, with_cvss: bool) -> dict[str, Any]:
+def security_advisory(adv: Advisory, vulns: list[Vulnerability], *, with_cvss: bool) -> dict[str, Any]:
     severity = _severity(adv.severity)
     body: dict[str, Any] = {
         "ghsa_id": adv.ghsa_id,
@@ -172,12 +172,12 @@ def security_advisory(adv: Row[Any], vulns: list[Row[Any]], *, with_cvss: bool) 
 
 @dataclass(frozen=True)
 class AlertView:
-    """An alert row with everything its shape shows."""
+    """An alert with everything its shape shows."""
 
-    row: Row[Any]
+    row: Alert
     repository: Repository
-    advisory: Row[Any]
-    vulnerabilities: list[Row[Any]]
+    advisory: Advisory
+    vulnerabilities: list[Vulnerability]
     dismissed_by: Account | None
     assignees: list[Account]
 
@@ -224,5 +224,11 @@ def alert(
     return body
 
 
-def position_of(row: Row[Any]) -> Position:
-    return Position(row.sort_key, row.id)
+def position_of(view: AlertView, sort: str) -> Position:
+    row = view.row
+    value = {
+        "created": row.created_at,
+        "updated": row.updated_at,
+        "epss_percentage": epss_sort_value(view.advisory.epss_percentage),
+    }[sort]
+    return Position(value, row.id)

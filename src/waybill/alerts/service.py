@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.accounts import service as accounts
@@ -16,10 +15,11 @@ from waybill.accounts.assignees import UnfitAssignees
 from waybill.accounts.assignees import resolve as resolve_assignees
 from waybill.accounts.types import Account, Repository
 from waybill.advisories import service as advisories
+from waybill.advisories.types import Vulnerability
 from waybill.alerts import access, lifecycle
 from waybill.alerts import repository as repo
 from waybill.alerts.schemas import AlertQuery, AlertUpdate, AlertView, newest_first
-from waybill.alerts.types import AlertFilter, AlertState
+from waybill.alerts.types import Alert, AlertFilter, AlertState
 from waybill.artifacts import service as artifacts
 from waybill.auth.repository import RepositoryIds
 from waybill.auth.types import Principal
@@ -41,12 +41,12 @@ async def _repository(
 
 
 async def _views(
-    conn: AsyncConnection, rows: Sequence[Row[Any]], repos: dict[int, Repository]
+    conn: AsyncConnection, rows: Sequence[Alert], repos: dict[int, Repository]
 ) -> list[AlertView]:
     """Everything the rows' shapes show, in a fixed number of queries."""
     advisory_ids = {r.advisory_id for r in rows}
     shown = await advisories.advisories_by_ids(conn, advisory_ids)
-    vulns: dict[int, list[Row[Any]]] = defaultdict(list)
+    vulns: dict[int, list[Vulnerability]] = defaultdict(list)
     for v in await advisories.vulnerabilities_of(conn, advisory_ids):
         vulns[v.advisory_id].append(v)
     assigned = await repo.assignees_of(conn, [r.id for r in rows])
@@ -127,7 +127,7 @@ async def open_alerts(
     return await _page(conn, query, sorted(readable), {r.id: r for r in repos if r.id in readable})
 
 
-async def _alert(conn: AsyncConnection, found: Repository, number: int) -> Row[Any]:
+async def _alert(conn: AsyncConnection, found: Repository, number: int) -> Alert:
     row = await repo.alert_by_number(conn, found.id, number)
     if row is None:
         raise NotFound()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from waybill.advisories.types import Span
@@ -34,3 +35,32 @@ class AlertFilter:
     assignees: tuple[str, ...] = ()
     # Repositories allowed by the production-context filters (None: no such filter).
     repository_ids: frozenset[int] | None = None
+
+
+@dataclass(frozen=True)
+class Alert:
+    id: int
+    repository_id: int
+    number: int
+    advisory_id: int
+    identity: str
+    ecosystem: str
+    package_name: str
+    package_key: str
+    package_url: str
+    manifest_path: str
+    version: str | None
+    scope: str | None
+    relationship: str
+    vulnerable_version_range: str
+    first_patched_version: str | None
+    present: bool
+    state: AlertState
+    created_at: datetime
+    updated_at: datetime
+    dismissed_at: datetime | None
+    dismissed_by_id: int | None
+    dismissed_reason: str | None
+    dismissed_comment: str | None
+    fixed_at: datetime | None
+    auto_dismissed_at: datetime | None

@@ -15,11 +15,11 @@ from typing import Any
 
 from litestar import Response, get
 from litestar.params import FromPath
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.advisories import schemas
 from waybill.advisories import service as advisories
+from waybill.advisories.types import Advisory, Vulnerability
 from waybill.alerts import service as dependabot
 from waybill.alerts.schemas import newest_first, position_of
 from waybill.alerts.types import AlertFilter, AlertState
@@ -60,7 +60,7 @@ class AlertCounts:
 
 
 async def _open_alerts(
-    conn: AsyncConnection, caller: Principal, org: str, advisory: Row[Any], vulns: list[Row[Any]]
+    conn: AsyncConnection, caller: Principal, org: str, advisory: Advisory, vulns: list[Vulnerability]
 ) -> AlertCounts | None:
     """The organization's open alerts of the advisory the caller may read, by (ecosystem, package
     key); None when it may not read the organization's alerts. The list has no advisory filter, so
@@ -81,11 +81,11 @@ async def _open_alerts(
         )
         if not found.more:
             return AlertCounts(counts, more=False)
-        wanted = replace(wanted, after=position_of(found.items[-1].row))
+        wanted = replace(wanted, after=position_of(found.items[-1], wanted.sort))
     return AlertCounts(counts, more=True)
 
 
-def _affected(org: str, vulns: list[Row[Any]], counts: AlertCounts | None) -> list[Affected]:
+def _affected(org: str, vulns: list[Vulnerability], counts: AlertCounts | None) -> list[Affected]:
     rows = []
     for v in vulns:
         described = schemas.vulnerabilities([v])

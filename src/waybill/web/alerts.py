@@ -101,9 +101,9 @@ async def organization_alerts(
     if views:
         forward = query.before is None
         if found.more or not forward:
-            older = encode_position(query.sort, position_of(views[-1].row))
+            older = encode_position(query.sort, position_of(views[-1], query.sort))
         if (found.more and not forward) or (forward and query.after is not None):
-            newer = encode_position(query.sort, position_of(views[0].row))
+            newer = encode_position(query.sort, position_of(views[0], query.sort))
     context: dict[str, Any] = {
         "title": f"Alerts · {owner.login}",
         "viewer": viewer,
