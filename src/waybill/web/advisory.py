@@ -28,7 +28,7 @@ from waybill.core.errors import Forbidden, NotFound
 from waybill.http.context import AnyRequest, ReadConn
 from waybill.web.common import organization
 from waybill.web.render import page, query, urlpath
-from waybill.web.viewer import sign_in_redirect, signed_in
+from waybill.web.viewer import SignedIn
 
 # GHSA ids are short; a longer path segment is no advisory, and is not looked up.
 MAX_ID_LENGTH = 128
@@ -105,13 +105,10 @@ def _affected(org: str, vulns: list[Vulnerability], counts: AlertCounts | None) 
 
 @get("/ui/orgs/{org:str}/advisories/{ghsa_id:str}")
 async def advisory_page(
-    request: AnyRequest, org: FromPath[str], ghsa_id: FromPath[str], read_conn: ReadConn
+    request: AnyRequest, org: FromPath[str], ghsa_id: FromPath[str], read_conn: ReadConn, viewer: SignedIn
 ) -> Response[bytes]:
     if len(ghsa_id) > MAX_ID_LENGTH:
         raise NotFound()
-    viewer = await signed_in(request, read_conn)
-    if viewer is None:
-        return sign_in_redirect(request)
     owner = await organization(read_conn, org)
     advisory, vulns = await advisories.get_advisory(read_conn, ghsa_id)
     counts = await _open_alerts(read_conn, viewer.principal, owner.login, advisory, vulns)

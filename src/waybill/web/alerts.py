@@ -27,7 +27,7 @@ from waybill.http.context import AnyRequest, ReadConn
 from waybill.web.common import organization, text_param
 from waybill.web.render import page
 from waybill.web.trends import charts
-from waybill.web.viewer import sign_in_redirect, signed_in
+from waybill.web.viewer import SignedIn
 
 # The query parameters are the API's, so a page's address and the API call it mirrors read alike.
 FILTERS = (
@@ -77,7 +77,7 @@ def code_scanning_query(query: Any, page_number: int = 1) -> code_scanning_schem
 
 @get("/ui/orgs/{org:str}/alerts")
 async def organization_alerts(
-    request: AnyRequest, org: FromPath[str], read_conn: ReadConn
+    request: AnyRequest, org: FromPath[str], read_conn: ReadConn, viewer: SignedIn
 ) -> Response[bytes]:
     filters = {name: text_param(request, name) for name in FILTERS}
     try:
@@ -86,9 +86,6 @@ async def organization_alerts(
         # A page says what was wrong with the address in words, not as the API's error list.
         raise BadRequest("; ".join(e.message or e.field for e in error.errors)) from None
     scanning_page = code_scanning_page(request)
-    viewer = await signed_in(request, read_conn)
-    if viewer is None:
-        return sign_in_redirect(request)
     owner = await organization(read_conn, org)
     # Refuses (404 to a stranger, 403 to a member who is not an owner) exactly as the API does.
     found = await dependabot.list_for_organization(read_conn, viewer.principal, owner.login, query)
