@@ -61,6 +61,7 @@ from waybill.auth.repository import RepositoryIds
 from waybill.core import audit, keyset, outbox
 from waybill.core.db import Database, json_rows
 from waybill.core.drivers import Sql, sqlite_time, utc
+from waybill.core.keyset import Cursor, Page
 
 # Rows per multi-row statement: 1000 rows of ~14 values stays under both backends' parameter limits.
 CHUNK = 1000
@@ -201,11 +202,8 @@ async def history(
     org_id: int,
     readable: RepositoryIds,
     where: HistoryFilter,
-    *,
-    per_page: int,
-    after: int | None,
-    before: int | None,
-) -> tuple[list[HistoryEntry], int | None, int | None]:
+    cursor: Cursor,
+) -> Page[HistoryEntry]:
     """History entries, newest first; with ``where.at``, each record's latest entry at that time."""
     h, r = deployment_history, deployment_records
     query = (
@@ -265,8 +263,7 @@ async def history(
             # A few records' states come from their own entries, not from the whole organization's.
             newest = newest.where(latest.c.record_id.in_(where.record_ids))
         query = query.where(h.c.id.in_(newest.group_by(latest.c.record_id)))
-    page = await keyset.fetch_page(conn, query, h.c.id, per_page=per_page, after=after, before=before)
-    return [_history_entry(row) for row in page.items], page.next_key, page.prev_key
+    return (await keyset.fetch_page(conn, query, h.c.id, cursor)).map(_history_entry)
 
 
 @dataclass(frozen=True)
@@ -281,11 +278,8 @@ async def digest_spans(
     org_id: int,
     digest: str,
     readable: RepositoryIds,
-    *,
-    per_page: int,
-    after: int | None,
-    before: int | None,
-) -> tuple[list[DigestSpan], int | None, int | None]:
+    cursor: Cursor,
+) -> Page[DigestSpan]:
     """The records where ``digest`` was ever deployed, newest record first."""
     h = deployment_history
     query = (
@@ -302,9 +296,8 @@ async def digest_spans(
         )
         .group_by(h.c.record_id)
     )
-    page = await keyset.fetch_page(conn, query, h.c.record_id, per_page=per_page, after=after, before=before)
-    spans = [DigestSpan(row.record_id, row.first_deployed_at, row.last_deployed_at) for row in page.items]
-    return spans, page.next_key, page.prev_key
+    page = await keyset.fetch_page(conn, query, h.c.record_id, cursor)
+    return page.map(lambda row: DigestSpan(row.record_id, row.first_deployed_at, row.last_deployed_at))
 
 
 # The linked artifacts and environments pages.
@@ -385,15 +378,12 @@ async def linked_artifacts(
     org_id: int,
     readable: RepositoryIds,
     where: ArtifactFilter,
-    *,
-    per_page: int,
-    after: int | None,
-    before: int | None,
-) -> tuple[list[LinkedArtifact], int | None, int | None]:
+    cursor: Cursor,
+) -> Page[LinkedArtifact]:
     """The organization's artifacts in readable repositories, newest first, each with its storage
     records and current deployments: three queries a page, whatever its size."""
     query = _artifact_query(org_id, readable, where)
-    page = await keyset.fetch_page(conn, query, artifacts.c.id, per_page=per_page, after=after, before=before)
+    page = await keyset.fetch_page(conn, query, artifacts.c.id, cursor)
     digests = sorted({row.digest for row in page.items})
     stored: dict[tuple[int, str], list[tuple[StorageRecord, str | None]]] = {}
     placed: dict[tuple[int, str], list[DeploymentRecord]] = {}
@@ -432,7 +422,7 @@ async def linked_artifacts(
                 deployments=placed.get(key, []),
             )
         )
-    return items, page.next_key, page.prev_key
+    return Page(items, page.next_key, page.prev_key)
 
 
 async def environment_summaries(

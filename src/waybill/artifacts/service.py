@@ -45,9 +45,8 @@ from waybill.core import clock
 from waybill.core import jobs as job_queue
 from waybill.core.db import Database
 from waybill.core.errors import Conflict, Forbidden, NotFound, TooManyRequests
-from waybill.core.keyset import Page
+from waybill.core.keyset import Cursor, Page
 from waybill.core.types import Digest
-from waybill.http.pagination import Cursor
 
 WRITE = Need(Role.WRITE, ("contents", "artifact_metadata"))
 READ = Need(Role.READ, ("contents", "artifact_metadata"))
@@ -437,18 +436,11 @@ async def history(
     conn: AsyncConnection, caller: Principal, org_login: str, where: HistoryFilter, cursor: Cursor
 ) -> Page[HistoryEntry]:
     org = await _org(conn, org_login)
-    entries, next_key, prev_key = await sql.history(
-        conn,
-        org.id,
-        permissions.readable_repository_ids(caller, READ),
-        where,
-        per_page=cursor.per_page,
-        after=cursor.after,
-        before=cursor.before,
+    entries = await sql.history(
+        conn, org.id, permissions.readable_repository_ids(caller, READ), where, cursor
     )
     # Every repository behind an org's records is owned by that org.
-    named = [replace(e, repository=f"{org.login}/{e.repository}") for e in entries]
-    return Page(named, next_key, prev_key)
+    return entries.map(lambda e: replace(e, repository=f"{org.login}/{e.repository}"))
 
 
 async def digest_deployments(
@@ -456,27 +448,19 @@ async def digest_deployments(
 ) -> Page[DigestDeployment]:
     org = await _org(conn, org_login)
     wanted = str(digest)
-    spans, next_key, prev_key = await sql.digest_spans(
-        conn,
-        org.id,
-        wanted,
-        permissions.readable_repository_ids(caller, READ),
-        per_page=cursor.per_page,
-        after=cursor.after,
-        before=cursor.before,
+    spans = await sql.digest_spans(
+        conn, org.id, wanted, permissions.readable_repository_ids(caller, READ), cursor
     )
-    records = await sql.deployments_by_ids(conn, [s.record_id for s in spans])
-    items = [
-        DigestDeployment(
+    records = await sql.deployments_by_ids(conn, [s.record_id for s in spans.items])
+    return spans.map(
+        lambda s: DigestDeployment(
             record=records[s.record_id],
             first_deployed_at=s.first_deployed_at,
             last_deployed_at=s.last_deployed_at,
             currently_deployed=records[s.record_id].digest == wanted
             and records[s.record_id].status is DeploymentStatus.DEPLOYED,
         )
-        for s in spans
-    ]
-    return Page(items, next_key, prev_key)
+    )
 
 
 # The web pages' reads: an organization's artifacts and environments, readable ones only.
@@ -486,16 +470,9 @@ async def linked_artifacts(
     conn: AsyncConnection, caller: Principal, org_login: str, where: ArtifactFilter, cursor: Cursor
 ) -> Page[LinkedArtifact]:
     org = await _org(conn, org_login)
-    items, next_key, prev_key = await sql.linked_artifacts(
-        conn,
-        org.id,
-        permissions.readable_repository_ids(caller, READ),
-        where,
-        per_page=cursor.per_page,
-        after=cursor.after,
-        before=cursor.before,
+    return await sql.linked_artifacts(
+        conn, org.id, permissions.readable_repository_ids(caller, READ), where, cursor
     )
-    return Page(items, next_key, prev_key)
 
 
 async def environments(conn: AsyncConnection, caller: Principal, org_login: str) -> list[EnvironmentSummary]:

@@ -46,7 +46,7 @@ from waybill.attestations.verification import Step, TimeSource
 from waybill.auth.repository import RepositoryIds
 from waybill.core.db import upsert
 from waybill.core.jobs import jobs
-from waybill.core.keyset import Page, fetch_page
+from waybill.core.keyset import Cursor, Page, fetch_page
 
 a = attestations
 s = attestation_subjects
@@ -224,9 +224,7 @@ async def list_by_digest(
     owner_id: int | None = None,
     predicate: PredicateFilter | None,
     with_bundle: bool,
-    per_page: int,
-    after: int | None,
-    before: int | None,
+    cursor: Cursor,
 ) -> Page[StoredAttestation]:
     query = _by_digest(
         _columns(with_bundle),
@@ -237,7 +235,7 @@ async def list_by_digest(
         predicate=predicate,
     )
     query = _with_bundle(query, with_bundle)
-    page = await fetch_page(conn, query, s.c.attestation_id, per_page=per_page, after=after, before=before)
+    page = await fetch_page(conn, query, s.c.attestation_id, cursor)
     return page.map(_stored_attestation)
 
 
@@ -250,9 +248,7 @@ async def list_verified_by_digest(
     owner_id: int | None = None,
     predicate: PredicateFilter | None,
     verified: bool | None,
-    per_page: int,
-    after: int | None,
-    before: int | None,
+    cursor: Cursor,
 ) -> Page[AttestationVerification]:
     query = _by_digest(
         _columns(False, True),
@@ -263,7 +259,7 @@ async def list_verified_by_digest(
         predicate=predicate,
     )
     query = _with_verification(query, verified)
-    page = await fetch_page(conn, query, s.c.attestation_id, per_page=per_page, after=after, before=before)
+    page = await fetch_page(conn, query, s.c.attestation_id, cursor)
     return page.map(_attestation_verification)
 
 
@@ -282,9 +278,7 @@ async def bulk_list(
     readable: RepositoryIds,
     predicate: PredicateFilter | None,
     with_bundle: bool,
-    per_page: int,
-    after: int | None,
-    before: int | None,
+    cursor: Cursor,
 ) -> BulkPage:
     """A page of the attestations (newest first) having any of ``digests`` as a subject; one
     attestation appears once per page even when it has several of the digests."""
@@ -296,9 +290,7 @@ async def bulk_list(
     )
     if predicate is not None:
         query = query.where(_predicate(predicate))
-    fetched = await fetch_page(
-        conn, _with_bundle(query, with_bundle), a.c.id, per_page=per_page, after=after, before=before
-    )
+    fetched = await fetch_page(conn, _with_bundle(query, with_bundle), a.c.id, cursor)
     page = fetched.map(_stored_attestation)
     found: dict[int, list[str]] = {}
     if page.items:
@@ -369,12 +361,9 @@ async def repositories_page(
     owner_id: int,
     readable: RepositoryIds,
     predicate: PredicateFilter | None,
-    per_page: int,
-    after: int | None,
-    before: int | None,
-) -> tuple[list[Any], int | None, int | None]:
-    """The owner's readable repositories that have attestations, by id ascending: rows, the id to
-    continue after, and the id to go back before."""
+    cursor: Cursor,
+) -> Page[tuple[int, str]]:
+    """The (id, name) of the owner's readable repositories that have attestations, by id ascending."""
     has_attestations = select(a.c.id).where(a.c.repository_id == repositories.c.id)
     if predicate is not None:
         has_attestations = has_attestations.where(_predicate(predicate))
@@ -383,24 +372,8 @@ async def repositories_page(
         repositories.c.id.in_(readable),
         exists(has_attestations),
     )
-    key = repositories.c.id
-    if before is not None:
-        rows = list(
-            (await conn.execute(query.where(key < before).order_by(key.desc()).limit(per_page + 1))).all()
-        )
-        more_before = len(rows) > per_page
-        rows = rows[:per_page][::-1]
-        return rows, (rows[-1].id if rows else None), (rows[0].id if rows and more_before else None)
-    if after is not None:
-        query = query.where(key > after)
-    rows = list((await conn.execute(query.order_by(key.asc()).limit(per_page + 1))).all())
-    more_after = len(rows) > per_page
-    rows = rows[:per_page]
-    return (
-        rows,
-        rows[-1].id if rows and more_after else None,
-        rows[0].id if rows and after is not None else None,
-    )
+    page = await fetch_page(conn, query, repositories.c.id, cursor, ascending=True)
+    return page.map(lambda row: (row.id, row.name))
 
 
 async def bundle_data(conn: AsyncConnection, attestation_id: int) -> bytes | None:

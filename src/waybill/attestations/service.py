@@ -48,9 +48,8 @@ from waybill.auth.types import Need, Principal
 from waybill.core import audit, clock, jobs, outbox
 from waybill.core.db import Database
 from waybill.core.errors import FieldError, NotFound, ValidationFailed
-from waybill.core.keyset import Page
+from waybill.core.keyset import Cursor, Page
 from waybill.core.types import Digest
-from waybill.http.pagination import Cursor
 
 READ = Need(Role.READ, ("attestations",))
 # GitHub documents "Attestations" repository permissions (write) for creating and for every delete.
@@ -286,9 +285,7 @@ async def _list_by_digest(
         readable=readable,
         predicate=listing.predicate,
         with_bundle=listing.with_bundle,
-        per_page=listing.cursor.per_page,
-        after=listing.cursor.after,
-        before=listing.cursor.before,
+        cursor=listing.cursor,
         **owned_by,
     )
 
@@ -302,9 +299,7 @@ async def _list_verified_by_digest(
         readable=readable,
         predicate=listing.predicate,
         verified=listing.verified,
-        per_page=listing.cursor.per_page,
-        after=listing.cursor.after,
-        before=listing.cursor.before,
+        cursor=listing.cursor,
         **owned_by,
     )
 
@@ -367,9 +362,7 @@ async def bulk_list(
         readable=permissions.readable_repository_ids(principal, READ),
         predicate=predicate,
         with_bundle=with_bundle,
-        per_page=cursor.per_page,
-        after=cursor.after,
-        before=cursor.before,
+        cursor=cursor,
     )
 
 
@@ -425,16 +418,13 @@ async def repositories(
     cursor: Cursor,
 ) -> Page[tuple[int, str]]:
     owner = await _owner(conn, login)
-    rows, next_key, prev_key = await sql.repositories_page(
+    return await sql.repositories_page(
         conn,
         owner_id=owner.id,
         readable=permissions.readable_repository_ids(principal, READ),
         predicate=predicate,
-        per_page=cursor.per_page,
-        after=cursor.after,
-        before=cursor.before,
+        cursor=cursor,
     )
-    return Page([(row.id, row.name) for row in rows], next_key, prev_key)
 
 
 async def bundle(conn: AsyncConnection, attestation_id: int) -> bytes:

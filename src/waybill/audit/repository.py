@@ -14,6 +14,7 @@ from waybill.audit.models import audit_log
 from waybill.audit.types import Entry, Filters
 from waybill.core import keyset
 from waybill.core.audit import ActorType
+from waybill.core.keyset import Cursor, Page
 
 _LISTED = select(audit_log, repositories.c.name.label("repository_name")).outerjoin(
     repositories, repositories.c.id == audit_log.c.repository_id
@@ -41,11 +42,8 @@ async def list_entries(
     conn: AsyncConnection,
     org_id: int,
     filters: Filters,
-    *,
-    per_page: int,
-    after: int | None,
-    before: int | None,
-) -> tuple[list[Entry], int | None, int | None]:
+    cursor: Cursor,
+) -> Page[Entry]:
     """The organization's entries, newest first, a keyset page of them."""
     a = audit_log
     query = _LISTED.where(a.c.org_id == org_id)
@@ -61,8 +59,7 @@ async def list_entries(
         query = query.where(a.c.created_at >= filters.since)
     if filters.until is not None:
         query = query.where(a.c.created_at <= filters.until)
-    page = await keyset.fetch_page(conn, query, a.c.id, per_page=per_page, after=after, before=before)
-    return [_entry(row) for row in page.items], page.next_key, page.prev_key
+    return (await keyset.fetch_page(conn, query, a.c.id, cursor)).map(_entry)
 
 
 async def prune(conn: AsyncConnection, older_than: datetime) -> int:

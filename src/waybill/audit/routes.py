@@ -39,11 +39,9 @@ async def audit_log(
         since=since,
         until=until,
     )
-    entries, next_key, prev_key = await service.list_entries(
-        read_conn, found, filters, per_page=page.per_page, after=page.after, before=page.before
-    )
-    body = [schemas.entry(e, found.login) for e in entries]
-    return json_response(body, headers=cursor_links(request, next_key, prev_key))
+    entries = await service.list_entries(read_conn, found, filters, page)
+    body = [schemas.entry(e, found.login) for e in entries.items]
+    return json_response(body, headers=cursor_links(request, entries.next_key, entries.prev_key))
 
 
 route_handlers = [audit_log]

@@ -12,6 +12,7 @@ from waybill.audit import access
 from waybill.audit import repository as sql
 from waybill.audit.types import Entry, Filters
 from waybill.auth.types import Principal
+from waybill.core.keyset import Cursor, Page
 
 
 async def readable_org(conn: AsyncConnection, principal: Principal, login: str) -> Account:
@@ -31,12 +32,9 @@ async def list_entries(
     conn: AsyncConnection,
     org: Account,
     filters: Filters,
-    *,
-    per_page: int,
-    after: int | None,
-    before: int | None,
-) -> tuple[list[Entry], int | None, int | None]:
-    return await sql.list_entries(conn, org.id, filters, per_page=per_page, after=after, before=before)
+    cursor: Cursor,
+) -> Page[Entry]:
+    return await sql.list_entries(conn, org.id, filters, cursor)
 
 
 async def prune(conn: AsyncConnection, now: datetime, retention_days: int) -> int:

@@ -1,5 +1,5 @@
-"""Keyset pagination: over a strictly increasing integer key, newest (largest) first
-(``fetch_page``), or over a sort value with the id to break its ties (``fetch_sorted``).
+"""Keyset pagination: over a strictly increasing integer key, newest (largest) first or in
+ascending order (``fetch_page``), or over a sort value with the id to break its ties (``fetch_sorted``).
 
 Pages stay stable while rows are inserted: a cursor names the key where the previous page ended,
 never an offset.
@@ -40,37 +40,42 @@ class SortedPage(Generic[T]):
     more: bool
 
 
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page starts: past a key (``after``), back before one (``before``), or at the start."""
+
+    per_page: int
+    after: int | None = None
+    before: int | None = None
+
+
 async def fetch_page(
-    conn: AsyncConnection,
-    query: Select[Any],
-    key: Any,
-    *,
-    per_page: int,
-    after: int | None = None,
-    before: int | None = None,
+    conn: AsyncConnection, query: Select[Any], key: Any, cursor: Cursor, *, ascending: bool = False
 ) -> Page[Row[Any]]:
-    """``key`` is the column (or label) ordering the rows; rows must expose it as ``row.<key.name>``."""
-    name = key.name
-    if before is not None:
-        rows = list(
-            (await conn.execute(query.where(key > before).order_by(key.asc()).limit(per_page + 1))).all()
-        )
-        more_newer = len(rows) > per_page
-        rows = rows[:per_page][::-1]
+    """A page of ``query``'s rows by ``key``, the column (or label) ordering them, largest first or
+    (``ascending``) smallest first; rows must expose it as ``row.<key.name>``."""
+    name, size = key.name, cursor.per_page
+    if cursor.before is not None:
+        back = key < cursor.before if ascending else key > cursor.before
+        order = key.desc() if ascending else key.asc()
+        rows = list((await conn.execute(query.where(back).order_by(order).limit(size + 1))).all())
+        more_back = len(rows) > size
+        rows = rows[:size][::-1]
         return Page(
             rows,
             next_key=getattr(rows[-1], name) if rows else None,
-            prev_key=getattr(rows[0], name) if rows and more_newer else None,
+            prev_key=getattr(rows[0], name) if rows and more_back else None,
         )
-    if after is not None:
-        query = query.where(key < after)
-    rows = list((await conn.execute(query.order_by(key.desc()).limit(per_page + 1))).all())
-    more_older = len(rows) > per_page
-    rows = rows[:per_page]
+    if cursor.after is not None:
+        query = query.where(key > cursor.after if ascending else key < cursor.after)
+    order = key.asc() if ascending else key.desc()
+    rows = list((await conn.execute(query.order_by(order).limit(size + 1))).all())
+    more_on = len(rows) > size
+    rows = rows[:size]
     return Page(
         rows,
-        next_key=getattr(rows[-1], name) if rows and more_older else None,
-        prev_key=getattr(rows[0], name) if rows and after is not None else None,
+        next_key=getattr(rows[-1], name) if rows and more_on else None,
+        prev_key=getattr(rows[0], name) if rows and cursor.after is not None else None,
     )
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from waybill.core.errors import ValidationFailed
+from waybill.core.keyset import Cursor
 from waybill.http.context import AnyRequest, api_base
 
 MAX_PER_PAGE = 100
@@ -54,15 +54,6 @@ def decode_cursor(raw: str, name: str) -> int:
         return int(key)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise ValidationFailed.one("Query", name, "invalid", f"{name} is not a valid cursor", raw) from None
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """Where a cursor page starts: after (older than) or before (newer than) a key, or at the top."""
-
-    per_page: int
-    after: int | None = None
-    before: int | None = None
 
 
 def cursor(request: AnyRequest) -> Cursor:

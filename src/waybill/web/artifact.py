@@ -20,11 +20,12 @@ from waybill.attestations import service as attestations
 from waybill.attestations.verification.bundle import BundleError, Dsse, parse_bundle
 from waybill.attestations.verification.identity import signer_identity
 from waybill.core.errors import DomainError, NotFound
+from waybill.core.keyset import Cursor
 from waybill.core.types import Digest
 from waybill.dependencies import service as dependencies
 from waybill.dependencies.types import Dependency
 from waybill.http.context import AnyRequest, Caller, ReadConn
-from waybill.http.pagination import Cursor, encode_cursor
+from waybill.http.pagination import encode_cursor
 from waybill.web.common import digest_param, organization, page_cursor
 from waybill.web.render import page
 from waybill.web.viewer import SignedIn

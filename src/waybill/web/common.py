@@ -7,9 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from waybill.accounts import service as accounts
 from waybill.accounts.types import Account
 from waybill.core.errors import BadRequest, NotFound
+from waybill.core.keyset import Cursor
 from waybill.core.types import Digest
 from waybill.http.context import AnyRequest
-from waybill.http.pagination import Cursor, decode_cursor
+from waybill.http.pagination import decode_cursor
 
 PER_PAGE = 50
 MAX_FILTER_LENGTH = 256

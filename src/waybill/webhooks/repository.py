@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.core import keyset
 from waybill.core.jobs import JobStatus, jobs
+from waybill.core.keyset import Cursor, Page
 from waybill.core.outbox import event_subscriptions
 from waybill.webhooks.models import deliveries, hooks
 from waybill.webhooks.types import ATTEMPTED, QUEUED, ContentType, Delivery, DeliveryState, Hook
@@ -226,8 +227,8 @@ async def get_delivery(conn: AsyncConnection, hook_id: int, delivery_id: int) ->
 
 
 async def list_deliveries(
-    conn: AsyncConnection, hook_id: int, *, per_page: int, after: int | None, succeeded: bool | None
-) -> tuple[list[Delivery], int | None]:
+    conn: AsyncConnection, hook_id: int, cursor: Cursor, *, succeeded: bool | None
+) -> Page[Delivery]:
     """Attempts made, newest first (what GitHub lists: an attempt not yet made is not there)."""
     d = deliveries
     query = select(d).where(d.c.hook_id == hook_id, d.c.state.in_(ATTEMPTED))
@@ -235,8 +236,7 @@ async def list_deliveries(
         query = query.where(d.c.state == DeliveryState.DELIVERED)
     elif succeeded is False:
         query = query.where(d.c.state != DeliveryState.DELIVERED)
-    page = await keyset.fetch_page(conn, query, d.c.id, per_page=per_page, after=after, before=None)
-    return [_delivery(row) for row in page.items], page.next_key
+    return (await keyset.fetch_page(conn, query, d.c.id, cursor)).map(_delivery)
 
 
 async def wakeup_queued(conn: AsyncConnection, kind: str, key: str, at: datetime) -> bool:

@@ -15,6 +15,7 @@ from waybill.core.db import Database
 from waybill.core.errors import NotFound, ValidationFailed
 from waybill.core.ids import parse_id
 from waybill.core.jobs import Worker
+from waybill.core.keyset import Cursor
 from waybill.http.body import decode
 from waybill.http.context import (
     AnyRequest,
@@ -206,7 +207,7 @@ async def list_deliveries(
     after = None if raw_cursor is None else decode_cursor(raw_cursor, "cursor")
     async with db.read() as conn:
         target = await hooks(conn, Level.READ)
-        found = await service.list_deliveries(conn, target, number, per_page=size, after=after, status=status)
+        found = await service.list_deliveries(conn, target, number, Cursor(size, after), status=status)
     links = {} if found.next_key is None else {"next": {"cursor": encode_cursor(found.next_key)}}
     return json_response([schemas.delivery_item(d) for d in found.items], headers=link_header(request, links))
 

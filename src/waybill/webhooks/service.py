@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from waybill.accounts.types import Account
 from waybill.core import audit, clock
 from waybill.core.errors import NotFound, ValidationFailed
-from waybill.core.keyset import Page
+from waybill.core.keyset import Cursor, Page
 from waybill.webhooks import payloads, queue, schemas
 from waybill.webhooks import repository as repo
 from waybill.webhooks.access import Target
@@ -170,17 +170,13 @@ async def list_deliveries(
     conn: AsyncConnection,
     target: Target,
     hook_id: int,
+    cursor: Cursor,
     *,
-    per_page: int,
-    after: int | None,
     status: str | None,
 ) -> Page[Delivery]:
     hook = await get_hook(conn, target, hook_id)
     succeeded = None if status is None else status == "success"
-    items, next_key = await repo.list_deliveries(
-        conn, hook.id, per_page=per_page, after=after, succeeded=succeeded
-    )
-    return Page(items, next_key)
+    return await repo.list_deliveries(conn, hook.id, cursor, succeeded=succeeded)
 
 
 async def get_delivery(conn: AsyncConnection, target: Target, hook_id: int, delivery_id: int) -> Delivery:
