@@ -32,6 +32,7 @@ from waybill.admission.types import (
 from waybill.core import audit, outbox
 from waybill.core.db import Database
 from waybill.core.drivers import Sql, sqlite_time
+from waybill.core.rows import values_of
 
 p = admission_policies.c
 d = admission_decisions.c
@@ -285,21 +286,7 @@ async def insert_decision(db: Database, row: Mapping[str, Any], event: Callable[
     await db.group_write(work)
 
 
-def _stored(row: Any) -> StoredDecision:
-    return StoredDecision(
-        id=row.id,
-        created_at=row.created_at,
-        environment=row.environment,
-        entry=row.entry,
-        namespace=row.namespace,
-        workload=row.workload,
-        operation=row.operation,
-        mode=row.mode,
-        verdict=row.verdict,
-        allowed=bool(row.allowed),
-        images=list(row.images),
-        reasons=list(row.reasons),
-    )
+_stored = values_of(StoredDecision, allowed=bool, images=list, reasons=list)
 
 
 async def decisions(

@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Row,
     and_,
     delete,
     exists,
@@ -39,6 +38,7 @@ from waybill.advisories.types import (
 from waybill.core import keyset
 from waybill.core.db import chunks, upsert
 from waybill.core.keyset import Position
+from waybill.core.rows import values_of
 
 
 @dataclass(frozen=True)
@@ -80,9 +80,7 @@ async def upsert_documents(conn: AsyncConnection, rows: list[dict[str, Any]]) ->
         await conn.execute(stmt, list(chunk))
 
 
-def _imported_document(row: Any) -> ImportedDocument:
-    m = row._mapping
-    return ImportedDocument(ghsa_id=m["ghsa_id"], document=m["document"])
+_imported_document = values_of(ImportedDocument)
 
 
 async def documents_of(conn: AsyncConnection, ghsa_ids: Collection[str]) -> list[ImportedDocument]:
@@ -170,58 +168,13 @@ async def count_advisories(conn: AsyncConnection) -> int:
     return int((await conn.execute(select(func.count()).select_from(advisories))).scalar_one())
 
 
-def _advisory(row: Row[Any]) -> Advisory:
-    m = row._mapping
-    return Advisory(
-        id=m["id"],
-        ghsa_id=m["ghsa_id"],
-        cve_id=m["cve_id"],
-        type=AdvisoryType(m["type"]),
-        severity=SeverityLevel(m["severity"]),
-        summary=m["summary"],
-        description=m["description"],
-        source_code_location=m["source_code_location"],
-        identifiers=m["identifiers"],
-        reference_urls=m["reference_urls"],
-        cwes=m["cwes"],
-        cvss_v3_vector=m["cvss_v3_vector"],
-        cvss_v3_score=m["cvss_v3_score"],
-        cvss_v4_vector=m["cvss_v4_vector"],
-        cvss_v4_score=m["cvss_v4_score"],
-        epss_percentage=m["epss_percentage"],
-        epss_percentile=m["epss_percentile"],
-        published_at=m["published_at"],
-        updated_at=m["updated_at"],
-        github_reviewed_at=m["github_reviewed_at"],
-        nvd_published_at=m["nvd_published_at"],
-        withdrawn_at=m["withdrawn_at"],
-    )
+_advisory = values_of(Advisory, type=AdvisoryType, severity=SeverityLevel)
 
 
-def _vulnerability(row: Row[Any]) -> Vulnerability:
-    m = row._mapping
-    return Vulnerability(
-        advisory_id=m["advisory_id"],
-        ecosystem=Ecosystem(m["ecosystem"]),
-        package_name=m["package_name"],
-        package_key=m["package_key"],
-        ranges=m["ranges"],
-        versions=m["versions"],
-        vulnerable_functions=m["vulnerable_functions"],
-    )
+_vulnerability = values_of(Vulnerability, ecosystem=Ecosystem)
 
 
-def _affected_package(row: Any) -> AffectedPackage:
-    m = row._mapping
-    return AffectedPackage(
-        advisory_id=m["advisory_id"],
-        ghsa_id=m["ghsa_id"],
-        ecosystem=Ecosystem(m["ecosystem"]),
-        package_name=m["package_name"],
-        package_key=m["package_key"],
-        ranges=m["ranges"],
-        versions=m["versions"],
-    )
+_affected_package = values_of(AffectedPackage, ecosystem=Ecosystem)
 
 
 async def find_advisory(conn: AsyncConnection, identifier: str) -> Advisory | None:

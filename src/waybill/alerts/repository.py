@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Integer,
-    Row,
     Select,
     and_,
     case,
@@ -45,6 +44,7 @@ from waybill.auth.repository import RepositoryIds
 from waybill.core import keyset
 from waybill.core.db import chunks, update_by_id, upsert
 from waybill.core.keyset import Position
+from waybill.core.rows import values_of
 
 _alerts = dependabot_alerts
 _numbers = dependabot_alert_numbers
@@ -54,35 +54,7 @@ _days = dependabot_alert_days
 _open_counts = dependabot_alert_open_counts
 
 
-def _alert(row: Row[Any]) -> Alert:
-    m = row._mapping
-    return Alert(
-        id=m["id"],
-        repository_id=m["repository_id"],
-        number=m["number"],
-        advisory_id=m["advisory_id"],
-        identity=m["identity"],
-        ecosystem=m["ecosystem"],
-        package_name=m["package_name"],
-        package_key=m["package_key"],
-        package_url=m["package_url"],
-        manifest_path=m["manifest_path"],
-        version=m["version"],
-        scope=m["scope"],
-        relationship=m["relationship"],
-        vulnerable_version_range=m["vulnerable_version_range"],
-        first_patched_version=m["first_patched_version"],
-        present=m["present"],
-        state=AlertState(m["state"]),
-        created_at=m["created_at"],
-        updated_at=m["updated_at"],
-        dismissed_at=m["dismissed_at"],
-        dismissed_by_id=m["dismissed_by_id"],
-        dismissed_reason=m["dismissed_reason"],
-        dismissed_comment=m["dismissed_comment"],
-        fixed_at=m["fixed_at"],
-        auto_dismissed_at=m["auto_dismissed_at"],
-    )
+_alert = values_of(Alert, state=AlertState)
 
 
 async def alerts_of_repository(conn: AsyncConnection, repository_id: int) -> list[Alert]:

@@ -4,7 +4,6 @@ themselves, ``waybill.core.audit``)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -15,27 +14,14 @@ from waybill.audit.types import Entry, Filters
 from waybill.core import keyset
 from waybill.core.audit import ActorType
 from waybill.core.keyset import Cursor, Page
+from waybill.core.rows import values_of
 
 _LISTED = select(audit_log, repositories.c.name.label("repository_name")).outerjoin(
     repositories, repositories.c.id == audit_log.c.repository_id
 )
 
 
-def _entry(row: Any) -> Entry:
-    m = row._mapping
-    return Entry(
-        id=m["id"],
-        org_id=m["org_id"],
-        repository_id=m["repository_id"],
-        repository_name=m["repository_name"],
-        action=m["action"],
-        target=m["target"],
-        actor_type=ActorType(m["actor_type"]),
-        actor_id=m["actor_id"],
-        actor_login=m["actor_login"],
-        request_id=m["request_id"],
-        created_at=m["created_at"],
-    )
+_entry = values_of(Entry, actor_type=ActorType)
 
 
 async def list_entries(

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Row,
     Select,
     Table,
     and_,
@@ -54,6 +53,7 @@ from waybill.codescanning.types import (
 from waybill.core import keyset
 from waybill.core.db import chunks, update_by_id, upsert
 from waybill.core.keyset import Position
+from waybill.core.rows import values_of
 
 _sarifs = code_scanning_sarifs
 _analyses = code_scanning_analyses
@@ -80,23 +80,10 @@ async def insert_upload(conn: AsyncConnection, row: dict[str, Any]) -> None:
     await conn.execute(insert(_sarifs).values(**row))
 
 
-def _upload(row: Row[Any]) -> Upload:
-    m = row._mapping
-    return Upload(
-        id=m["id"],
-        repository_id=m["repository_id"],
-        commit_sha=m["commit_sha"],
-        ref=m["ref"],
-        checkout_uri=m["checkout_uri"],
-        status=ProcessingStatus(m["status"]),
-        errors=m["errors"],
-        job_id=m["job_id"],
-        uploaded_by_id=m["uploaded_by_id"],
-    )
+_upload = values_of(Upload, status=ProcessingStatus)
 
 
-def _upload_with_file(row: Row[Any]) -> UploadWithFile:
-    return UploadWithFile(**vars(_upload(row)), gzipped=bytes(row._mapping["gzipped"]))
+_upload_with_file = values_of(UploadWithFile, status=ProcessingStatus, gzipped=bytes)
 
 
 async def upload(conn: AsyncConnection, repository_id: int, sarif_id: str) -> Upload | None:
@@ -137,26 +124,7 @@ async def insert_analysis(conn: AsyncConnection, row: dict[str, Any]) -> int:
     return int(result.scalar_one())
 
 
-def _analysis(row: Row[Any]) -> Analysis:
-    m = row._mapping
-    return Analysis(
-        id=m["id"],
-        repository_id=m["repository_id"],
-        sarif_id=m["sarif_id"],
-        run_index=m["run_index"],
-        ref=m["ref"],
-        commit_sha=m["commit_sha"],
-        analysis_key=m["analysis_key"],
-        environment=m["environment"],
-        category=m["category"],
-        tool_name=m["tool_name"],
-        tool_version=m["tool_version"],
-        tool_guid=m["tool_guid"],
-        results_count=m["results_count"],
-        rules_count=m["rules_count"],
-        warning=m["warning"],
-        created_at=m["created_at"],
-    )
+_analysis = values_of(Analysis)
 
 
 @dataclass(frozen=True)
@@ -254,56 +222,14 @@ async def delete_alerts_without_instances(conn: AsyncConnection, row: Analysis) 
 # Alerts.
 
 
-def _severity(value: str | None) -> SecuritySeverity | None:
-    return None if value is None else SecuritySeverity(value)
-
-
-def _alert_rule(row: Row[Any]) -> AlertRule:
-    m = row._mapping
-    return AlertRule(
-        id=m["id"],
-        identity=m["identity"],
-        tool_version=m["tool_version"],
-        tool_guid=m["tool_guid"],
-        rule_name=m["rule_name"],
-        rule_severity=RuleSeverity(m["rule_severity"]),
-        security_severity_level=_severity(m["security_severity_level"]),
-        rule_description=m["rule_description"],
-        rule_full_description=m["rule_full_description"],
-        rule_tags=m["rule_tags"],
-        rule_help=m["rule_help"],
-        rule_help_uri=m["rule_help_uri"],
-    )
-
-
-def _alert(row: Row[Any]) -> CodeScanningAlert:
-    m = row._mapping
-    reason = m["dismissed_reason"]
-    return CodeScanningAlert(
-        id=m["id"],
-        repository_id=m["repository_id"],
-        number=m["number"],
-        tool_name=m["tool_name"],
-        tool_version=m["tool_version"],
-        tool_guid=m["tool_guid"],
-        rule_id=m["rule_id"],
-        rule_name=m["rule_name"],
-        rule_severity=RuleSeverity(m["rule_severity"]),
-        security_severity_level=_severity(m["security_severity_level"]),
-        rule_description=m["rule_description"],
-        rule_full_description=m["rule_full_description"],
-        rule_tags=m["rule_tags"],
-        rule_help=m["rule_help"],
-        rule_help_uri=m["rule_help_uri"],
-        state=AlertState(m["state"]),
-        created_at=m["created_at"],
-        updated_at=m["updated_at"],
-        fixed_at=m["fixed_at"],
-        dismissed_at=m["dismissed_at"],
-        dismissed_by_id=m["dismissed_by_id"],
-        dismissed_reason=None if reason is None else DismissedReason(reason),
-        dismissed_comment=m["dismissed_comment"],
-    )
+_alert_rule = values_of(AlertRule, rule_severity=RuleSeverity, security_severity_level=SecuritySeverity)
+_alert = values_of(
+    CodeScanningAlert,
+    rule_severity=RuleSeverity,
+    security_severity_level=SecuritySeverity,
+    state=AlertState,
+    dismissed_reason=DismissedReason,
+)
 
 
 async def alerts_by_identities(
@@ -431,25 +357,7 @@ async def fix_missing(
     return gone
 
 
-def _instance(row: Row[Any]) -> Instance:
-    m = row._mapping
-    return Instance(
-        id=m["id"],
-        ref=m["ref"],
-        category=m["category"],
-        analysis_key=m["analysis_key"],
-        environment=m["environment"],
-        state=InstanceState(m["state"]),
-        commit_sha=m["commit_sha"],
-        message=m["message"],
-        path=m["path"],
-        start_line=m["start_line"],
-        end_line=m["end_line"],
-        start_column=m["start_column"],
-        end_column=m["end_column"],
-        classifications=m["classifications"],
-        updated_at=m["updated_at"],
-    )
+_instance = values_of(Instance, state=InstanceState)
 
 
 async def instances_of(conn: AsyncConnection, alert_ids: Collection[int]) -> dict[int, list[Instance]]:

@@ -9,12 +9,11 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.core.db import upsert
+from waybill.core.rows import values_of
 from waybill.publishers.models import oidc_issuers, oidc_used_tokens, trusted_publishers
 from waybill.publishers.types import Issuer
 
-
-def _issuer(row: Any) -> Issuer:
-    return Issuer(id=row.id, url=row.url, jwks=row.jwks, created_at=row.created_at)
+_issuer = values_of(Issuer)
 
 
 async def upsert_issuer(

@@ -13,56 +13,14 @@ from waybill.core import keyset
 from waybill.core.jobs import JobStatus, jobs
 from waybill.core.keyset import Cursor, Page
 from waybill.core.outbox import event_subscriptions
+from waybill.core.rows import values_of
 from waybill.webhooks.models import deliveries, hooks
 from waybill.webhooks.types import ATTEMPTED, QUEUED, ContentType, Delivery, DeliveryState, Hook
 
-
-def _hook(row: Any) -> Hook:
-    m = row._mapping
-    return Hook(
-        id=m["id"],
-        owner_id=m["owner_id"],
-        repository_id=m["repository_id"],
-        name=m["name"],
-        active=m["active"],
-        events=list(m["events"]),
-        url=m["url"],
-        content_type=ContentType(m["content_type"]),
-        secret=m["secret"],
-        insecure_ssl=m["insecure_ssl"],
-        last_response=dict(m["last_response"]),
-        created_at=m["created_at"],
-        updated_at=m["updated_at"],
-    )
+_hook = values_of(Hook, events=list, content_type=ContentType, last_response=dict)
 
 
-def _delivery(row: Any) -> Delivery:
-    m = row._mapping
-    return Delivery(
-        id=m["id"],
-        hook_id=m["hook_id"],
-        guid=m["guid"],
-        sequence=m["sequence"],
-        event=m["event"],
-        action=m["action"],
-        repository_id=m["repository_id"],
-        redelivery=m["redelivery"],
-        payload=m["payload"],
-        state=DeliveryState(m["state"]),
-        attempt=m["attempt"],
-        due_at=m["due_at"],
-        lease_until=m["lease_until"],
-        first_due_at=m["first_due_at"],
-        url=m["url"],
-        status=m["status"],
-        status_code=m["status_code"],
-        duration=m["duration"],
-        delivered_at=m["delivered_at"],
-        request_headers=m["request_headers"],
-        response_headers=m["response_headers"],
-        response_body=m["response_body"],
-        created_at=m["created_at"],
-    )
+_delivery = values_of(Delivery, state=DeliveryState)
 
 
 def _scope(owner_id: int, repository_id: int | None) -> Any:
