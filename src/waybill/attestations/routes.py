@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from litestar import Response, delete, get, post, put
+from litestar import Response, Router, delete, get, post, put
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -134,21 +136,27 @@ async def list_repository_attestations(
     return _list_response(request, page)
 
 
-async def _list_owner(
-    request: AnyRequest, conn: AsyncConnection, caller: Principal, login: str, subject_digest: str
+# Organizations and users: the same operations over the repositories an account owns, routed under
+# both prefixes (``_owner_routes``); ``login`` is the account the path names.
+
+Login = NamedDependency[str]
+
+
+async def list_owner_attestations(
+    request: AnyRequest, subject_digest: FromPath[str], login: Login, caller: Caller, read_conn: ReadConn
 ) -> Response[bytes]:
     listing = _listing(request, subject_digest)
-    return _list_response(request, await attestations.list_for_owner(conn, caller, login, listing))
+    return _list_response(request, await attestations.list_for_owner(read_conn, caller, login, listing))
 
 
-async def _bulk_list(
-    request: AnyRequest, conn: AsyncConnection, caller: Principal, login: str
+async def bulk_list(
+    request: AnyRequest, login: Login, caller: Caller, read_conn: ReadConn
 ) -> Response[bytes]:
     body = await parse_body(request, schemas.BulkList, schemas.RESOURCE)
     digests = schemas.parse_digests(body.subject_digests)
     predicate, page_at = schemas.predicate_filter(body.predicate_type), cursor(request)
     result = await attestations.bulk_list(
-        conn,
+        read_conn,
         caller,
         login,
         digests,
@@ -185,8 +193,8 @@ def _attestation_id(raw: str) -> int:
     return value
 
 
-async def _delete_bulk(
-    request: AnyRequest, conn: AsyncConnection, caller: Principal, login: str
+async def delete_bulk(
+    request: AnyRequest, login: Login, caller: Caller, write_conn: WriteConn
 ) -> Response[bytes]:
     body = await parse_body(request, schemas.BulkDelete, schemas.RESOURCE)
     if (body.subject_digests is None) == (body.attestation_ids is None):
@@ -199,8 +207,46 @@ async def _delete_bulk(
     digests = None if body.subject_digests is None else schemas.parse_digests(body.subject_digests)
     # Ids beyond the database's BIGINT (or below 1) name nothing, as in a path.
     ids = None if body.attestation_ids is None else [i for i in body.attestation_ids if 0 < i <= MAX_ID]
-    await attestations.delete(conn, caller, login, ids=ids, digests=digests)
+    await attestations.delete(write_conn, caller, login, ids=ids, digests=digests)
     return no_content(200)
+
+
+async def delete_by_digest(
+    subject_digest: FromPath[str], login: Login, caller: Caller, write_conn: WriteConn
+) -> Response[bytes]:
+    await attestations.delete(write_conn, caller, login, digests=[schemas.parse_digest(subject_digest)])
+    return no_content()
+
+
+async def delete_by_id(
+    subject_digest: FromPath[str], login: Login, caller: Caller, write_conn: WriteConn
+) -> Response[bytes]:
+    await attestations.delete(write_conn, caller, login, ids=[_attestation_id(subject_digest)])
+    return no_content()
+
+
+def _org(org: FromPath[str]) -> str:
+    return org
+
+
+def _user(username: FromPath[str]) -> str:
+    return username
+
+
+def _owner_routes(prefix: str, login: Callable[..., str]) -> Router:
+    """Litestar gives each registered handler one owner, so each prefix wraps the operations anew."""
+    return Router(
+        prefix,
+        dependencies={"login": Provide(login, sync_to_thread=False)},
+        route_handlers=[
+            get("/{subject_digest:str}")(list_owner_attestations),
+            post("/bulk-list", status_code=200)(bulk_list),
+            post("/delete-request", status_code=200)(delete_bulk),
+            delete("/digest/{subject_digest:str}", status_code=200)(delete_by_digest),
+            # The id shares its path position with the listing's subject digest, so both are strings.
+            delete("/{subject_digest:str}", status_code=200)(delete_by_id),
+        ],
+    )
 
 
 async def _repositories(
@@ -214,109 +260,12 @@ async def _repositories(
     )
 
 
-# Organizations and users: the same operations over the repositories an account owns.
-
-
+# Only organizations list the repositories with attestations.
 @get("/orgs/{org:str}/attestations/repositories")
 async def org_attestation_repositories(
     request: AnyRequest, org: FromPath[str], caller: Caller, read_conn: ReadConn
 ) -> Response[bytes]:
     return await _repositories(request, read_conn, caller, org)
-
-
-@get("/orgs/{org:str}/attestations/{subject_digest:str}")
-async def list_org_attestations(
-    request: AnyRequest,
-    org: FromPath[str],
-    subject_digest: FromPath[str],
-    caller: Caller,
-    read_conn: ReadConn,
-) -> Response[bytes]:
-    return await _list_owner(request, read_conn, caller, org, subject_digest)
-
-
-@get("/users/{username:str}/attestations/{subject_digest:str}")
-async def list_user_attestations(
-    request: AnyRequest,
-    username: FromPath[str],
-    subject_digest: FromPath[str],
-    caller: Caller,
-    read_conn: ReadConn,
-) -> Response[bytes]:
-    return await _list_owner(request, read_conn, caller, username, subject_digest)
-
-
-@post("/orgs/{org:str}/attestations/bulk-list", status_code=200)
-async def bulk_list_org(
-    request: AnyRequest, org: FromPath[str], caller: Caller, read_conn: ReadConn
-) -> Response[bytes]:
-    return await _bulk_list(request, read_conn, caller, org)
-
-
-@post("/users/{username:str}/attestations/bulk-list", status_code=200)
-async def bulk_list_user(
-    request: AnyRequest, username: FromPath[str], caller: Caller, read_conn: ReadConn
-) -> Response[bytes]:
-    return await _bulk_list(request, read_conn, caller, username)
-
-
-@post("/orgs/{org:str}/attestations/delete-request", status_code=200)
-async def delete_bulk_org(
-    request: AnyRequest, org: FromPath[str], caller: Caller, write_conn: WriteConn
-) -> Response[bytes]:
-    return await _delete_bulk(request, write_conn, caller, org)
-
-
-@post("/users/{username:str}/attestations/delete-request", status_code=200)
-async def delete_bulk_user(
-    request: AnyRequest, username: FromPath[str], caller: Caller, write_conn: WriteConn
-) -> Response[bytes]:
-    return await _delete_bulk(request, write_conn, caller, username)
-
-
-@delete("/orgs/{org:str}/attestations/digest/{subject_digest:str}", status_code=200)
-async def delete_by_digest_org(
-    org: FromPath[str],
-    subject_digest: FromPath[str],
-    caller: Caller,
-    write_conn: WriteConn,
-) -> Response[bytes]:
-    await attestations.delete(write_conn, caller, org, digests=[schemas.parse_digest(subject_digest)])
-    return no_content()
-
-
-@delete("/users/{username:str}/attestations/digest/{subject_digest:str}", status_code=200)
-async def delete_by_digest_user(
-    username: FromPath[str],
-    subject_digest: FromPath[str],
-    caller: Caller,
-    write_conn: WriteConn,
-) -> Response[bytes]:
-    await attestations.delete(write_conn, caller, username, digests=[schemas.parse_digest(subject_digest)])
-    return no_content()
-
-
-# The id shares its path position with the listing's subject digest, so both are strings here.
-@delete("/orgs/{org:str}/attestations/{subject_digest:str}", status_code=200)
-async def delete_by_id_org(
-    org: FromPath[str],
-    subject_digest: FromPath[str],
-    caller: Caller,
-    write_conn: WriteConn,
-) -> Response[bytes]:
-    await attestations.delete(write_conn, caller, org, ids=[_attestation_id(subject_digest)])
-    return no_content()
-
-
-@delete("/users/{username:str}/attestations/{subject_digest:str}", status_code=200)
-async def delete_by_id_user(
-    username: FromPath[str],
-    subject_digest: FromPath[str],
-    caller: Caller,
-    write_conn: WriteConn,
-) -> Response[bytes]:
-    await attestations.delete(write_conn, caller, username, ids=[_attestation_id(subject_digest)])
-    return no_content()
 
 
 @get("/waybill/attestations/{attestation_id:int}/bundle")
@@ -474,16 +423,8 @@ route_handlers: list[Any] = [
     create_attestation,
     list_repository_attestations,
     org_attestation_repositories,
-    list_org_attestations,
-    list_user_attestations,
-    bulk_list_org,
-    bulk_list_user,
-    delete_bulk_org,
-    delete_bulk_user,
-    delete_by_digest_org,
-    delete_by_digest_user,
-    delete_by_id_org,
-    delete_by_id_user,
+    _owner_routes("/orgs/{org:str}/attestations", _org),
+    _owner_routes("/users/{username:str}/attestations", _user),
     attestation_bundle,
     attestation_verification,
     list_repository_verified,

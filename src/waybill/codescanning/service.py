@@ -23,7 +23,6 @@ from waybill.auth.repository import RepositoryIds
 from waybill.auth.types import Principal
 from waybill.codescanning import access, sarif
 from waybill.codescanning import repository as repo
-from waybill.codescanning.repository import AlertFilter
 from waybill.codescanning.schemas import AlertQuery, AlertUpdate, AlertView, AnalysisQuery, SarifUpload
 from waybill.codescanning.types import (
     AlertState,
@@ -580,25 +579,6 @@ async def list_for_organization(
         allowed = await artifacts.repositories_with_records(conn, org.id, query.records)
         query = replace(query, filter=replace(query.filter, repository_ids=frozenset(allowed)))
     return await _page(conn, query, scope, {})
-
-
-async def open_alerts(
-    conn: AsyncConnection, caller: Principal, repos: list[Repository], limit: int
-) -> SortedPage[AlertView] | None:
-    """The newest open alerts of those of ``repos`` whose alerts the caller may read (for pages);
-    None when it may read none of them."""
-    readable = await access.readable(conn, caller, repos)
-    if not readable:
-        return None
-    rows, more = await repo.list_alerts(
-        conn,
-        AlertFilter(states=(AlertState.OPEN.value,)),
-        sorted(readable),
-        sort="created",
-        descending=True,
-        per_page=limit,
-    )
-    return SortedPage(await _views(conn, rows, {r.id: r for r in repos if r.id in readable}, None), more)
 
 
 async def _alert(conn: AsyncConnection, found: Repository, number: int) -> CodeScanningAlert:

@@ -14,7 +14,9 @@ from urllib.parse import quote
 
 from litestar import Response, get
 from litestar.params import FromPath
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from waybill.accounts.types import Account
 from waybill.artifacts import service as artifacts
 from waybill.artifacts.types import Change, HistoryFilter
 from waybill.core import clock
@@ -22,7 +24,7 @@ from waybill.core.errors import BadRequest
 from waybill.http.context import AnyRequest, ReadConn
 from waybill.web.common import digest_param, organization, text_param
 from waybill.web.render import page, query, short_digest
-from waybill.web.viewer import SignedIn
+from waybill.web.viewer import SignedIn, Viewer
 
 DEFAULT_WINDOW = timedelta(days=7)
 LANES = 40
@@ -139,23 +141,23 @@ def chart(
     }
 
 
+async def _timeline(
+    conn: AsyncConnection, viewer: Viewer, org: str, where: HistoryFilter, shown: Window
+) -> tuple[Account, artifacts.Timeline]:
+    owner = await organization(conn, org)
+    timeline = await artifacts.deployment_timeline(
+        conn, viewer.principal, owner.login, where, shown.since, shown.until, lanes=LANES, changes=CHANGES
+    )
+    return owner, timeline
+
+
 @get("/ui/orgs/{org:str}/environments/{environment:str}/timeline")
 async def environment_timeline(
     request: AnyRequest, org: FromPath[str], environment: FromPath[str], read_conn: ReadConn, viewer: SignedIn
 ) -> Response[bytes]:
     shown = window(request)
-    owner = await organization(read_conn, org)
     where = HistoryFilter(logical_environment=environment)
-    timeline = await artifacts.deployment_timeline(
-        read_conn,
-        viewer.principal,
-        owner.login,
-        where,
-        shown.since,
-        shown.until,
-        lanes=LANES,
-        changes=CHANGES,
-    )
+    owner, timeline = await _timeline(read_conn, viewer, org, where, shown)
     base = f"/ui/orgs/{quote(owner.login, safe='')}"
     context: dict[str, Any] = {
         "title": f"Timeline · {environment} · {owner.login}",
@@ -175,17 +177,7 @@ async def artifact_timeline(
 ) -> Response[bytes]:
     subject = digest_param(digest)
     shown = window(request)
-    owner = await organization(read_conn, org)
-    timeline = await artifacts.deployment_timeline(
-        read_conn,
-        viewer.principal,
-        owner.login,
-        HistoryFilter(digest=subject),
-        shown.since,
-        shown.until,
-        lanes=LANES,
-        changes=CHANGES,
-    )
+    owner, timeline = await _timeline(read_conn, viewer, org, HistoryFilter(digest=subject), shown)
     base = f"/ui/orgs/{quote(owner.login, safe='')}"
     context: dict[str, Any] = {
         "title": f"Timeline · {short_digest(digest)} · {owner.login}",
