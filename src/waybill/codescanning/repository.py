@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,7 @@ from waybill.codescanning.types import (
     InstanceState,
     ProcessingStatus,
     RefState,
+    RuleMetadata,
     RuleSeverity,
     SecuritySeverity,
     Upload,
@@ -269,18 +271,7 @@ async def insert_alerts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> di
     return out
 
 
-_RULE_COLUMNS = (
-    "tool_version",
-    "tool_guid",
-    "rule_name",
-    "rule_severity",
-    "security_severity_level",
-    "rule_description",
-    "rule_full_description",
-    "rule_tags",
-    "rule_help",
-    "rule_help_uri",
-)
+_RULE_COLUMNS = tuple(f.name for f in dataclasses.fields(RuleMetadata))
 
 
 async def refresh_rules(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:

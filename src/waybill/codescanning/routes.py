@@ -6,9 +6,11 @@ import asyncio
 import re
 from typing import Any
 
-from litestar import Request, Response, delete, get, patch, post
+from litestar import Request, Response, Router, delete, get, patch, post
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
+from waybill.accounts.types import Repository
 from waybill.codescanning import sarif, schemas, service
 from waybill.config import Settings
 from waybill.core.errors import NotFound
@@ -58,6 +60,24 @@ def _page_links(request: AnyRequest, page: int, more: bool) -> dict[str, str]:
     return link_header(request, links)
 
 
+# The repository a handler works on, as ``readable`` (its code scanning data may be read by the
+# caller) or ``writable`` (changed); either refuses as GitHub does, before the handler runs.
+Readable = NamedDependency[Repository]
+Writable = NamedDependency[Repository]
+
+
+async def _readable(
+    owner: FromPath[str], repo: FromPath[str], caller: Caller, read_conn: ReadConn
+) -> Repository:
+    return await service.repository(read_conn, caller, owner, repo, write=False)
+
+
+async def _writable(
+    owner: FromPath[str], repo: FromPath[str], caller: Caller, write_conn: WriteConn
+) -> Repository:
+    return await service.repository(write_conn, caller, owner, repo, write=True)
+
+
 @post(f"{REPO}/sarifs", request_max_body_size=UPLOAD_BODY_BYTES)
 async def upload_sarif(
     request: AnyRequest, owner: FromPath[str], repo: FromPath[str], db: Db, caller: Caller
@@ -80,28 +100,22 @@ async def upload_sarif(
 @get(f"{REPO}/sarifs/{{sarif_id:str}}")
 async def get_sarif(
     request: AnyRequest,
-    owner: FromPath[str],
-    repo: FromPath[str],
     sarif_id: FromPath[str],
-    caller: Caller,
     read_conn: ReadConn,
+    readable: Readable,
 ) -> Response[bytes]:
-    found = await service.repository(read_conn, caller, owner, repo, write=False)
-    status = await service.upload_status(read_conn, found, sarif_id)
+    status = await service.upload_status(read_conn, readable, sarif_id)
     return json_response(
-        schemas.upload_status(status.upload, status.status, status.errors, api_base(request), found)
+        schemas.upload_status(status.upload, status.status, status.errors, api_base(request), readable)
     )
 
 
 @get(f"{REPO}/analyses")
-async def list_analyses(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], caller: Caller, read_conn: ReadConn
-) -> Response[bytes]:
+async def list_analyses(request: AnyRequest, read_conn: ReadConn, readable: Readable) -> Response[bytes]:
     query = schemas.analysis_query(request)
-    found = await service.repository(read_conn, caller, owner, repo, write=False)
-    views = await service.list_analyses(read_conn, found, query)
+    views = await service.list_analyses(read_conn, readable, query)
     api = api_base(request)
-    body = [schemas.analysis(v.analysis, api, found, deletable=v.deletable) for v in views]
+    body = [schemas.analysis(v.analysis, api, readable, deletable=v.deletable) for v in views]
     return json_response(body, headers=_page_links(request, query.page, len(views) == query.per_page))
 
 
@@ -113,24 +127,23 @@ def _wants_sarif(request: Request[Any, Any, Any]) -> bool:
 @get(f"{REPO}/analyses/{{analysis_id:str}}")
 async def get_analysis(
     request: AnyRequest,
-    owner: FromPath[str],
-    repo: FromPath[str],
     analysis_id: FromPath[str],
-    caller: Caller,
     read_conn: ReadConn,
+    readable: Readable,
 ) -> Response[bytes]:
     """JSON, or for ``Accept: application/sarif+json`` the analysis's own SARIF."""
     number = _number(analysis_id)
-    found = await service.repository(read_conn, caller, owner, repo, write=False)
     if _wants_sarif(request):
-        document = await service.analysis_sarif(read_conn, found, number)
+        document = await service.analysis_sarif(read_conn, readable, number)
     else:
-        view = await service.get_analysis(read_conn, found, number)
+        view = await service.get_analysis(read_conn, readable, number)
     if _wants_sarif(request):
         response = json_response(document)
         response.media_type = SARIF_MEDIA_TYPE
         return response
-    return json_response(schemas.analysis(view.analysis, api_base(request), found, deletable=view.deletable))
+    return json_response(
+        schemas.analysis(view.analysis, api_base(request), readable, deletable=view.deletable)
+    )
 
 
 def _confirmed(request: AnyRequest) -> bool:
@@ -143,16 +156,14 @@ def _confirmed(request: AnyRequest) -> bool:
 @delete(f"{REPO}/analyses/{{analysis_id:str}}", status_code=200)
 async def delete_analysis(
     request: AnyRequest,
-    owner: FromPath[str],
-    repo: FromPath[str],
     analysis_id: FromPath[str],
     caller: Caller,
     write_conn: WriteConn,
+    writable: Writable,
 ) -> Response[bytes]:
     number = _number(analysis_id)
-    found = await service.repository(write_conn, caller, owner, repo, write=True)
-    done = await service.delete_analysis(write_conn, caller, found, number, confirmed=_confirmed(request))
-    return json_response(schemas.deletion(done.next_id, done.next_is_last, api_base(request), found))
+    done = await service.delete_analysis(write_conn, caller, writable, number, confirmed=_confirmed(request))
+    return json_response(schemas.deletion(done.next_id, done.next_is_last, api_base(request), writable))
 
 
 def _alert_links(
@@ -174,11 +185,10 @@ def _alert_links(
 
 @get(f"{REPO}/alerts")
 async def list_repository_alerts(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], caller: Caller, read_conn: ReadConn
+    request: AnyRequest, read_conn: ReadConn, readable: Readable
 ) -> Response[bytes]:
     query = schemas.alert_query(request, organization=False)
-    found = await service.repository(read_conn, caller, owner, repo, write=False)
-    page = await service.list_for_repository(read_conn, found, query)
+    page = await service.list_for_repository(read_conn, readable, query)
     api, web = api_base(request), web_base(request)
     body = [schemas.alert(v, api, web) for v in page.items]
     return json_response(body, headers=_alert_links(request, query, page))
@@ -201,54 +211,46 @@ async def list_organization_alerts(
 @get(f"{REPO}/alerts/{{alert_number:str}}")
 async def get_alert(
     request: AnyRequest,
-    owner: FromPath[str],
-    repo: FromPath[str],
     alert_number: FromPath[str],
-    caller: Caller,
     read_conn: ReadConn,
+    readable: Readable,
 ) -> Response[bytes]:
     number = _number(alert_number)
-    found = await service.repository(read_conn, caller, owner, repo, write=False)
-    view = await service.get_alert(read_conn, found, number)
+    view = await service.get_alert(read_conn, readable, number)
     return json_response(schemas.alert(view, api_base(request), web_base(request)))
 
 
 @patch(f"{REPO}/alerts/{{alert_number:str}}")
 async def update_alert(
     request: AnyRequest,
-    owner: FromPath[str],
-    repo: FromPath[str],
     alert_number: FromPath[str],
     caller: Caller,
     write_conn: WriteConn,
+    writable: Writable,
 ) -> Response[bytes]:
     number = _number(alert_number)
     body = await parse_body(request, schemas.AlertUpdate, "CodeScanningAlert")
-    found = await service.repository(write_conn, caller, owner, repo, write=True)
-    view = await service.update_alert(write_conn, caller, found, number, body)
+    view = await service.update_alert(write_conn, caller, writable, number, body)
     return json_response(schemas.alert(view, api_base(request), web_base(request)))
 
 
 @get(f"{REPO}/alerts/{{alert_number:str}}/instances")
 async def list_alert_instances(
     request: AnyRequest,
-    owner: FromPath[str],
-    repo: FromPath[str],
     alert_number: FromPath[str],
-    caller: Caller,
     read_conn: ReadConn,
+    readable: Readable,
 ) -> Response[bytes]:
     number = _number(alert_number)
     ref = schemas.query_ref(request.query_params)
     size, page = parse_per_page(request), parse_page(request)
-    found = await service.repository(read_conn, caller, owner, repo, write=False)
-    rows = await service.instances(read_conn, found, number, ref, per_page=size, page=page)
+    rows = await service.instances(read_conn, readable, number, ref, per_page=size, page=page)
     web = web_base(request)
-    body = [schemas.instance(r, web, found) for r in rows]
+    body = [schemas.instance(r, web, readable) for r in rows]
     return json_response(body, headers=_page_links(request, page, len(rows) == size))
 
 
-route_handlers: list[Any] = [
+_handlers: list[Any] = [
     upload_sarif,
     get_sarif,
     list_analyses,
@@ -259,4 +261,12 @@ route_handlers: list[Any] = [
     get_alert,
     update_alert,
     list_alert_instances,
+]
+
+route_handlers: list[Any] = [
+    Router(
+        "/",
+        route_handlers=_handlers,
+        dependencies={"readable": Provide(_readable), "writable": Provide(_writable)},
+    )
 ]

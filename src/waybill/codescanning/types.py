@@ -158,12 +158,9 @@ class Analysis:
 
 
 @dataclass(frozen=True)
-class AlertRule:
-    """An alert's identity and the rule metadata its newest run stored (what an analysis compares
-    with its own run's, attribute by attribute)."""
+class RuleMetadata:
+    """The rule metadata an alert keeps from its newest run."""
 
-    id: int
-    identity: str
     tool_version: str | None
     tool_guid: str | None
     rule_name: str
@@ -177,22 +174,21 @@ class AlertRule:
 
 
 @dataclass(frozen=True)
-class CodeScanningAlert:
+class AlertRule(RuleMetadata):
+    """An alert's identity and its rule metadata (what an analysis compares with its own run's,
+    attribute by attribute)."""
+
+    id: int
+    identity: str
+
+
+@dataclass(frozen=True)
+class CodeScanningAlert(RuleMetadata):
     id: int
     repository_id: int
     number: int
     tool_name: str
-    tool_version: str | None
-    tool_guid: str | None
     rule_id: str
-    rule_name: str
-    rule_severity: RuleSeverity
-    security_severity_level: SecuritySeverity | None
-    rule_description: str
-    rule_full_description: str
-    rule_tags: list[str]
-    rule_help: str | None
-    rule_help_uri: str | None
     state: AlertState
     created_at: datetime
     updated_at: datetime
