@@ -115,12 +115,14 @@ async def get_user(conn: AsyncConnection, login: str) -> Account:
 async def get_org(conn: AsyncConnection, login: str) -> Account:
     account = await repo_sql.account_by_login(conn, login)
     if account is None or not account.is_org:
-        raise NotFound(f"organization not found: {login}")
+        raise NotFound()
     return account
 
 
 async def add_member(conn: AsyncConnection, org_login: str, user_login: str, role: OrgRole) -> None:
-    org = await get_org(conn, org_login)
+    org = await find_account(conn, org_login)
+    if org is None or not org.is_org:
+        raise NotFound(f"organization not found: {org_login}")
     user = await get_user(conn, user_login)
     await repo_sql.set_membership(conn, org.id, user.id, role)
 

@@ -62,13 +62,6 @@ def _readable(caller: Principal, org: Account | None, role: OrgRole | None) -> A
     return org
 
 
-async def _org(conn: AsyncConnection, login: str) -> Account:
-    org = await accounts.find_account(conn, login)
-    if org is None or not org.is_org:
-        raise NotFound()
-    return org
-
-
 async def reader(conn: AsyncConnection, caller: Principal, login: str) -> Account:
     """The organization, when the caller may read its artifact metadata (``_readable``)."""
     user = permissions.require_authenticated(caller)
@@ -104,14 +97,14 @@ async def set_policy(
     conn: AsyncConnection, login: str, environment: str, value: EnvironmentPolicy
 ) -> dict[str, EnvironmentPolicy]:
     """The operator's way (CLI): one environment's policy, the others kept."""
-    org = await _org(conn, login)
+    org = await accounts.get_org(conn, login)
     await sql.set_policy(conn, org.id, environment, value, clock.now())
     await audit.record(conn, org.id, "admission_policy.updated", repository_id=None, target=environment)
     return await sql.policies(conn, org.id)
 
 
 async def policies_of(conn: AsyncConnection, login: str) -> dict[str, EnvironmentPolicy]:
-    return await sql.policies(conn, (await _org(conn, login)).id)
+    return await sql.policies(conn, (await accounts.get_org(conn, login)).id)
 
 
 # The decision.

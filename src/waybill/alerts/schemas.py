@@ -14,8 +14,8 @@ from waybill.advisories.ecosystems import Ecosystem, normalise_name
 from waybill.advisories.schemas import decode_position, epss_sort_value, number_span, vulnerabilities
 from waybill.advisories.types import Advisory, Vulnerability
 from waybill.alerts.types import Alert, AlertFilter, AlertState
-from waybill.artifacts.service import RecordFilter
-from waybill.artifacts.types import RuntimeRisk
+from waybill.artifacts.schemas import record_filter
+from waybill.artifacts.types import RecordFilter
 from waybill.core.clock import iso, iso_or_none
 from waybill.core.keyset import Position
 from waybill.http.pagination import per_page as parse_per_page
@@ -25,7 +25,6 @@ SORTS = ("created", "updated", "epss_percentage")
 SEVERITIES = ("low", "medium", "high", "critical")
 CLASSIFICATIONS = ("general", "malware")
 RELATIONSHIPS = ("unknown", "direct", "transitive", "inconclusive")
-REGISTRIES = ("jfrog-artifactory",)
 DismissedReason = Literal["fix_started", "inaccurate", "no_bandwidth", "not_used", "tolerable_risk"]
 
 
@@ -74,14 +73,7 @@ def alert_query(request: Any, *, organization: bool) -> AlertQuery:
         raise invalid("before", "use either before or after, not both")
     records = RecordFilter()
     if organization:
-        records = RecordFilter(
-            registry_urls=comma_values(params, "artifact_registry_url"),
-            registries=comma_values(params, "artifact_registry", REGISTRIES),
-            deployed="deployment" in has,
-            runtime_risks=tuple(
-                RuntimeRisk(r) for r in comma_values(params, "runtime_risk", tuple(RuntimeRisk))
-            ),
-        )
+        records = record_filter(params, deployed="deployment" in has)
     return AlertQuery(
         filter=AlertFilter(
             states=comma_values(params, "state", tuple(s.value for s in AlertState)),

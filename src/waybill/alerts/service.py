@@ -104,9 +104,7 @@ async def list_for_repository(
 async def list_for_organization(
     conn: AsyncConnection, caller: Principal, login: str, query: AlertQuery
 ) -> SortedPage[AlertView]:
-    org = await accounts.find_account(conn, login)
-    if org is None or not org.is_org:
-        raise NotFound()
+    org = await accounts.get_org(conn, login)
     scope = await access.organization_repositories(conn, caller, org)
     if not query.records.empty:
         allowed = await artifacts.repositories_with_records(conn, org.id, query.records)

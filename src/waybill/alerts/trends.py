@@ -28,7 +28,6 @@ from waybill.alerts.types import AlertFilter
 from waybill.artifacts import service as artifacts
 from waybill.auth.repository import RepositoryIds
 from waybill.auth.types import Principal
-from waybill.core.errors import NotFound
 
 WEEKS = 12
 WEEK = timedelta(days=7)
@@ -73,9 +72,7 @@ async def organization_trends(
     conn: AsyncConnection, caller: Principal, login: str, query: AlertQuery, now: datetime
 ) -> Trends:
     """Refuses as the organization list does (404, 403), and counts only what it would list."""
-    org = await accounts.find_account(conn, login)
-    if org is None or not org.is_org:
-        raise NotFound()
+    org = await accounts.get_org(conn, login)
     repositories = await access.organization_repositories(conn, caller, org)
     f = query.filter
     if not query.records.empty:

@@ -14,6 +14,7 @@ from waybill.artifacts.types import (
     DeploymentStatus,
     DigestDeployment,
     HistoryEntry,
+    RecordFilter,
     Rejected,
     RuntimeRisk,
     StorageRecord,
@@ -22,6 +23,7 @@ from waybill.artifacts.types import (
 from waybill.core.clock import iso
 from waybill.core.errors import FieldError, ValidationFailed
 from waybill.core.types import Digest
+from waybill.http.query import comma_values
 
 DIGEST_PATTERN = "^sha256:[a-f0-9]{64}$"
 DigestText = Annotated[str, msgspec.Meta(min_length=71, max_length=71, pattern=DIGEST_PATTERN)]
@@ -282,3 +284,18 @@ def digest_deployment(entry: DigestDeployment) -> dict[str, Any]:
         "current_digest": record.digest,
         "current_status": str(record.status),
     }
+
+
+# The registries GitHub's organization alert lists filter by (``artifact_registry``).
+REGISTRIES = ("jfrog-artifactory",)
+
+
+def record_filter(params: Any, *, deployed: bool) -> RecordFilter:
+    """The production-context filters of an organization's alert lists: ``artifact_registry_url``,
+    ``artifact_registry``, ``runtime_risk``, and ``has=deployment`` (``deployed``)."""
+    return RecordFilter(
+        registry_urls=comma_values(params, "artifact_registry_url"),
+        registries=comma_values(params, "artifact_registry", REGISTRIES),
+        deployed=deployed,
+        runtime_risks=tuple(RuntimeRisk(r) for r in comma_values(params, "runtime_risk", tuple(RuntimeRisk))),
+    )

@@ -33,8 +33,8 @@ from waybill.artifacts.types import (
     HistoryEntry,
     HistoryFilter,
     LinkedArtifact,
+    RecordFilter,
     Rejected,
-    RuntimeRisk,
     StorageRecord,
 )
 from waybill.attestations import service as attestations
@@ -51,13 +51,6 @@ from waybill.core.types import Digest
 WRITE = Need(Role.WRITE, ("contents", "artifact_metadata"))
 READ = Need(Role.READ, ("contents", "artifact_metadata"))
 CLUSTER_JOB = "artifacts.cluster"
-
-
-async def _org(conn: AsyncConnection, login: str) -> Account:
-    org = await accounts.find_account(conn, login)
-    if org is None or not org.is_org:
-        raise NotFound()
-    return org
 
 
 @dataclass(frozen=True)
@@ -245,7 +238,7 @@ async def set_cluster_records(
     written, then all accepted entries are written at once (``_write``)."""
     user = permissions.require_authenticated(caller)
     async with db.query() as conn:
-        org = await _org(conn, org_login)
+        org = await accounts.get_org(conn, org_login)
         checked = await _check(conn, caller, org, body.deployments)
     if checked.rejected and not body.partial_success:
         raise _refusal(checked.rejected)
@@ -302,7 +295,7 @@ async def create_cluster_job(
     """Refused like the synchronous set when no entry may be written (a caller outside the
     organization gets 404), and beyond ``max_pending`` unfinished jobs of the caller's token."""
     user = permissions.require_authenticated(caller)
-    org = await _org(conn, org_login)
+    org = await accounts.get_org(conn, org_login)
     checked = await _check(conn, caller, org, body.deployments)
     if not checked.accepted:
         raise _refusal(checked.rejected)
@@ -366,7 +359,7 @@ async def get_cluster_job(
 ) -> job_queue.Job:
     """A job is shown to the user who created it (and site admins); to anyone else it does not exist."""
     user = permissions.require_authenticated(caller)
-    org = await _org(conn, org_login)
+    org = await accounts.get_org(conn, org_login)
     job = await job_queue.get(conn, job_id)
     if job is None or job.kind != CLUSTER_JOB or job.key != _job_key(org, cluster):
         raise NotFound()
@@ -416,7 +409,7 @@ async def _records_by_digest(
     records = await read(db, org_login, str(digest), permissions.readable_repository_ids(caller, READ))
     if not records:
         async with db.query() as conn:
-            await _org(conn, org_login)
+            await accounts.get_org(conn, org_login)
     return records
 
 
@@ -435,7 +428,7 @@ async def storage_records(
 async def history(
     conn: AsyncConnection, caller: Principal, org_login: str, where: HistoryFilter, cursor: Cursor
 ) -> Page[HistoryEntry]:
-    org = await _org(conn, org_login)
+    org = await accounts.get_org(conn, org_login)
     entries = await sql.history(
         conn, org.id, permissions.readable_repository_ids(caller, READ), where, cursor
     )
@@ -446,7 +439,7 @@ async def history(
 async def digest_deployments(
     conn: AsyncConnection, caller: Principal, org_login: str, digest: Digest, cursor: Cursor
 ) -> Page[DigestDeployment]:
-    org = await _org(conn, org_login)
+    org = await accounts.get_org(conn, org_login)
     wanted = str(digest)
     spans = await sql.digest_spans(
         conn, org.id, wanted, permissions.readable_repository_ids(caller, READ), cursor
@@ -469,14 +462,14 @@ async def digest_deployments(
 async def linked_artifacts(
     conn: AsyncConnection, caller: Principal, org_login: str, where: ArtifactFilter, cursor: Cursor
 ) -> Page[LinkedArtifact]:
-    org = await _org(conn, org_login)
+    org = await accounts.get_org(conn, org_login)
     return await sql.linked_artifacts(
         conn, org.id, permissions.readable_repository_ids(caller, READ), where, cursor
     )
 
 
 async def environments(conn: AsyncConnection, caller: Principal, org_login: str) -> list[EnvironmentSummary]:
-    org = await _org(conn, org_login)
+    org = await accounts.get_org(conn, org_login)
     return await sql.environment_summaries(conn, org.id, permissions.readable_repository_ids(caller, READ))
 
 
@@ -496,22 +489,6 @@ def registry_kind(registry_url: str) -> str | None:
 
 def _same_registry(a: str, b: str) -> bool:
     return a.strip().rstrip("/").lower() == b.strip().rstrip("/").lower()
-
-
-@dataclass(frozen=True)
-class RecordFilter:
-    """Which repositories of an organization count: each given condition must hold (GitHub's org
-    alert filters ``artifact_registry_url``, ``artifact_registry``, ``has=deployment`` and
-    ``runtime_risk``). Storage records marked deleted and decommissioned deployments do not count."""
-
-    registry_urls: tuple[str, ...] = ()
-    registries: tuple[str, ...] = ()
-    deployed: bool = False
-    runtime_risks: tuple[RuntimeRisk, ...] = ()
-
-    @property
-    def empty(self) -> bool:
-        return not (self.registry_urls or self.registries or self.deployed or self.runtime_risks)
 
 
 async def repositories_with_records(conn: AsyncConnection, org_id: int, where: RecordFilter) -> set[int]:

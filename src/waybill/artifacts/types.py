@@ -232,3 +232,19 @@ class Footprint:
     artifacts: list[ShownArtifact]
     artifact_count: int
     places: list[Place]
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """Which repositories of an organization count: each given condition must hold (GitHub's org
+    alert filters ``artifact_registry_url``, ``artifact_registry``, ``has=deployment`` and
+    ``runtime_risk``). Storage records marked deleted and decommissioned deployments do not count."""
+
+    registry_urls: tuple[str, ...] = ()
+    registries: tuple[str, ...] = ()
+    deployed: bool = False
+    runtime_risks: tuple[RuntimeRisk, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.registry_urls or self.registries or self.deployed or self.runtime_risks)

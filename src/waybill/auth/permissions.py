@@ -187,9 +187,7 @@ async def require_org_member(conn: AsyncConnection, principal: Principal, org: A
 async def require_org_owner(conn: AsyncConnection, principal: Principal, login: str) -> Account:
     """The organization ``login``, when the caller owns it: to anyone else it does not exist (404),
     as GitHub answers on its owner-only routes."""
-    org = await accounts.find_account(conn, login)
-    if org is None or not org.is_org:
-        raise NotFound()
+    org = await accounts.get_org(conn, login)
     if principal.user is None:
         raise Unauthenticated()
     if await require_org_member(conn, principal, org) is not OrgRole.OWNER:

@@ -15,8 +15,8 @@ import msgspec
 
 from waybill.accounts import schemas as account_schemas
 from waybill.accounts.types import Account, Repository
-from waybill.artifacts.service import RecordFilter
-from waybill.artifacts.types import RuntimeRisk
+from waybill.artifacts.schemas import record_filter
+from waybill.artifacts.types import RecordFilter
 from waybill.codescanning.repository import AlertFilter, AnalysisFilter
 from waybill.codescanning.types import (
     AlertState,
@@ -34,7 +34,6 @@ from waybill.http.query import comma_values, invalid, one_of
 
 CommitSha = Annotated[str, msgspec.Meta(pattern=r"^([0-9a-fA-F]{40}(?:[0-9a-fA-F]{24})?)$")]
 FullRef = Annotated[str, msgspec.Meta(pattern=r"^refs/(heads|tags|pull)/.*$", max_length=1024)]
-REGISTRIES = ("jfrog-artifactory",)
 LEVELS = ("error", "warning", "note")
 
 
@@ -158,14 +157,7 @@ def alert_query(request: Any, *, organization: bool) -> AlertQuery:
     records = RecordFilter()
     if organization:
         has = comma_values(params, "has", ("deployment",))
-        records = RecordFilter(
-            registry_urls=comma_values(params, "artifact_registry_url"),
-            registries=comma_values(params, "artifact_registry", REGISTRIES),
-            deployed="deployment" in has,
-            runtime_risks=tuple(
-                RuntimeRisk(r) for r in comma_values(params, "runtime_risk", tuple(RuntimeRisk))
-            ),
-        )
+        records = record_filter(params, deployed="deployment" in has)
     return AlertQuery(
         filter=AlertFilter(
             tool_name=_text(params, "tool_name"),

@@ -8,12 +8,13 @@ from typing import Any
 from litestar import Response, get
 from litestar.params import FromPath
 
+from waybill.accounts import service as accounts
 from waybill.admission import service as admission
 from waybill.admission.types import DecisionFilter, Verdict
 from waybill.core.errors import BadRequest
 from waybill.http.context import AnyRequest, ReadConn
 from waybill.http.pagination import encode_cursor
-from waybill.web.common import organization, page_cursor, text_param
+from waybill.web.common import page_cursor, text_param
 from waybill.web.render import page
 from waybill.web.viewer import SignedIn
 
@@ -35,7 +36,7 @@ async def decisions_page(
 ) -> Response[bytes]:
     where = _filter(request)
     cursor = page_cursor(request)
-    owner = await organization(read_conn, org)
+    owner = await accounts.get_org(read_conn, org)
     found, next_key = await admission.decisions(
         read_conn, viewer.principal, owner.login, where, per_page=cursor.per_page, after=cursor.after
     )

@@ -17,6 +17,7 @@ from litestar import Response, get
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from waybill.accounts import service as accounts
 from waybill.advisories import schemas
 from waybill.advisories import service as advisories
 from waybill.advisories.types import Advisory, Vulnerability
@@ -26,7 +27,6 @@ from waybill.alerts.types import AlertFilter, AlertState
 from waybill.auth.types import Principal
 from waybill.core.errors import Forbidden, NotFound
 from waybill.http.context import AnyRequest, ReadConn
-from waybill.web.common import organization
 from waybill.web.render import page, query, urlpath
 from waybill.web.viewer import SignedIn
 
@@ -109,7 +109,7 @@ async def advisory_page(
 ) -> Response[bytes]:
     if len(ghsa_id) > MAX_ID_LENGTH:
         raise NotFound()
-    owner = await organization(read_conn, org)
+    owner = await accounts.get_org(read_conn, org)
     advisory, vulns = await advisories.get_advisory(read_conn, ghsa_id)
     counts = await _open_alerts(read_conn, viewer.principal, owner.login, advisory, vulns)
     affected = _affected(owner.login, vulns, counts)

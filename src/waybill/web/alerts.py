@@ -9,12 +9,14 @@ from typing import Any
 from litestar import Response, get
 from litestar.params import FromPath
 
+from waybill.accounts import service as accounts
 from waybill.advisories.ecosystems import Ecosystem
 from waybill.advisories.schemas import encode_position
 from waybill.alerts import service as dependabot
 from waybill.alerts import trends
-from waybill.alerts.schemas import REGISTRIES, SEVERITIES, alert_query, position_of
+from waybill.alerts.schemas import SEVERITIES, alert_query, position_of
 from waybill.alerts.types import AlertState
+from waybill.artifacts.schemas import REGISTRIES
 from waybill.artifacts.types import RuntimeRisk
 from waybill.codescanning import schemas as code_scanning_schemas
 from waybill.codescanning import service as code_scanning
@@ -24,7 +26,7 @@ from waybill.codescanning.types import SecuritySeverity
 from waybill.core import clock
 from waybill.core.errors import BadRequest, ValidationFailed
 from waybill.http.context import AnyRequest, ReadConn
-from waybill.web.common import organization, text_param
+from waybill.web.common import text_param
 from waybill.web.render import page
 from waybill.web.trends import charts
 from waybill.web.viewer import SignedIn
@@ -86,7 +88,7 @@ async def organization_alerts(
         # A page says what was wrong with the address in words, not as the API's error list.
         raise BadRequest("; ".join(e.message or e.field for e in error.errors)) from None
     scanning_page = code_scanning_page(request)
-    owner = await organization(read_conn, org)
+    owner = await accounts.get_org(read_conn, org)
     # Refuses (404 to a stranger, 403 to a member who is not an owner) exactly as the API does.
     found = await dependabot.list_for_organization(read_conn, viewer.principal, owner.login, query)
     scanned = await code_scanning.list_for_organization(

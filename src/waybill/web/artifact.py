@@ -26,7 +26,7 @@ from waybill.dependencies import service as dependencies
 from waybill.dependencies.types import Dependency
 from waybill.http.context import AnyRequest, Caller, ReadConn
 from waybill.http.pagination import encode_cursor
-from waybill.web.common import digest_param, organization, page_cursor
+from waybill.web.common import digest_param, page_cursor
 from waybill.web.render import page
 from waybill.web.viewer import SignedIn
 
@@ -131,7 +131,7 @@ async def artifact_page(
     viewer: SignedIn,
 ) -> Response[bytes]:
     subject = digest_param(digest)
-    owner = await organization(read_conn, org)
+    owner = await accounts.get_org(read_conn, org)
     caller = viewer.principal
     # The digest as a search: every readable artifact with exactly this digest (one per repository).
     named = await artifacts.linked_artifacts(
@@ -193,7 +193,7 @@ async def history_page(
 ) -> Response[bytes]:
     subject = digest_param(digest)
     cursor = page_cursor(request)
-    owner = await organization(read_conn, org)
+    owner = await accounts.get_org(read_conn, org)
     found = await artifacts.history(
         read_conn, viewer.principal, owner.login, HistoryFilter(digest=subject), cursor
     )

@@ -14,7 +14,7 @@ from waybill.attestations import service as attestations
 from waybill.core.errors import BadRequest
 from waybill.http.context import AnyRequest, ReadConn
 from waybill.http.pagination import encode_cursor
-from waybill.web.common import organization, page_cursor, text_param
+from waybill.web.common import page_cursor, text_param
 from waybill.web.render import page
 from waybill.web.viewer import SignedIn
 
@@ -38,7 +38,7 @@ async def linked_artifacts(
     filters = {name: text_param(request, name) for name in FILTERS}
     risk = _risk(filters["risk"])
     cursor = page_cursor(request)
-    owner = await organization(read_conn, org)
+    owner = await accounts.get_org(read_conn, org)
     repository_id = None
     if filters["repository"]:
         found = await accounts.find_repository(read_conn, owner.login, filters["repository"])

@@ -15,10 +15,11 @@ from urllib.parse import quote
 from litestar import Response, get
 from litestar.params import FromPath
 
+from waybill.accounts import service as accounts
 from waybill.alerts import blast
 from waybill.core.errors import BadRequest, ValidationFailed
 from waybill.http.context import AnyRequest, ReadConn
-from waybill.web.common import organization, text_param
+from waybill.web.common import text_param
 from waybill.web.graph import LEVEL_WORDS, LEVELS, NONE_HIDDEN, Hidden, Node, fold_key, layout, level_of
 from waybill.web.render import advisory_href, page, query, short_digest
 from waybill.web.viewer import SignedIn
@@ -170,7 +171,7 @@ async def blast_radius_page(
         target = blast.target({"advisory": advisory, "package_url": package_url})
     except ValidationFailed:
         raise BadRequest("Give exactly one of advisory or package_url.") from None
-    owner = await organization(read_conn, org)
+    owner = await accounts.get_org(read_conn, org)
     view = await blast.overview(read_conn, viewer.principal, target, owner.id, COLUMN_LIMIT)
     context: dict[str, Any] = {
         "title": f"Blast radius · {advisory or package_url} · {owner.login}",

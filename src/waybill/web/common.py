@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from waybill.accounts import service as accounts
-from waybill.accounts.types import Account
 from waybill.core.errors import BadRequest, NotFound
 from waybill.core.keyset import Cursor
 from waybill.core.types import Digest
@@ -14,13 +10,6 @@ from waybill.http.pagination import decode_cursor
 
 PER_PAGE = 50
 MAX_FILTER_LENGTH = 256
-
-
-async def organization(conn: AsyncConnection, login: str) -> Account:
-    owner = await accounts.find_account(conn, login)
-    if owner is None or not owner.is_org:
-        raise NotFound()
-    return owner
 
 
 def digest_param(raw: str) -> Digest:

@@ -8,11 +8,12 @@ from typing import Any
 from litestar import Response, get
 from litestar.params import FromPath
 
+from waybill.accounts import service as accounts
 from waybill.artifacts import service as artifacts
 from waybill.artifacts.types import HistoryFilter
 from waybill.http.context import AnyRequest, ReadConn
 from waybill.http.pagination import encode_cursor
-from waybill.web.common import organization, page_cursor
+from waybill.web.common import page_cursor
 from waybill.web.render import page
 from waybill.web.viewer import SignedIn
 
@@ -24,7 +25,7 @@ async def environments_page(
     request: AnyRequest, org: FromPath[str], read_conn: ReadConn, viewer: SignedIn
 ) -> Response[bytes]:
     cursor = page_cursor(request, RECENT_CHANGES)
-    owner = await organization(read_conn, org)
+    owner = await accounts.get_org(read_conn, org)
     places = await artifacts.environments(read_conn, viewer.principal, owner.login)
     changes = await artifacts.history(read_conn, viewer.principal, owner.login, HistoryFilter(), cursor)
     environments: dict[str, list[Any]] = {}

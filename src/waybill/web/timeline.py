@@ -16,13 +16,14 @@ from litestar import Response, get
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from waybill.accounts import service as accounts
 from waybill.accounts.types import Account
 from waybill.artifacts import service as artifacts
 from waybill.artifacts.types import Change, HistoryFilter
 from waybill.core import clock
 from waybill.core.errors import BadRequest
 from waybill.http.context import AnyRequest, ReadConn
-from waybill.web.common import digest_param, organization, text_param
+from waybill.web.common import digest_param, text_param
 from waybill.web.render import page, query, short_digest
 from waybill.web.viewer import SignedIn, Viewer
 
@@ -144,7 +145,7 @@ def chart(
 async def _timeline(
     conn: AsyncConnection, viewer: Viewer, org: str, where: HistoryFilter, shown: Window
 ) -> tuple[Account, artifacts.Timeline]:
-    owner = await organization(conn, org)
+    owner = await accounts.get_org(conn, org)
     timeline = await artifacts.deployment_timeline(
         conn, viewer.principal, owner.login, where, shown.since, shown.until, lanes=LANES, changes=CHANGES
     )
