@@ -41,7 +41,7 @@ from waybill.alerts.models import (
 )
 from waybill.alerts.types import Alert, AlertFilter, AlertState
 from waybill.auth.repository import RepositoryIds
-from waybill.core import keyset
+from waybill.core import db, keyset
 from waybill.core.db import chunks, update_by_id, upsert
 from waybill.core.keyset import Position
 from waybill.core.rows import values_of
@@ -63,15 +63,8 @@ async def alerts_of_repository(conn: AsyncConnection, repository_id: int) -> lis
 
 
 async def allocate_numbers(conn: AsyncConnection, repository_id: int, count: int) -> int:
-    """Reserve ``count`` alert numbers for the repository; returns the first. One upsert that adds
-    to the stored counter, so concurrent callers get disjoint numbers."""
-    stmt = upsert(conn, _numbers).values(repository_id=repository_id, last_number=count)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[_numbers.c.repository_id],
-        set_={"last_number": _numbers.c.last_number + stmt.excluded.last_number},
-    ).returning(_numbers.c.last_number)
-    last = int((await conn.execute(stmt)).scalar_one())
-    return last - count + 1
+    """Reserve ``count`` alert numbers for the repository; returns the first."""
+    return await db.allocate_numbers(conn, _numbers, repository_id, count)
 
 
 async def insert_alerts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:

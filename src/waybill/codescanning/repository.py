@@ -52,7 +52,7 @@ from waybill.codescanning.types import (
     Upload,
     UploadWithFile,
 )
-from waybill.core import keyset
+from waybill.core import db, keyset
 from waybill.core.db import chunks, update_by_id, upsert
 from waybill.core.keyset import Position
 from waybill.core.rows import values_of
@@ -251,13 +251,7 @@ async def alerts_by_identities(
 
 async def allocate_numbers(conn: AsyncConnection, repository_id: int, count: int) -> int:
     """Reserve ``count`` alert numbers for the repository; returns the first."""
-    stmt = upsert(conn, _numbers).values(repository_id=repository_id, last_number=count)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[_numbers.c.repository_id],
-        set_={"last_number": _numbers.c.last_number + stmt.excluded.last_number},
-    ).returning(_numbers.c.last_number)
-    last = int((await conn.execute(stmt)).scalar_one())
-    return last - count + 1
+    return await db.allocate_numbers(conn, _numbers, repository_id, count)
 
 
 async def insert_alerts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> dict[str, int]:

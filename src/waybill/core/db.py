@@ -459,6 +459,19 @@ async def update_by_id(
         await conn.execute(stmt, list(chunk))
 
 
+async def allocate_numbers(conn: AsyncConnection, counters: Table, repository_id: int, count: int) -> int:
+    """Reserve ``count`` numbers of a repository's sequence in ``counters`` (``repository_id``,
+    ``last_number``); returns the first. One upsert adds to the stored counter, so concurrent
+    callers get disjoint numbers."""
+    stmt = upsert(conn, counters).values(repository_id=repository_id, last_number=count)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[counters.c.repository_id],
+        set_={"last_number": counters.c.last_number + stmt.excluded.last_number},
+    ).returning(counters.c.last_number)
+    last = int((await conn.execute(stmt)).scalar_one())
+    return last - count + 1
+
+
 def upsert(conn: AsyncConnection, table: Table) -> Any:
     """The dialect's ``INSERT`` for ``table``, which has ``on_conflict_do_update/nothing``."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
