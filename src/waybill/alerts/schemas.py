@@ -166,7 +166,7 @@ def security_advisory(adv: Advisory, vulns: list[Vulnerability], *, with_cvss: b
 class AlertView:
     """An alert with everything its shape shows."""
 
-    row: Alert
+    alert: Alert
     repository: Repository
     advisory: Advisory
     vulnerabilities: list[Vulnerability]
@@ -177,7 +177,7 @@ class AlertView:
 def alert(
     view: AlertView, api: str, web: str, *, with_cvss: bool, with_repository: bool = False
 ) -> dict[str, Any]:
-    row, repo = view.row, view.repository
+    row, repo = view.alert, view.repository
     severity = _severity(view.advisory.severity)
     package = {"ecosystem": row.ecosystem, "name": row.package_name}
     patched = row.first_patched_version
@@ -217,7 +217,7 @@ def alert(
 
 
 def position_of(view: AlertView, sort: str) -> Position:
-    row = view.row
+    row = view.alert
     value = {
         "created": row.created_at,
         "updated": row.updated_at,

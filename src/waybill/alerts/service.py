@@ -60,7 +60,7 @@ async def _views(
         repos = {**repos, **await accounts.repositories_by_ids(conn, missing)}
     return [
         AlertView(
-            row=r,
+            alert=r,
             repository=repos[r.repository_id],
             advisory=shown[r.advisory_id],
             vulnerabilities=vulns.get(r.advisory_id, []),

@@ -137,7 +137,7 @@ async def _dependabot_alerts(conn: AsyncConnection, payload: dict[str, Any], lin
     repository_id = int(payload["repository_id"])
     changes = [(int(number), str(action)) for number, action in payload["alerts"]]
     views = {
-        v.row.number: v for v in await dependabot.alert_views(conn, repository_id, [n for n, _ in changes])
+        v.alert.number: v for v in await dependabot.alert_views(conn, repository_id, [n for n, _ in changes])
     }
     found = await parties(conn, {payload["account_id"], payload.get("sender_id")}, {repository_id})
     messages = []
