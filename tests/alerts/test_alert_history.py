@@ -27,7 +27,7 @@ from waybill.alerts.models import (
     dependabot_alert_open_counts,
 )
 from waybill.alerts.schemas import AlertQuery, newest_first
-from waybill.alerts.types import AlertFilter
+from waybill.alerts.types import AlertEvent, AlertFilter
 from waybill.auth.types import Principal, Token, TokenKind
 from waybill.config import Settings
 from waybill.core.migrate import alembic_config
@@ -35,8 +35,8 @@ from waybill.core.migrate import alembic_config
 WEB_ALERTS = "/repos/acme/web/dependabot/alerts"
 
 
-async def _events(org: Org, repository: str, number: int) -> list[Any]:
-    async def read(conn: AsyncConnection) -> list[Any]:
+async def _events(org: Org, repository: str, number: int) -> list[AlertEvent]:
+    async def read(conn: AsyncConnection) -> list[AlertEvent]:
         found = await accounts.find_repository(conn, "acme", repository)
         assert found is not None
         alert = await repo.alert_by_number(conn, found.id, number)

@@ -39,7 +39,7 @@ from waybill.alerts.models import (
     dependabot_alert_open_counts,
     dependabot_alerts,
 )
-from waybill.alerts.types import Alert, AlertFilter, AlertState
+from waybill.alerts.types import Alert, AlertEvent, AlertFilter, AlertState, Flow
 from waybill.auth.repository import RepositoryIds
 from waybill.core import db, keyset
 from waybill.core.db import chunks, update_by_id, upsert
@@ -326,10 +326,13 @@ async def record_opened(
     await _append(conn, rows, utc_day(occurred_at))
 
 
-async def events_of(conn: AsyncConnection, alert_id: int) -> list[Any]:
+_event = values_of(AlertEvent)
+
+
+async def events_of(conn: AsyncConnection, alert_id: int) -> list[AlertEvent]:
     e = _events.c
-    query = select(_events).where(e.alert_id == alert_id).order_by(e.occurred_at, e.id)
-    return list((await conn.execute(query)).all())
+    query = select(_events).where(e.alert_id == alert_id)
+    return [_event(row) for row in await conn.execute(query.order_by(e.occurred_at, e.id))]
 
 
 async def add_events(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
@@ -414,9 +417,13 @@ def _is(column: Any, state: str) -> Any:
     return case((column == state, 1), else_=0)
 
 
+# SQL sums come back as the driver's numbers (Decimal on PostgreSQL for a sum of bigints).
+_flow = values_of(Flow, entered=int, exited=int, opened=int, fixed=int)
+
+
 async def alert_flow(
     conn: AsyncConnection, repositories: RepositoryIds, f: AlertFilter, boundaries: Sequence[datetime]
-) -> list[Any]:
+) -> list[Flow]:
     """The movements of the alerts ``f`` names between the boundaries, summed from their events:
     rows of (bucket, severity, prior_severity, entered, exited, opened, fixed). Bucket 0 holds
     everything before the first boundary, bucket i what happened from boundary i-1 up to boundary i;
@@ -447,12 +454,12 @@ async def alert_flow(
         .where(*where)
         .group_by(bucket, e.severity, e.prior_severity)
     )
-    return list((await conn.execute(query)).all())
+    return [_flow(row) for row in await conn.execute(query)]
 
 
 async def daily_flow(
     conn: AsyncConnection, repositories: RepositoryIds, f: AlertFilter, days: Sequence[str]
-) -> list[Any]:
+) -> list[Flow]:
     """The same rows as ``alert_flow`` from the day sums, for the days from the first up to (not
     including) the last; bucket i holds the days from days[i-1] on, and there is no bucket 0."""
     d = _days.c
@@ -470,7 +477,7 @@ async def daily_flow(
         .where(*where)
         .group_by(bucket, d.severity, d.prior_severity)
     )
-    return list((await conn.execute(query)).all())
+    return [_flow(row) for row in await conn.execute(query)]
 
 
 async def open_counts(conn: AsyncConnection, repositories: RepositoryIds, f: AlertFilter) -> dict[str, int]:

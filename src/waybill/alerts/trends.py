@@ -92,11 +92,11 @@ async def organization_trends(
         flow = await repo.daily_flow(conn, repositories, f, days)
     for row in flow:
         if row.severity in moves:
-            moves[row.severity][row.bucket] += int(row.entered)
-            opened[row.bucket] += int(row.opened)
-            fixed[row.bucket] += int(row.fixed)
+            moves[row.severity][row.bucket] += row.entered
+            opened[row.bucket] += row.opened
+            fixed[row.bucket] += row.fixed
         if row.prior_severity in moves:
-            moves[row.prior_severity][row.bucket] -= int(row.exited)
+            moves[row.prior_severity][row.bucket] -= row.exited
     if not by_alert:
         open_now = await repo.open_counts(conn, repositories, f)
         for severity, m in moves.items():

@@ -64,3 +64,31 @@ class Alert:
     dismissed_comment: str | None
     fixed_at: datetime | None
     auto_dismissed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    """One change of an alert's state or severity, with the one it repeats (None: it opened)."""
+
+    id: int
+    alert_id: int
+    state: str
+    severity: str
+    occurred_at: datetime
+    prior_state: str | None
+    prior_severity: str | None
+    prior_at: datetime | None
+    prior_seconds: float | None
+
+
+@dataclass(frozen=True)
+class Flow:
+    """How alerts moved in one bucket of time at one severity (``repository.alert_flow``)."""
+
+    bucket: int
+    severity: str | None
+    prior_severity: str | None
+    entered: int
+    exited: int
+    opened: int
+    fixed: int

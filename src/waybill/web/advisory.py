@@ -77,7 +77,9 @@ async def _open_alerts(
         except (Forbidden, NotFound):
             return None
         counts.update(
-            (v.alert.ecosystem, v.alert.package_key) for v in found.items if v.alert.advisory_id == advisory.id
+            (v.alert.ecosystem, v.alert.package_key)
+            for v in found.items
+            if v.alert.advisory_id == advisory.id
         )
         if not found.more:
             return AlertCounts(counts, more=False)
