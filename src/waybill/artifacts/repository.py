@@ -44,6 +44,7 @@ from waybill.artifacts.types import (
     Change,
     DeploymentRecord,
     DeploymentStatus,
+    EnvironmentDeployment,
     EnvironmentSummary,
     Footprint,
     HistoryEntry,
@@ -62,6 +63,7 @@ from waybill.core import audit, keyset, outbox
 from waybill.core.db import Database, json_rows
 from waybill.core.drivers import Sql, sqlite_time, utc
 from waybill.core.keyset import Cursor, Page
+from waybill.core.rows import values_of
 
 # Rows per multi-row statement: 1000 rows of ~14 values stays under both backends' parameter limits.
 CHUNK = 1000
@@ -1206,11 +1208,14 @@ async def storage_by_digest(
     return [_storage_row(row) for row in await db.fetch(query.sql, query.bind(digest=digest))]
 
 
+_environment_deployment = values_of(EnvironmentDeployment)
+
+
 async def first_deployments_since(
     conn: AsyncConnection, org_id: int, logical_environment: str, digests: Sequence[str], since: datetime
-) -> list[Any]:
-    """``(digest, record_id, deployment_name, cluster, recorded_at)`` of every history entry of these
-    digests in the logical environment recorded at or after ``since``, oldest first."""
+) -> list[EnvironmentDeployment]:
+    """Every history entry of these digests in the logical environment recorded at or after
+    ``since``, oldest first."""
     h = deployment_history.c
     d = deployment_records.c
     query = (
@@ -1224,4 +1229,4 @@ async def first_deployments_since(
         )
         .order_by(h.recorded_at, h.id)
     )
-    return list((await conn.execute(query)).all())
+    return [_environment_deployment(row) for row in await conn.execute(query)]

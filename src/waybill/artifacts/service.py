@@ -28,6 +28,7 @@ from waybill.artifacts.types import (
     DeploymentRecord,
     DeploymentStatus,
     DigestDeployment,
+    EnvironmentDeployment,
     EnvironmentSummary,
     Footprint,
     HistoryEntry,
@@ -558,9 +559,9 @@ def same_registry(a: str, b: str) -> bool:
 
 async def first_deployments_since(
     conn: AsyncConnection, org_id: int, logical_environment: str, digests: Sequence[str], since: datetime
-) -> dict[str, Any]:
+) -> dict[str, EnvironmentDeployment]:
     """For each digest, the first deployment record history entry in the environment since ``since``."""
-    found: dict[str, Any] = {}
+    found: dict[str, EnvironmentDeployment] = {}
     if digests:
         wanted = sorted(set(digests))
         rows = await sql.first_deployments_since(conn, org_id, logical_environment, wanted, since)

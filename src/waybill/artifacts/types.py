@@ -121,6 +121,17 @@ class DigestDeployment:
 
 
 @dataclass(frozen=True)
+class EnvironmentDeployment:
+    """A digest's deployment in one logical environment, as one history entry recorded it."""
+
+    digest: str
+    record_id: int
+    deployment_name: str
+    cluster: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
 class HistoryFilter:
     logical_environment: str | None = None
     physical_environment: str | None = None

@@ -38,8 +38,17 @@ from waybill.attestations.schemas import Bundle, PredicateFilter
 from waybill.attestations.types import (
     DEFAULT_MODE,
     AttestationVerification,
+    BundleToVerify,
+    DigestAttestation,
     Mode,
+    OwnedAttestation,
+    Policy,
+    PolicySource,
     StoredAttestation,
+    StoredVerdict,
+    SubjectAttestation,
+    SubjectVerdict,
+    VerificationDetail,
     VerificationState,
 )
 from waybill.attestations.verification import Step, TimeSource
@@ -47,6 +56,7 @@ from waybill.auth.repository import RepositoryIds
 from waybill.core.db import upsert
 from waybill.core.jobs import jobs
 from waybill.core.keyset import Cursor, Page, fetch_page
+from waybill.core.rows import values_of
 
 a = attestations
 s = attestation_subjects
@@ -304,14 +314,17 @@ async def bulk_list(
     return BulkPage(page, found)
 
 
+_owned = values_of(OwnedAttestation)
+
+
 async def owned(
     conn: AsyncConnection,
     owner_id: int,
     *,
     ids: Sequence[int] | None = None,
     digests: Sequence[str] | None = None,
-) -> list[Any]:
-    """``(id, repository_id)`` of the owner's attestations with these ids or subject digests."""
+) -> list[OwnedAttestation]:
+    """The owner's attestations with these ids or subject digests."""
     query = (
         select(a.c.id, a.c.repository_id)
         .select_from(a.join(repositories, repositories.c.id == a.c.repository_id))
@@ -321,7 +334,7 @@ async def owned(
         query = query.where(a.c.id.in_(ids))
     if digests is not None:
         query = query.where(a.c.id.in_(select(s.c.attestation_id).where(s.c.digest.in_(digests))))
-    return list((await conn.execute(query)).all())
+    return [_owned(row) for row in await conn.execute(query)]
 
 
 @dataclass(frozen=True)
@@ -388,12 +401,15 @@ def _effective_mode() -> ColumnElement[Any]:
     return func.coalesce(rp.c.mode, op.c.mode, literal(DEFAULT_MODE.value))
 
 
+_subject_attestation = values_of(SubjectAttestation)
+
+
 async def newest_with_predicate(
     conn: AsyncConnection, owner_id: int, digests: Sequence[str], predicate_types: Sequence[str]
-) -> list[Any]:
-    """``(digest, id, repository_id)``: for each digest, the newest attestation of the owner's
-    repositories with one of these predicate types; in a repository whose policy is ``enforce``, only
-    an attestation that verified counts."""
+) -> list[SubjectAttestation]:
+    """For each digest, the newest attestation of the owner's repositories with one of these
+    predicate types; in a repository whose policy is ``enforce``, only an attestation that verified
+    counts."""
     newest = (
         select(s.c.digest, func.max(a.c.id).label("id"))
         .select_from(
@@ -413,12 +429,39 @@ async def newest_with_predicate(
         .subquery()
     )
     query = select(newest.c.digest, a.c.id, a.c.repository_id).join(a, and_(a.c.id == newest.c.id))
-    return list((await conn.execute(query)).all())
+    return [_subject_attestation(row) for row in await conn.execute(query)]
+
+
+def _stored_verdict(row: Any) -> StoredVerdict | None:
+    m = row._mapping
+    if m["checked_id"] is None:
+        return None
+    return StoredVerdict(
+        verified=bool(m["verified"]),
+        failed_step=m["failed_step"],
+        reason=m["reason"],
+        signed_at=m["signed_at"],
+        checked_at=m["checked_at"],
+        identity=dict(m["identity"] or {}),
+    )
+
+
+def _digest_attestation(row: Any) -> DigestAttestation:
+    m = row._mapping
+    return DigestAttestation(
+        id=m["id"],
+        repository_id=m["repository_id"],
+        predicate_type=m["predicate_type"],
+        created_at=m["created_at"],
+        compressed_bundle=m["data"],
+        verdict=_stored_verdict(row),
+        verification_queued_at=m["verification_queued_at"],
+    )
 
 
 async def newest_for_digest(
     conn: AsyncConnection, *, owner_id: int, digest: str, readable: RepositoryIds, limit: int
-) -> Sequence[Any]:
+) -> list[DigestAttestation]:
     """The newest ``limit`` attestations of the owner's readable repositories naming ``digest``, with
     their bundles and verdicts (None when never checked); read newest first from the subjects'
     primary key (digest, attestation_id)."""
@@ -442,7 +485,10 @@ async def newest_for_digest(
         .order_by(s.c.attestation_id.desc())
         .limit(limit)
     )
-    return (await conn.execute(query)).all()
+    return [_digest_attestation(row) for row in await conn.execute(query)]
+
+
+_subject_verdict = values_of(SubjectVerdict)
 
 
 async def provenance_verdicts(
@@ -452,10 +498,9 @@ async def provenance_verdicts(
     digests: Sequence[str],
     readable: RepositoryIds,
     predicate_types: Sequence[str],
-) -> list[Any]:
-    """``(digest, id, verified, verification_queued_at)`` of every provenance attestation of the
-    owner's readable repositories naming one of ``digests``, newest first; ``verified`` is None when
-    not checked (yet, when ``verification_queued_at`` is set)."""
+) -> list[SubjectVerdict]:
+    """Every provenance attestation of the owner's readable repositories naming one of ``digests``,
+    newest first."""
     query = (
         select(s.c.digest, a.c.id, v.c.verified, a.c.verification_queued_at)
         .select_from(
@@ -471,7 +516,7 @@ async def provenance_verdicts(
         )
         .order_by(s.c.attestation_id.desc())
     )
-    return list((await conn.execute(query)).all())
+    return [_subject_verdict(row) for row in await conn.execute(query)]
 
 
 # Verification.
@@ -497,18 +542,29 @@ async def upsert_verifications(conn: AsyncConnection, rows: Sequence[dict[str, A
     await conn.execute(statement, list(rows))
 
 
-async def verification(conn: AsyncConnection, attestation_id: int, repository_id: int) -> Any | None:
-    """The attestation (of this repository) with its verdict columns (None when never checked), or
-    None when the repository has no such attestation."""
+async def verification(
+    conn: AsyncConnection, attestation_id: int, repository_id: int
+) -> VerificationDetail | None:
+    """The attestation (of this repository) with its verification, or None when the repository has
+    no such attestation."""
     query = _with_verification(
         select(*_columns(False, True)).where(a.c.id == attestation_id, a.c.repository_id == repository_id),
         None,
     ).add_columns(v.c.identity, v.c.details)
-    return (await conn.execute(query)).first()
+    row = (await conn.execute(query)).first()
+    if row is None:
+        return None
+    return VerificationDetail(_attestation_verification(row), row.identity or {}, row.details or {})
 
 
-async def policies(conn: AsyncConnection, repository_id: int, owner_id: int) -> tuple[Any | None, Any | None]:
-    """The repository's own policy row and its owner's (either may be None), in one query."""
+def _policy(row: Row[Any], source: PolicySource) -> Policy:
+    return Policy(Mode(row.mode), tuple(row.allowed_workflows or ()), source)
+
+
+async def policies(
+    conn: AsyncConnection, repository_id: int, owner_id: int
+) -> tuple[Policy | None, Policy | None]:
+    """The repository's own policy and its owner's (either may be None), in one query."""
     own = select(
         literal("repository").label("scope"), rp.c.mode, rp.c.allowed_workflows, rp.c.updated_at
     ).where(rp.c.repository_id == repository_id)
@@ -517,17 +573,22 @@ async def policies(conn: AsyncConnection, repository_id: int, owner_id: int) -> 
     ).where(op.c.account_id == owner_id)
     query = own.union_all(owners)
     found = {row.scope: row for row in await conn.execute(query)}
-    return found.get("repository"), found.get("owner")
+    repo_row, owner_row = found.get("repository"), found.get("owner")
+    return (
+        None if repo_row is None else _policy(repo_row, PolicySource.REPOSITORY),
+        None if owner_row is None else _policy(owner_row, PolicySource.OWNER),
+    )
 
 
 async def policies_of_many(
     conn: AsyncConnection, repository_ids: Sequence[int], owner_ids: Sequence[int]
-) -> tuple[dict[int, Any], dict[int, Any]]:
+) -> tuple[dict[int, Policy], dict[int, Policy]]:
+    """The policies of these repositories and of these owners, by repository and by owner id."""
     repo_rows = await conn.execute(select(rp).where(rp.c.repository_id.in_(repository_ids)))
     owner_rows = await conn.execute(select(op).where(op.c.account_id.in_(owner_ids)))
     return (
-        {row.repository_id: row for row in repo_rows},
-        {row.account_id: row for row in owner_rows},
+        {row.repository_id: _policy(row, PolicySource.REPOSITORY) for row in repo_rows},
+        {row.account_id: _policy(row, PolicySource.OWNER) for row in owner_rows},
     )
 
 
@@ -582,8 +643,8 @@ async def count_between(conn: AsyncConnection, after_id: int, upto_id: int) -> i
 
 
 def _to_verify() -> Select[Any]:
-    """``(id, repository_id, owner_id, owner_login, repository_name, data)``: attestations with their
-    bundles and what their policy is looked up by."""
+    """``BundleToVerify``'s columns: attestations with their bundles and what their policy is looked
+    up by."""
     return select(
         a.c.id,
         a.c.repository_id,
@@ -598,15 +659,19 @@ def _to_verify() -> Select[Any]:
     )
 
 
-async def batch_after(conn: AsyncConnection, after_id: int, upto_id: int, limit: int) -> list[Any]:
-    """The next attestations by id, with their bundles (``_to_verify``'s columns)."""
+_bundle_to_verify = values_of(BundleToVerify, data=bytes)
+
+
+async def batch_after(conn: AsyncConnection, after_id: int, upto_id: int, limit: int) -> list[BundleToVerify]:
+    """The next attestations by id, with their bundles."""
     query = _to_verify().where(a.c.id > after_id, a.c.id <= upto_id).order_by(a.c.id).limit(limit)
-    return list((await conn.execute(query)).all())
+    return [_bundle_to_verify(row) for row in await conn.execute(query)]
 
 
-async def to_verify(conn: AsyncConnection, attestation_id: int) -> Any | None:
-    """One attestation with its bundle (``_to_verify``'s columns), or None when it is gone."""
-    return (await conn.execute(_to_verify().where(a.c.id == attestation_id))).first()
+async def to_verify(conn: AsyncConnection, attestation_id: int) -> BundleToVerify | None:
+    """One attestation with its bundle, or None when it is gone."""
+    row = (await conn.execute(_to_verify().where(a.c.id == attestation_id))).first()
+    return None if row is None else _bundle_to_verify(row)
 
 
 async def store_queued_verdict(

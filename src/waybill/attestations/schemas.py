@@ -18,7 +18,12 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from waybill.attestations.types import AttestationVerification, StoredAttestation, VerificationState
+from waybill.attestations.types import (
+    AttestationVerification,
+    StoredAttestation,
+    VerificationDetail,
+    VerificationState,
+)
 from waybill.core import clock
 from waybill.core.errors import FieldError, ValidationFailed
 from waybill.core.types import Digest
@@ -476,19 +481,20 @@ def verification_summary(row: VerificationState) -> dict[str, Any]:
     }
 
 
-def verification_detail(row: Any) -> dict[str, Any]:
+def verification_detail(found: VerificationDetail) -> dict[str, Any]:
+    attestation = found.attestation
     body = {
-        "attestation_id": row.id,
-        "repository_id": row.repository_id,
-        "predicate_type": row.predicate_type,
-        "created_at": clock.iso(row.created_at),
-        **verification_summary(row),
+        "attestation_id": attestation.id,
+        "repository_id": attestation.repository_id,
+        "predicate_type": attestation.predicate_type,
+        "created_at": clock.iso(attestation.created_at),
+        **verification_summary(attestation.verification),
     }
-    if row.checked_id is not None:
+    if attestation.verification.checked_id is not None:
         # Every identity field the certificate carries (SAN, issuer, Fulcio's GitHub extensions).
-        body["signer"] = row.identity
-        body["times"] = row.details.get("times", [])
-        body["log_entries"] = row.details.get("log_entries", [])
+        body["signer"] = found.identity
+        body["times"] = found.details.get("times", [])
+        body["log_entries"] = found.details.get("log_entries", [])
     return body
 
 

@@ -36,10 +36,12 @@ from waybill.attestations.schemas import RESOURCE, SLSA_PROVENANCE, Bundle, Pred
 from waybill.attestations.types import (
     DEFAULT_POLICY,
     AttestationVerification,
+    BundleToVerify,
     Mode,
     Policy,
-    PolicySource,
     StoredAttestation,
+    StoredVerdict,
+    VerificationDetail,
 )
 from waybill.attestations.verification import IdentityPolicy, Step, Verdict
 from waybill.auth import permissions
@@ -454,19 +456,6 @@ async def provenance_for(
 
 
 @dataclass(frozen=True)
-class StoredVerdict:
-    """The newest check of an attestation, as stored: the verdict and the signer's identity."""
-
-    verified: bool
-    failed_step: str | None
-    reason: str | None
-    signed_at: datetime | None
-    checked_at: datetime
-    # Every identity field the certificate carried (``SignerIdentity``'s names).
-    identity: dict[str, Any]
-
-
-@dataclass(frozen=True)
 class Summary:
     """An attestation as the web pages show it: who stored it where, its bundle as received, and its
     verdict (None when it was not checked; ``pending``: its verification is queued)."""
@@ -482,19 +471,6 @@ class Summary:
     @property
     def is_provenance(self) -> bool:
         return self.predicate_type in SLSA_PROVENANCE
-
-
-def _stored_verdict(row: Any) -> StoredVerdict | None:
-    if row.checked_id is None:
-        return None
-    return StoredVerdict(
-        verified=bool(row.verified),
-        failed_step=row.failed_step,
-        reason=row.reason,
-        signed_at=row.signed_at,
-        checked_at=row.checked_at,
-        identity=dict(row.identity or {}),
-    )
 
 
 async def newest_for_digest(
@@ -515,8 +491,8 @@ async def newest_for_digest(
             r.repository_id,
             r.predicate_type,
             r.created_at,
-            decompress(r.data),
-            _stored_verdict(r),
+            decompress(r.compressed_bundle),
+            r.verdict,
             pending=r.verification_queued_at is not None,
         )
         for r in rows
@@ -553,30 +529,26 @@ async def provenance_verified(
 
 async def verification(
     conn: AsyncConnection, principal: Principal, owner: str, name: str, attestation_id: int
-) -> Any:
-    """The attestation's verdict row (its verdict columns None when never checked)."""
+) -> VerificationDetail:
+    """The attestation with its verification."""
     repo = await accounts.find_repository(conn, owner, name)
     if repo is None:
         raise NotFound()
     await permissions.require(conn, principal, repo, READ)
-    row = await sql.verification(conn, attestation_id, repo.id)
-    if row is None:
+    found = await sql.verification(conn, attestation_id, repo.id)
+    if found is None:
         raise NotFound()
-    return row
+    return found
 
 
 # Policies, set by the operator (CLI, or a site administrator over HTTP).
 
 
-def _policy(row: Any, source: PolicySource) -> Policy:
-    return Policy(Mode(row.mode), tuple(row.allowed_workflows or ()), source)
-
-
-def _effective(repo_row: Any | None, owner_row: Any | None) -> Policy:
-    if repo_row is not None:
-        return _policy(repo_row, PolicySource.REPOSITORY)
-    if owner_row is not None:
-        return _policy(owner_row, PolicySource.OWNER)
+def _effective(repository: Policy | None, owner: Policy | None) -> Policy:
+    if repository is not None:
+        return repository
+    if owner is not None:
+        return owner
     return DEFAULT_POLICY
 
 
@@ -619,14 +591,12 @@ class PolicyView:
 
 
 async def show_policy(conn: AsyncConnection, scope: PolicyScope) -> PolicyView:
-    repo_row, owner_row = await sql.policies(
+    repository, owner = await sql.policies(
         conn, scope.repository.id if scope.repository else 0, scope.owner.id
     )
     if scope.repository is None:
-        own = None if owner_row is None else _policy(owner_row, PolicySource.OWNER)
-        return PolicyView(scope, own, own or DEFAULT_POLICY)
-    own = None if repo_row is None else _policy(repo_row, PolicySource.REPOSITORY)
-    return PolicyView(scope, own, _effective(repo_row, owner_row))
+        return PolicyView(scope, owner, owner or DEFAULT_POLICY)
+    return PolicyView(scope, repository, _effective(repository, owner))
 
 
 def _check_workflows(workflows: Sequence[str]) -> list[str]:
@@ -784,7 +754,7 @@ async def _store_verdicts(
     db: Database,
     job_id: int,
     progress: dict[str, Any],
-    checked: Sequence[Any],
+    checked: Sequence[BundleToVerify],
     records: Sequence[dict[str, Any]],
 ) -> dict[str, Any]:
     """One batch's verdicts and the job's progress, in one transaction."""
@@ -809,22 +779,22 @@ async def _begin_reverify(db: Database, job_id: int) -> dict[str, Any]:
     return progress
 
 
-async def _reverify_batch(db: Database, progress: dict[str, Any], size: int) -> list[Any]:
+async def _reverify_batch(db: Database, progress: dict[str, Any], size: int) -> list[BundleToVerify]:
     async with db.read() as conn:
         return await sql.batch_after(conn, progress["last_id"], progress["upto_id"], size)
 
 
-async def _policies_of(db: Database, rows: Sequence[Any]) -> dict[int, Policy]:
+async def _policies_of(db: Database, rows: Sequence[BundleToVerify]) -> dict[int, Policy]:
     """Each attestation's policy now, by attestation id."""
     async with db.read() as conn:
-        repo_rows, owner_rows = await sql.policies_of_many(
+        of_repositories, of_owners = await sql.policies_of_many(
             conn, sorted({r.repository_id for r in rows}), sorted({r.owner_id for r in rows})
         )
-    return {r.id: _effective(repo_rows.get(r.repository_id), owner_rows.get(r.owner_id)) for r in rows}
+    return {r.id: _effective(of_repositories.get(r.repository_id), of_owners.get(r.owner_id)) for r in rows}
 
 
 async def _verdicts(
-    roots: Path | None, rows: Sequence[Any], policies: dict[int, Policy]
+    roots: Path | None, rows: Sequence[BundleToVerify], policies: dict[int, Policy]
 ) -> list[dict[str, Any]]:
     verdicts = await checking.verify_bundles(roots, [decompress(r.data) for r in rows])
     now = clock.now()
@@ -837,7 +807,7 @@ async def _verdicts(
 
 
 def _advanced(
-    progress: dict[str, Any], rows: Sequence[Any], records: Sequence[dict[str, Any]]
+    progress: dict[str, Any], rows: Sequence[BundleToVerify], records: Sequence[dict[str, Any]]
 ) -> dict[str, Any]:
     """The progress after one batch: ``skipped`` counts the attestations whose policy is ``off``."""
     verified = sum(1 for r in records if r["verified"])

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Row, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from waybill.core.db import upsert
 from waybill.core.rows import values_of
 from waybill.publishers.models import oidc_issuers, oidc_used_tokens, trusted_publishers
-from waybill.publishers.types import Issuer
+from waybill.publishers.types import Issuer, StoredPublisher
 
 _issuer = values_of(Issuer)
 
@@ -68,10 +68,10 @@ async def insert_publisher(
     return int((await conn.execute(stmt)).scalar_one())
 
 
-async def publisher_rows(
+async def publishers(
     conn: AsyncConnection, *, issuer_id: int | None = None, repository_id: int | None = None
-) -> list[Any]:
-    """Publishers of an issuer or of a repository, oldest first, with their issuer's columns."""
+) -> list[StoredPublisher]:
+    """Publishers of an issuer or of a repository, oldest first, with their issuer."""
     stmt = select(trusted_publishers, *(c.label(f"issuer__{c.name}") for c in oidc_issuers.c)).join(
         oidc_issuers, oidc_issuers.c.id == trusted_publishers.c.issuer_id
     )
@@ -79,13 +79,25 @@ async def publisher_rows(
         stmt = stmt.where(trusted_publishers.c.issuer_id == issuer_id)
     if repository_id is not None:
         stmt = stmt.where(trusted_publishers.c.repository_id == repository_id)
-    return list(await conn.execute(stmt.order_by(trusted_publishers.c.id)))
+    return [_stored_publisher(row) for row in await conn.execute(stmt.order_by(trusted_publishers.c.id))]
 
 
-def issuer_of(row: Any) -> Issuer:
+def _stored_publisher(row: Row[Any]) -> StoredPublisher:
     m = row._mapping
-    return Issuer(
-        id=m["issuer__id"], url=m["issuer__url"], jwks=m["issuer__jwks"], created_at=m["issuer__created_at"]
+    return StoredPublisher(
+        id=m["id"],
+        repository_id=m["repository_id"],
+        issuer=Issuer(
+            id=m["issuer__id"],
+            url=m["issuer__url"],
+            jwks=m["issuer__jwks"],
+            created_at=m["issuer__created_at"],
+        ),
+        claims=dict(m["claims"]),
+        workflow=m["workflow"],
+        environment=m["environment"],
+        permissions=dict(m["permissions"]),
+        created_at=m["created_at"],
     )
 
 

@@ -30,6 +30,7 @@ from waybill.publishers.types import (
     Exchanged,
     Issuer,
     Publisher,
+    StoredPublisher,
 )
 
 BOT = "trusted-publisher"
@@ -112,19 +113,19 @@ async def add_publisher(
 
 
 async def publishers_of(conn: AsyncConnection, repo: Repository) -> list[Publisher]:
-    return [_publisher(row, repo) for row in await sql.publisher_rows(conn, repository_id=repo.id)]
+    return [_publisher(stored, repo) for stored in await sql.publishers(conn, repository_id=repo.id)]
 
 
-def _publisher(row: Any, repo: Repository) -> Publisher:
+def _publisher(stored: StoredPublisher, repo: Repository) -> Publisher:
     return Publisher(
-        id=row.id,
+        id=stored.id,
         repository=repo,
-        issuer=sql.issuer_of(row),
-        claims=dict(row.claims),
-        workflow=row.workflow,
-        environment=row.environment,
-        permissions=dict(row.permissions),
-        created_at=row.created_at,
+        issuer=stored.issuer,
+        claims=stored.claims,
+        workflow=stored.workflow,
+        environment=stored.environment,
+        permissions=stored.permissions,
+        created_at=stored.created_at,
     )
 
 
@@ -157,12 +158,12 @@ def _claim(claims: dict[str, Any], name: str) -> str | None:
     return str(value)
 
 
-def matches(row: Any, claims: dict[str, Any]) -> bool:
-    if any(_claim(claims, name) != value for name, value in dict(row.claims).items()):
+def matches(publisher: StoredPublisher, claims: dict[str, Any]) -> bool:
+    if any(_claim(claims, name) != value for name, value in publisher.claims.items()):
         return False
-    if row.workflow is not None and _workflow_of(claims) != row.workflow:
+    if publisher.workflow is not None and _workflow_of(claims) != publisher.workflow:
         return False
-    return row.environment is None or _claim(claims, "environment") == row.environment
+    return publisher.environment is None or _claim(claims, "environment") == publisher.environment
 
 
 async def exchange(conn: AsyncConnection, raw: str, *, audience: str, keys: KeyCache) -> Exchanged:
@@ -171,11 +172,11 @@ async def exchange(conn: AsyncConnection, raw: str, *, audience: str, keys: KeyC
     if issuer is None:
         raise TokenRefused(Check.ISSUER, "the issuer is not trusted")
     claims = await oidc.verify(raw, issuer, audience, keys)
-    rows = [r for r in await sql.publisher_rows(conn, issuer_id=issuer.id) if matches(r, claims)]
-    if not rows:
+    found = [p for p in await sql.publishers(conn, issuer_id=issuer.id) if matches(p, claims)]
+    if not found:
         # Nothing about the bindings is told: not which exist, nor which claim differed.
         raise Forbidden(NO_MATCH)
-    chosen = rows[0]
+    chosen = found[0]
     now = clock.now()
     expires = datetime.fromtimestamp(int(claims["exp"]), UTC)
     if not await sql.use_token_id(conn, issuer.id, str(claims["jti"]), expires, now):

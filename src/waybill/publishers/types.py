@@ -29,6 +29,20 @@ class Issuer:
 
 
 @dataclass(frozen=True)
+class StoredPublisher:
+    """A publisher as stored: with its issuer, and the repository it binds tokens to by id."""
+
+    id: int
+    repository_id: int
+    issuer: Issuer
+    claims: dict[str, str]
+    workflow: str | None
+    environment: str | None
+    permissions: dict[str, str]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class Publisher:
     id: int
     repository: Repository

@@ -224,21 +224,22 @@ async def attestation_page(
     found = await attestations.verification(read_conn, viewer.principal, owner, repo, int(attestation_id))
     repository = await accounts.find_repository(read_conn, owner, repo)
     assert repository is not None
-    bundle = attestations.decompress(await attestations.bundle(read_conn, found.id))
+    attestation = found.attestation
+    bundle = attestations.decompress(await attestations.bundle(read_conn, attestation.id))
     identity, statement, readable = _statement(bundle)
-    if found.checked_id is not None:
-        identity = {k: str(v) for k, v in (found.identity or {}).items() if v is not None}
+    if attestation.verification.checked_id is not None:
+        identity = {k: str(v) for k, v in found.identity.items() if v is not None}
     predicate = None
     if statement is not None:
         predicate = json.dumps(statement.predicate, indent=2, sort_keys=True, ensure_ascii=False)
         if len(predicate) > PREDICATE_CHARS:
             predicate = predicate[:PREDICATE_CHARS] + "\n…"
     context: dict[str, Any] = {
-        "title": f"Attestation {found.id}",
+        "title": f"Attestation {attestation.id}",
         "viewer": viewer,
         "org": repository.owner.login,
         "repository": repository,
-        "attestation": found,
+        "attestation": attestation,
         "identity": identity,
         "readable": readable,
         "statement": statement,
