@@ -51,3 +51,9 @@ async def test_a_missing_column_is_an_error_not_a_none(api: Harness) -> None:
 def test_converting_a_field_the_value_does_not_have_is_refused() -> None:
     with pytest.raises(TypeError, match="colur"):
         values_of(Paint, colur=Colour)
+
+
+async def test_a_prefix_reads_a_value_beside_another_in_a_join(api: Harness) -> None:
+    joined = values_of(Paint, prefix="paint__", colour=Colour, shade=Colour)
+    row = await _row(api, id=1, paint__id=9, paint__colour="red", paint__shade=None)
+    assert joined(row) == Paint(9, Colour.RED, None)

@@ -135,12 +135,10 @@ class OwnedAttestation:
 
 
 @dataclass(frozen=True)
-class SubjectAttestation:
+class SubjectAttestation(OwnedAttestation):
     """An attestation found by one of its subject digests."""
 
     digest: str
-    id: int
-    repository_id: int
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ if TYPE_CHECKING:
 T = TypeVar("T", bound="DataclassInstance")
 
 
-def values_of(cls: type[T], **convert: Callable[[Any], Any]) -> Callable[[Any], T]:
-    """A converter from rows to ``cls``. Every field without a default must be a column; one with a
+def values_of(cls: type[T], prefix: str = "", **convert: Callable[[Any], Any]) -> Callable[[Any], T]:
+    """A converter from rows to ``cls``. Every field without a default must be a column (named
+    ``prefix`` and the field's name, for a value read beside another's in a join); one with a
     default is read when the row has it. ``convert`` names the fields whose stored value becomes a
     type of its own (an enum, say); a NULL stays None."""
     fields = dataclasses.fields(cls)
@@ -27,10 +28,10 @@ def values_of(cls: type[T], **convert: Callable[[Any], Any]) -> Callable[[Any], 
 
     def make(row: Any) -> T:
         m = row._mapping
-        values = {name: m[name] for name in names}
+        values = {name: m[prefix + name] for name in names}
         for name in optional:
-            if name in m:
-                values[name] = m[name]
+            if prefix + name in m:
+                values[name] = m[prefix + name]
         for name, to in converted:
             value = values.get(name)
             if value is not None:

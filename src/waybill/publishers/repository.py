@@ -14,6 +14,7 @@ from waybill.publishers.models import oidc_issuers, oidc_used_tokens, trusted_pu
 from waybill.publishers.types import Issuer, StoredPublisher
 
 _issuer = values_of(Issuer)
+_joined_issuer = values_of(Issuer, prefix="issuer__")
 
 
 async def upsert_issuer(
@@ -87,12 +88,7 @@ def _stored_publisher(row: Row[Any]) -> StoredPublisher:
     return StoredPublisher(
         id=m["id"],
         repository_id=m["repository_id"],
-        issuer=Issuer(
-            id=m["issuer__id"],
-            url=m["issuer__url"],
-            jwks=m["issuer__jwks"],
-            created_at=m["issuer__created_at"],
-        ),
+        issuer=_joined_issuer(row),
         claims=dict(m["claims"]),
         workflow=m["workflow"],
         environment=m["environment"],

@@ -117,16 +117,7 @@ async def publishers_of(conn: AsyncConnection, repo: Repository) -> list[Publish
 
 
 def _publisher(stored: StoredPublisher, repo: Repository) -> Publisher:
-    return Publisher(
-        id=stored.id,
-        repository=repo,
-        issuer=stored.issuer,
-        claims=stored.claims,
-        workflow=stored.workflow,
-        environment=stored.environment,
-        permissions=stored.permissions,
-        created_at=stored.created_at,
-    )
+    return Publisher(**vars(stored), repository=repo)
 
 
 async def remove_publisher(conn: AsyncConnection, repo: Repository, publisher_id: int) -> None:

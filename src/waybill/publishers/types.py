@@ -35,18 +35,6 @@ class StoredPublisher:
     id: int
     repository_id: int
     issuer: Issuer
-    claims: dict[str, str]
-    workflow: str | None
-    environment: str | None
-    permissions: dict[str, str]
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class Publisher:
-    id: int
-    repository: Repository
-    issuer: Issuer
     # Each an exact match on the token's claim of that name.
     claims: dict[str, str]
     # PATH@REF, matched against GitHub's job_workflow_ref or GitLab's ci_config_ref_uri.
@@ -54,6 +42,13 @@ class Publisher:
     environment: str | None
     permissions: dict[str, str]
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class Publisher(StoredPublisher):
+    """A publisher with its repository."""
+
+    repository: Repository
 
 
 class Check(StrEnum):
