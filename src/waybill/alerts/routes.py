@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Response, get, patch
+from litestar import Response, Router, get, patch
 from litestar.params import FromPath
 
 from waybill.advisories.schemas import encode_position, shows_cvss
@@ -15,10 +15,13 @@ from waybill.http.body import parse_body
 from waybill.http.context import (
     AnyRequest,
     Caller,
+    Readable,
     ReadConn,
+    Writable,
     WriteConn,
     api_base,
     api_version,
+    repository_dependencies,
     web_base,
 )
 from waybill.http.pagination import link_header
@@ -59,10 +62,10 @@ ALERTS = "/repos/{owner:str}/{repo:str}/dependabot/alerts"
 
 @get(ALERTS)
 async def list_repository_alerts(
-    request: AnyRequest, owner: FromPath[str], repo: FromPath[str], caller: Caller, read_conn: ReadConn
+    request: AnyRequest, read_conn: ReadConn, readable: Readable
 ) -> Response[bytes]:
     query = _alert_query(request, organization=False)
-    page = await service.list_for_repository(read_conn, caller, owner, repo, query)
+    page = await service.list_for_repository(read_conn, readable, query)
     return _alert_list(request, query, page, organization=False)
 
 
@@ -84,15 +87,10 @@ def _number(raw: str) -> int:
 
 @get(ALERTS + "/{alert_number:str}")
 async def get_alert(
-    request: AnyRequest,
-    owner: FromPath[str],
-    repo: FromPath[str],
-    alert_number: FromPath[str],
-    caller: Caller,
-    read_conn: ReadConn,
+    request: AnyRequest, alert_number: FromPath[str], read_conn: ReadConn, readable: Readable
 ) -> Response[bytes]:
     number = _number(alert_number)
-    view = await service.get_alert(read_conn, caller, owner, repo, number)
+    view = await service.get_alert(read_conn, readable, number)
     return json_response(
         schemas.alert(view, api_base(request), web_base(request), with_cvss=shows_cvss(api_version(request)))
     )
@@ -101,18 +99,17 @@ async def get_alert(
 @patch(ALERTS + "/{alert_number:str}")
 async def update_alert(
     request: AnyRequest,
-    owner: FromPath[str],
-    repo: FromPath[str],
     alert_number: FromPath[str],
     caller: Caller,
     write_conn: WriteConn,
+    writable: Writable,
 ) -> Response[bytes]:
     number = _number(alert_number)
     try:
         body = await parse_body(request, schemas.AlertUpdate, "DependabotAlert")
     except ValidationFailed as error:
         raise _simple(error) from None
-    view = await service.update_alert(write_conn, caller, owner, repo, number, body)
+    view = await service.update_alert(write_conn, caller, writable, number, body)
     return json_response(
         schemas.alert(view, api_base(request), web_base(request), with_cvss=shows_cvss(api_version(request)))
     )
@@ -128,9 +125,15 @@ async def blast_radius(request: AnyRequest, caller: Caller, read_conn: ReadConn)
 
 
 route_handlers: list[Any] = [
-    list_repository_alerts,
-    list_organization_alerts,
-    get_alert,
-    update_alert,
-    blast_radius,
+    Router(
+        "/",
+        route_handlers=[
+            list_repository_alerts,
+            list_organization_alerts,
+            get_alert,
+            update_alert,
+            blast_radius,
+        ],
+        dependencies=repository_dependencies(service.repository),
+    )
 ]

@@ -30,7 +30,7 @@ from waybill.core.keyset import SortedPage
 from waybill.dependencies import service as dependencies
 
 
-async def _repository(
+async def repository(
     conn: AsyncConnection, caller: Principal, owner: str, name: str, *, write: bool
 ) -> Repository:
     found = await accounts.find_repository(conn, owner, name)
@@ -95,9 +95,8 @@ async def _page(
 
 
 async def list_for_repository(
-    conn: AsyncConnection, caller: Principal, owner: str, name: str, query: AlertQuery
+    conn: AsyncConnection, found: Repository, query: AlertQuery
 ) -> SortedPage[AlertView]:
-    found = await _repository(conn, caller, owner, name, write=False)
     return await _page(conn, query, [found.id], {found.id: found})
 
 
@@ -138,10 +137,7 @@ async def alert_views(conn: AsyncConnection, repository_id: int, numbers: Sequen
     return await _views(conn, rows, {})
 
 
-async def get_alert(
-    conn: AsyncConnection, caller: Principal, owner: str, name: str, number: int
-) -> AlertView:
-    found = await _repository(conn, caller, owner, name, write=False)
+async def get_alert(conn: AsyncConnection, found: Repository, number: int) -> AlertView:
     [view] = await _views(conn, [await _alert(conn, found, number)], {found.id: found})
     return view
 
@@ -151,13 +147,12 @@ def _invalid(field: str, message: str) -> SimpleValidationFailed:
 
 
 async def update_alert(
-    conn: AsyncConnection, caller: Principal, owner: str, name: str, number: int, body: AlertUpdate
+    conn: AsyncConnection, caller: Principal, found: Repository, number: int, body: AlertUpdate
 ) -> AlertView:
     """Dismiss (with a reason, and a comment), reopen, or replace the assignees.
 
     Reopening a dismissed alert whose vulnerable version has since left the graph gives ``fixed``,
     as the alert would have become had it not been dismissed."""
-    found = await _repository(conn, caller, owner, name, write=True)
     if body.state is None and body.assignees is None:
         raise _invalid("state", "state or assignees must be given")
     if body.state == "dismissed" and body.dismissed_reason is None:

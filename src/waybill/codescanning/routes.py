@@ -7,10 +7,8 @@ import re
 from typing import Any
 
 from litestar import Request, Response, Router, delete, get, patch, post
-from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
-from waybill.accounts.types import Repository
 from waybill.codescanning import sarif, schemas, service
 from waybill.config import Settings
 from waybill.core.errors import NotFound
@@ -20,9 +18,12 @@ from waybill.http.context import (
     AnyRequest,
     Caller,
     Db,
+    Readable,
     ReadConn,
+    Writable,
     WriteConn,
     api_base,
+    repository_dependencies,
     web_base,
 )
 from waybill.http.conventions import BodyLimit
@@ -58,24 +59,6 @@ def _page_links(request: AnyRequest, page: int, more: bool) -> dict[str, str]:
     if page > 1:
         links["prev"] = {"page": str(page - 1)}
     return link_header(request, links)
-
-
-# The repository a handler works on, as ``readable`` (its code scanning data may be read by the
-# caller) or ``writable`` (changed); either refuses as GitHub does, before the handler runs.
-Readable = NamedDependency[Repository]
-Writable = NamedDependency[Repository]
-
-
-async def _readable(
-    owner: FromPath[str], repo: FromPath[str], caller: Caller, read_conn: ReadConn
-) -> Repository:
-    return await service.repository(read_conn, caller, owner, repo, write=False)
-
-
-async def _writable(
-    owner: FromPath[str], repo: FromPath[str], caller: Caller, write_conn: WriteConn
-) -> Repository:
-    return await service.repository(write_conn, caller, owner, repo, write=True)
 
 
 @post(f"{REPO}/sarifs", request_max_body_size=UPLOAD_BODY_BYTES)
@@ -267,6 +250,6 @@ route_handlers: list[Any] = [
     Router(
         "/",
         route_handlers=_handlers,
-        dependencies={"readable": Provide(_readable), "writable": Provide(_writable)},
+        dependencies=repository_dependencies(service.repository),
     )
 ]

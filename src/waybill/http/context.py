@@ -7,13 +7,15 @@ response, and commits before the response is sent; a handler that raises rolls i
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from litestar import Request
 from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from waybill.accounts.types import Repository
 from waybill.auth import tokens
 from waybill.auth.types import ANONYMOUS, Principal, TokenKind
 from waybill.config import Settings
@@ -155,3 +157,28 @@ DEPENDENCIES = {
     "write_conn": Provide(_write_conn),
     "query_conn": Provide(_query_conn),
 }
+
+
+# The repository a handler works on, as ``readable`` (the caller may read the data of the domain
+# that checks it) or ``writable`` (change it): the domain's check refuses as GitHub does (404, 403)
+# before the handler runs. A router registers them for its domain (``repository_dependencies``).
+Readable = NamedDependency[Repository]
+Writable = NamedDependency[Repository]
+RepositoryCheck = Callable[..., Awaitable[Repository]]
+
+
+def repository_dependencies(check: RepositoryCheck) -> dict[str, Provide]:
+    """``check(conn, caller, owner, name, write=...)`` is the domain's: its permission on the
+    repository the path names (``{owner}/{repo}``)."""
+
+    async def readable(
+        owner: FromPath[str], repo: FromPath[str], caller: Caller, read_conn: ReadConn
+    ) -> Repository:
+        return await check(read_conn, caller, owner, repo, write=False)
+
+    async def writable(
+        owner: FromPath[str], repo: FromPath[str], caller: Caller, write_conn: WriteConn
+    ) -> Repository:
+        return await check(write_conn, caller, owner, repo, write=True)
+
+    return {"readable": Provide(readable), "writable": Provide(writable)}
