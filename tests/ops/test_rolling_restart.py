@@ -97,6 +97,24 @@ def _slow_cluster_set(
     answers.append(httpx.post(url + path, headers=headers, content=trickle(), timeout=120).status_code)
 
 
+def _accepted(pid: int, port: int) -> bool:
+    """Whether the server process has accepted every connection made to its port, and there is one.
+    A connection still in the listen backlog when the server is told to stop was never taken: the
+    kernel resets it."""
+    established = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                established.add(fields[9])
+    held = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        target = os.readlink(fd) if fd.is_symlink() else ""
+        if target.startswith("socket:["):
+            held.add(target[len("socket:[") : -1])
+    return bool(established) and established <= held
+
+
 def _stop(process: subprocess.Popen[bytes]) -> tuple[int, float]:
     started = time.monotonic()
     process.send_signal(signal.SIGTERM)
@@ -138,6 +156,10 @@ def test_a_rolling_restart_fails_no_request(tmp_path: Path) -> None:
                 )
                 slow.start()
                 assert sending.wait(30)
+                deadline = time.monotonic() + 30
+                while not _accepted(process.pid, port):
+                    assert time.monotonic() < deadline, "the server never accepted the slow request"
+                    time.sleep(0.05)
                 code, took = _stop(process)
                 slow.join()
                 assert code == 0, (data_dir / "server.log").read_text()[-3000:]
